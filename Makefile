@@ -1,0 +1,50 @@
+# The README's two commands are `make run` and `make test`; everything else here serves them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test setup redis-server lint types unit flow-check locales-check docs bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+setup: $(STAMP)
+
+redis-server:
+	@command -v redis-server >/dev/null || { \
+	  echo "installing redis-server with apt"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server; }
+
+run: $(STAMP)
+	@if [ -n "$$BOT_TOKEN" ]; then $(BIN)/hotline run; else $(BIN)/hotline console; fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+flow-check: $(STAMP)
+	$(BIN)/hotline flow check
+	$(BIN)/hotline locales check
+	@$(BIN)/hotline flow diagram --markdown | diff -u docs/flow.md - >/dev/null || { \
+	  echo "docs/flow.md is stale: run 'make docs'"; exit 1; }
+
+docs: $(STAMP)
+	$(BIN)/hotline flow diagram --markdown > docs/flow.md
+
+test: $(STAMP) redis-server lint types flow-check
+	$(BIN)/pytest
+
+bench: $(STAMP) redis-server
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

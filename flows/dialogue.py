@@ -1,0 +1,106 @@
+"""One update of one conversation: load, run the engine, commit atomically, hand back the effects.
+
+This is the only place where the pure engine meets the store. A version conflict (another bot
+process committed first) reloads and re-applies the event; a repeated `update_id` produces
+nothing. What is handed back is already durable in the outbox: the caller of `handle` delivers it
+and then acknowledges it, and whatever was not acknowledged is delivered again later.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flows import engine, fields
+from flows.model import CaseFound, Context, Conversation, Effect, Event, Lookup
+from flows.store import Batch, ConversationStore
+
+MAX_CONFLICT_RETRIES = 8
+
+
+class ConflictError(RuntimeError):
+    """The conversation kept changing under us; the update is not acknowledged and comes again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    conversation_key: str
+    conversation: Conversation
+    batch: Batch | None  # None: a repeated update, nothing to do
+    changed: bool = False
+
+
+@dataclass(slots=True)
+class Dialogue:
+    store: ConversationStore
+    clock: Callable[[], float] = time.time
+    new_code: Callable[[], str] = fields.new_case_code
+    new_case_id: Callable[[], str] = field(default=lambda: secrets.token_hex(6))
+
+    def context(self, message_ref: int | None) -> Context:
+        now = self.clock()
+        return Context(
+            now=now,
+            today=datetime.datetime.fromtimestamp(now, datetime.UTC).date(),
+            new_code=self.new_code,
+            new_case_id=self.new_case_id,
+            digest=self.store.digest,
+            message_ref=message_ref,
+        )
+
+    async def handle(
+        self,
+        user_id: int,
+        update_id: int,
+        event: Event,
+        *,
+        message_ref: int | None = None,
+        language: str | None = None,
+    ) -> Handled:
+        key = self.store.conversation_key(user_id)
+        return await self.handle_key(key, update_id, event, message_ref=message_ref,
+                                     language=language)
+
+    async def handle_key(
+        self,
+        key: str,
+        update_id: int,
+        event: Event,
+        *,
+        message_ref: int | None = None,
+        language: str | None = None,
+    ) -> Handled:
+        ctx = self.context(message_ref)
+        for _ in range(MAX_CONFLICT_RETRIES):
+            loaded = await self.store.load(key, update_id)
+            conv = loaded.conversation
+            if loaded.duplicate:
+                return Handled(key, conv, None)
+            if loaded.version == 0 and language is not None:
+                conv.lang = language
+            outcome = engine.handle(conv, event, ctx)
+            effects = await self._answer_lookups(outcome.effects, outcome, ctx)
+            result = await self.store.commit(
+                key, loaded.version, outcome.conversation, update_id, effects
+            )
+            if result.duplicate:
+                return Handled(key, conv, None)
+            if result.batch is not None:
+                return Handled(key, outcome.conversation, result.batch, outcome.changed)
+        raise ConflictError("conversation changed concurrently too often")
+
+    async def _answer_lookups(
+        self, effects: list[Effect], outcome: engine.Outcome, ctx: Context
+    ) -> list[Effect]:
+        """Lookups are queries, not effects: answer them now and fire the answer as an event."""
+        lookups = [e for e in effects if isinstance(e, Lookup)]
+        if not lookups:
+            return effects
+        found: CaseFound = await self.store.find_case(lookups[0].code_digest)
+        then = engine.handle(outcome.conversation, found, ctx)
+        outcome.conversation = then.conversation
+        outcome.changed = outcome.changed or then.changed
+        return [e for e in effects if not isinstance(e, Lookup)] + then.effects

@@ -1,0 +1,634 @@
+"""The one shared state machine: an event in, the new conversation and its effects out.
+
+The `Machine` is built once from `flows.surrender` (model=None, no auto transitions). Each event
+fires on a throw-away `Turn` that wraps a copy of the conversation, so the engine stays pure and
+costs microseconds per event instead of a Machine per conversation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from transitions import Machine
+
+from flows import fields
+from flows import surrender as flow
+from flows.model import (
+    CaseEvent,
+    CaseFound,
+    ChooseLanguage,
+    Command,
+    Contact,
+    Context,
+    Conversation,
+    DeleteInput,
+    Edited,
+    Effect,
+    Erase,
+    Escalate,
+    Event,
+    Forwarded,
+    Location,
+    Lookup,
+    Media,
+    OperatorAction,
+    Params,
+    Press,
+    Priority,
+    RegisterCase,
+    Relay,
+    Reply,
+    SilentAlert,
+    StaleButton,
+    Text,
+)
+
+INVALID_STREAK_ALERT = 3  # consecutive bad answers before an operator is asked to help
+CODE_TRIES = 5  # wrong codes or birth dates before the code step locks and alerts
+HEARD_KINDS = frozenset({"voice", "video_note"})  # relayed even outside a hand-off
+NOT_GIVEN = "not-given"  # a Fluent variant key: the packs say it in words
+
+MACHINE = Machine(
+    model=None,
+    states=flow.STATES,
+    transitions=flow.TRANSITIONS,
+    initial="start",
+    auto_transitions=False,
+    send_event=False,
+)
+
+# Notices the engine itself shows, beside the screens of flow.SCREENS
+NOTICES = frozenset(
+    {
+        "help",
+        "status",
+        "resume",
+        "choose-language",
+        "language-set",
+        "unknown-command",
+        "use-buttons",
+        "stale-button",
+        "wrong-content",
+        "edit-ignored",
+        "forward-refused",
+        "voice-relayed",
+        "declaration-hint",
+        "invalid-code-format",
+        "code-not-found",
+        "code-birth-mismatch",
+        "code-locked",
+        "already-with-operator",
+        "nothing-to-cancel",
+        "safety-word-saved",
+        "at-point-noted",
+        "help-coming",
+        "forget-done",
+        "terminal-hint",
+        "relayed",
+    }
+)
+
+
+@dataclass(slots=True)
+class Outcome:
+    conversation: Conversation
+    effects: list[Effect] = field(default_factory=list)
+    changed: bool = False  # the state moved
+
+
+class Turn:
+    """The throw-away model one event is fired on: conditions and callbacks of the flow data."""
+
+    def __init__(self, conversation: Conversation, ctx: Context) -> None:
+        self.conv = conversation
+        self.ctx = ctx
+        self.effects: list[Effect] = []
+        self.erased = False
+
+    # `transitions` reads and writes the model's state through this attribute
+    @property
+    def state(self) -> str:
+        return self.conv.state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        self.conv.state = value
+
+    # -- conditions --------------------------------------------------------------------------
+    @property
+    def editing(self) -> bool:
+        return self.conv.editing
+
+    @property
+    def has_case(self) -> bool:
+        return self.conv.case_id is not None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("returns_to_"):
+            return self.conv.return_to == name.removeprefix("returns_to_")
+        raise AttributeError(name)
+
+    # -- callbacks named in the flow data ----------------------------------------------------
+    def say(self, message_id: str, params: Params | None = None) -> None:
+        self.effects.append(Reply(message_id, params or {}))
+
+    def escalate(self, priority: Priority, reason: str) -> None:
+        first = not self.conv.escalated
+        self.conv.escalated = True
+        if priority > self.conv.priority or first:
+            self.conv.priority = max(self.conv.priority, int(priority))
+            self.effects.append(Escalate(priority, reason))
+        if first:
+            self.effects.append(CaseEvent("escalated"))
+
+    def remember_return(self) -> None:
+        self.conv.return_to = self.conv.state
+
+    def start_editing(self) -> None:
+        self.conv.editing = True
+
+    def leave_editing(self) -> None:
+        self.conv.editing = False
+
+    def clear_escalation(self) -> None:
+        self.conv.escalated = False
+        self.conv.priority = 0
+
+    def escalate_recall(self) -> None:
+        self.escalate(Priority.HIGH, "recall")
+        self.effects.append(CaseEvent("recall"))
+
+    def enter_meetup(self) -> None:
+        self.effects.append(CaseEvent("meetup"))
+
+    def escalate_emergency(self) -> None:
+        self.escalate(Priority.HIGHEST, "emergency")
+
+    def escalate_handoff(self) -> None:
+        reasons = {"relatives": "relatives", "legion": "legion"}
+        locked = self.conv.code_failures >= CODE_TRIES
+        reason = "code" if locked else reasons.get(self.conv.return_to or "", "operator")
+        self.escalate(Priority.NORMAL, reason)
+
+    def register_case(self) -> None:
+        code = self.ctx.new_code()
+        conv = self.conv
+        conv.case_id = self.ctx.new_case_id()
+        conv.owns_case = True
+        conv.fields["case_code"] = code
+        conv.code_digest = self.ctx.digest("code", code)
+        conv.birth_digest = self.ctx.digest("birth", conv.fields["birth_date"])
+        self.effects.append(RegisterCase(conv.case_id, conv.code_digest))
+        self.effects.append(CaseEvent("registered"))
+
+    def link_case(self) -> None:
+        self.conv.case_id = self.conv.pending_case_id
+        self.conv.owns_case = False
+        self.conv.pending_case_id = self.conv.pending_birth_digest = None
+        self.conv.code_failures = 0
+
+    def complete_case(self) -> None:
+        self.effects.append(CaseEvent("completed"))
+        self._erase(wipe_chat=False)
+
+    def withdraw_case(self) -> None:
+        self.effects.append(CaseEvent("withdrawn"))
+        self._erase(wipe_chat=False)
+
+    def forget_everything(self) -> None:
+        self.effects.append(CaseEvent("erased"))
+        self._erase(wipe_chat=True)
+        self.say("forget-done")
+
+    def greet(self) -> None:
+        self.say("greeting")
+
+    def _erase(self, *, wipe_chat: bool) -> None:
+        old = self.conv
+        owned = old.owns_case
+        self.conv = Conversation(state=old.state, lang=old.lang, version=old.version)
+        self.erased = True
+        self.effects.append(
+            Erase(
+                wipe_chat=wipe_chat,
+                case_id=old.case_id if owned else None,
+                code_digest=old.code_digest if owned else None,
+            )
+        )
+
+
+def can_fire(state: str, trigger: str) -> bool:
+    event = MACHINE.events.get(trigger)
+    return event is not None and state in event.transitions
+
+
+def fire(turn: Turn, trigger: str) -> bool:
+    """Fire `trigger` if the table allows it from the current state; True when a transition ran."""
+    if not can_fire(turn.conv.state, trigger):
+        return False
+    return bool(MACHINE.events[trigger].trigger(turn))
+
+
+# ---------------------------------------------------------------------------------------------
+# What each state shows
+
+
+def screen_reply(conv: Conversation) -> Reply:
+    screen = flow.SCREENS[conv.state]
+    return Reply(
+        screen.prompt,
+        _screen_params(conv),
+        screen.buttons,
+        inline=screen.inline,
+        step=flow.STEP_OF.get(conv.state),
+    )
+
+
+def _screen_params(conv: Conversation) -> Params:
+    if conv.state == "review":
+        return review_params(conv)
+    if conv.state == "registered":
+        return {"code": conv.fields.get("case_code", NOT_GIVEN)}
+    return {}
+
+
+def review_params(conv: Conversation) -> Params:
+    params: dict[str, str | int] = {}
+    for detail in flow.DETAILS:
+        value = conv.fields.get(detail.name, NOT_GIVEN)
+        if detail.name == "birth_date" and value != NOT_GIVEN:
+            year, month, day = value.split("-")
+            value = f"{day}.{month}.{year}"
+        params[detail.name.replace("_", "-")] = value
+    return params
+
+
+def status_params(conv: Conversation) -> Params:
+    state = conv.state
+    if state.startswith("details_") or state in {"declaration", "review"}:
+        phase = "form"
+    elif state in {"registered", "safety_word"}:
+        phase = "registered"
+    elif state.startswith("recall_"):
+        phase = "recall"
+    elif state.startswith("emergency"):
+        phase = "emergency"
+    elif state in {"meetup", "handoff"}:
+        phase = state
+    else:
+        phase = "none"
+    return {"phase": phase, "code": conv.fields.get("case_code", NOT_GIVEN)}
+
+
+# ---------------------------------------------------------------------------------------------
+# The engine
+
+
+def handle(conversation: Conversation, event: Event, ctx: Context) -> Outcome:
+    """Apply one event. Never raises on caller input; the input conversation is not modified."""
+    turn = Turn(conversation.copy(), ctx)
+    before = turn.conv.state
+    _dispatch(turn, event)
+    conv = turn.conv
+    conv.updated_at = ctx.now
+    return Outcome(conv, turn.effects, changed=turn.erased or conv.state != before)
+
+
+def _dispatch(turn: Turn, event: Event) -> None:
+    handler = _HANDLERS.get(type(event))
+    if handler is not None:
+        handler(turn, event)
+
+
+def _move(turn: Turn, trigger: str) -> bool:
+    """Fire a trigger and show the screen of the state it leads to."""
+    if not fire(turn, trigger):
+        return False
+    if turn.conv.state != "start":
+        turn.effects.append(screen_reply(turn.conv))
+    return True
+
+
+def _again(turn: Turn, notice: str | None = None, params: Params | None = None) -> None:
+    """Explain, and show the current step once more; the state does not change."""
+    if notice is not None:
+        turn.say(notice, params)
+    if turn.conv.state == "start":
+        _move(turn, "begin")
+    else:
+        turn.effects.append(screen_reply(turn.conv))
+
+
+def _relay_if_escalated(turn: Turn, kind: str) -> None:
+    ref = turn.ctx.message_ref
+    if turn.conv.escalated and ref is not None:
+        turn.effects.append(Relay(ref, kind))
+
+
+def _delete_input(turn: Turn) -> None:
+    if turn.ctx.message_ref is not None:
+        turn.effects.append(DeleteInput(turn.ctx.message_ref))
+
+
+def _rejected(turn: Turn, rejection: fields.Rejected) -> None:
+    turn.conv.invalid_streak += 1
+    if turn.conv.invalid_streak == INVALID_STREAK_ALERT and not turn.conv.escalated:
+        turn.escalate(Priority.NORMAL, "invalid")
+    _again(turn, rejection.message_id, rejection.params)
+
+
+def _accepted(turn: Turn) -> None:
+    turn.conv.invalid_streak = 0
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def _on_command(turn: Turn, event: Command) -> None:
+    conv = turn.conv
+    name = event.name
+    if name == "start":
+        if conv.state == "start" or conv.state in flow.TERMINAL:
+            _move(turn, "begin")
+        else:
+            _again(turn, "resume")
+    elif name == "help":
+        _again(turn, "help")
+    elif name == "status":
+        turn.say("status", status_params(conv))
+    elif name == "language":
+        turn.effects.append(
+            Reply(
+                "choose-language",
+                buttons=tuple(flow.button(f"lang-{lang}") for lang in flow.LANGUAGES),
+                inline=True,
+            )
+        )
+    elif name in flow.COMMAND_TRIGGERS:
+        if not _move(turn, flow.COMMAND_TRIGGERS[name]):
+            notice = "already-with-operator" if name == "operator" else "nothing-to-cancel"
+            _again(turn, notice)
+    else:
+        _again(turn, "unknown-command")
+
+
+def _on_language(turn: Turn, event: ChooseLanguage) -> None:
+    if event.lang in flow.LANGUAGES:
+        turn.conv.lang = event.lang
+    _again(turn, "language-set")
+
+
+# -- buttons ----------------------------------------------------------------------------------
+
+
+def _on_press(turn: Turn, event: Press) -> None:
+    conv = turn.conv
+    screen = flow.SCREENS[conv.state]
+    stale_message = event.screen is not None and event.screen != conv.state
+    if stale_message or event.button not in {b.id for b in screen.buttons}:
+        _again(turn, "stale-button")
+        return
+    detail = flow.DETAIL_BY_STATE.get(conv.state)
+    if detail is not None and event.button in detail.choices:
+        _answer_detail(turn, detail.name, event.button)
+        return
+    if conv.state in {"recall_injuries", "emergency_injuries"} and event.button in flow.HEALTH:
+        conv.fields[conv.state] = event.button
+        _accepted(turn)
+        _relay_if_escalated(turn, "button")
+        _move(turn, "answer")
+        return
+    if event.button == "at-point":
+        turn.escalate(Priority.HIGH, "at-point")
+        turn.say("at-point-noted")
+        return
+    if event.button == "help-now":
+        turn.escalate(Priority.HIGHEST, "help-now")
+        turn.say("help-coming")
+        return
+    if event.button == "skip":
+        turn.conv.fields.pop(_field_of(conv.state), None)
+    trigger = flow.BUTTON_TRIGGERS.get(event.button, event.button)
+    if not _move(turn, trigger):
+        _again(turn, "stale-button")
+
+
+def _field_of(state: str) -> str:
+    detail = flow.DETAIL_BY_STATE.get(state)
+    return detail.name if detail is not None else state
+
+
+def _answer_detail(turn: Turn, name: str, value: str) -> None:
+    turn.conv.fields[name] = value
+    _accepted(turn)
+    _move(turn, "answer")
+
+
+# -- text -------------------------------------------------------------------------------------
+
+_STEP_VALIDATORS: dict[str, Callable[[str], fields.Outcome]] = {
+    "recall_location": fields.location_text,
+    "emergency_location": fields.location_text,
+    "recall_people": fields.people_count,
+    "emergency_people": fields.people_count,
+    "recall_injuries": fields.injuries,
+    "emergency_injuries": fields.injuries,
+}
+
+
+def _on_text(turn: Turn, event: Text) -> None:
+    conv = turn.conv
+    state = conv.state
+    _check_safety_word(turn, event.text)
+    if state == "start":
+        _move(turn, "begin")
+    elif state in flow.TERMINAL:
+        _again(turn, "terminal-hint")
+    elif state in {"declaration", "recall_declare"}:
+        if fields.is_declaration(event.text):
+            _accepted(turn)
+            _move(turn, "declare")
+            _relay_if_escalated(turn, "text")
+        else:
+            _relay_if_escalated(turn, "text")
+            _rejected(turn, fields.Rejected("declaration-hint"))
+    elif state in flow.DETAIL_BY_STATE:
+        _text_detail(turn, event.text)
+    elif state == "safety_word":
+        _set_safety_word(turn, event.text)
+    elif state == "recall_code":
+        _text_code(turn, event.text)
+    elif state == "recall_birth":
+        _text_code_birth(turn, event.text)
+    elif state in _STEP_VALIDATORS:
+        _relay_if_escalated(turn, "text")
+        outcome = _STEP_VALIDATORS[state](event.text)
+        if isinstance(outcome, fields.Rejected):
+            _rejected(turn, outcome)
+        else:
+            conv.fields[state] = outcome.value
+            _accepted(turn)
+            _move(turn, "answer")
+    else:
+        _relay_if_escalated(turn, "text")
+        if flow.SCREENS[state].expects != "none":
+            _again(turn, "use-buttons")
+
+
+def _text_detail(turn: Turn, text: str) -> None:
+    detail = flow.DETAIL_BY_STATE[turn.conv.state]
+    if detail.validate is None:
+        _again(turn, "use-buttons")
+        return
+    outcome = detail.validate(text, turn.ctx.today)
+    if isinstance(outcome, fields.Rejected):
+        _rejected(turn, outcome)
+        return
+    _delete_input(turn)
+    _answer_detail(turn, detail.name, outcome.value)
+
+
+def _set_safety_word(turn: Turn, text: str) -> None:
+    word = fields.clean_text(text).casefold()
+    if not 1 <= len(word) <= 40:
+        _rejected(turn, fields.Rejected("invalid-safety-word", {"max": 40}))
+        return
+    _delete_input(turn)
+    turn.conv.safety_digest = turn.ctx.digest("safety", word)
+    _accepted(turn)
+    turn.say("safety-word-saved")
+    _move(turn, "answer")
+
+
+def _check_safety_word(turn: Turn, text: str) -> None:
+    """The duress word raises a silent alert; the caller sees the normal flow."""
+    digest = turn.conv.safety_digest
+    if digest is None or not (turn.conv.escalated or turn.conv.state.startswith("recall_")):
+        return
+    words = fields.clean_text(text).casefold()
+    candidates = {words, *words.split(" ")}
+    if any(turn.ctx.digest("safety", word) == digest for word in candidates):
+        turn.effects.append(SilentAlert("safety-word"))
+
+
+def _text_code(turn: Turn, text: str) -> None:
+    code = fields.parse_case_code(text)
+    if code is None:
+        _rejected(turn, fields.Rejected("invalid-code-format", {"example": "K7QM-3P9X"}))
+        return
+    _delete_input(turn)
+    turn.effects.append(Lookup(turn.ctx.digest("code", code)))
+
+
+def _code_failed(turn: Turn, notice: str) -> None:
+    turn.conv.code_failures += 1
+    if turn.conv.code_failures >= CODE_TRIES:
+        turn.say("code-locked")
+        _move(turn, "locked")
+    else:
+        _again(turn, notice, {"left": CODE_TRIES - turn.conv.code_failures})
+
+
+def _on_case_found(turn: Turn, event: CaseFound) -> None:
+    conv = turn.conv
+    if conv.state != "recall_code":
+        return
+    if event.case_id is None or event.birth_digest is None:
+        _code_failed(turn, "code-not-found")
+        return
+    conv.pending_case_id = event.case_id
+    conv.pending_birth_digest = event.birth_digest
+    _move(turn, "found")
+
+
+def _text_code_birth(turn: Turn, text: str) -> None:
+    outcome = fields.birth_date(text, turn.ctx.today)
+    if isinstance(outcome, fields.Rejected):
+        _rejected(turn, outcome)
+        return
+    _delete_input(turn)
+    if turn.ctx.digest("birth", outcome.value) != turn.conv.pending_birth_digest:
+        _code_failed(turn, "code-birth-mismatch")
+        return
+    _accepted(turn)
+    _move(turn, "verified")
+
+
+# -- other content ----------------------------------------------------------------------------
+
+
+def _on_location(turn: Turn, event: Location) -> None:
+    state = turn.conv.state
+    _relay_if_escalated(turn, "location")
+    if flow.SCREENS[state].expects == "location":
+        turn.conv.fields[state] = f"{event.latitude:.5f},{event.longitude:.5f}"
+        _accepted(turn)
+        _move(turn, "answer")
+    elif not turn.conv.escalated:
+        _again(turn, "wrong-content", {"kind": "location"})
+
+
+def _on_contact(turn: Turn, event: Contact) -> None:
+    if turn.conv.state == "details_phone":
+        outcome = fields.phone(event.phone)
+        if isinstance(outcome, fields.Rejected):
+            _rejected(turn, outcome)
+            return
+        _delete_input(turn)
+        _answer_detail(turn, "phone", outcome.value)
+        return
+    _relay_if_escalated(turn, "contact")
+    if not turn.conv.escalated:
+        _again(turn, "wrong-content", {"kind": "contact"})
+
+
+def _on_media(turn: Turn, event: Media) -> None:
+    ref = turn.ctx.message_ref
+    if event.kind in HEARD_KINDS and ref is not None:
+        # a caller who cannot type must still be heard
+        if not turn.conv.escalated:
+            turn.escalate(Priority.NORMAL, "voice")
+        turn.effects.append(Relay(ref, event.kind))
+        _again(turn, "voice-relayed")
+        return
+    _relay_if_escalated(turn, event.kind)
+    if not turn.conv.escalated:
+        _again(turn, "wrong-content", {"kind": event.kind})
+
+
+def _on_edited(turn: Turn, event: Edited) -> None:
+    _relay_if_escalated(turn, "edit")
+    if not turn.conv.escalated:
+        _again(turn, "edit-ignored")
+
+
+def _on_forwarded(turn: Turn, event: Forwarded) -> None:
+    _relay_if_escalated(turn, "forward")
+    if not turn.conv.escalated:
+        _again(turn, "forward-refused")
+
+
+def _on_stale(turn: Turn, event: StaleButton) -> None:
+    _again(turn, "stale-button")
+
+
+def _on_operator(turn: Turn, event: OperatorAction) -> None:
+    _move(turn, f"op_{event.action}")
+
+
+_HANDLERS: dict[type, Callable[[Turn, Any], None]] = {
+    Command: _on_command,
+    ChooseLanguage: _on_language,
+    Press: _on_press,
+    Text: _on_text,
+    Location: _on_location,
+    Contact: _on_contact,
+    Media: _on_media,
+    Edited: _on_edited,
+    Forwarded: _on_forwarded,
+    StaleButton: _on_stale,
+    OperatorAction: _on_operator,
+    CaseFound: _on_case_found,
+}

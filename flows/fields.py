@@ -1,0 +1,475 @@
+"""Validation and normalisation of what a caller types, one function per field.
+
+Every validator takes the raw text of a message and returns either :class:`Accepted` (with the
+normalised value as it is stored) or :class:`Rejected` (with a Fluent message id and constant
+parameters).  Validators never raise on any ``str`` and a rejection never carries the caller's
+input, so it is always safe to log and to render.
+
+See ``dialogue.md`` ("Details" and "Case code") for the rules.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import secrets
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TypeAlias
+
+__all__ = [
+    "CODE_ALPHABET",
+    "Accepted",
+    "Outcome",
+    "Rejected",
+    "area",
+    "birth_date",
+    "clean_text",
+    "full_name",
+    "injuries",
+    "is_declaration",
+    "location_text",
+    "military_unit",
+    "new_case_code",
+    "parse_case_code",
+    "people_count",
+    "phone",
+    "rank",
+    "service_number",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Outcomes
+# --------------------------------------------------------------------------------------------
+
+_NO_PARAMS: Mapping[str, str | int] = MappingProxyType({})
+
+
+def _empty_params() -> Mapping[str, str | int]:
+    return _NO_PARAMS
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The input is valid; ``value`` is the normalised value as stored (kept out of repr: it is
+    personal data, and a repr ends up in logs and tracebacks)."""
+
+    value: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """The input is not valid; ``message_id`` names a Fluent message explaining what is expected.
+
+    ``params`` holds only constants (limits, examples), never the caller's input.  It is always a
+    read-only mapping, even when a plain ``dict`` is passed in.
+    """
+
+    message_id: str
+    params: Mapping[str, str | int] = field(default_factory=_empty_params, hash=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.params, MappingProxyType):
+            object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+
+Outcome: TypeAlias = Accepted | Rejected
+
+
+def _reject(message_id: str, **params: str | int) -> Rejected:
+    return Rejected(message_id, MappingProxyType(params))
+
+
+# --------------------------------------------------------------------------------------------
+# Text cleaning
+# --------------------------------------------------------------------------------------------
+
+_SPACE_CONTROLS = "\t\n\r"  # line breaks and tabs separate words: they become a space
+_BIDI_CONTROLS = [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+_ZERO_WIDTH = [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF]
+_SURROGATES = range(0xD800, 0xE000)  # lone surrogates cannot be encoded: drop them
+
+_CLEAN_TABLE: dict[int, str | None] = dict.fromkeys(
+    [*range(0x00, 0x20), *range(0x7F, 0xA0), *_BIDI_CONTROLS, *_ZERO_WIDTH, *_SURROGATES]
+)
+_CLEAN_TABLE.update({ord(ch): " " for ch in _SPACE_CONTROLS})
+
+
+def clean_text(text: str) -> str:
+    """Return ``text`` with invisible and control characters removed, NFC-normalised.
+
+    C0/C1 control characters are dropped (tab, LF and CR become a space), as are bidi controls,
+    zero-width characters and lone surrogates; runs of whitespace collapse to one space and the
+    result is stripped.  The characters are removed *before* NFC normalisation so that the result
+    is NFC even when an invisible character stood between a letter and its combining mark.
+    """
+    stripped = text.translate(_CLEAN_TABLE)
+    return " ".join(unicodedata.normalize("NFC", stripped).split())
+
+
+# --------------------------------------------------------------------------------------------
+# Shared helpers
+# --------------------------------------------------------------------------------------------
+
+_HYPHENS = {ord(ch): "-" for ch in "\u2010\u2011\u2013"}  # ‐ ‑ –
+_APOSTROPHES = {ord(ch): "'" for ch in "\u2019\u2018\u02bc`"}  # ’ ‘ ʼ `
+_NAME_PUNCTUATION = {**_HYPHENS, **_APOSTROPHES}
+
+_LETTER_CATEGORIES = frozenset({"Lu", "Ll", "Lt"})
+
+
+def _is_script_letter(ch: str) -> bool:
+    """A Cyrillic or Latin letter (by its Unicode name), e.g. і ї є ґ ё ß é but not ｉ or 𝐀."""
+    return unicodedata.category(ch) in _LETTER_CATEGORIES and unicodedata.name(ch, "").startswith(
+        ("LATIN ", "CYRILLIC ")
+    )
+
+
+def _free_text(text: str, message_id: str, *, min_len: int, max_len: int) -> Outcome:
+    value = clean_text(text)
+    if min_len <= len(value) <= max_len:
+        return Accepted(value)
+    if min_len > 1:
+        return _reject(message_id, min=min_len, max=max_len)
+    return _reject(message_id, max=max_len)
+
+
+# --------------------------------------------------------------------------------------------
+# Full name
+# --------------------------------------------------------------------------------------------
+
+NAME_MIN = 2
+NAME_MAX = 100
+NAME_MIN_LETTERS = 2
+
+
+def full_name(text: str) -> Outcome:
+    """2–100 characters: Cyrillic or Latin letters, space, hyphen, apostrophe; ≥ 2 letters.
+
+    Mixed scripts are accepted (transliterated names occur).  A combining mark that does not
+    compose with its letter under NFC is rejected, as are digits, emoji and other symbols.
+    Fewer than two letters is reported as a length problem ("at least 2").
+    """
+    value = clean_text(text).translate(_NAME_PUNCTUATION)
+    if not NAME_MIN <= len(value) <= NAME_MAX:
+        return _reject("invalid-name-length", min=NAME_MIN, max=NAME_MAX)
+    letters = 0
+    for ch in value:
+        if _is_script_letter(ch):
+            letters += 1
+        elif ch not in " -'":
+            return _reject("invalid-name-chars")
+    if letters < NAME_MIN_LETTERS:
+        return _reject("invalid-name-length", min=NAME_MIN, max=NAME_MAX)
+    return Accepted(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Date of birth
+# --------------------------------------------------------------------------------------------
+
+AGE_MIN = 16
+AGE_MAX = 70
+BIRTH_EXAMPLE = "17.05.1990"
+
+_SEP = r"(?:\s?[./,\-]\s?|\s)"
+# An optional trailing "г." / "года" (ru) or "р." / "року" (uk) after the year.
+_YEAR_SUFFIX = r"(?:\s?(?:г|года|р|року)\.?)?"
+_DMY = re.compile(
+    rf"(?P<d>[0-9]{{1,2}}){_SEP}(?P<m>[0-9]{{1,2}}){_SEP}(?P<y>[0-9]{{4}}){_YEAR_SUFFIX}",
+    re.IGNORECASE,
+)
+_YMD = re.compile(
+    rf"(?P<y>[0-9]{{4}}){_SEP}(?P<m>[0-9]{{1,2}}){_SEP}(?P<d>[0-9]{{1,2}})", re.IGNORECASE
+)
+_DMY_COMPACT = re.compile(r"(?P<d>[0-9]{2})(?P<m>[0-9]{2})(?P<y>[0-9]{4})")
+
+
+def _full_years(born: datetime.date, today: datetime.date) -> int:
+    before_birthday = (today.month, today.day) < (born.month, born.day)
+    return today.year - born.year - int(before_birthday)
+
+
+def birth_date(text: str, today: datetime.date) -> Outcome:
+    """A date of birth giving an age of 16–70 full years on ``today``; value is ISO 8601.
+
+    Day-first dates with ``.``, ``/``, ``-``, ``,`` or a space as separator (``17.05.1990``,
+    ``7/5/1990``), ISO ``1990-05-17`` and the compact ``17051990`` are accepted.  The year must
+    have four digits: a two-digit year is ambiguous and reported as a format problem.
+    """
+    value = clean_text(text)
+    if len(value) > 32:
+        return _reject("invalid-birth-format", example=BIRTH_EXAMPLE)
+    match = _DMY.fullmatch(value) or _YMD.fullmatch(value) or _DMY_COMPACT.fullmatch(value)
+    if match is None:
+        return _reject("invalid-birth-format", example=BIRTH_EXAMPLE)
+    try:
+        born = datetime.date(int(match["y"]), int(match["m"]), int(match["d"]))
+    except ValueError:
+        return _reject("invalid-birth-date")
+    if not AGE_MIN <= _full_years(born, today) <= AGE_MAX:
+        return _reject("invalid-birth-age", min=AGE_MIN, max=AGE_MAX)
+    return Accepted(born.isoformat())
+
+
+# --------------------------------------------------------------------------------------------
+# Free-text fields
+# --------------------------------------------------------------------------------------------
+
+UNIT_MAX = 64
+RANK_MAX = 40
+AREA_MAX = 100
+INJURIES_MAX = 200
+LOCATION_MIN = 2
+LOCATION_MAX = 300
+
+
+def military_unit(text: str) -> Outcome:
+    """Free text, 1–64 characters (e.g. ``в/ч 12345``)."""
+    return _free_text(text, "invalid-unit-length", min_len=1, max_len=UNIT_MAX)
+
+
+def rank(text: str) -> Outcome:
+    """Free text, 1–40 characters."""
+    return _free_text(text, "invalid-rank-length", min_len=1, max_len=RANK_MAX)
+
+
+def area(text: str) -> Outcome:
+    """Free text, 1–100 characters (area or direction; never precise coordinates)."""
+    return _free_text(text, "invalid-area-length", min_len=1, max_len=AREA_MAX)
+
+
+def injuries(text: str) -> Outcome:
+    """Free text, 1–200 characters."""
+    return _free_text(text, "invalid-injuries-length", min_len=1, max_len=INJURIES_MAX)
+
+
+def location_text(text: str) -> Outcome:
+    """Free-text description of a location, 2–300 characters."""
+    return _free_text(text, "invalid-location-length", min_len=LOCATION_MIN, max_len=LOCATION_MAX)
+
+
+# --------------------------------------------------------------------------------------------
+# Service number
+# --------------------------------------------------------------------------------------------
+
+SERVICE_NUMBER_MAX = 20
+
+
+def service_number(text: str) -> Outcome:
+    """Cyrillic/Latin letters, ASCII digits and hyphens, 1–20 characters; spaces removed, upper."""
+    value = clean_text(text).replace(" ", "").translate(_HYPHENS).upper()
+    if not 1 <= len(value) <= SERVICE_NUMBER_MAX or not all(
+        ("0" <= ch <= "9") or ch == "-" or _is_script_letter(ch) for ch in value
+    ):
+        return _reject("invalid-service-number", max=SERVICE_NUMBER_MAX)
+    return Accepted(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Number of people
+# --------------------------------------------------------------------------------------------
+
+PEOPLE_MIN = 1
+PEOPLE_MAX = 50
+
+
+def people_count(text: str) -> Outcome:
+    """An integer 1–50 written with ASCII digits only; value is its canonical form (``"7"``)."""
+    value = clean_text(text)
+    if not value or not value.isascii() or not value.isdigit():
+        return _reject("invalid-people-number")
+    digits = value.lstrip("0")
+    # Never call int() on an unbounded string (CPython refuses > 4300 digits).
+    if len(digits) > 3 or not PEOPLE_MIN <= int(digits or "0") <= PEOPLE_MAX:
+        return _reject("invalid-people-range", min=PEOPLE_MIN, max=PEOPLE_MAX)
+    return Accepted(digits)
+
+
+# --------------------------------------------------------------------------------------------
+# Phone
+# --------------------------------------------------------------------------------------------
+
+PHONE_EXAMPLE = "+79123456789"
+_PHONE_CHARS = re.compile(r"\+?[0-9 ().\-]+")
+
+
+def _phone_digits(digits: str, *, plus: bool) -> str | None:
+    """Return the E.164 form of a number given by its digits, or None."""
+    if plus or digits.startswith("00"):
+        if not plus:
+            digits = digits[2:]
+        if digits.startswith("7"):
+            ok = len(digits) == 11
+        elif digits.startswith("380"):
+            ok = len(digits) == 12
+        else:
+            ok = 8 <= len(digits) <= 15 and not digits.startswith("0")
+        return "+" + digits if ok else None
+    if len(digits) == 11 and digits[0] in "78":  # 8 912 345-67-89, 7 912 345-67-89
+        return "+7" + digits[1:]
+    if len(digits) == 10 and digits[0] == "9":  # 912 345-67-89 (Russian mobile, no prefix)
+        return "+7" + digits
+    if len(digits) == 12 and digits.startswith("380"):  # 380 67 123 45 67
+        return "+" + digits
+    if len(digits) == 10 and digits[0] == "0":  # 067 123 45 67
+        return "+38" + digits
+    return None
+
+
+def phone(text: str) -> Outcome:
+    """A phone number in E.164, Russian or Ukrainian national format; value is E.164.
+
+    Spaces, hyphens, dots and parentheses may separate the digits.  ``+7`` numbers must have 10
+    digits after the country code and ``+380`` numbers 9; other ``+`` numbers 8–15 digits.
+    A leading ``00`` is read as ``+``.
+    """
+    value = clean_text(text).translate(_HYPHENS)
+    if len(value) > 40 or not _PHONE_CHARS.fullmatch(value):
+        return _reject("invalid-phone", example=PHONE_EXAMPLE)
+    digits = "".join(ch for ch in value if "0" <= ch <= "9")
+    e164 = _phone_digits(digits, plus=value.startswith("+"))
+    if e164 is None:
+        return _reject("invalid-phone", example=PHONE_EXAMPLE)
+    return Accepted(e164)
+
+
+# --------------------------------------------------------------------------------------------
+# Case code
+# --------------------------------------------------------------------------------------------
+
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I L O U
+CODE_LENGTH = 8
+
+# Crockford decoding of look-alikes, plus Cyrillic letters that look like code characters (a
+# caller on a Cyrillic keyboard types К7QМ-3Р9Х).  None of these is otherwise valid, so the
+# mapping never makes two different codes equal.
+_CODE_LOOKALIKES = str.maketrans(
+    {
+        "O": "0",
+        "I": "1",
+        "L": "1",
+        "А": "A",
+        "В": "B",
+        "С": "C",
+        "Е": "E",
+        "Н": "H",
+        "К": "K",
+        "М": "M",
+        "О": "0",
+        "Р": "P",
+        "Т": "T",
+        "Х": "X",
+        "У": "Y",
+        "З": "3",
+        "І": "1",
+    }
+)
+_CODE_IGNORED = str.maketrans(dict.fromkeys(" -\u2010\u2011\u2012\u2013\u2014\u2212"))
+_CODE_SET = frozenset(CODE_ALPHABET)
+
+
+def new_case_code(choice: Callable[[str], str] = secrets.choice) -> str:
+    """A new random case code ``XXXX-XXXX`` (40 bits) from :data:`CODE_ALPHABET`."""
+    chars = [choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)]
+    if not all(ch in _CODE_SET for ch in chars):
+        raise ValueError("choice() returned a character outside CODE_ALPHABET")
+    code = "".join(chars)
+    return f"{code[:4]}-{code[4:]}"
+
+
+def parse_case_code(text: str) -> str | None:
+    """The canonical ``XXXX-XXXX`` form of a typed case code, or None if it is not one.
+
+    Case-insensitive; spaces and hyphens anywhere are ignored; O reads as 0 and I/L as 1; U is
+    invalid.  Full-width characters and Cyrillic look-alikes are accepted.
+    """
+    if len(text) > 200:
+        return None
+    value = unicodedata.normalize("NFKC", clean_text(text)).translate(_CODE_IGNORED)
+    value = value.upper().translate(_CODE_LOOKALIKES)
+    if len(value) != CODE_LENGTH or not all(ch in _CODE_SET for ch in value):
+        return None
+    return f"{value[:4]}-{value[4:]}"
+
+
+# --------------------------------------------------------------------------------------------
+# Declaration «Я иду сдаваться»
+# --------------------------------------------------------------------------------------------
+
+# Punctuation that ends a clause: a negation in one clause does not negate the next one
+# («Не стреляйте, я сдаюсь» is a declaration, «Я не сдаюсь» is not).  A line break is only a
+# space: «иду⏎сдаваться» is one phrase.
+_CLAUSE_BREAK = re.compile(r"[.,!?;:…()\[\]]+")
+_WORD_APOSTROPHES = str.maketrans(dict.fromkeys("'\u2019\u2018\u02bc`"))
+
+_SURRENDER_NOW = frozenset(
+    {
+        # ru
+        "сдаюсь",
+        "сдаюся",
+        # uk
+        "здаюсь",
+        "здаюся",
+        # transliteration
+        "sdayus",
+        "sdajus",
+        "sdaius",
+        "sdayusya",
+        "zdayus",
+        "zdayusya",
+        "zdaiusia",
+    }
+)
+_GOING = frozenset({"иду", "йду", "іду", "idu", "jdu", "ydu"})
+_TO_SURRENDER = frozenset(
+    {
+        # ru (with the common misspelling without ь)
+        "сдаваться",
+        "сдаватся",
+        # uk
+        "здаватися",
+        "здаваться",
+        # transliteration
+        "sdavatsya",
+        "sdavatsia",
+        "sdavatsja",
+        "sdavatsa",
+        "sdavatca",
+        "zdavatysia",
+        "zdavatysya",
+        "zdavatisya",
+    }
+)
+_NEGATIONS = frozenset({"не", "ни", "нет", "ні", "ne", "ni", "net"})
+_MAX_GAP = 3  # «иду к вам сдаваться»: up to three words between «иду» and «сдаваться»
+
+
+def _words(clause: str) -> list[str]:
+    folded = clean_text(clause).casefold().replace("ё", "е").translate(_WORD_APOSTROPHES)
+    return "".join(ch if ch.isalpha() else " " for ch in folded).split()
+
+
+def _clause_declares(words: list[str]) -> bool:
+    negated = False
+    for i, word in enumerate(words):
+        if word in _NEGATIONS:
+            negated = True
+        elif word in _SURRENDER_NOW or (
+            word in _TO_SURRENDER and any(w in _GOING for w in words[max(0, i - _MAX_GAP - 1) : i])
+        ):
+            return not negated
+    return False
+
+
+def is_declaration(text: str) -> bool:
+    """True when the caller's own words declare surrender («Я иду сдаваться», «Я здаюся»).
+
+    Case, punctuation, emoji, extra spaces and ё/е are ignored.  A negation before the verb in
+    the same clause («Я не сдаюсь», «не здаюся», «я не иду сдаваться») makes it not a
+    declaration.
+    """
+    return any(_clause_declares(_words(clause)) for clause in _CLAUSE_BREAK.split(text))

@@ -1,0 +1,267 @@
+"""The values the dialogue works on: the conversation, what a caller sends, what the flow asks for.
+
+Everything here is plain data (no I/O, no Telegram). The conversation splits into `fields`, the
+personal details a caller gave (sealed at rest by the store), and everything else, which is
+deliberately free of personal data so it can be stored, logged and counted as it is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+Params = Mapping[str, str | int]
+
+
+class Priority(IntEnum):
+    """Escalation priority; a higher value is served first."""
+
+    NORMAL = 1
+    HIGH = 2
+    HIGHEST = 3
+
+
+@dataclass(slots=True)
+class Conversation:
+    """One caller's dialogue. `fields` holds personal data; every other attribute must not."""
+
+    state: str = "start"
+    lang: str = "ru"
+    fields: dict[str, str] = field(default_factory=dict)
+    version: int = 0
+    # where handoff / confirmation states go back to
+    return_to: str | None = None
+    # the details step was entered from review: an answer goes back to review
+    editing: bool = False
+    escalated: bool = False
+    priority: int = 0
+    invalid_streak: int = 0
+    code_failures: int = 0
+    # case this conversation registered (owner) or linked to (after code + birth date)
+    case_id: str | None = None
+    owns_case: bool = False
+    # keyed digests only: the case found by a typed code, waiting for the birth-date check
+    pending_case_id: str | None = None
+    pending_birth_digest: str | None = None
+    birth_digest: str | None = None
+    code_digest: str | None = None
+    safety_digest: str | None = None
+    updated_at: float = 0.0
+
+    def meta(self) -> dict[str, Any]:
+        """Everything but the personal fields, as JSON-ready data."""
+        data = dataclasses.asdict(self)
+        del data["fields"]
+        return data
+
+    @classmethod
+    def from_parts(cls, meta: Mapping[str, Any], fields: Mapping[str, str]) -> Conversation:
+        known = {f.name for f in dataclasses.fields(cls)} - {"fields"}
+        kwargs = {k: v for k, v in meta.items() if k in known}
+        return cls(fields=dict(fields), **kwargs)
+
+    def copy(self) -> Conversation:
+        return dataclasses.replace(self, fields=dict(self.fields))
+
+
+# ---------------------------------------------------------------------------------------------
+# What the caller (or an operator, or the store) sends into the flow
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A button: `button` is the id from the flow data, never a label. `screen` is the state whose
+    message carried the button (inline buttons); a press from another screen's message is stale."""
+
+    button: str
+    screen: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str  # without the slash: "start", "help", "status", "operator", "language", ...
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    phone: str
+    own: bool  # the contact shared is the caller's own
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """Content the flow cannot read as an answer: sticker, photo, voice, video_note, document..."""
+
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Edited:
+    kind: str = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class Forwarded:
+    kind: str = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class StaleButton:
+    """A button from an old message (its conversation version has moved on)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChooseLanguage:
+    lang: str
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorAction:
+    """An operator acted on this caller's case (claim, meet, met, abort, release, close...)."""
+
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFound:
+    """The store's answer to a `Lookup`: the case behind a typed code, or None."""
+
+    case_id: str | None
+    birth_digest: str | None = None
+
+
+Event = (
+    Text
+    | Press
+    | Command
+    | Location
+    | Contact
+    | Media
+    | Edited
+    | Forwarded
+    | StaleButton
+    | ChooseLanguage
+    | OperatorAction
+    | CaseFound
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# What the flow asks the outside world to do
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    id: str
+    label: str  # message id of the label
+    kind: str = "choice"  # choice | contact | location
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A message to the caller. `params` may hold personal data (review, status): sealed at rest."""
+
+    message_id: str
+    params: Params = field(default_factory=dict)
+    buttons: tuple[Button, ...] = ()
+    inline: bool = False  # buttons stay attached to this message (review, confirmations)
+    step: tuple[int, int] | None = None  # "step k of n"
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteInput:
+    """Delete the caller's message: it held personal data that is now captured."""
+
+    message_ref: int
+
+
+@dataclass(frozen=True, slots=True)
+class Relay:
+    """Copy the caller's message into the case topic of the operator desk."""
+
+    message_ref: int
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Escalate:
+    priority: Priority
+    reason: str  # emergency | recall | operator | relatives | legion | invalid | code | voice
+
+
+@dataclass(frozen=True, slots=True)
+class SilentAlert:
+    """Raised on the case card only; the caller must see nothing unusual."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEvent:
+    """A hook event: registered, escalated, claimed, recall, meetup, completed, withdrawn, erased."""
+
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """Find the case whose code has this keyed digest; answered with a `CaseFound` event."""
+
+    code_digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterCase:
+    case_id: str
+    code_digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Erase:
+    """Erase every key of this conversation and its case; `wipe_chat` also deletes what the bot
+    can still delete in the chat (/forget)."""
+
+    wipe_chat: bool = False
+    # the indexes of a case this conversation owns live in other slots: removed after the commit
+    case_id: str | None = None
+    code_digest: str | None = None
+
+
+Effect = (
+    Reply
+    | DeleteInput
+    | Relay
+    | Escalate
+    | SilentAlert
+    | CaseEvent
+    | Lookup
+    | RegisterCase
+    | Erase
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the engine needs from outside, passed in so the engine itself stays pure."""
+
+    now: float
+    today: datetime.date
+    new_code: Callable[[], str]
+    new_case_id: Callable[[], str]
+    digest: Callable[[str, str], str]  # keyed hash (namespace, value)
+    message_ref: int | None = None

@@ -1,0 +1,325 @@
+"""The whole caller dialogue as data: states, what each shows, its buttons, and every transition.
+
+`transitions` reads STATES and TRANSITIONS as they are; `flows.engine` fires their triggers. The
+names in `on_enter`, `after` and `conditions` are methods and properties of `flows.engine.Turn`.
+Message ids name entries of the Fluent packs in `locales/`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flows import fields
+from flows.model import Button
+
+TERMINAL = frozenset({"completed", "withdrawn"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Buttons
+
+
+def button(button_id: str, kind: str = "choice") -> Button:
+    return Button(id=button_id, label=f"btn-{button_id}", kind=kind)
+
+
+BACK = button("back")
+SKIP = button("skip")
+DECLARE = button("declare")
+OPERATOR = button("operator")
+SHARE_LOCATION = button("share-location", kind="location")
+SHARE_CONTACT = button("share-contact", kind="contact")
+
+MENU_CHOICES = ("premob", "surrender", "ready", "emergency", "relative", "legion", "operator")
+HEALTH = ("health-none", "health-light", "health-serious")
+WISH = ("wish-exchange", "wish-stay", "wish-emigrate", "wish-undecided")
+RANKS = ("rank-private", "rank-sergeant", "rank-warrant", "rank-officer")
+AREAS = (
+    "area-kharkiv",
+    "area-luhansk",
+    "area-donetsk",
+    "area-zaporizhzhia",
+    "area-kherson",
+    "area-border",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Details of stage 1: one state per field, asked in this order
+
+Validator = Callable[[str, datetime.date], fields.Outcome]
+
+
+def _ignoring_date(check: Callable[[str], fields.Outcome]) -> Validator:
+    return lambda text, _today: check(text)
+
+
+@dataclass(frozen=True, slots=True)
+class DetailField:
+    name: str
+    required: bool
+    validate: Validator | None  # None: only the buttons are accepted
+    choices: tuple[str, ...] = ()
+    contact: bool = False  # offer Telegram's "share contact" button
+
+    @property
+    def state(self) -> str:
+        return f"details_{self.name}"
+
+
+DETAILS: tuple[DetailField, ...] = (
+    DetailField("full_name", True, _ignoring_date(fields.full_name)),
+    DetailField("birth_date", True, fields.birth_date),
+    DetailField("unit", False, _ignoring_date(fields.military_unit)),
+    DetailField("rank", False, _ignoring_date(fields.rank), choices=RANKS),
+    DetailField("service_number", False, _ignoring_date(fields.service_number)),
+    DetailField("people", True, _ignoring_date(fields.people_count)),
+    DetailField("area", False, _ignoring_date(fields.area), choices=AREAS),
+    DetailField("phone", False, _ignoring_date(fields.phone), contact=True),
+    DetailField("health", False, None, choices=HEALTH),
+    DetailField("wish", False, None, choices=WISH),
+)
+DETAIL_BY_STATE = {f.state: f for f in DETAILS}
+
+
+# ---------------------------------------------------------------------------------------------
+# What each state shows. `expects` tells the engine how to read free input in that state.
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    prompt: str
+    buttons: tuple[Button, ...] = ()
+    expects: str = "choice"  # choice | text | location | none (relay only)
+    inline: bool = False
+
+
+def _detail_screen(detail: DetailField) -> Screen:
+    buttons = [button(choice) for choice in detail.choices]
+    if detail.contact:
+        buttons.append(SHARE_CONTACT)
+    if not detail.required:
+        buttons.append(SKIP)
+    buttons.append(BACK)
+    return Screen(
+        prompt=f"ask-{detail.name.replace('_', '-')}",
+        buttons=tuple(buttons),
+        expects="choice" if detail.validate is None else "text",
+    )
+
+
+SCREENS: dict[str, Screen] = {
+    "start": Screen("greeting", expects="none"),
+    "menu": Screen("menu", tuple(button(f"menu-{choice}") for choice in MENU_CHOICES)),
+    "premob": Screen("premob-info", (button("register"), OPERATOR, BACK)),
+    "declaration": Screen("declaration-ask", (DECLARE, button("not-yet")), expects="text"),
+    **{d.state: _detail_screen(d) for d in DETAILS},
+    "review": Screen(
+        "review",
+        (
+            button("confirm"),
+            *(button(f"edit-{d.name}") for d in DETAILS),
+            button("withdraw"),
+        ),
+        inline=True,
+    ),
+    "registered": Screen(
+        "registered",
+        (button("ready"), button("update"), button("safety-word"), button("withdraw")),
+    ),
+    "safety_word": Screen("ask-safety-word", (BACK,), expects="text"),
+    "recall_code": Screen("ask-code", (button("no-code"), BACK), expects="text"),
+    "recall_birth": Screen("ask-code-birth-date", (BACK,), expects="text"),
+    "recall_declare": Screen("recall-declare", (DECLARE,), expects="text"),
+    "recall_location": Screen("ask-location", (SHARE_LOCATION,), expects="location"),
+    "recall_people": Screen("ask-people-now", expects="text"),
+    "recall_injuries": Screen(
+        "ask-injuries", tuple(button(h) for h in HEALTH), expects="text"
+    ),
+    "meetup": Screen(
+        "meetup", (button("at-point"), button("help-now"), button("cancel-meetup"))
+    ),
+    "emergency_location": Screen(
+        "emergency-location", (SHARE_LOCATION, SKIP), expects="location"
+    ),
+    "emergency_people": Screen("emergency-people", (SKIP,), expects="text"),
+    "emergency_injuries": Screen(
+        "emergency-injuries", (*(button(h) for h in HEALTH), SKIP), expects="text"
+    ),
+    "emergency": Screen("emergency-wait", expects="none"),
+    "relatives": Screen("relatives-info", (OPERATOR, BACK)),
+    "legion": Screen("legion-info", (OPERATOR, BACK)),
+    "handoff": Screen("handoff", (button("leave"),), expects="none"),
+    "confirm_withdraw": Screen(
+        "confirm-withdraw", (button("withdraw-yes"), button("withdraw-no")), inline=True
+    ),
+    "completed": Screen("completed", expects="none"),
+    "withdrawn": Screen("withdrawn", expects="none"),
+}
+
+# States whose prompt shows "step k of n"
+STEP_OF = {d.state: (i + 1, len(DETAILS)) for i, d in enumerate(DETAILS)}
+
+
+# ---------------------------------------------------------------------------------------------
+# The states as `transitions` reads them, with what happens on entering each
+
+_ON_ENTER: dict[str, list[str]] = {
+    "menu": ["clear_escalation"],
+    "review": ["leave_editing"],
+    "registered": ["clear_escalation"],
+    "recall_location": ["escalate_recall"],
+    "meetup": ["enter_meetup"],
+    "emergency_location": ["escalate_emergency"],
+    "handoff": ["escalate_handoff"],
+    "completed": ["complete_case"],
+    "withdrawn": ["withdraw_case"],
+}
+
+STATES: list[dict[str, Any]] = [
+    {"name": name, "on_enter": _ON_ENTER.get(name, [])} for name in SCREENS
+]
+
+# States a hand-off or a confirmation can come from, and so return to
+RESUMABLE = tuple(
+    name for name in SCREENS if name not in TERMINAL | {"start", "handoff", "confirm_withdraw"}
+)
+# States in which the caller is already talking to an operator or being guided
+ESCALATED_STATES = frozenset(
+    {
+        "recall_location",
+        "recall_people",
+        "recall_injuries",
+        "meetup",
+        "emergency_location",
+        "emergency_people",
+        "emergency_injuries",
+        "emergency",
+        "handoff",
+    }
+)
+
+
+def _t(trigger: str, source: str | list[str], dest: str, **extra: Any) -> dict[str, Any]:
+    return {"trigger": trigger, "source": source, "dest": dest, **extra}
+
+
+def _detail_transitions() -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    states = [d.state for d in DETAILS]
+    for i, detail in enumerate(DETAILS):
+        nxt = states[i + 1] if i + 1 < len(states) else "review"
+        prev = states[i - 1] if i > 0 else "declaration"
+        triggers = ["answer"] if detail.required else ["answer", "skip"]
+        for trigger in triggers:
+            out.append(_t(trigger, detail.state, "review", conditions="editing"))
+            out.append(_t(trigger, detail.state, nxt))
+        out.append(_t("back", detail.state, "review", conditions="editing"))
+        out.append(_t("back", detail.state, prev))
+    return out
+
+
+_GLOBAL_SOURCES = [s for s in RESUMABLE]
+
+TRANSITIONS: list[dict[str, Any]] = [
+    _t("begin", ["start", "completed", "withdrawn"], "menu", before="greet"),
+    # menu
+    _t("premob", "menu", "premob"),
+    _t("surrender", "menu", "declaration"),
+    _t("ready", "menu", "recall_declare", conditions="has_case"),
+    _t("ready", "menu", "recall_code"),
+    _t("emergency", "menu", "emergency_location"),
+    _t("relative", "menu", "relatives"),
+    _t("legion", "menu", "legion"),
+    _t("operator", ["menu", "premob", "relatives", "legion"], "handoff", before="remember_return"),
+    _t("back", ["premob", "relatives", "legion"], "menu"),
+    # stage 1: declaration, details, review
+    _t("register", "premob", "declaration"),
+    _t("declare", "declaration", DETAILS[0].state),
+    _t("not_yet", "declaration", "menu"),
+    *_detail_transitions(),
+    *(_t(f"edit_{d.name}", "review", d.state, after="start_editing") for d in DETAILS),
+    _t("confirm", "review", "registered", after="register_case"),
+    _t("withdraw", ["review", "registered"], "confirm_withdraw", before="remember_return"),
+    # registered: keep the code, come back when ready
+    _t("ready", "registered", "recall_declare"),
+    _t("update", "registered", "review"),
+    _t("safety_word", "registered", "safety_word"),
+    _t("answer", "safety_word", "registered"),
+    _t("back", "safety_word", "registered"),
+    # stage 2: the arrival re-call
+    _t("found", "recall_code", "recall_birth"),
+    _t("no_code", "recall_code", "recall_declare"),
+    _t("verified", "recall_birth", "recall_declare", after="link_case"),
+    _t("locked", ["recall_code", "recall_birth"], "handoff", before="remember_return"),
+    _t("back", ["recall_code", "recall_birth"], "menu"),
+    _t("declare", "recall_declare", "recall_location"),
+    _t("answer", "recall_location", "recall_people"),
+    _t("answer", "recall_people", "recall_injuries"),
+    _t("answer", "recall_injuries", "meetup"),
+    _t("cancel_meetup", "meetup", "registered", conditions="has_case"),
+    _t("cancel_meetup", "meetup", "menu"),
+    # emergency: only location, people, injuries, each skippable
+    _t("answer", "emergency_location", "emergency_people"),
+    _t("skip", "emergency_location", "emergency_people"),
+    _t("answer", "emergency_people", "emergency_injuries"),
+    _t("skip", "emergency_people", "emergency_injuries"),
+    _t("answer", "emergency_injuries", "emergency"),
+    _t("skip", "emergency_injuries", "emergency"),
+    # operators decide how escalated cases go on
+    _t(
+        "op_meet",
+        ["recall_location", "recall_people", "recall_injuries", "emergency", "handoff"],
+        "meetup",
+    ),
+    _t("op_met", ["meetup", "emergency", "handoff"], "completed"),
+    _t("op_abort", ["meetup", "emergency"], "registered", conditions="has_case"),
+    _t("op_abort", ["meetup", "emergency"], "menu"),
+    _t("op_end", "emergency", "menu"),
+    # commands that work everywhere
+    _t("call_operator", [s for s in _GLOBAL_SOURCES if s not in ESCALATED_STATES], "handoff",
+       before="remember_return"),
+    _t("cancel", _GLOBAL_SOURCES, "confirm_withdraw", before="remember_return"),
+    _t("withdraw_yes", "confirm_withdraw", "withdrawn"),
+    _t("forget", [*SCREENS], "start", after="forget_everything"),
+    # back to where a hand-off or a confirmation came from
+    *(
+        _t(trigger, source, dest, conditions=f"returns_to_{dest}")
+        for trigger, source in (
+            ("leave", "handoff"),
+            ("op_end", "handoff"),
+            ("withdraw_no", "confirm_withdraw"),
+        )
+        for dest in RESUMABLE
+    ),
+    _t("leave", "handoff", "menu"),
+    _t("op_end", "handoff", "menu"),
+    _t("withdraw_no", "confirm_withdraw", "menu"),
+]
+
+# Buttons whose press fires a trigger of another name
+BUTTON_TRIGGERS = {
+    **{f"menu-{choice}": choice for choice in MENU_CHOICES},
+    "not-yet": "not_yet",
+    "no-code": "no_code",
+    "safety-word": "safety_word",
+    "cancel-meetup": "cancel_meetup",
+    "withdraw-yes": "withdraw_yes",
+    "withdraw-no": "withdraw_no",
+    **{f"edit-{d.name}": f"edit_{d.name}" for d in DETAILS},
+}
+
+# Commands that are triggers of the machine (the rest are answered without a state change)
+COMMAND_TRIGGERS = {"operator": "call_operator", "cancel": "cancel", "forget": "forget"}
+COMMANDS = ("start", "help", "status", "operator", "language", "cancel", "forget")
+LANGUAGES = ("ru", "uk")
+
+
+def message_ids() -> set[str]:
+    """Every message id the flow itself can show (the engine adds its fixed notices)."""
+    ids = {screen.prompt for screen in SCREENS.values()}
+    ids |= {b.label for screen in SCREENS.values() for b in screen.buttons}
+    return ids
