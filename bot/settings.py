@@ -51,7 +51,9 @@ class Settings(BaseSettings):
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
-            return frozenset(int(part) for part in value.replace(";", ",").split(",") if part.strip())
+            return frozenset(
+                int(part) for part in value.replace(";", ",").split(",") if part.strip()
+            )
         return value
 
     @field_validator("hooks", mode="before")
@@ -75,7 +77,9 @@ class Settings(BaseSettings):
         if self.redis_url is not None and self.hotline_id_key is None:
             raise ValueError("REDIS_URL is set (production) but HOTLINE_ID_KEY is missing")
         if "webhook" in self.hooks and not (self.hook_webhook_url and self.hook_webhook_secret):
-            raise ValueError("HOOKS includes webhook: set HOOK_WEBHOOK_URL and HOOK_WEBHOOK_SECRET")
+            raise ValueError(
+                "HOOKS includes webhook: set HOOK_WEBHOOK_URL and HOOK_WEBHOOK_SECRET"
+            )
         return self
 
     @property

@@ -91,7 +91,9 @@ def mermaid() -> str:
         for source in sources:
             lines.append(f"    {source} --> {row['dest']}: {_label(row)}")
     for source, triggers in sorted(resumes.items()):
-        lines.append(f"    {source} --> {source}: {'/'.join(sorted(triggers))} [back to where it came from]")
+        lines.append(
+            f"    {source} --> {source}: {'/'.join(sorted(triggers))} [back to where it came from]"
+        )
     for state in sorted(flow.TERMINAL):
         lines.append(f"    {state} --> [*]")
     for note in notes:

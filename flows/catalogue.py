@@ -30,7 +30,7 @@ CALLER: dict[str, frozenset[str]] = {
     **{b.label: _NONE for screen in flow.SCREENS.values() for b in screen.buttons},
     **{f"btn-lang-{lang}": _NONE for lang in flow.LANGUAGES},
     # notices of the engine
-    **{notice: _NONE for notice in engine.NOTICES},
+    **dict.fromkeys(engine.NOTICES, _NONE),
     "status": _vars("phase", "code"),
     "wrong-content": _vars("kind"),
     "invalid-code-format": _vars("example"),
@@ -55,11 +55,17 @@ CALLER: dict[str, frozenset[str]] = {
     # the Telegram layer
     "rate-limited": _NONE,
     "try-again-later": _NONE,
-    "too-long": _vars("max"),
     **{f"cmd-{command}": _NONE for command in flow.COMMANDS},
 }
 
 # Messages shown to operators in the desk group (Ukrainian by default)
-DESK: dict[str, frozenset[str]] = {}
+DESK: dict[str, frozenset[str]] = {
+    "desk-topic-title": _vars("code", "stage"),
+    "desk-escalated": _vars("priority", "reason"),
+    "desk-queue": _vars("code", "priority", "reason"),
+    "desk-caller-edited": _NONE,
+    "desk-silent-alert": _vars("reason"),
+    "desk-case-ended": _vars("event"),
+}
 
 ALL: dict[str, frozenset[str]] = {**CALLER, **DESK}

@@ -61,8 +61,9 @@ class Dialogue:
         language: str | None = None,
     ) -> Handled:
         key = self.store.conversation_key(user_id)
-        return await self.handle_key(key, update_id, event, message_ref=message_ref,
-                                     language=language)
+        return await self.handle_key(
+            key, update_id, event, message_ref=message_ref, language=language
+        )
 
     async def handle_key(
         self,

@@ -86,7 +86,6 @@ NOTICES = frozenset(
         "help-coming",
         "forget-done",
         "terminal-hint",
-        "relayed",
     }
 )
 
@@ -120,6 +119,10 @@ class Turn:
     @property
     def editing(self) -> bool:
         return self.conv.editing
+
+    @property
+    def form_complete(self) -> bool:
+        return all(d.name in self.conv.fields for d in flow.DETAILS if d.required)
 
     @property
     def has_case(self) -> bool:
@@ -173,13 +176,18 @@ class Turn:
         self.escalate(Priority.NORMAL, reason)
 
     def register_case(self) -> None:
-        code = self.ctx.new_code()
         conv = self.conv
+        birth_digest = self.ctx.digest("birth", conv.fields["birth_date"])
+        if conv.owns_case and conv.case_id is not None:
+            conv.birth_digest = birth_digest  # details updated: same case, same code
+            self.effects.append(CaseEvent("updated"))
+            return
+        code = self.ctx.new_code()
         conv.case_id = self.ctx.new_case_id()
         conv.owns_case = True
         conv.fields["case_code"] = code
         conv.code_digest = self.ctx.digest("code", code)
-        conv.birth_digest = self.ctx.digest("birth", conv.fields["birth_date"])
+        conv.birth_digest = birth_digest
         self.effects.append(RegisterCase(conv.case_id, conv.code_digest))
         self.effects.append(CaseEvent("registered"))
 
@@ -243,6 +251,7 @@ def screen_reply(conv: Conversation) -> Reply:
         screen.buttons,
         inline=screen.inline,
         step=flow.STEP_OF.get(conv.state),
+        screen=conv.state,
     )
 
 
@@ -367,7 +376,11 @@ def _on_command(turn: Turn, event: Command) -> None:
             )
         )
     elif name in flow.COMMAND_TRIGGERS:
-        if not _move(turn, flow.COMMAND_TRIGGERS[name]):
+        if name == "operator" and (conv.state == "start" or conv.state in flow.TERMINAL):
+            _move(turn, "begin")  # a fresh conversation: through the menu to an operator
+        if conv.state == "confirm_withdraw" and name != "forget":
+            _again(turn)
+        elif not _move(turn, flow.COMMAND_TRIGGERS[name]):
             notice = "already-with-operator" if name == "operator" else "nothing-to-cancel"
             _again(turn, notice)
     else:
@@ -387,6 +400,10 @@ def _on_press(turn: Turn, event: Press) -> None:
     conv = turn.conv
     screen = flow.SCREENS[conv.state]
     stale_message = event.screen is not None and event.screen != conv.state
+    shortcut = flow.DECLARATION_SHORTCUTS.get(conv.state)
+    if event.button == "declare" and shortcut is not None and not stale_message:
+        _move(turn, shortcut)
+        return
     if stale_message or event.button not in {b.id for b in screen.buttons}:
         _again(turn, "stale-button")
         return
@@ -471,10 +488,12 @@ def _on_text(turn: Turn, event: Text) -> None:
             conv.fields[state] = outcome.value
             _accepted(turn)
             _move(turn, "answer")
-    else:
+    elif state in flow.DECLARATION_SHORTCUTS and fields.is_declaration(event.text):
+        _move(turn, flow.DECLARATION_SHORTCUTS[state])
+    elif conv.escalated:
         _relay_if_escalated(turn, "text")
-        if flow.SCREENS[state].expects != "none":
-            _again(turn, "use-buttons")
+    else:
+        _again(turn, "use-buttons")
 
 
 def _text_detail(turn: Turn, text: str) -> None:

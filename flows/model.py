@@ -174,13 +174,14 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A message to the caller. `params` may hold personal data (review, status): sealed at rest."""
+    """A message to the caller. `params` may hold personal data (review, status): sealed."""
 
     message_id: str
     params: Params = field(default_factory=dict)
     buttons: tuple[Button, ...] = ()
     inline: bool = False  # buttons stay attached to this message (review, confirmations)
     step: tuple[int, int] | None = None  # "step k of n"
+    screen: str | None = None  # the state this message shows; its inline buttons belong to it
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +214,8 @@ class SilentAlert:
 
 @dataclass(frozen=True, slots=True)
 class CaseEvent:
-    """A hook event: registered, escalated, claimed, recall, meetup, completed, withdrawn, erased."""
+    """A hook event: registered, escalated, claimed, recall, meetup, completed, withdrawn,
+    erased."""
 
     kind: str
 

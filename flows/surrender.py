@@ -121,7 +121,7 @@ SCREENS: dict[str, Screen] = {
         "review",
         (
             button("confirm"),
-            *(button(f"edit-{d.name}") for d in DETAILS),
+            *(button(f"edit-{d.name.replace('_', '-')}") for d in DETAILS),
             button("withdraw"),
         ),
         inline=True,
@@ -136,15 +136,9 @@ SCREENS: dict[str, Screen] = {
     "recall_declare": Screen("recall-declare", (DECLARE,), expects="text"),
     "recall_location": Screen("ask-location", (SHARE_LOCATION,), expects="location"),
     "recall_people": Screen("ask-people-now", expects="text"),
-    "recall_injuries": Screen(
-        "ask-injuries", tuple(button(h) for h in HEALTH), expects="text"
-    ),
-    "meetup": Screen(
-        "meetup", (button("at-point"), button("help-now"), button("cancel-meetup"))
-    ),
-    "emergency_location": Screen(
-        "emergency-location", (SHARE_LOCATION, SKIP), expects="location"
-    ),
+    "recall_injuries": Screen("ask-injuries", tuple(button(h) for h in HEALTH), expects="text"),
+    "meetup": Screen("meetup", (button("at-point"), button("help-now"), button("cancel-meetup"))),
+    "emergency_location": Screen("emergency-location", (SHARE_LOCATION, SKIP), expects="location"),
     "emergency_people": Screen("emergency-people", (SKIP,), expects="text"),
     "emergency_injuries": Screen(
         "emergency-injuries", (*(button(h) for h in HEALTH), SKIP), expects="text"
@@ -222,7 +216,7 @@ def _detail_transitions() -> list[dict[str, Any]]:
     return out
 
 
-_GLOBAL_SOURCES = [s for s in RESUMABLE]
+_GLOBAL_SOURCES = list(RESUMABLE)
 
 TRANSITIONS: list[dict[str, Any]] = [
     _t("begin", ["start", "completed", "withdrawn"], "menu", before="greet"),
@@ -242,7 +236,8 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("not_yet", "declaration", "menu"),
     *_detail_transitions(),
     *(_t(f"edit_{d.name}", "review", d.state, after="start_editing") for d in DETAILS),
-    _t("confirm", "review", "registered", after="register_case"),
+    _t("confirm", "review", "registered", conditions="form_complete", after="register_case"),
+    _t("confirm", "review", DETAILS[0].state),  # required answers missing: the form again
     _t("withdraw", ["review", "registered"], "confirm_withdraw", before="remember_return"),
     # registered: keep the code, come back when ready
     _t("ready", "registered", "recall_declare"),
@@ -280,9 +275,14 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("op_abort", ["meetup", "emergency"], "menu"),
     _t("op_end", "emergency", "menu"),
     # commands that work everywhere
-    _t("call_operator", [s for s in _GLOBAL_SOURCES if s not in ESCALATED_STATES], "handoff",
-       before="remember_return"),
+    _t(
+        "call_operator",
+        [s for s in _GLOBAL_SOURCES if s not in ESCALATED_STATES],
+        "handoff",
+        before="remember_return",
+    ),
     _t("cancel", _GLOBAL_SOURCES, "confirm_withdraw", before="remember_return"),
+    _t("cancel", "handoff", "confirm_withdraw"),
     _t("withdraw_yes", "confirm_withdraw", "withdrawn"),
     _t("forget", [*SCREENS], "start", after="forget_everything"),
     # back to where a hand-off or a confirmation came from
@@ -309,8 +309,11 @@ BUTTON_TRIGGERS = {
     "cancel-meetup": "cancel_meetup",
     "withdraw-yes": "withdraw_yes",
     "withdraw-no": "withdraw_no",
-    **{f"edit-{d.name}": f"edit_{d.name}" for d in DETAILS},
+    **{f"edit-{d.name.replace('_', '-')}": f"edit_{d.name}" for d in DETAILS},
 }
+
+# A declaration typed (or the declare button pressed) where no declaration step is open yet
+DECLARATION_SHORTCUTS = {"menu": "surrender", "registered": "ready"}
 
 # Commands that are triggers of the machine (the rest are answered without a state change)
 COMMAND_TRIGGERS = {"operator": "call_operator", "cancel": "cancel", "forget": "forget"}

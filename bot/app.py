@@ -1,0 +1,166 @@
+"""The composition root: Bot, Dispatcher, store, desk and pipeline built from settings.
+
+The console, the tests and production all build the app here, so they run the same parts.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+
+from bot.deliver import Deliverer
+from bot.desk import Desk
+from bot.events import Labels
+from bot.i18n import Translator
+from bot.middlewares.errors import StoreDown
+from bot.middlewares.ratelimit import CallerRateLimit
+from bot.pipeline import Pipeline
+from bot.render import Renderer
+from bot.routers import caller, operators
+from bot.settings import Settings
+from bot.throttle import Throttle
+from flows.dialogue import Dialogue
+from flows.sealing import Pseudonymizer, Sealer, ephemeral_keys, load_keys
+from flows.store import ConversationStore, Retention
+
+log = structlog.get_logger("hotline.app")
+
+CONSOLE_TOKEN = "123456:console-not-a-real-token"  # noqa: S105 - a placeholder, never sent
+CONSOLE_DESK_CHAT = -1000000000001
+DAY = 86400.0
+
+
+@dataclass(slots=True)
+class App:
+    settings: Settings
+    bot: Bot
+    dispatcher: Dispatcher
+    redis: Redis
+    store: ConversationStore
+    pipeline: Pipeline
+    deliverer: Deliverer
+    desk: Desk
+    translator: Translator
+    throttle: Throttle | None
+
+    async def close(self) -> None:
+        await self.deliverer.drain()
+        await self.bot.session.close()
+        await self.redis.aclose()
+
+
+def open_redis(settings: Settings) -> Redis:
+    if settings.redis_url is not None:
+        # hiredis, when installed, is picked up by redis-py as the reply parser
+        return Redis.from_url(
+            settings.redis_url.get_secret_value(),
+            # fail fast when Redis is down: the caller is told to try again, not kept waiting
+            socket_timeout=3,
+            socket_connect_timeout=3,
+            retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=2),
+            health_check_interval=30,
+        )
+    import fakeredis  # an embedded, in-process store: dev and console only
+
+    log.warning("no REDIS_URL: using an in-memory store, all state is lost on exit")
+    return fakeredis.FakeAsyncRedis()
+
+
+def open_store(settings: Settings, redis: Redis) -> ConversationStore:
+    seal_keys = settings.hotline_seal_keys
+    keys = load_keys(
+        seal_keys.get_secret_value() if seal_keys is not None else None,
+        settings.hotline_seal_key_file,
+    )
+    id_secret = (
+        base64.b64decode(settings.hotline_id_key.get_secret_value())
+        if settings.hotline_id_key is not None
+        else None
+    )
+    if not keys or id_secret is None:
+        if not settings.embedded:  # settings refuse this already; never seal with a throw-away key
+            raise SystemExit("setting HOTLINE_SEAL_KEYS: required with REDIS_URL")
+        log.warning(
+            "EPHEMERAL KEYS: no HOTLINE_SEAL_KEYS/HOTLINE_ID_KEY; sealed data is unreadable "
+            "after exit. Never run like this in production."
+        )
+        fresh_keys, fresh_secret = ephemeral_keys()
+        keys = keys or fresh_keys
+        id_secret = id_secret or fresh_secret
+    retention = Retention(
+        form=settings.retention_form_days * DAY,
+        registered=settings.retention_registered_days * DAY,
+    )
+    return ConversationStore(redis, Sealer(keys), Pseudonymizer(id_secret), retention)
+
+
+def build_app(
+    settings: Settings,
+    *,
+    session: BaseSession | None = None,
+    redis: Redis | None = None,
+    clock: Callable[[], float] = time.time,
+    throttle: bool = True,
+    translator: Translator | None = None,
+) -> App:
+    translator = translator or Translator()
+    redis = redis if redis is not None else open_redis(settings)
+    store = open_store(settings, redis)
+
+    if session is None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    limiter = Throttle() if throttle else None
+    if limiter is not None:
+        session.middleware(limiter)
+    token = settings.bot_token.get_secret_value() if settings.bot_token else CONSOLE_TOKEN
+    bot = Bot(
+        token,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, protect_content=True),
+    )
+
+    desk_chat = settings.operator_chat_id or CONSOLE_DESK_CHAT
+    desk = Desk(
+        bot, store, translator, desk_chat, language=settings.operator_language, clock=clock
+    )
+    renderer = Renderer(
+        bot,
+        translator,
+        store,
+        desk,
+        delete_personal_messages=settings.delete_personal_messages,
+    )
+    deliverer = Deliverer(store, renderer)
+    pipeline = Pipeline(Dialogue(store, clock=clock), deliverer)
+
+    dispatcher = Dispatcher(
+        pipeline=pipeline,
+        translator=translator,
+        labels=Labels(translator),
+        desk=desk,
+        settings=settings,
+        store=store,
+    )
+    dispatcher.update.outer_middleware(StoreDown(translator))
+    rate_limit = CallerRateLimit(
+        translator, per_minute=settings.rate_limit_per_minute, clock=clock
+    )
+    dispatcher.message.outer_middleware(rate_limit)
+    dispatcher.callback_query.outer_middleware(rate_limit)
+    dispatcher.include_routers(operators.router, caller.router)
+    return App(
+        settings, bot, dispatcher, redis, store, pipeline, deliverer, desk, translator, limiter
+    )

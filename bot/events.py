@@ -1,0 +1,93 @@
+"""Telegram input turned into flow events: the only place that reads aiogram message shapes."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import Message
+
+from bot.i18n import Translator
+from flows import surrender as flow
+from flows.model import (
+    Command,
+    Contact,
+    Edited,
+    Event,
+    Forwarded,
+    Location,
+    Media,
+    Press,
+    Text,
+)
+
+KNOWN_MEDIA = frozenset(
+    {"sticker", "photo", "voice", "video_note", "document", "video", "audio", "animation"}
+)
+
+
+class ButtonData(CallbackData, prefix="b"):
+    """An inline button: the screen (state) whose message carried it, and the button id."""
+
+    screen: str
+    button: str
+
+
+class LanguageData(CallbackData, prefix="lang"):
+    lang: str
+
+
+class Labels:
+    """Maps the text of a reply-keyboard button, in any language, back to its button id."""
+
+    def __init__(self, translator: Translator) -> None:
+        self._by_text: dict[str, str] = {}
+        for screen in flow.SCREENS.values():
+            for button in screen.buttons:
+                if button.kind != "choice":
+                    continue
+                for lang in translator.languages:
+                    label = translator.text(lang, button.label)
+                    self._by_text[self._norm(label)] = button.id
+
+    @staticmethod
+    def _norm(text: str) -> str:
+        return " ".join(text.split()).casefold()
+
+    def button_for(self, text: str) -> str | None:
+        if len(text) > 64:
+            return None
+        return self._by_text.get(self._norm(text))
+
+
+def content_kind(message: Message) -> str:
+    kind = str(message.content_type)
+    return kind if kind in KNOWN_MEDIA | {"text", "location", "contact"} else "other"
+
+
+def command_of(text: str) -> str | None:
+    if not text.startswith("/") or len(text) > 256:
+        return None
+    word = text[1:].split(maxsplit=1)[0] if len(text) > 1 else ""
+    return word.split("@", 1)[0].lower() or None
+
+
+def event_of(message: Message, labels: Labels) -> Event:
+    """What a caller's new message means to the flow."""
+    kind = content_kind(message)
+    if message.forward_origin is not None:
+        return Forwarded(kind)
+    if message.text is not None:
+        command = command_of(message.text)
+        if command is not None:
+            return Command(command)
+        button = labels.button_for(message.text)
+        return Press(button) if button is not None else Text(message.text)
+    if message.location is not None:
+        return Location(message.location.latitude, message.location.longitude)
+    if message.contact is not None:
+        own = message.from_user is not None and message.contact.user_id == message.from_user.id
+        return Contact(message.contact.phone_number, own=own)
+    return Media(kind)
+
+
+def edited_event(message: Message) -> Event:
+    return Edited(content_kind(message))

@@ -1,0 +1,64 @@
+"""Redis down: the caller is told to try again shortly; nothing was applied (commits are
+atomic)."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from aiogram import BaseMiddleware
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import TelegramObject, Update
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.i18n import Translator
+from flows.store import StoreUnavailable
+
+log = structlog.get_logger("hotline.errors")
+
+NOTICE_EVERY = 30.0  # seconds: one notice per chat while the store is down, not one per message
+MAX_TRACKED = 10_000
+
+
+class StoreDown(BaseMiddleware):
+    def __init__(
+        self, translator: Translator, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.translator = translator
+        self.clock = clock
+        self._noticed: OrderedDict[int, float] = OrderedDict()
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        try:
+            return await handler(event, data)
+        except (StoreUnavailable, RedisConnectionError, RedisTimeoutError) as exc:
+            log.error("store unavailable", error=type(exc).__name__)
+            await self._tell(event, data)
+            return None
+
+    async def _tell(self, event: TelegramObject, data: dict[str, Any]) -> None:
+        chat = data.get("event_chat")
+        user = data.get("event_from_user")
+        if not isinstance(event, Update) or chat is None or chat.type != "private":
+            return
+        now = self.clock()
+        if now - self._noticed.get(chat.id, -NOTICE_EVERY) < NOTICE_EVERY:
+            return
+        self._noticed[chat.id] = now
+        self._noticed.move_to_end(chat.id)
+        while len(self._noticed) > MAX_TRACKED:
+            self._noticed.popitem(last=False)
+        lang = self.translator.language_of(getattr(user, "language_code", None))
+        try:
+            await data["bot"].send_message(chat.id, self.translator.text(lang, "try-again-later"))
+        except TelegramAPIError as exc:
+            log.error("could not tell the caller", error=type(exc).__name__)

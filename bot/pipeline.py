@@ -1,0 +1,62 @@
+"""An update of a caller, end to end: one conversation at a time, committed, then delivered."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from bot.deliver import Deliverer
+from flows.dialogue import Dialogue, Handled
+from flows.model import Event
+
+
+class KeyedLocks:
+    """One lock per conversation, so its updates apply one at a time and in arrival order within
+    this process (across processes the store's compare-and-set keeps them atomic). Idle locks are
+    dropped, so memory stays bounded under a flood of ids."""
+
+    def __init__(self) -> None:
+        self._locks: OrderedDict[int, tuple[asyncio.Lock, int]] = OrderedDict()
+
+    @asynccontextmanager
+    async def hold(self, key: int) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+class Pipeline:
+    def __init__(self, dialogue: Dialogue, deliverer: Deliverer) -> None:
+        self.dialogue = dialogue
+        self.deliverer = deliverer
+        self.locks = KeyedLocks()
+
+    async def from_caller(
+        self,
+        user_id: int,
+        chat_id: int,
+        update_id: int,
+        event: Event,
+        *,
+        message_ref: int | None = None,
+        language: str | None = None,
+    ) -> Handled:
+        async with self.locks.hold(user_id):
+            handled = await self.dialogue.handle(
+                user_id, update_id, event, message_ref=message_ref, language=language
+            )
+        self.deliverer.kick(handled.conversation_key, chat_id, handled.conversation)
+        return handled

@@ -1,0 +1,169 @@
+"""Effects of the flow turned into Bot API calls to the caller, the desk and the hooks."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+from typing import Protocol
+
+import structlog
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+
+from bot.events import ButtonData, LanguageData
+from bot.i18n import Translator
+from flows.model import (
+    CaseEvent,
+    Conversation,
+    DeleteInput,
+    Effect,
+    Erase,
+    Escalate,
+    RegisterCase,
+    Relay,
+    Reply,
+    SilentAlert,
+)
+from flows.store import Batch, ConversationStore
+
+log = structlog.get_logger("hotline.render")
+
+Keyboard = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+TELEGRAM_DELETE_CHUNK = 100
+
+
+class DeskPort(Protocol):
+    """What the renderer needs from the operator desk (bot.desk implements it)."""
+
+    async def escalate(
+        self, key: str, conversation: Conversation, chat_id: int, effect: Escalate
+    ) -> None: ...
+
+    async def relay_from_caller(
+        self, key: str, conversation: Conversation, chat_id: int, effect: Relay
+    ) -> None: ...
+
+    async def alert(self, key: str, conversation: Conversation, effect: SilentAlert) -> None: ...
+
+    async def case_event(
+        self, key: str, conversation: Conversation, effect: CaseEvent
+    ) -> None: ...
+
+    async def erase(self, key: str) -> None: ...
+
+
+class Renderer:
+    def __init__(
+        self,
+        bot: Bot,
+        translator: Translator,
+        store: ConversationStore,
+        desk: DeskPort,
+        *,
+        delete_personal_messages: bool = True,
+    ) -> None:
+        self.bot = bot
+        self.translator = translator
+        self.store = store
+        self.desk = desk
+        self.delete_personal_messages = delete_personal_messages
+
+    async def render(
+        self, key: str, chat_id: int, conversation: Conversation, batch: Batch
+    ) -> None:
+        if any(isinstance(e, RegisterCase | Erase) for e in batch.effects):
+            await self.store.apply_index_effects(key, batch.effects)
+        for effect in batch.effects:
+            await self.apply(key, chat_id, conversation, effect)
+
+    async def apply(
+        self, key: str, chat_id: int, conversation: Conversation, effect: Effect
+    ) -> None:
+        if isinstance(effect, Reply):
+            await self.reply(key, chat_id, conversation.lang, effect)
+        elif isinstance(effect, DeleteInput):
+            if self.delete_personal_messages:
+                await self._delete(chat_id, [effect.message_ref])
+        elif isinstance(effect, Escalate):
+            await self.desk.escalate(key, conversation, chat_id, effect)
+        elif isinstance(effect, Relay):
+            await self.desk.relay_from_caller(key, conversation, chat_id, effect)
+        elif isinstance(effect, SilentAlert):
+            await self.desk.alert(key, conversation, effect)
+        elif isinstance(effect, CaseEvent):
+            await self.desk.case_event(key, conversation, effect)
+        elif isinstance(effect, Erase):
+            await self.desk.erase(key)
+            if effect.wipe_chat:
+                await self._wipe_chat(key, chat_id)
+
+    def text(self, lang: str, reply: Reply) -> str:
+        # what the caller typed is shown inside HTML: escape it, or Telegram refuses the message
+        params = {k: html.escape(v) if isinstance(v, str) else v for k, v in reply.params.items()}
+        body = self.translator.text(lang, reply.message_id, params)
+        if reply.step is not None:
+            k, n = reply.step
+            body = self.translator.text(lang, "step", {"k": k, "n": n}) + "\n" + body
+        return body
+
+    def keyboard(self, lang: str, reply: Reply, screen: str) -> Keyboard | None:
+        label = self.translator.text
+        if reply.inline:
+            rows = []
+            for button in reply.buttons:
+                if button.id.startswith("lang-"):
+                    data = LanguageData(lang=button.id.removeprefix("lang-")).pack()
+                else:
+                    data = ButtonData(screen=screen, button=button.id).pack()
+                rows.append(
+                    [InlineKeyboardButton(text=label(lang, button.label), callback_data=data)]
+                )
+            return InlineKeyboardMarkup(inline_keyboard=rows)
+        if not reply.buttons:
+            return None
+        keys = [
+            KeyboardButton(
+                text=label(lang, b.label),
+                request_contact=b.kind == "contact" or None,
+                request_location=b.kind == "location" or None,
+            )
+            for b in reply.buttons
+        ]
+        rows_of_two = [keys[i : i + 2] for i in range(0, len(keys), 2)]
+        return ReplyKeyboardMarkup(keyboard=rows_of_two, resize_keyboard=True, is_persistent=True)
+
+    async def reply(self, key: str, chat_id: int, lang: str, reply: Reply) -> None:
+        markup = self.keyboard(lang, reply, reply.screen or "")
+        if markup is None and reply.message_id in _KEYBOARD_CLOSERS:
+            markup = ReplyKeyboardRemove()
+        message = await self.bot.send_message(
+            chat_id, self.text(lang, reply), reply_markup=markup, protect_content=True
+        )
+        await self.store.remember_chat_message(key, message.message_id)
+
+    async def _delete(self, chat_id: int, message_ids: list[int]) -> None:
+        for start in range(0, len(message_ids), TELEGRAM_DELETE_CHUNK):
+            chunk = message_ids[start : start + TELEGRAM_DELETE_CHUNK]
+            # too old to delete, or already gone: nothing more can be done about it
+            with contextlib.suppress(TelegramAPIError):
+                await self.bot.delete_messages(chat_id, chunk)
+
+    async def _wipe_chat(self, key: str, chat_id: int) -> None:
+        message_ids = await self.store.chat_messages(key)
+        await self._delete(chat_id, message_ids)
+        await self.store.forget_chat_messages(key)
+        log.info("chat wiped", messages=len(message_ids))
+
+
+# Screens without buttons after which an old reply keyboard must not linger
+_KEYBOARD_CLOSERS = frozenset(
+    {"emergency-wait", "completed", "withdrawn", "forget-done", "greeting"}
+)

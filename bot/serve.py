@@ -1,0 +1,76 @@
+"""`hotline run`: long polling (default) or webhook, with a graceful stop on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import structlog
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiohttp import web
+
+from bot.app import App, build_app
+from bot.settings import Settings, SettingsError
+from bot.webhook import webhook_app
+from flows import surrender as flow
+
+log = structlog.get_logger("hotline.serve")
+
+
+async def set_commands(app: App) -> None:
+    """The command menu in each caller language (the first one is also the default)."""
+    scope = BotCommandScopeAllPrivateChats()
+    for i, lang in enumerate(app.translator.languages):
+        commands = [
+            BotCommand(command=name, description=app.translator.text(lang, f"cmd-{name}"))
+            for name in flow.COMMANDS
+        ]
+        await app.bot.set_my_commands(commands, scope=scope, language_code=lang)
+        if i == 0:
+            await app.bot.set_my_commands(commands, scope=scope)
+
+
+async def serve(settings: Settings) -> int:
+    if settings.bot_token is None:
+        raise SettingsError(
+            "setting BOT_TOKEN: required to serve Telegram (or run `hotline console`)"
+        )
+    app = build_app(settings)
+    try:
+        await set_commands(app)
+        if settings.mode == "webhook":
+            await _serve_webhook(app)
+        else:
+            # one update at a time per process: Telegram's offset moves on only after the update
+            # was committed; sending happens from the outbox, so this is not a bottleneck
+            await app.dispatcher.start_polling(
+                app.bot,
+                handle_as_tasks=False,
+                allowed_updates=app.dispatcher.resolve_used_update_types(),
+            )
+    finally:
+        await app.close()  # in-flight deliveries finish first
+    return 0
+
+
+async def _serve_webhook(app: App) -> None:
+    settings = app.settings
+    secret = settings.webhook_secret
+    if secret is None or not settings.webhook_url:
+        raise SettingsError("setting WEBHOOK_SECRET: webhook mode refuses to start without it")
+    runner = web.AppRunner(webhook_app(app, secret.get_secret_value(), settings.webhook_path))
+    await runner.setup()
+    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+    await site.start()
+    await app.bot.set_webhook(
+        settings.webhook_url,
+        secret_token=secret.get_secret_value(),
+        allowed_updates=app.dispatcher.resolve_used_update_types(),
+    )
+    log.info("webhook serving", port=settings.webhook_port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runner.cleanup()  # lets in-flight requests finish

@@ -1,0 +1,88 @@
+"""Outgoing limits as an aiogram request middleware: every Bot API call waits for its slot.
+
+Telegram allows about one message a second per private chat, 20 a minute per group and 30 a
+second overall; past that it answers 429 with `retry_after`. Waiting here keeps us under the
+limits, and a 429 that still comes is honoured by sleeping and sending again: nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
+
+PER_PRIVATE_CHAT = 1.0  # seconds between messages to one caller
+PER_GROUP = 3.0  # 20 a minute
+OVERALL = 1 / 30
+MAX_RETRIES = 8  # 429s in a row before the call fails (the outbox then delivers it later)
+
+# Methods that post something to a chat and so count against its limit
+_POSTING = ("Send", "Copy", "Forward", "Edit")
+
+
+class Throttle(BaseRequestMiddleware):
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        max_chats: int = 100_000,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._next_by_chat: dict[int | str, float] = {}
+        self._next_overall = 0.0
+        self._max_chats = max_chats
+        self.waited = 0.0  # seconds spent waiting, for metrics and benches
+        self.retries = 0
+
+    def reserve(self, chat_id: int | str | None) -> float:
+        """Book the next free slot for this chat; returns how long to wait for it."""
+        now = self._clock()
+        slot = max(now, self._next_overall)
+        if chat_id is not None:
+            slot = max(slot, self._next_by_chat.get(chat_id, 0.0))
+            gap = PER_GROUP if isinstance(chat_id, int) and chat_id < 0 else PER_PRIVATE_CHAT
+            self._next_by_chat[chat_id] = slot + gap
+            if len(self._next_by_chat) > self._max_chats:
+                self._forget_idle(now)
+        self._next_overall = slot + OVERALL
+        return slot - now
+
+    def _forget_idle(self, now: float) -> None:
+        # chats whose next slot is already past have nothing to remember: memory stays bounded
+        self._next_by_chat = {k: v for k, v in self._next_by_chat.items() if v > now}
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        chat_id: Any = getattr(method, "chat_id", None)
+        posting = type(method).__name__.startswith(_POSTING)
+        for attempt in range(MAX_RETRIES + 1):
+            if posting:
+                delay = self.reserve(chat_id)
+                if delay > 0:
+                    self.waited += delay
+                    await self._sleep(delay)
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if attempt == MAX_RETRIES:
+                    raise
+                self.retries += 1
+                self.waited += exc.retry_after
+                await self._sleep(exc.retry_after)
+        raise AssertionError("unreachable")  # pragma: no cover

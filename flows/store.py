@@ -1,0 +1,614 @@
+"""The Redis conversation and case store: one atomic commit per update, sealed personal data.
+
+Every key of one conversation carries the same hash tag, so each atomic step touches one slot:
+
+    {prefix}:{<conv key>}:conv      hash  v (compare-and-set version), meta (JSON, no personal
+                                          data), sealed (the personal fields), and, once the
+                                          conversation has a case: case, code, state, updated
+    {prefix}:{<conv key>}:seen      zset  update_id -> time (ms) it was applied (dedupe), and
+                                          after an erase "v" -> the version it reached
+    {prefix}:{<conv key>}:outbox    hash  seq (counter) and <n> -> sealed {"u": update_id,
+                                          "e": [effects]}; n orders the batches
+    {prefix}:{<conv key>}:timeline  list  "<ms> <kind>" of CaseEvents (no personal data)
+    {prefix}:{<conv key>}:chat      zset  message id -> time (ms), for /forget to delete them
+
+and the two indexes of a registered case, written after the commit (they live in other slots):
+
+    {prefix}:code:<code digest>     "<conv key>|<case id>"
+    {prefix}:case:<case id>         "<conv key>"
+
+`<conv key>` is a keyed hash of the Telegram id; no key name holds an id, a name, a phone or a
+code. A commit is one Lua script: dedupe check, version check, state, dedupe mark, outbox batch,
+timeline and TTLs, all or nothing. Sealing happens before the script, so a sealing failure
+writes nothing. Fields are sealed for the owner context `<conv key>`, outbox batches for
+`<conv key>|outbox`, so a record copied elsewhere does not open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import redis.exceptions
+from redis.asyncio import Redis
+
+from flows import codec
+from flows.model import CaseEvent, CaseFound, Conversation, Effect, Erase, RegisterCase
+from flows.sealing import RECORD_VERSION, Pseudonymizer, Sealer, SealError
+
+__all__ = [
+    "Batch",
+    "CommitResult",
+    "ConversationStore",
+    "Loaded",
+    "Retention",
+    "StoreUnavailable",
+]
+
+log = logging.getLogger(__name__)
+
+DAY: Final = 86400.0
+TIMELINE_MAX: Final = 200  # case events kept per conversation, newest last
+OUTBOX_COUNTER: Final = "seq"
+# Marks the version an erased conversation reached, in its `seen` zset (see _COMMIT)
+ERASED_VERSION: Final = "v"
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How long each kind of key lives without contact, in seconds."""
+
+    form: float = 7 * DAY  # an unfinished dialogue (no case)
+    registered: float = 90 * DAY  # a conversation with a case
+    dedupe: float = 2 * DAY  # processed update_ids are remembered at least this long
+    outbox: float = 2 * DAY
+    chat_messages: float = 2 * DAY  # Telegram lets bots delete messages for 48 h
+
+    def __post_init__(self) -> None:
+        for name in ("form", "registered", "dedupe", "outbox", "chat_messages"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value <= 0:
+                raise ValueError(f"retention {name} must be a positive number of seconds")
+        if self.dedupe < DAY:
+            raise ValueError("retention dedupe must be at least 24 h (Telegram redelivers)")
+
+
+@dataclass(slots=True)
+class Loaded:
+    conversation: Conversation  # a fresh Conversation() (version 0) when none is stored
+    version: int
+    duplicate: bool  # this update_id was already processed
+    pending: int  # undelivered outbox batches
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """The effects of one committed update, durable in the outbox until acknowledged."""
+
+    entry_id: str  # ordered: later commits have larger ids (compare as integers)
+    effects: tuple[Effect, ...]
+    update_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommitResult:
+    batch: Batch | None = None  # set on success
+    duplicate: bool = False
+    conflict: bool = False
+
+
+class StoreUnavailable(RuntimeError):
+    """Redis cannot be reached or refuses writes; nothing was half-applied. Try again later."""
+
+
+_UNAVAILABLE: Final = (
+    redis.exceptions.ConnectionError,  # includes BusyLoadingError
+    redis.exceptions.TimeoutError,
+    redis.exceptions.ReadOnlyError,
+    redis.exceptions.MasterDownError,
+    redis.exceptions.OutOfMemoryError,
+    redis.exceptions.TryAgainError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+@contextlib.contextmanager
+def _unavailable() -> Iterator[None]:
+    """Turn Redis being down into StoreUnavailable; the message names only the error type."""
+    try:
+        yield
+    except _UNAVAILABLE as exc:
+        raise StoreUnavailable(f"conversation store unavailable ({type(exc).__name__})") from None
+
+
+def _text(value: Any) -> str | None:
+    """A reply as str, whether the client decodes responses or not."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return str(value)
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
+# KEYS: conv, seen, outbox, timeline, chat (one slot)
+# ARGV: 1 expected version, 2 update_id, 3 now (ms), 4 seen cutoff (ms), 5 seen ttl (ms),
+#       6 conv ttl (ms), 7 outbox ttl (ms), 8 erase mode ("" | "erase" | "wipe"),
+#       9 sealed batch, 10 meta, 11 sealed fields, 12 case id, 13 code digest, 14 state,
+#       15 updated, 16.. case event kinds
+# Returns {0, new version, outbox seq} | {1, stored version, 0} conflict | {2, 0, 0} duplicate.
+#
+# An erased conversation's version is kept in its `seen` zset (member "v"), and the next
+# conversation counts on from there: a commit prepared before the erase can never match a
+# version of the conversation that follows it (no ABA, so erased data cannot come back).
+_COMMIT: Final = f"""
+if redis.call('ZSCORE', KEYS[2], ARGV[2]) then
+  return {{2, 0, 0}}
+end
+local stored = redis.call('HGET', KEYS[1], 'v')
+local current = 0
+if stored then current = tonumber(stored) end
+if current ~= tonumber(ARGV[1]) then
+  return {{1, current, 0}}
+end
+local base = current
+if not stored then
+  base = tonumber(redis.call('ZSCORE', KEYS[2], '{ERASED_VERSION}') or '0')
+end
+local version = base + 1
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[4])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+if ARGV[8] ~= '' then
+  redis.call('DEL', KEYS[1], KEYS[4])
+  if ARGV[8] ~= 'wipe' then
+    redis.call('DEL', KEYS[5])
+  end
+  local names = redis.call('HKEYS', KEYS[3])
+  for i = 1, #names do
+    if names[i] ~= '{OUTBOX_COUNTER}' then
+      redis.call('HDEL', KEYS[3], names[i])
+    end
+  end
+  redis.call('ZADD', KEYS[2], version, '{ERASED_VERSION}')
+else
+  redis.call('HSET', KEYS[1], 'v', version, 'meta', ARGV[10], 'sealed', ARGV[11])
+  if ARGV[12] ~= '' then
+    redis.call('HSET', KEYS[1], 'case', ARGV[12], 'state', ARGV[14], 'updated', ARGV[15])
+    if ARGV[13] ~= '' then
+      redis.call('HSET', KEYS[1], 'code', ARGV[13])
+    else
+      redis.call('HDEL', KEYS[1], 'code')
+    end
+  else
+    redis.call('HDEL', KEYS[1], 'case', 'code', 'state', 'updated')
+  end
+  redis.call('PEXPIRE', KEYS[1], ARGV[6])
+  for i = 16, #ARGV do
+    redis.call('RPUSH', KEYS[4], ARGV[3] .. ' ' .. ARGV[i])
+  end
+  if #ARGV >= 16 then
+    redis.call('LTRIM', KEYS[4], -{TIMELINE_MAX}, -1)
+  end
+  redis.call('PEXPIRE', KEYS[4], ARGV[6])
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+local seq = redis.call('HINCRBY', KEYS[3], '{OUTBOX_COUNTER}', 1)
+redis.call('HSET', KEYS[3], tostring(seq), ARGV[9])
+redis.call('PEXPIRE', KEYS[3], ARGV[7])
+return {{0, version, seq}}
+"""
+
+# Compare-and-set of one hash field: KEYS[1] hash, ARGV field, expected, new. 1 if written.
+_HSET_IF: Final = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+  return 1
+end
+return 0
+"""
+
+# Acknowledge outbox entry ARGV[1]. Once only the counter is left, the hash is written anew:
+# big sealed batches turned it into a hashtable, which never shrinks back to a listpack.
+_ACK: Final = f"""
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 and redis.call('HLEN', KEYS[1]) == 1 then
+  local seq = redis.call('HGET', KEYS[1], '{OUTBOX_COUNTER}')
+  local ttl = redis.call('PTTL', KEYS[1])
+  if seq and ttl > 0 then
+    redis.call('DEL', KEYS[1])
+    redis.call('HSET', KEYS[1], '{OUTBOX_COUNTER}', seq)
+    redis.call('PEXPIRE', KEYS[1], ttl)
+  end
+end
+return 0
+"""
+
+# Delete a string key only while it still holds ARGV[1] (an index of this conversation).
+_DEL_IF: Final = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+_CONVERSATION_PARTS: Final = ("conv", "seen", "outbox", "timeline", "chat")
+
+
+class ConversationStore:
+    """Conversations, their dedupe marks, outboxes and case indexes in Redis."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        sealer: Sealer,
+        ids: Pseudonymizer,
+        retention: Retention = Retention(),
+        prefix: str = "hl",
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not prefix or any(ch in prefix for ch in "{}:*?[] "):
+            raise ValueError("store prefix must be a plain non-empty word")
+        self._redis = redis
+        self._sealer = sealer
+        self._ids = ids
+        self.retention = retention
+        self.prefix = prefix
+        self._clock = clock
+        self._commit_script = redis.register_script(_COMMIT)
+        self._hset_if = redis.register_script(_HSET_IF)
+        self._ack = redis.register_script(_ACK)
+        self._del_if = redis.register_script(_DEL_IF)
+
+    # -- names ------------------------------------------------------------------------------
+
+    def conversation_key(self, user_id: int) -> str:
+        """The pseudonym of a caller: a keyed hash, never the Telegram id itself."""
+        return self._ids.digest("conv", str(user_id))
+
+    def digest(self, namespace: str, value: str) -> str:
+        return self._ids.digest(namespace, value)
+
+    @property
+    def redis(self) -> Redis:
+        return self._redis
+
+    @property
+    def sealer(self) -> Sealer:
+        return self._sealer
+
+    def key(self, conversation_key: str, part: str) -> str:
+        """The Redis key of one part of a conversation: the store's own (conv, seen, outbox,
+        timeline, chat) or another module's (the desk keeps "desk" in the same slot)."""
+        if not part.isascii() or not part.isalpha() or not part.islower():
+            raise ValueError("a conversation part is a lowercase word")
+        return f"{self.prefix}:{{{conversation_key}}}:{part}"
+
+    def keys_of(self, conversation_key: str) -> list[str]:
+        """The store's own keys of a conversation, in the order the commit script takes them."""
+        return [self.key(conversation_key, part) for part in _CONVERSATION_PARTS]
+
+    def _code_index(self, code_digest: str) -> str:
+        return f"{self.prefix}:code:{code_digest}"
+
+    def _case_index(self, case_id: str) -> str:
+        return f"{self.prefix}:case:{case_id}"
+
+    @staticmethod
+    def _fields_context(key: str) -> bytes:
+        return key.encode("utf-8")
+
+    @staticmethod
+    def _outbox_context(key: str) -> bytes:
+        return key.encode("utf-8") + b"|outbox"
+
+    # -- one update: load and commit ---------------------------------------------------------
+
+    async def load(self, key: str, update_id: int) -> Loaded:
+        """The stored conversation, whether `update_id` was applied, and the outbox size.
+
+        One round trip (a pipeline without transaction): `commit` re-checks everything.
+        """
+        with _unavailable():
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hmget(self.key(key, "conv"), ["v", "meta", "sealed"])
+                pipe.zscore(self.key(key, "seen"), str(update_id))
+                pipe.hlen(self.key(key, "outbox"))
+                (version, meta, sealed), seen, outbox_size = await pipe.execute()
+        pending = max(0, int(outbox_size) - 1)  # the counter is a field too
+        if version is None:
+            return Loaded(Conversation(), 0, seen is not None, pending)
+        conversation = self._open_conversation(key, _text(meta), _text(sealed))
+        conversation.version = int(version)
+        return Loaded(conversation, conversation.version, seen is not None, pending)
+
+    def _open_conversation(self, key: str, meta: str | None, sealed: str | None) -> Conversation:
+        if meta is None or sealed is None:
+            raise codec.CodecError("stored conversation is incomplete")
+        fields = self._sealer.unseal_json(sealed, self._fields_context(key))
+        if not all(isinstance(value, str) for value in fields.values()):
+            raise codec.CodecError("sealed conversation fields are not all strings")
+        return Conversation.from_parts(codec.decode_meta(meta), fields)
+
+    async def commit(
+        self,
+        key: str,
+        expected_version: int,
+        conversation: Conversation,
+        update_id: int,
+        effects: Sequence[Effect],
+    ) -> CommitResult:
+        """Write the conversation, the dedupe mark and the batch of effects, or nothing.
+
+        On success `conversation.version` is set to the stored version. After an `Erase` the
+        conversation is not written back (every key of it is gone but `seen`, the outbox entry
+        with the final reply and, for /forget, the chat ids).
+        """
+        erase = next((e for e in effects if isinstance(e, Erase)), None)
+        now = self._clock()
+        now_ms = int(now * 1000)
+        retention = self.retention
+        # Seal first: a failure here raises before anything reaches Redis.
+        batch = self._sealer.seal_json(
+            {"u": update_id, "e": codec.encode_effects(effects)}, self._outbox_context(key)
+        )
+        if erase is not None:
+            mode = "wipe" if erase.wipe_chat else "erase"
+            meta = sealed = case_id = code = ""
+        else:
+            mode = ""
+            meta = codec.encode_meta(conversation)
+            sealed = self._sealer.seal_json(conversation.fields, self._fields_context(key))
+            case_id = conversation.case_id or ""
+            code = conversation.code_digest or ""
+        conv_ttl = retention.registered if conversation.case_id else retention.form
+        args: list[str | int] = [
+            expected_version,
+            str(update_id),
+            now_ms,
+            now_ms - _ms(retention.dedupe),
+            _ms(retention.dedupe),
+            _ms(conv_ttl),
+            _ms(retention.outbox),
+            mode,
+            batch,
+            meta,
+            sealed,
+            case_id,
+            code,
+            conversation.state,
+            repr(float(conversation.updated_at)),
+            *(e.kind for e in effects if isinstance(e, CaseEvent)),
+        ]
+        with _unavailable():
+            reply = await self._commit_script(keys=self.keys_of(key), args=args)
+        status, version, seq = (int(x) for x in reply)
+        # Only the pseudonymous key, numbers and effect type names: nothing personal.
+        log.debug(
+            "commit %s update=%d expected=%d -> %s version=%d entry=%d effects=%s",
+            key,
+            update_id,
+            expected_version,
+            ("ok", "conflict", "duplicate")[status],
+            version,
+            seq,
+            ",".join(type(e).__name__ for e in effects),
+        )
+        if status == 2:
+            return CommitResult(duplicate=True)
+        if status == 1:
+            return CommitResult(conflict=True)
+        conversation.version = version
+        return CommitResult(batch=Batch(str(seq), tuple(effects), update_id))
+
+    # -- the outbox --------------------------------------------------------------------------
+
+    async def pending(self, key: str) -> list[Batch]:
+        """Undelivered batches, oldest first. A damaged record raises SealError/CodecError."""
+        with _unavailable():
+            entries = await self._redis.hgetall(self.key(key, "outbox"))
+        batches: list[tuple[int, Batch]] = []
+        for raw_name, raw_value in entries.items():
+            name = _text(raw_name)
+            if name is None or name == OUTBOX_COUNTER:
+                continue
+            batches.append((int(name), self._open_batch(key, name, _text(raw_value) or "")))
+        batches.sort(key=lambda item: item[0])
+        return [batch for _, batch in batches]
+
+    def _open_batch(self, key: str, entry_id: str, record: str) -> Batch:
+        data = self._sealer.unseal_json(record, self._outbox_context(key))
+        update_id = data.get("u")
+        if update_id is not None and (not isinstance(update_id, int) or update_id is True):
+            raise codec.CodecError("outbox entry has a bad update id")
+        return Batch(entry_id, codec.decode_effects(data.get("e")), update_id)
+
+    async def ack(self, key: str, entry_id: str) -> None:
+        """The batch was delivered: it leaves the outbox (acknowledging twice is harmless)."""
+        if not entry_id.isdigit():
+            raise ValueError("outbox entry ids are decimal numbers")
+        with _unavailable():
+            await self._ack(keys=[self.key(key, "outbox")], args=[entry_id])
+
+    # -- the case indexes (other slots: written after the commit, idempotent) ---------------
+
+    async def apply_index_effects(self, key: str, effects: Sequence[Effect]) -> None:
+        """RegisterCase writes the code and case indexes; Erase removes those of this owner."""
+        ttl = _ms(self.retention.registered)
+        with _unavailable():
+            for effect in effects:
+                if isinstance(effect, RegisterCase):
+                    await self._set_indexes(key, effect.case_id, effect.code_digest, ttl)
+                elif isinstance(effect, Erase):
+                    await self._drop_indexes(key, effect.case_id, effect.code_digest)
+
+    async def touch_indexes(self, conversation: Conversation, key: str) -> None:
+        """Keep an owned case's indexes alive as long as the conversation (and repair them)."""
+        if not conversation.owns_case or not conversation.case_id:
+            return
+        if not conversation.code_digest:
+            return
+        with _unavailable():
+            await self._set_indexes(
+                key,
+                conversation.case_id,
+                conversation.code_digest,
+                _ms(self.retention.registered),
+            )
+
+    async def _set_indexes(self, key: str, case_id: str, code_digest: str, ttl_ms: int) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(self._code_index(code_digest), f"{key}|{case_id}", px=ttl_ms)
+            pipe.set(self._case_index(case_id), key, px=ttl_ms)
+            await pipe.execute()
+
+    async def _drop_indexes(self, key: str, case_id: str | None, code_digest: str | None) -> None:
+        if code_digest and case_id:
+            await self._del_if(keys=[self._code_index(code_digest)], args=[f"{key}|{case_id}"])
+        if case_id:
+            await self._del_if(keys=[self._case_index(case_id)], args=[key])
+
+    async def find_case(self, code_digest: str) -> CaseFound:
+        """The case registered under a code digest, with the owner's birth-date digest."""
+        with _unavailable():
+            target = _text(await self._redis.get(self._code_index(code_digest)))
+            if target is None or "|" not in target:
+                return CaseFound(None)
+            key, _, case_id = target.partition("|")
+            case, meta = await self._redis.hmget(self.key(key, "conv"), ["case", "meta"])
+        if _text(case) != case_id or meta is None:
+            return CaseFound(None)  # dangling: the owner is gone or moved on
+        data = codec.decode_meta(_text(meta) or "")
+        birth = data.get("birth_digest")
+        if not data.get("owns_case") or not isinstance(birth, str):
+            return CaseFound(None)
+        return CaseFound(case_id, birth)
+
+    async def conversation_of_case(self, case_id: str) -> str | None:
+        with _unavailable():
+            key = _text(await self._redis.get(self._case_index(case_id)))
+            if key is None:
+                return None
+            case = await self._redis.hget(self.key(key, "conv"), "case")
+        return key if _text(case) == case_id else None
+
+    # -- messages in the caller's chat, for /forget -------------------------------------------
+
+    async def remember_chat_message(self, key: str, message_id: int) -> None:
+        now_ms = int(self._clock() * 1000)
+        ttl = _ms(self.retention.chat_messages)
+        chat = self.key(key, "chat")
+        with _unavailable():
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.zadd(chat, {str(int(message_id)): now_ms})
+                pipe.zremrangebyscore(chat, "-inf", f"({now_ms - ttl}")
+                pipe.pexpire(chat, ttl)
+                await pipe.execute()
+
+    async def chat_messages(self, key: str) -> list[int]:
+        """Ids of messages still young enough to be deleted, oldest first."""
+        since = int(self._clock() * 1000) - _ms(self.retention.chat_messages)
+        with _unavailable():
+            ids = await self._redis.zrangebyscore(self.key(key, "chat"), since, "+inf")
+        return [int(_text(i) or 0) for i in ids]
+
+    async def forget_chat_messages(self, key: str) -> None:
+        with _unavailable():
+            await self._redis.delete(self.key(key, "chat"))
+
+    # -- maintenance ---------------------------------------------------------------------------
+
+    async def reseal_all(self) -> int:
+        """Move every sealed record to the newest key; how many records were rewritten.
+
+        Every hash field of every conversation that holds a sealed record is covered: the
+        fields, the outbox and what other modules keep in the conversation's slot (the desk).
+        Safe while the bot runs: a record is replaced only if it still holds what was read (a
+        commit in between wrote a fresh record, sealed under the newest key anyway). A record
+        that does not open is left as it is; the first such error is raised at the end.
+        """
+        changed = 0
+        failure: SealError | None = None
+        with _unavailable():
+            async for name in self._redis.scan_iter(match=f"{self.prefix}:{{*}}:*", count=500):
+                redis_key = _text(name) or ""
+                key, part = self._split(redis_key)
+                if (
+                    part not in ("conv", "outbox")
+                    and _text(await self._redis.type(name)) != "hash"
+                ):
+                    continue
+                contexts = self._contexts(key, part)
+                entries = await self._redis.hgetall(redis_key)
+                for raw_field, raw_value in entries.items():
+                    field, value = _text(raw_field) or "", _text(raw_value) or ""
+                    if not value.startswith(f"{RECORD_VERSION}."):
+                        continue
+                    try:
+                        changed += await self._reseal_field(redis_key, field, contexts)
+                    except SealError as exc:
+                        log.warning(
+                            "reseal: %s %s does not open (%s)", redis_key, field, exc.reason
+                        )
+                        failure = failure or exc
+        log.info("reseal: %d records moved to key %s", changed, self._sealer.current_key_id)
+        if failure is not None:
+            raise failure
+        return changed
+
+    def _contexts(self, key: str, part: str) -> list[bytes]:
+        """The owner contexts a record in `part` may be sealed for, the likeliest first."""
+        if part == "conv":
+            return [self._fields_context(key)]
+        if part == "outbox":
+            return [self._outbox_context(key)]
+        return [f"{key}|{part}".encode(), self._fields_context(key)]
+
+    def _reseal(self, record: str, contexts: list[bytes]) -> str:
+        for context in contexts[:-1]:
+            with contextlib.suppress(SealError):
+                return self._sealer.reseal(record, context)
+        return self._sealer.reseal(record, contexts[-1])
+
+    async def _reseal_field(self, redis_key: str, field: str, contexts: list[bytes]) -> int:
+        for _ in range(5):
+            record = _text(await self._redis.hget(redis_key, field))
+            if record is None:
+                return 0
+            fresh = self._reseal(record, contexts)
+            if fresh == record:
+                return 0
+            if await self._hset_if(keys=[redis_key], args=[field, record, fresh]):
+                return 1
+        return 0
+
+    def _split(self, redis_key: str) -> tuple[str, str]:
+        """(conversation key, part) of a `{prefix}:{<conv key>}:<part>` name."""
+        inner = redis_key.removeprefix(f"{self.prefix}:")
+        key, _, part = inner.rpartition(":")
+        return key.removeprefix("{").removesuffix("}"), part
+
+    async def erase(self, key: str) -> None:
+        """Remove every key of the conversation and, if it owns one, its case indexes."""
+        conv = self.key(key, "conv")
+        with _unavailable():
+            meta = _text(await self._redis.hget(conv, "meta"))
+            if meta is not None:
+                data = codec.decode_meta(meta)
+                if data.get("owns_case"):
+                    case_id = data.get("case_id")
+                    code = data.get("code_digest")
+                    await self._drop_indexes(
+                        key,
+                        case_id if isinstance(case_id, str) else None,
+                        code if isinstance(code, str) else None,
+                    )
+            await self._redis.delete(*self.keys_of(key))

@@ -1,0 +1,65 @@
+"""Shared fixtures: a real Redis server, fakeredis, sealing keys and the store on both backends."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Iterator
+
+import fakeredis
+import pytest
+import redis.asyncio
+
+from bench.redis_server import MISSING, running_redis
+from flows.sealing import Pseudonymizer, Sealer, SealKey
+from flows.store import ConversationStore
+
+TEST_SEAL_KEY = SealKey("test1", bytes(range(32)))
+TEST_ID_SECRET = b"test-id-secret-not-for-production"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A redis-server of our own on a free loopback port, for the whole session."""
+    if shutil.which("redis-server") is None:
+        pytest.fail(MISSING, pytrace=False)
+    with running_redis() as url:
+        yield url
+
+
+@pytest.fixture
+async def real_redis(redis_url: str) -> AsyncIterator[redis.asyncio.Redis]:
+    client = redis.asyncio.Redis.from_url(redis_url)
+    await client.flushall()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def fake_redis() -> AsyncIterator[fakeredis.FakeAsyncRedis]:
+    client = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def sealer() -> Sealer:
+    return Sealer([TEST_SEAL_KEY])
+
+
+@pytest.fixture
+def ids() -> Pseudonymizer:
+    return Pseudonymizer(TEST_ID_SECRET)
+
+
+@pytest.fixture(params=["fake", pytest.param("real", marks=pytest.mark.redis)])
+def redis_backend(request: pytest.FixtureRequest) -> redis.asyncio.Redis:
+    """The same client interface on fakeredis and on the real server."""
+    client: redis.asyncio.Redis = request.getfixturevalue(f"{request.param}_redis")
+    return client
+
+
+@pytest.fixture
+def store(
+    redis_backend: redis.asyncio.Redis, sealer: Sealer, ids: Pseudonymizer
+) -> ConversationStore:
+    return ConversationStore(redis_backend, sealer, ids)
