@@ -36,6 +36,7 @@ CALLER: dict[str, frozenset[str]] = {
     "invalid-code-format": _vars("example"),
     "code-not-found": _vars("left"),
     "code-birth-mismatch": _vars("left"),
+    "meeting-instructions": _vars("time", "place"),
     # rejections of flows.fields
     "invalid-name-length": _vars("min", "max"),
     "invalid-name-chars": _NONE,

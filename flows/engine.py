@@ -105,6 +105,7 @@ class Turn:
         self.ctx = ctx
         self.effects: list[Effect] = []
         self.erased = False
+        self.pending_params: Params = {}
 
     # `transitions` reads and writes the model's state through this attribute
     @property
@@ -209,6 +210,18 @@ class Turn:
         self.effects.append(CaseEvent("erased"))
         self._erase(wipe_chat=True)
         self.say("forget-done")
+
+    def erase_by_operator(self) -> None:
+        self.effects.append(CaseEvent("erased"))
+        self._erase(wipe_chat=False)
+
+    def send_instructions(self) -> None:
+        params = self.pending_params
+        if params:
+            self.say(
+                "meeting-instructions",
+                {"time": params.get("time", ""), "place": params.get("place", "")},
+            )
 
     def greet(self) -> None:
         self.say("greeting")
@@ -634,6 +647,7 @@ def _on_stale(turn: Turn, event: StaleButton) -> None:
 
 
 def _on_operator(turn: Turn, event: OperatorAction) -> None:
+    turn.pending_params = event.params
     _move(turn, f"op_{event.action}")
 
 

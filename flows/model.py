@@ -132,9 +132,11 @@ class ChooseLanguage:
 
 @dataclass(frozen=True, slots=True)
 class OperatorAction:
-    """An operator acted on this caller's case (claim, meet, met, abort, release, close...)."""
+    """An operator acted on this caller's case: meet (with the meeting `params` time and
+    place), met, abort, end, erase."""
 
     action: str
+    params: Params = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -267,8 +267,9 @@ TRANSITIONS: list[dict[str, Any]] = [
     # operators decide how escalated cases go on
     _t(
         "op_meet",
-        ["recall_location", "recall_people", "recall_injuries", "emergency", "handoff"],
+        ["recall_location", "recall_people", "recall_injuries", "emergency", "handoff", "meetup"],
         "meetup",
+        before="send_instructions",
     ),
     _t("op_met", ["meetup", "emergency", "handoff"], "completed"),
     _t("op_abort", ["meetup", "emergency"], "registered", conditions="has_case"),
@@ -285,6 +286,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("cancel", "handoff", "confirm_withdraw"),
     _t("withdraw_yes", "confirm_withdraw", "withdrawn"),
     _t("forget", [*SCREENS], "start", after="forget_everything"),
+    _t("op_erase", [*SCREENS], "start", after="erase_by_operator"),
     # back to where a hand-off or a confirmation came from
     *(
         _t(trigger, source, dest, conditions=f"returns_to_{dest}")
