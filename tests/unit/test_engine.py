@@ -1535,3 +1535,20 @@ def test_updating_details_after_registration_keeps_the_case_and_its_code() -> No
     assert caller.of(RegisterCase) == []
     assert caller.conv.case_id == first_case
     assert caller.fields["case_code"] == first_code
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Conversation.editing is cleared only on entering review: review -> edit -> /operator "
+    "-> op_meet -> meetup -> cancel-meetup -> menu leaves it set, so a form started anew jumps "
+    "from its first answer straight to review (answer:details_full_name->review[editing])",
+)
+def test_a_form_started_anew_after_an_interrupted_edit_asks_every_step() -> None:
+    caller = reach("review")
+    caller.press(edit_button("unit"))
+    caller.command("operator")
+    caller.send(OperatorAction("meet"))
+    caller.press("cancel-meetup")
+    assert caller.state == "menu"
+    caller.run([Press("menu-surrender"), Press("declare"), Text("Пётр Сидоров")])
+    assert caller.state == "details_birth_date"

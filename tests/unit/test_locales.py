@@ -127,7 +127,7 @@ def test_tries_left_plural(translator: Translator, message_id: str, lang: str, l
 )
 def test_length_limit_plural(translator: Translator, lang: str, expected: dict[int, str]) -> None:
     for number, words in expected.items():
-        assert words in translator.text(lang, "too-long", {"max": number})
+        assert words in translator.text(lang, "invalid-unit-length", {"max": number})
 
 
 @pytest.mark.parametrize("lang", LANGS)
