@@ -85,7 +85,12 @@ class Dialogue:
             outcome = engine.handle(conv, event, ctx)
             effects = await self._answer_lookups(outcome.effects, outcome, ctx)
             result = await self.store.commit(
-                key, loaded.version, outcome.conversation, update_id, effects
+                key,
+                loaded.version,
+                outcome.conversation,
+                update_id,
+                effects,
+                chat_message=message_ref,
             )
             if result.duplicate:
                 return Handled(key, conv, None)

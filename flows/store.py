@@ -144,7 +144,7 @@ def _ms(seconds: float) -> int:
 # ARGV: 1 expected version, 2 update_id, 3 now (ms), 4 seen cutoff (ms), 5 seen ttl (ms),
 #       6 conv ttl (ms), 7 outbox ttl (ms), 8 erase mode ("" | "erase" | "wipe"),
 #       9 sealed batch, 10 meta, 11 sealed fields, 12 case id, 13 code digest, 14 state,
-#       15 updated, 16.. case event kinds
+#       15 updated, 16 chat message id seen ("" for none), 17 chat ttl (ms), 18.. case event kinds
 # Returns {0, new version, outbox seq} | {1, stored version, 0} conflict | {2, 0, 0} duplicate.
 #
 # An erased conversation's version is kept in its `seen` zset (member "v"), and the next
@@ -192,13 +192,18 @@ else
     redis.call('HDEL', KEYS[1], 'case', 'code', 'state', 'updated')
   end
   redis.call('PEXPIRE', KEYS[1], ARGV[6])
-  for i = 16, #ARGV do
+  for i = 18, #ARGV do
     redis.call('RPUSH', KEYS[4], ARGV[3] .. ' ' .. ARGV[i])
   end
-  if #ARGV >= 16 then
+  if #ARGV >= 18 then
     redis.call('LTRIM', KEYS[4], -{TIMELINE_MAX}, -1)
   end
   redis.call('PEXPIRE', KEYS[4], ARGV[6])
+end
+if ARGV[16] ~= '' and ARGV[8] ~= 'erase' then
+  -- the caller's own message, so /forget can delete it too
+  redis.call('ZADD', KEYS[5], ARGV[3], ARGV[16])
+  redis.call('PEXPIRE', KEYS[5], ARGV[17])
 end
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
 local seq = redis.call('HINCRBY', KEYS[3], '{OUTBOX_COUNTER}', 1)
@@ -345,6 +350,8 @@ class ConversationStore:
         conversation: Conversation,
         update_id: int,
         effects: Sequence[Effect],
+        *,
+        chat_message: int | None = None,
     ) -> CommitResult:
         """Write the conversation, the dedupe mark and the batch of effects, or nothing.
 
@@ -386,6 +393,8 @@ class ConversationStore:
             code,
             conversation.state,
             repr(float(conversation.updated_at)),
+            "" if chat_message is None else str(chat_message),
+            _ms(retention.chat_messages),
             *(e.kind for e in effects if isinstance(e, CaseEvent)),
         ]
         with _unavailable():

@@ -364,6 +364,20 @@ async def test_an_erase_commit_leaves_only_dedupe_and_the_final_reply(
     assert store.key(key, "chat") not in await _all_keys(client)
 
 
+async def test_the_callers_own_messages_are_remembered_by_the_commit(
+    store: ConversationStore,
+) -> None:
+    key = store.conversation_key(USER)
+    loaded = await store.load(key, 1)
+    await store.commit(key, loaded.version, _person(), 1, [Reply("help")], chat_message=41)
+    await store.remember_chat_message(key, 42)  # the bot's answer
+    loaded = await store.load(key, 2)
+    forget: list[Effect] = [Erase(wipe_chat=True), Reply("forget-done")]
+    await store.commit(key, loaded.version, Conversation(), 2, forget, chat_message=43)
+    # /forget itself is among what the wipe deletes
+    assert await store.chat_messages(key) == [41, 42, 43]
+
+
 async def test_an_erase_without_wipe_drops_the_chat_ids(store: ConversationStore) -> None:
     key = store.conversation_key(USER)
     await _commit(store, key, 1, _person())
