@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
@@ -21,9 +21,12 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
+from bot.audit import Audit, OperatorList
 from bot.deliver import Deliverer
 from bot.desk import Desk
+from bot.desk_actions import DeskActions
 from bot.events import Labels
+from bot.hooks import build_consumers, close_consumers
 from bot.i18n import Translator
 from bot.middlewares.errors import StoreDown
 from bot.middlewares.ratelimit import CallerRateLimit
@@ -31,8 +34,10 @@ from bot.pipeline import Pipeline
 from bot.render import Renderer
 from bot.routers import caller, operators
 from bot.settings import Settings
+from bot.sla import ServiceLevels
 from bot.throttle import Throttle
 from flows.dialogue import Dialogue
+from flows.hooks import Hooks
 from flows.sealing import Pseudonymizer, Sealer, ephemeral_keys, load_keys
 from flows.store import ConversationStore, Retention
 
@@ -55,9 +60,20 @@ class App:
     desk: Desk
     translator: Translator
     throttle: Throttle | None
+    audit: Audit
+    hooks: Hooks
+    desk_actions: DeskActions
+    service_levels: ServiceLevels
+
+    async def start(self) -> None:
+        """Background work of a serving process: the desk's service levels and clean-up."""
+        self.service_levels.start(self.settings.desk_tick_seconds)
 
     async def close(self) -> None:
+        await self.service_levels.stop()
         await self.deliverer.drain()
+        await self.desk.aclose()
+        await close_consumers(self.hooks)
         await self.bot.session.close()
         await self.redis.aclose()
 
@@ -107,6 +123,22 @@ def open_store(settings: Settings, redis: Redis) -> ConversationStore:
     return ConversationStore(redis, Sealer(keys), Pseudonymizer(id_secret), retention)
 
 
+def _caller_router() -> Router:
+    """The caller router for a new dispatcher. aiogram attaches a router to one dispatcher
+    only, and several apps are built in one process (tests, console): a module that can build
+    a fresh router is asked to; a module-level one is taken off the dispatcher it was on."""
+    build = getattr(caller, "build_router", None)
+    if callable(build):
+        router: Router = build()
+        return router
+    router = caller.router
+    parent = router.parent_router
+    if parent is not None:
+        parent.sub_routers.remove(router)
+        router._parent_router = None
+    return router
+
+
 def build_app(
     settings: Settings,
     *,
@@ -133,9 +165,30 @@ def build_app(
     )
 
     desk_chat = settings.operator_chat_id or CONSOLE_DESK_CHAT
+    hooks = Hooks()
     desk = Desk(
-        bot, store, translator, desk_chat, language=settings.operator_language, clock=clock
+        bot,
+        store,
+        translator,
+        desk_chat,
+        operators=OperatorList(settings.operator_ids, store.digest),
+        hooks=hooks,
+        language=settings.operator_language,
+        clock=clock,
+        timezone=settings.desk_timezone,
+        details_minutes=settings.details_reveal_minutes,
     )
+    webhook_secret = settings.hook_webhook_secret
+    hooks.consumers.extend(
+        build_consumers(
+            settings.hooks,
+            desk,
+            webhook_url=settings.hook_webhook_url,
+            webhook_secret=webhook_secret.get_secret_value().encode() if webhook_secret else None,
+            webhook_attempts=settings.hook_webhook_attempts,
+        )
+    )
+    audit = Audit(redis, store.prefix, clock=clock)
     renderer = Renderer(
         bot,
         translator,
@@ -145,12 +198,18 @@ def build_app(
     )
     deliverer = Deliverer(store, renderer)
     pipeline = Pipeline(Dialogue(store, clock=clock), deliverer)
+    desk_actions = DeskActions(desk, pipeline, audit, clock=clock)
+    service_levels = ServiceLevels(
+        desk, claim_timeout_minutes=settings.claim_timeout_minutes, clock=clock
+    )
 
     dispatcher = Dispatcher(
         pipeline=pipeline,
         translator=translator,
         labels=Labels(translator),
         desk=desk,
+        desk_actions=desk_actions,
+        service_levels=service_levels,
         settings=settings,
         store=store,
     )
@@ -160,7 +219,20 @@ def build_app(
     )
     dispatcher.message.outer_middleware(rate_limit)
     dispatcher.callback_query.outer_middleware(rate_limit)
-    dispatcher.include_routers(operators.router, caller.router)
+    dispatcher.include_routers(operators.build_router(desk_chat), _caller_router())
     return App(
-        settings, bot, dispatcher, redis, store, pipeline, deliverer, desk, translator, limiter
+        settings,
+        bot,
+        dispatcher,
+        redis,
+        store,
+        pipeline,
+        deliverer,
+        desk,
+        translator,
+        limiter,
+        audit=audit,
+        hooks=hooks,
+        desk_actions=desk_actions,
+        service_levels=service_levels,
     )

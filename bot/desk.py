@@ -1,38 +1,109 @@
-"""The operator desk: a forum supergroup with one topic per case, and the relay through it.
+"""The operator desk: a forum supergroup with one topic per case, a card on top of each, a queue
+view in the General topic, and the relay between the caller and the topic.
 
-Topics are titled with the case code (or a pseudonymous label before registration) and stage,
-never a name. Desk state lives in Redis beside the conversation (same hash tag), with the
-caller's chat id sealed; a topic index maps an operator's topic back to the conversation.
+Topics are titled with the case code (or `#<ref>`, a random label, before registration) and the
+stage, never a name. The card (the first message of the topic) shows the state, priority, since
+when it waits and which operator has it ("operator N": their place in OPERATOR_IDS; callers never
+see it), and is edited as the case moves. Everything the desk keeps is in `bot.desk_state`; what
+operators do is in `bot.desk_actions`.
+
+The renderer calls `escalate`, `relay_from_caller`, `alert`, `case_event` and `erase` (the
+`DeskPort` of bot.render) while it delivers a caller's effects, in order and one conversation at
+a time. Case events also leave here as hook events (flows.hooks), of which the group itself is a
+consumer: `feed` posts lifecycle lines into the queue view.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import datetime
+import html
 import time
-from collections.abc import Callable
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Final
 
 import structlog
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot.audit import OperatorList
+from bot.desk_state import DeskCase, DeskState
 from bot.i18n import Translator
 from flows import engine
+from flows import surrender as flow
+from flows.hooks import HookEvent, Hooks
 from flows.model import CaseEvent, Conversation, Escalate, Priority, Relay, SilentAlert
 from flows.store import ConversationStore
 
 log = structlog.get_logger("hotline.desk")
 
-PRIORITY_NAMES = {
+PRIORITY_NAMES: Final[Mapping[int, str]] = {
     Priority.NORMAL: "normal",
     Priority.HIGH: "high",
     Priority.HIGHEST: "highest",
 }
-CLOSING_EVENTS = frozenset({"completed", "withdrawn", "erased"})
+ENDINGS: Final = frozenset({"completed", "withdrawn", "erased"})
+# Hook events the group's queue view shows (escalations are announced there already)
+FEED_KINDS: Final = frozenset({"claimed", "meetup", "completed", "withdrawn", "erased"})
+HOOKED: Final = frozenset(
+    {"registered", "escalated", "recall", "meetup", "completed", "withdrawn", "erased"}
+)
+CARD_ROWS: Final = (
+    ("claim", "release"),
+    ("details", "verified"),
+    ("meet",),
+    ("met", "abort"),
+    ("close", "erase"),
+)
+CONFIRMED: Final = {"met": "confirm-met", "erase": "confirm-erase"}
+TOPIC_TITLE_MAX: Final = 128
+# Fields of a conversation as the details message lists them (the form, then the recall)
+DETAIL_ORDER: Final = (
+    "case_code",
+    *(d.name for d in flow.DETAILS),
+    "recall_location",
+    "recall_people",
+    "recall_injuries",
+    "emergency_location",
+    "emergency_people",
+    "emergency_injuries",
+)
 
 
-def case_label(key: str, conversation: Conversation) -> str:
-    """The case code once registered; before that a label derived from the pseudonymous key."""
-    return conversation.fields.get("case_code") or f"#{key[:8]}"
+class DeskData(CallbackData, prefix="desk"):
+    """A card button: the action and the topic of the card (old cards keep working)."""
+
+    action: str
+    topic: int
+
+
+def topic_link(chat_id: int, topic: int) -> str | None:
+    """t.me link to a topic of a supergroup (its id is -100 followed by the internal id)."""
+    text = str(chat_id)
+    if not text.startswith("-100") or len(text) <= 4:
+        return None
+    return f"https://t.me/c/{text[4:]}/{topic}"
+
+
+def _zone(name: str) -> datetime.tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown desk time zone: UTC is used")
+        return datetime.UTC
+
+
+def priority_name(priority: int) -> str:
+    return PRIORITY_NAMES.get(priority, "none")
+
+
+def stage_of(conversation: Conversation) -> str:
+    return str(engine.status_params(conversation)["phase"])
 
 
 class Desk:
@@ -43,121 +114,460 @@ class Desk:
         translator: Translator,
         chat_id: int,
         *,
+        operators: OperatorList,
+        hooks: Hooks | None = None,
         language: str = "uk",
         clock: Callable[[], float] = time.time,
+        timezone: str = "Europe/Kyiv",
+        details_minutes: float = 5.0,
     ) -> None:
         self.bot = bot
         self.store = store
         self.translator = translator
         self.chat_id = chat_id
+        self.operators = operators
+        self.hooks = hooks if hooks is not None else Hooks()
         self.language = language
         self.clock = clock
+        self.zone = _zone(timezone)
+        self.details_minutes = details_minutes
+        self.state = DeskState(store)
+        self._purges: set[asyncio.Task[None]] = set()
 
+    # -- words --------------------------------------------------------------------------------
     def t(self, message_id: str, **params: str | int) -> str:
         return self.translator.text(self.language, message_id, params)
 
-    # -- state --------------------------------------------------------------------------------
-    def _desk_key(self, key: str) -> str:
-        return self.store.key(key, "desk")
+    def operator_label(self, digest: str | None) -> str:
+        if digest is None:
+            return "none"
+        return self.t("desk-operator", n=self.operators.number(digest) or "?")
 
-    def _topic_key(self, topic_id: int) -> str:
-        return f"{self.store.prefix}:topic:{topic_id}"
+    def label(self, case: DeskCase) -> str:
+        """The case code, or `#<ref>` before there is one."""
+        if case.label is not None:
+            with contextlib.suppress(Exception):
+                return self._open(case.key, case.label)
+        return f"#{case.ref[:8]}"
 
-    async def topic_of(self, key: str) -> int | None:
-        raw = await self.store.redis.hget(self._desk_key(key), "topic")
-        return int(raw) if raw is not None else None
+    def local_time(self, moment: float) -> str:
+        return datetime.datetime.fromtimestamp(moment, self.zone).strftime("%d.%m %H:%M")
 
-    async def conversation_of_topic(self, topic_id: int) -> str | None:
-        raw = await self.store.redis.get(self._topic_key(topic_id))
-        if raw is None:
-            return None
-        return raw.decode() if isinstance(raw, bytes) else str(raw)
+    def local_day(self, moment: float) -> str:
+        return datetime.datetime.fromtimestamp(moment, self.zone).date().isoformat()
 
-    async def caller_chat(self, key: str) -> int | None:
-        sealed = await self.store.redis.hget(self._desk_key(key), "chat")
-        if sealed is None:
-            return None
-        record = sealed.decode() if isinstance(sealed, bytes) else str(sealed)
-        return int(self.store.sealer.unseal(record, key.encode()).decode())
+    # -- sealing: what the desk keeps of the caller opens only for this conversation's record --
+    def _seal(self, key: str, value: str) -> str:
+        return self.store.sealer.seal(value.encode(), f"{key}|desk".encode())
 
-    async def _ensure_topic(self, key: str, conversation: Conversation, chat_id: int) -> int:
-        topic = await self.topic_of(key)
-        stage = str(engine.status_params(conversation)["phase"])
-        title = self.t("desk-topic-title", code=case_label(key, conversation), stage=stage)
-        if topic is None:
-            created = await self.bot.create_forum_topic(self.chat_id, title[:128])
+    def _open(self, key: str, record: str) -> str:
+        return self.store.sealer.unseal(record, f"{key}|desk".encode()).decode()
+
+    def caller_chat(self, case: DeskCase) -> int | None:
+        return int(self._open(case.key, case.chat)) if case.chat is not None else None
+
+    # -- the card -----------------------------------------------------------------------------
+    def card_state(self, case: DeskCase) -> str:
+        if not case.open:
+            return "closed"
+        return "claimed" if case.claimer is not None else "waiting"
+
+    def card_text(self, case: DeskCase, ended: str | None = None) -> str:
+        text = self.t(
+            "desk-card",
+            code=self.label(case),
+            stage=ended or case.stage,
+            state=ended or self.card_state(case),
+            priority=priority_name(case.priority),
+            reason=case.reason or "none",
+            since=self.local_time(case.since) if case.open and ended is None else "none",
+            operator=self.operator_label(case.claimer),
+            verified="yes" if case.verified else "no",
+        )
+        if case.alert is not None:
+            text += "\n" + self.t("desk-card-alert", reason=case.alert)
+        return text
+
+    def card_markup(self, case: DeskCase, confirm: str | None = None) -> InlineKeyboardMarkup:
+        topic = case.topic or 0
+
+        def key(action: str) -> InlineKeyboardButton:
+            data = DeskData(action=action, topic=topic).pack()
+            return InlineKeyboardButton(text=self.t(f"desk-btn-{action}"), callback_data=data)
+
+        if confirm is not None:
+            return InlineKeyboardMarkup(
+                inline_keyboard=[[key(CONFIRMED[confirm])], [key("cancel")]]
+            )
+        return InlineKeyboardMarkup(inline_keyboard=[[key(a) for a in row] for row in CARD_ROWS])
+
+    async def refresh_card(
+        self, case: DeskCase, *, ended: str | None = None, confirm: str | None = None
+    ) -> None:
+        if case.card is None:
+            return
+        markup = None if ended is not None else self.card_markup(case, confirm)
+        try:
+            await self.bot.edit_message_text(
+                text=self.card_text(case, ended),
+                chat_id=self.chat_id,
+                message_id=case.card,
+                reply_markup=markup,
+            )
+        except TelegramAPIError as exc:  # "message is not modified", or the topic is gone
+            log.info("card not edited", error=type(exc).__name__)
+
+    async def show_keys(self, case: DeskCase, confirm: str | None = None) -> None:
+        """Swap the card's buttons for a confirmation (or back), without touching its text."""
+        if case.card is None:
+            return
+        with contextlib.suppress(TelegramAPIError):
+            await self.bot.edit_message_reply_markup(
+                chat_id=self.chat_id,
+                message_id=case.card,
+                reply_markup=self.card_markup(case, confirm),
+            )
+
+    # -- the topic ------------------------------------------------------------------------------
+    async def _code_of(self, key: str, conversation: Conversation) -> str | None:
+        code = conversation.fields.get("case_code")
+        if code is None and conversation.case_id is not None and not conversation.owns_case:
+            # linked from another account: the code lives with the case's owner
+            owner = await self.store.conversation_of_case(conversation.case_id)
+            if owner is not None:
+                loaded = await self.store.load(owner, -1)
+                code = loaded.conversation.fields.get("case_code")
+        return code
+
+    async def _sync(
+        self,
+        key: str,
+        conversation: Conversation,
+        chat_id: int | None,
+        *,
+        show: bool,
+        changes: Mapping[str, str | int | float] | None = None,
+        drop: tuple[str, ...] = (),
+        current: DeskCase | None = None,
+    ) -> tuple[DeskCase, bool]:
+        """Bring the record up to date with the conversation (and, with `show`, the topic and
+        its card); whether the card was posted just now."""
+        current = current or await self.state.load(key)
+        fields: dict[str, str | int | float] = dict(changes or {})
+        if current is None or current.lang != conversation.lang:
+            fields["lang"] = conversation.lang
+        if conversation.case_id is not None and (
+            current is None or current.case != conversation.case_id
+        ):
+            fields["case"] = conversation.case_id
+        if chat_id is not None and (current is None or current.chat is None):
+            fields["chat"] = self._seal(key, str(chat_id))
+        retitle = False
+        if current is None or current.label is None or "case" in fields:
+            code = await self._code_of(key, conversation)
+            if code is not None:
+                fields["label"] = self._seal(key, code)
+                retitle = current is not None
+        case, _ = await self.state.ensure(key, fields, drop)
+        if not show:
+            return case, False
+        return await self._show(case, stage_of(conversation), retitle=retitle)
+
+    async def _show(self, case: DeskCase, stage: str, *, retitle: bool) -> tuple[DeskCase, bool]:
+        title = self.t("desk-topic-title", code=self.label(case), stage=stage)[:TOPIC_TITLE_MAX]
+        if case.topic is None:
+            created = await self.bot.create_forum_topic(self.chat_id, title)
             topic = created.message_thread_id
-            sealed_chat = self.store.sealer.seal(str(chat_id).encode(), key.encode())
-            ttl = int(self.store.retention.registered)
-            pipe = self.store.redis.pipeline(transaction=False)
-            pipe.hset(self._desk_key(key), mapping={"topic": topic, "chat": sealed_chat})
-            pipe.expire(self._desk_key(key), ttl)
-            pipe.set(self._topic_key(topic), key, ex=ttl)
-            await pipe.execute()
-        else:
+            await self.state.set_topic(case.key, topic)
+            case = replace(case, topic=topic, stage=stage)
+            card = await self.bot.send_message(
+                self.chat_id,
+                self.card_text(case),
+                message_thread_id=topic,
+                reply_markup=self.card_markup(case),
+            )
+            await self.state.update(case.key, {"stage": stage, "card": card.message_id})
+            return replace(case, card=card.message_id), True
+        if stage != case.stage or retitle:
             with contextlib.suppress(TelegramAPIError):
-                await self.bot.edit_forum_topic(self.chat_id, topic, name=title[:128])
-                await self.bot.reopen_forum_topic(self.chat_id, topic)
-        return topic
+                await self.bot.edit_forum_topic(self.chat_id, case.topic, name=title)
+            await self.state.update(case.key, {"stage": stage})
+            case = replace(case, stage=stage)
+        if case.shut and case.topic is not None:
+            with contextlib.suppress(TelegramAPIError):
+                await self.bot.reopen_forum_topic(self.chat_id, case.topic)
+            await self.state.update(case.key, None, "shut")
+            case = replace(case, shut=False)
+        return case, False
 
-    # -- effects of the flow ------------------------------------------------------------------
+    async def post(
+        self, case: DeskCase, text: str, markup: InlineKeyboardMarkup | None = None
+    ) -> Message:
+        """A message in the case's topic (in General while it has none)."""
+        return await self.bot.send_message(
+            self.chat_id, text, message_thread_id=case.topic, reply_markup=markup
+        )
+
+    async def announce(self, text: str, case: DeskCase | None = None) -> None:
+        """A post in the queue view (the General topic), with a way into the case's topic."""
+        markup = None
+        link = topic_link(self.chat_id, case.topic) if case and case.topic else None
+        if link is not None:
+            button = InlineKeyboardButton(text=self.t("desk-btn-open-topic"), url=link)
+            markup = InlineKeyboardMarkup(inline_keyboard=[[button]])
+        await self.bot.send_message(self.chat_id, text, reply_markup=markup)
+
+    # -- effects of the flow (the renderer's DeskPort) --------------------------------------
     async def escalate(
         self, key: str, conversation: Conversation, chat_id: int, effect: Escalate
     ) -> None:
-        topic = await self._ensure_topic(key, conversation, chat_id)
-        priority = PRIORITY_NAMES[effect.priority]
-        text = self.t("desk-escalated", priority=priority, reason=effect.reason)
-        await self.bot.send_message(self.chat_id, text, message_thread_id=topic)
-        label = case_label(key, conversation)
-        await self.bot.send_message(
-            self.chat_id,
-            self.t("desk-queue", code=label, priority=priority, reason=effect.reason),
+        current = await self.state.load(key)
+        opening = current is None or not current.open
+        priority = int(effect.priority)
+        if not opening and current is not None:
+            priority = max(priority, current.priority)
+        changes: dict[str, str | int | float] = {
+            "open": 1,
+            "priority": priority,
+            "reason": effect.reason,
+        }
+        drop: tuple[str, ...] = ()
+        if opening:
+            changes["since"] = self.clock()
+            drop = ("claimer", "claimed_at", "announced", "meetup")
+        case, posted = await self._sync(
+            key, conversation, chat_id, show=True, changes=changes, drop=drop, current=current
         )
-        log.info("escalated", priority=priority, reason=effect.reason)
+        await self.state.mark_open(key, case.since)
+        if not posted:
+            await self.refresh_card(case)
+        name = PRIORITY_NAMES[effect.priority]
+        await self.post(case, self.t("desk-escalated", priority=name, reason=effect.reason))
+        await self.announce(
+            self.t("desk-queue", code=self.label(case), priority=name, reason=effect.reason), case
+        )
+        log.info("escalated", priority=name, reason=effect.reason)
 
     async def relay_from_caller(
         self, key: str, conversation: Conversation, chat_id: int, effect: Relay
     ) -> None:
-        topic = await self.topic_of(key)
-        if topic is None:
-            topic = await self._ensure_topic(key, conversation, chat_id)
+        case, _ = await self._sync(key, conversation, chat_id, show=True)
         if effect.kind == "edit":
-            await self.bot.send_message(
-                self.chat_id, self.t("desk-caller-edited"), message_thread_id=topic
-            )
+            await self.post(case, self.t("desk-caller-edited"))
         await self.bot.copy_message(
-            self.chat_id, chat_id, effect.message_ref, message_thread_id=topic
+            self.chat_id, chat_id, effect.message_ref, message_thread_id=case.topic
         )
 
     async def alert(self, key: str, conversation: Conversation, effect: SilentAlert) -> None:
-        topic = await self.topic_of(key)
-        text = self.t("desk-silent-alert", reason=effect.reason)
-        await self.bot.send_message(self.chat_id, text, message_thread_id=topic)
+        """On the card and in the topic only: nothing reaches the queue, nor the caller."""
+        case, posted = await self._sync(
+            key, conversation, None, show=True, changes={"alert": effect.reason}
+        )
+        if not posted:
+            await self.refresh_card(case)
+        await self.post(case, self.t("desk-silent-alert", reason=effect.reason))
         log.warning("silent alert", reason=effect.reason)
 
     async def case_event(self, key: str, conversation: Conversation, effect: CaseEvent) -> None:
-        if effect.kind not in CLOSING_EVENTS:
+        kind = effect.kind
+        case = await self.state.load(key)
+        if kind == "meetup" and case is not None and case.meetup:
+            return  # instructions sent again: this escalation is at the meetup already
+        if kind == "registered" or (kind == "meetup" and case is not None):
+            # the conversation is as the event left it (an ending one is erased already)
+            show = case is not None and case.topic is not None
+            changes = {"meetup": 1} if kind == "meetup" else None
+            case, _ = await self._sync(
+                key, conversation, None, show=show, changes=changes, current=case
+            )
+            if kind == "meetup":
+                await self.refresh_card(case)
+        if case is None:
+            return  # no case and never escalated: nothing to tell anyone
+        if kind in HOOKED:
+            await self.emit(kind, case)
+        if kind in ("completed", "withdrawn"):
+            await self._finish(case, kind)
+        elif kind == "erased" and case.topic is not None:
+            # what the caller sent and the operators wrote about him goes with his data
+            with contextlib.suppress(TelegramAPIError):
+                await self.bot.delete_forum_topic(self.chat_id, case.topic)
+
+    async def _finish(self, case: DeskCase, kind: str) -> None:
+        await self.state.mark_closed(case.key)
+        if case.topic is None:
             return
-        topic = await self.topic_of(key)
-        if topic is None:
-            return
-        await self.bot.send_message(
-            self.chat_id, self.t("desk-case-ended", event=effect.kind), message_thread_id=topic
-        )
+        title = self.t("desk-topic-title", code=self.label(case), stage=kind)[:TOPIC_TITLE_MAX]
+        await self.refresh_card(case, ended=kind)
+        await self.post(case, self.t("desk-case-ended", event=kind))
         with contextlib.suppress(TelegramAPIError):
-            await self.bot.close_forum_topic(self.chat_id, topic)
+            await self.bot.edit_forum_topic(self.chat_id, case.topic, name=title)
+        with contextlib.suppress(TelegramAPIError):
+            await self.bot.close_forum_topic(self.chat_id, case.topic)
 
     async def erase(self, key: str) -> None:
-        topic = await self.topic_of(key)
-        keys = [self._desk_key(key)]
-        if topic is not None:
-            keys.append(self._topic_key(topic))
-        await self.store.redis.delete(*keys)
+        """Every desk key of the case goes with the conversation."""
+        await self.state.delete(key)
 
-    # -- operator to caller -------------------------------------------------------------------
-    async def relay_to_caller(self, key: str, topic_message_id: int) -> bool:
-        chat = await self.caller_chat(key)
+    # -- hook events ------------------------------------------------------------------------------
+    async def emit(self, kind: str, case: DeskCase) -> None:
+        escalation = kind in ("escalated", "recall") and case.priority in PRIORITY_NAMES
+        try:
+            event = HookEvent(
+                kind,
+                case.case,
+                self.clock(),
+                priority=priority_name(case.priority) if escalation else None,
+                reason=(case.reason or None) if escalation else None,
+            )
+        except ValueError as exc:
+            log.error("hook event not made", kind=kind, error=str(exc))
+            return
+        await self.hooks.emit(event)
+
+    async def feed(self, event: HookEvent) -> None:
+        """The group as a hook consumer: lifecycle lines in the queue view."""
+        if event.kind not in FEED_KINDS:
+            return
+        key = await self.state.of_case(event.case)
+        case = await self.state.load(key) if key is not None else None
+        if case is None:
+            return
+        text = self.t("desk-feed", code=self.label(case), event=event.kind)
+        await self.announce(text, case if event.kind != "erased" else None)
+
+    # -- the escalation ends, the conversation is gone -------------------------------------
+    async def close_escalation(self, key: str) -> None:
+        """The case no longer waits for an operator: claim dropped, card updated, topic closed
+        (a new escalation reopens it)."""
+        await self.state.mark_closed(key)
+        changed = await self.state.update(
+            key, {"open": 0, "shut": 1}, "claimer", "claimed_at", "announced", "meetup"
+        )
+        case = await self.state.load(key) if changed else None
+        if case is None:
+            return
+        await self.refresh_card(case)
+        if case.topic is not None:
+            with contextlib.suppress(TelegramAPIError):
+                await self.bot.close_forum_topic(self.chat_id, case.topic)
+
+    async def forget(self, key: str) -> None:
+        """The conversation expired without an ending: its desk record goes, its topic closes."""
+        case = await self.state.delete(key)
+        if case is not None and case.topic is not None:
+            with contextlib.suppress(TelegramAPIError):
+                await self.bot.close_forum_topic(self.chat_id, case.topic)
+
+    # -- operator to caller ---------------------------------------------------------------------
+    async def relay_to_caller(self, case: DeskCase, message: Message) -> bool:
+        chat = self.caller_chat(case)
         if chat is None:
             return False
-        await self.bot.copy_message(chat, self.chat_id, topic_message_id, protect_content=True)
+        try:
+            copied = await self.bot.copy_message(
+                chat, self.chat_id, message.message_id, protect_content=True
+            )
+        except TelegramAPIError as exc:
+            return await self._undelivered(case, exc)
+        await self.store.remember_chat_message(case.key, copied.message_id)
         return True
+
+    async def relay_correction(self, case: DeskCase, message: Message) -> bool:
+        """An operator edited a message the caller has: the new version goes again, marked."""
+        chat = self.caller_chat(case)
+        if chat is None:
+            return False
+        mark = self.translator.text(case.lang, "desk-relay-correction")
+        try:
+            if message.text is not None:
+                body = f"{mark}\n{html.escape(message.text)}"
+                sent = await self.bot.send_message(chat, body, protect_content=True)
+                ids = [sent.message_id]
+            else:
+                sent = await self.bot.send_message(chat, mark, protect_content=True)
+                copied = await self.bot.copy_message(
+                    chat, self.chat_id, message.message_id, protect_content=True
+                )
+                ids = [sent.message_id, copied.message_id]
+        except TelegramAPIError as exc:
+            return await self._undelivered(case, exc)
+        for message_id in ids:
+            await self.store.remember_chat_message(case.key, message_id)
+        return True
+
+    async def _undelivered(self, case: DeskCase, exc: TelegramAPIError) -> bool:
+        log.warning("relay to the caller failed", error=type(exc).__name__)
+        with contextlib.suppress(TelegramAPIError):
+            await self.post(case, self.t("desk-relay-failed"))
+        return False
+
+    # -- details, shown for a few minutes -------------------------------------------------------
+    def details_text(self, case: DeskCase, fields: Mapping[str, str], claimer: str) -> str:
+        lines = [
+            self.t(
+                "desk-details",
+                code=self.label(case),
+                operator=self.operator_label(claimer),
+                minutes=_minutes(self.details_minutes),
+            )
+        ]
+        names = [n for n in DETAIL_ORDER if n in fields]
+        names += sorted(n for n in fields if n not in DETAIL_ORDER)
+        for name in names:
+            value = self._shown(name, fields[name])
+            lines.append(f"{self.t('desk-field', field=name)}: {html.escape(value)}")
+        if not names:
+            lines.append(self.t("desk-details-empty"))
+        return "\n".join(lines)
+
+    def _shown(self, name: str, value: str) -> str:
+        if self.translator.has(self.language, f"btn-{value}"):
+            return self.t(f"btn-{value}")  # a choice: its label, in the operators' language
+        if name == "birth_date" and value.count("-") == 2:
+            year, month, day = value.split("-")
+            return f"{day}.{month}.{year}"
+        return value
+
+    async def show_details(self, case: DeskCase, text: str) -> None:
+        """Post the details in the topic; they are deleted after `details_minutes`, by a task
+        of this process or, should it stop first, by the sweep of any process."""
+        message = await self.post(case, text)
+        delay = self.details_minutes * 60
+        member = await self.state.schedule_purge(
+            self.chat_id, message.message_id, self.clock() + delay
+        )
+        task = asyncio.create_task(self._purge_later(member, delay))
+        self._purges.add(task)
+        task.add_done_callback(self._purges.discard)
+
+    async def _purge_later(self, member: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self._purge(member)
+
+    async def _purge(self, member: str) -> bool:
+        if not await self.state.take_purge(member):
+            return False  # another process (or the sweep) did it
+        chat, _, message_id = member.partition(":")
+        try:
+            await self.bot.delete_message(int(chat), int(message_id))
+        except TelegramAPIError as exc:  # already gone with its topic, or too old
+            log.info("details message not deleted", error=type(exc).__name__)
+        return True
+
+    async def sweep(self, now: float | None = None) -> int:
+        """Delete every details message whose time is up; how many were."""
+        moment = self.clock() if now is None else now
+        done = 0
+        for member in await self.state.due_purges(moment):
+            done += await self._purge(member)
+        return done
+
+    async def aclose(self) -> None:
+        for task in list(self._purges):
+            task.cancel()
+        await asyncio.gather(*self._purges, return_exceptions=True)
+
+
+def _minutes(value: float) -> int | str:
+    return int(value) if float(value).is_integer() else f"{value:g}"

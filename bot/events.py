@@ -59,7 +59,10 @@ class Labels:
 
 
 def content_kind(message: Message) -> str:
-    kind = str(message.content_type)
+    # aiogram answers a ContentType (a str Enum): str() of it is "ContentType.STICKER", not
+    # "sticker", so take its value
+    content_type = message.content_type
+    kind = str(getattr(content_type, "value", content_type))
     return kind if kind in KNOWN_MEDIA | {"text", "location", "contact"} else "other"
 
 

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import html
+from collections.abc import Callable
 from typing import Protocol
 
 import structlog
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+)
 from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -38,6 +44,8 @@ log = structlog.get_logger("hotline.render")
 Keyboard = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 TELEGRAM_DELETE_CHUNK = 100
+# Telegram's answers that will not change by trying again (TelegramNotFound is a bad request)
+PERMANENT = (TelegramBadRequest, TelegramForbiddenError, TelegramEntityTooLarge)
 
 
 class DeskPort(Protocol):
@@ -77,19 +85,56 @@ class Renderer:
         self.delete_personal_messages = delete_personal_messages
 
     async def render(
-        self, key: str, chat_id: int, conversation: Conversation, batch: Batch
+        self,
+        key: str,
+        chat_id: int,
+        conversation: Conversation,
+        batch: Batch,
+        *,
+        done: int = 0,
+        progress: Callable[[int], None] | None = None,
     ) -> None:
+        """Apply the batch's effects from the `done`-th on, telling `progress` how many are done
+        after each. Telegram refusing one for good (blocked, chat gone, bad request) is logged
+        and skipped: it must not hold back the rest, nor every later batch of the conversation.
+        Anything else (network, 429s in a row, the store) raises: the batch is tried again."""
         if any(isinstance(e, RegisterCase | Erase) for e in batch.effects):
             await self.store.apply_index_effects(key, batch.effects)
-        for effect in batch.effects:
-            await self.apply(key, chat_id, conversation, effect)
+        erased = False
+        for n, effect in enumerate(batch.effects):
+            erased = erased or isinstance(effect, Erase)
+            if n < done:
+                continue
+            try:
+                # after an erase nothing of the conversation is kept, not even a message id
+                await self.apply(key, chat_id, conversation, effect, remember=not erased)
+            except PERMANENT as exc:
+                log.error(
+                    "effect refused by Telegram",
+                    effect=type(effect).__name__,
+                    error=type(exc).__name__,
+                )
+            if progress is not None:
+                progress(n + 1)
 
     async def apply(
-        self, key: str, chat_id: int, conversation: Conversation, effect: Effect
+        self,
+        key: str,
+        chat_id: int,
+        conversation: Conversation,
+        effect: Effect,
+        *,
+        remember: bool = True,
     ) -> None:
         if isinstance(effect, Reply):
-            await self.reply(key, chat_id, conversation.lang, effect)
-        elif isinstance(effect, DeleteInput):
+            await self.reply(key, chat_id, conversation.lang, effect, remember=remember)
+            return
+        await self._apply(key, chat_id, conversation, effect)
+
+    async def _apply(
+        self, key: str, chat_id: int, conversation: Conversation, effect: Effect
+    ) -> None:
+        if isinstance(effect, DeleteInput):
             if self.delete_personal_messages:
                 await self._delete(chat_id, [effect.message_ref])
         elif isinstance(effect, Escalate):
@@ -140,14 +185,17 @@ class Renderer:
         rows_of_two = [keys[i : i + 2] for i in range(0, len(keys), 2)]
         return ReplyKeyboardMarkup(keyboard=rows_of_two, resize_keyboard=True, is_persistent=True)
 
-    async def reply(self, key: str, chat_id: int, lang: str, reply: Reply) -> None:
+    async def reply(
+        self, key: str, chat_id: int, lang: str, reply: Reply, *, remember: bool = True
+    ) -> None:
         markup = self.keyboard(lang, reply, reply.screen or "")
         if markup is None and reply.message_id in _KEYBOARD_CLOSERS:
             markup = ReplyKeyboardRemove()
         message = await self.bot.send_message(
             chat_id, self.text(lang, reply), reply_markup=markup, protect_content=True
         )
-        await self.store.remember_chat_message(key, message.message_id)
+        if remember:
+            await self.store.remember_chat_message(key, message.message_id)
 
     async def _delete(self, chat_id: int, message_ids: list[int]) -> None:
         for start in range(0, len(message_ids), TELEGRAM_DELETE_CHUNK):

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bot.app import App, build_app
 from bot.settings import Settings, SettingsError
-from bot.webhook import webhook_app
+from bot.webhook import SECRET_TOKEN, webhook_app
 from flows import surrender as flow
 
 log = structlog.get_logger("hotline.serve")
@@ -35,11 +35,12 @@ async def serve(settings: Settings) -> int:
         raise SettingsError(
             "setting BOT_TOKEN: required to serve Telegram (or run `hotline console`)"
         )
+    secret = webhook_secret(settings) if settings.mode == "webhook" else ""  # before anything
     app = build_app(settings)
     try:
         await set_commands(app)
         if settings.mode == "webhook":
-            await _serve_webhook(app)
+            await _serve_webhook(app, secret)
         else:
             # one update at a time per process: Telegram's offset moves on only after the update
             # was committed; sending happens from the outbox, so this is not a bottleneck
@@ -53,18 +54,27 @@ async def serve(settings: Settings) -> int:
     return 0
 
 
-async def _serve_webhook(app: App) -> None:
-    settings = app.settings
-    secret = settings.webhook_secret
-    if secret is None or not settings.webhook_url:
+def webhook_secret(settings: Settings) -> str:
+    """The secret token of webhook mode; without a usable one (unset, empty, or characters
+    Telegram does not send) webhook mode does not start."""
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    if not secret or not settings.webhook_url:
         raise SettingsError("setting WEBHOOK_SECRET: webhook mode refuses to start without it")
-    runner = web.AppRunner(webhook_app(app, secret.get_secret_value(), settings.webhook_path))
+    if not SECRET_TOKEN.fullmatch(secret):
+        raise SettingsError("setting WEBHOOK_SECRET: only A-Z a-z 0-9 _ - allowed, 1-256 chars")
+    return secret
+
+
+async def _serve_webhook(app: App, secret: str) -> None:
+    settings = app.settings
+    assert settings.webhook_url is not None  # webhook_secret() checked it
+    runner = web.AppRunner(webhook_app(app, secret, settings.webhook_path))
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
     await site.start()
     await app.bot.set_webhook(
         settings.webhook_url,
-        secret_token=secret.get_secret_value(),
+        secret_token=secret,
         allowed_updates=app.dispatcher.resolve_used_update_types(),
     )
     log.info("webhook serving", port=settings.webhook_port)

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_API = "https://api.telegram.org"
+HOOK_CONSUMERS = frozenset({"desk", "webhook", "log"})
 
 
 class SettingsError(SystemExit):
@@ -22,7 +23,8 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = None  # may carry an ACL password
     telegram_api_url: str = TELEGRAM_API
     operator_chat_id: int | None = None
-    operator_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    # in the order configured: an operator is shown as "operator N", N their place in this list
+    operator_ids: Annotated[tuple[int, ...], NoDecode] = ()
     operator_language: Literal["uk", "ru"] = "uk"
 
     hotline_seal_keys: SecretStr | None = None
@@ -42,18 +44,31 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=20, ge=1)
     details_reveal_minutes: float = Field(default=5, gt=0)
     claim_timeout_minutes: float = Field(default=10, gt=0)
+    desk_timezone: str = "Europe/Kyiv"  # times on case cards and the day of /stats
+    desk_tick_seconds: float = Field(default=30, gt=0)  # service levels and details clean-up
     hooks: Annotated[frozenset[str], NoDecode] = frozenset({"desk"})
     hook_webhook_url: str | None = None
     hook_webhook_secret: SecretStr | None = None
+    hook_webhook_attempts: int = Field(default=6, ge=1, le=20)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("operator_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
-            return frozenset(
-                int(part) for part in value.replace(";", ",").split(",") if part.strip()
-            )
+            value = [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, set | frozenset):
+            value = sorted(value)
+        if isinstance(value, list | tuple):
+            return tuple(dict.fromkeys(value))  # first place counts, repeats dropped
+        return value
+
+    @field_validator("hooks", mode="after")
+    @classmethod
+    def _known_hooks(cls, value: frozenset[str]) -> frozenset[str]:
+        unknown = value - HOOK_CONSUMERS
+        if unknown:
+            raise ValueError(f"unknown hook consumer(s): {', '.join(sorted(unknown))}")
         return value
 
     @field_validator("hooks", mode="before")

@@ -43,6 +43,9 @@ class Throttle(BaseRequestMiddleware):
         self._next_by_chat: dict[int | str, float] = {}
         self._next_overall = 0.0
         self._max_chats = max_chats
+        # sweep idle chats only when the table doubled since the last sweep: a flood of chats
+        # that all still wait costs one pass per doubling, not one pass per message
+        self._sweep_at = max_chats
         self.waited = 0.0  # seconds spent waiting, for metrics and benches
         self.retries = 0
 
@@ -54,10 +57,15 @@ class Throttle(BaseRequestMiddleware):
             slot = max(slot, self._next_by_chat.get(chat_id, 0.0))
             gap = PER_GROUP if isinstance(chat_id, int) and chat_id < 0 else PER_PRIVATE_CHAT
             self._next_by_chat[chat_id] = slot + gap
-            if len(self._next_by_chat) > self._max_chats:
+            if len(self._next_by_chat) > self._sweep_at:
                 self._forget_idle(now)
+                self._sweep_at = max(self._max_chats, 2 * len(self._next_by_chat))
         self._next_overall = slot + OVERALL
         return slot - now
+
+    def __len__(self) -> int:
+        """Chats whose next slot is remembered."""
+        return len(self._next_by_chat)
 
     def _forget_idle(self, now: float) -> None:
         # chats whose next slot is already past have nothing to remember: memory stays bounded
@@ -83,6 +91,14 @@ class Throttle(BaseRequestMiddleware):
                 if attempt == MAX_RETRIES:
                     raise
                 self.retries += 1
-                self.waited += exc.retry_after
-                await self._sleep(exc.retry_after)
+                if posting and chat_id is not None:
+                    # the chat is closed until then, for this call and for those queued behind it
+                    self._pause_chat(chat_id, exc.retry_after)
+                else:
+                    self.waited += exc.retry_after
+                    await self._sleep(exc.retry_after)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pause_chat(self, chat_id: int | str, seconds: float) -> None:
+        resume = self._clock() + seconds
+        self._next_by_chat[chat_id] = max(self._next_by_chat.get(chat_id, 0.0), resume)

@@ -50,6 +50,7 @@ CALLER: dict[str, frozenset[str]] = {
     "invalid-people-range": _vars("min", "max"),
     "invalid-area-length": _vars("max"),
     "invalid-phone": _vars("example"),
+    "contact-not-own": _NONE,
     "invalid-injuries-length": _vars("max"),
     "invalid-location-length": _vars("min", "max"),
     "invalid-safety-word": _vars("max"),
@@ -60,13 +61,66 @@ CALLER: dict[str, frozenset[str]] = {
 }
 
 # Messages shown to operators in the desk group (Ukrainian by default)
+DESK_BUTTONS = (
+    "claim",
+    "release",
+    "details",
+    "verified",
+    "meet",
+    "met",
+    "abort",
+    "close",
+    "erase",
+    "confirm-met",
+    "confirm-erase",
+    "cancel",
+    "open-topic",
+)
 DESK: dict[str, frozenset[str]] = {
+    # parts the others refer to (they see the same variables)
+    "desk-stage": _vars("stage"),
+    "desk-priority": _vars("priority"),
+    "desk-reason": _vars("reason"),
+    "desk-alert": _vars("reason"),
     "desk-topic-title": _vars("code", "stage"),
+    "desk-card": _vars(
+        "code", "stage", "state", "priority", "reason", "since", "operator", "verified"
+    ),
+    "desk-card-alert": _vars("reason"),
+    **{f"desk-btn-{name}": _NONE for name in DESK_BUTTONS},
     "desk-escalated": _vars("priority", "reason"),
     "desk-queue": _vars("code", "priority", "reason"),
+    "desk-reannounce": _vars("code", "priority", "reason", "minutes"),
     "desk-caller-edited": _NONE,
     "desk-silent-alert": _vars("reason"),
     "desk-case-ended": _vars("event"),
+    "desk-feed": _vars("code", "event"),
+    "desk-operator": _vars("n"),
+    "desk-claimed": _vars("operator"),
+    "desk-released": _vars("operator"),
+    "desk-taken": _vars("operator"),
+    "desk-yours": _NONE,
+    "desk-claim-first": _NONE,
+    "desk-not-claimer": _vars("operator"),
+    "desk-refused": _NONE,
+    "desk-topic-only": _NONE,
+    "desk-no-case": _NONE,
+    "desk-not-now": _NONE,
+    "desk-done": _vars("operator", "action"),
+    "desk-meet-usage": _NONE,
+    "desk-confirm": _vars("action"),
+    "desk-details": _vars("code", "operator", "minutes"),
+    "desk-field": _vars("field"),
+    "desk-details-empty": _NONE,
+    "desk-stats": _vars("open", "waiting", "claimed", "claims", "minutes", "seconds"),
+    "desk-stats-stage": _vars("stage", "count"),
+    "desk-member-joined": _vars("listed"),
+    "desk-help": _NONE,
+    "desk-relay-failed": _NONE,
+    "desk-stale": _NONE,
+    "desk-case-gone": _NONE,
+    # shown to the caller, in the caller's language, before an operator's corrected message
+    "desk-relay-correction": _NONE,
 }
 
 ALL: dict[str, frozenset[str]] = {**CALLER, **DESK}

@@ -7,6 +7,7 @@ costs microseconds per event instead of a Machine per conversation.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,6 +106,7 @@ class Turn:
         self.ctx = ctx
         self.effects: list[Effect] = []
         self.erased = False
+        self.resumed = False
         self.pending_params: Params = {}
 
     # `transitions` reads and writes the model's state through this attribute
@@ -132,16 +134,18 @@ class Turn:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("returns_to_"):
             return self.conv.return_to == name.removeprefix("returns_to_")
+        if name.startswith("confirms_to_"):
+            return self.conv.confirm_from == name.removeprefix("confirms_to_")
         raise AttributeError(name)
 
     # -- callbacks named in the flow data ----------------------------------------------------
     def say(self, message_id: str, params: Params | None = None) -> None:
         self.effects.append(Reply(message_id, params or {}))
 
-    def escalate(self, priority: Priority, reason: str) -> None:
+    def escalate(self, priority: Priority, reason: str, *, always: bool = False) -> None:
         first = not self.conv.escalated
         self.conv.escalated = True
-        if priority > self.conv.priority or first:
+        if priority > self.conv.priority or first or always:
             self.conv.priority = max(self.conv.priority, int(priority))
             self.effects.append(Escalate(priority, reason))
         if first:
@@ -149,6 +153,13 @@ class Turn:
 
     def remember_return(self) -> None:
         self.conv.return_to = self.conv.state
+
+    def remember_confirm(self) -> None:
+        self.conv.confirm_from = self.conv.state
+
+    def resuming(self) -> None:
+        """Going back to a state already entered: its entry actions were done then."""
+        self.resumed = True
 
     def start_editing(self) -> None:
         self.conv.editing = True
@@ -161,10 +172,14 @@ class Turn:
         self.conv.priority = 0
 
     def escalate_recall(self) -> None:
+        if self.resumed:
+            return
         self.escalate(Priority.HIGH, "recall")
         self.effects.append(CaseEvent("recall"))
 
     def enter_meetup(self) -> None:
+        if self.resumed:
+            return
         self.effects.append(CaseEvent("meetup"))
 
     def escalate_emergency(self) -> None:
@@ -174,7 +189,7 @@ class Turn:
         reasons = {"relatives": "relatives", "legion": "legion"}
         locked = self.conv.code_failures >= CODE_TRIES
         reason = "code" if locked else reasons.get(self.conv.return_to or "", "operator")
-        self.escalate(Priority.NORMAL, reason)
+        self.escalate(Priority.NORMAL, reason, always=locked)
 
     def register_case(self) -> None:
         conv = self.conv
@@ -415,19 +430,21 @@ def _on_press(turn: Turn, event: Press) -> None:
     stale_message = event.screen is not None and event.screen != conv.state
     shortcut = flow.DECLARATION_SHORTCUTS.get(conv.state)
     if event.button == "declare" and shortcut is not None and not stale_message:
-        _move(turn, shortcut)
+        _declare_at_once(turn, shortcut)
         return
     if stale_message or event.button not in {b.id for b in screen.buttons}:
         _again(turn, "stale-button")
         return
     detail = flow.DETAIL_BY_STATE.get(conv.state)
     if detail is not None and event.button in detail.choices:
+        _delete_input(turn)  # an answer typed with a reply-keyboard button is a message too
         _answer_detail(turn, detail.name, event.button)
         return
     if conv.state in {"recall_injuries", "emergency_injuries"} and event.button in flow.HEALTH:
         conv.fields[conv.state] = event.button
         _accepted(turn)
         _relay_if_escalated(turn, "button")
+        _delete_input(turn)  # after the relay: the desk copies it first
         _move(turn, "answer")
         return
     if event.button == "at-point":
@@ -443,6 +460,18 @@ def _on_press(turn: Turn, event: Press) -> None:
     trigger = flow.BUTTON_TRIGGERS.get(event.button, event.button)
     if not _move(turn, trigger):
         _again(turn, "stale-button")
+
+
+def _declare_at_once(turn: Turn, trigger: str) -> None:
+    """«Я иду сдаваться» said at the menu or after registration: open the declaration and take
+    these words as it, instead of asking for them again."""
+    if not fire(turn, trigger):
+        _again(turn, "stale-button")
+        return
+    if not can_fire(turn.conv.state, "declare"):  # "ready" led to the code question first
+        turn.effects.append(screen_reply(turn.conv))
+        return
+    _move(turn, "declare")
 
 
 def _field_of(state: str) -> str:
@@ -500,9 +529,10 @@ def _on_text(turn: Turn, event: Text) -> None:
         else:
             conv.fields[state] = outcome.value
             _accepted(turn)
+            _delete_input(turn)  # after the relay: the desk copies it first
             _move(turn, "answer")
     elif state in flow.DECLARATION_SHORTCUTS and fields.is_declaration(event.text):
-        _move(turn, flow.DECLARATION_SHORTCUTS[state])
+        _declare_at_once(turn, flow.DECLARATION_SHORTCUTS[state])
     elif conv.escalated:
         _relay_if_escalated(turn, "text")
     else:
@@ -540,12 +570,16 @@ def _check_safety_word(turn: Turn, text: str) -> None:
     if digest is None or not (turn.conv.escalated or turn.conv.state.startswith("recall_")):
         return
     words = fields.clean_text(text).casefold()
-    candidates = {words, *words.split(" ")}
+    candidates = {words, *re.findall(r"\w+", words)}
     if any(turn.ctx.digest("safety", word) == digest for word in candidates):
         turn.effects.append(SilentAlert("safety-word"))
 
 
 def _text_code(turn: Turn, text: str) -> None:
+    if turn.conv.code_failures >= CODE_TRIES:
+        turn.say("code-locked")  # no more lookups for this conversation: an operator decides
+        _move(turn, "locked")
+        return
     code = fields.parse_case_code(text)
     if code is None:
         _rejected(turn, fields.Rejected("invalid-code-format", {"example": "K7QM-3P9X"}))
@@ -593,17 +627,21 @@ def _text_code_birth(turn: Turn, text: str) -> None:
 
 def _on_location(turn: Turn, event: Location) -> None:
     state = turn.conv.state
-    _relay_if_escalated(turn, "location")
     if flow.SCREENS[state].expects == "location":
+        _relay_if_escalated(turn, "location")
+        _delete_input(turn)  # where he is must not stay on his phone
         turn.conv.fields[state] = f"{event.latitude:.5f},{event.longitude:.5f}"
         _accepted(turn)
         _move(turn, "answer")
-    elif not turn.conv.escalated:
-        _again(turn, "wrong-content", {"kind": "location"})
+    else:
+        _unusable(turn, "location", "wrong-content", {"kind": "location"})
 
 
 def _on_contact(turn: Turn, event: Contact) -> None:
     if turn.conv.state == "details_phone":
+        if not event.own:
+            _rejected(turn, fields.Rejected("contact-not-own"))
+            return
         outcome = fields.phone(event.phone)
         if isinstance(outcome, fields.Rejected):
             _rejected(turn, outcome)
@@ -611,9 +649,7 @@ def _on_contact(turn: Turn, event: Contact) -> None:
         _delete_input(turn)
         _answer_detail(turn, "phone", outcome.value)
         return
-    _relay_if_escalated(turn, "contact")
-    if not turn.conv.escalated:
-        _again(turn, "wrong-content", {"kind": "contact"})
+    _unusable(turn, "contact", "wrong-content", {"kind": "contact"})
 
 
 def _on_media(turn: Turn, event: Media) -> None:
@@ -625,21 +661,29 @@ def _on_media(turn: Turn, event: Media) -> None:
         turn.effects.append(Relay(ref, event.kind))
         _again(turn, "voice-relayed")
         return
-    _relay_if_escalated(turn, event.kind)
-    if not turn.conv.escalated:
-        _again(turn, "wrong-content", {"kind": event.kind})
+    _unusable(turn, event.kind, "wrong-content", {"kind": event.kind})
 
 
 def _on_edited(turn: Turn, event: Edited) -> None:
-    _relay_if_escalated(turn, "edit")
-    if not turn.conv.escalated:
-        _again(turn, "edit-ignored")
+    _unusable(turn, "edit", "edit-ignored")
 
 
 def _on_forwarded(turn: Turn, event: Forwarded) -> None:
-    _relay_if_escalated(turn, "forward")
-    if not turn.conv.escalated:
-        _again(turn, "forward-refused")
+    _unusable(turn, "forward", "forward-refused")
+
+
+def _live_relay(state: str) -> bool:
+    """An escalated state with no question open: what the caller sends is for the operator."""
+    expects = flow.SCREENS[state].expects
+    return expects == "none" or (expects == "choice" and state in flow.ESCALATED_STATES)
+
+
+def _unusable(turn: Turn, relay_kind: str, notice: str, params: Params | None = None) -> None:
+    """Content the step cannot use: relayed once escalated; explained (with the step shown
+    again) unless the operator relay is all the state is about."""
+    _relay_if_escalated(turn, relay_kind)
+    if not turn.conv.escalated or not _live_relay(turn.conv.state):
+        _again(turn, notice, params)
 
 
 def _on_stale(turn: Turn, event: StaleButton) -> None:

@@ -35,6 +35,7 @@ class Conversation:
     version: int = 0
     # where handoff / confirmation states go back to
     return_to: str | None = None
+    confirm_from: str | None = None  # where a withdrawal confirmation goes back to on "no"
     # the details step was entered from review: an answer goes back to review
     editing: bool = False
     escalated: bool = False

@@ -223,8 +223,14 @@ return 0
 
 # Acknowledge outbox entry ARGV[1]. Once only the counter is left, the hash is written anew:
 # big sealed batches turned it into a hashtable, which never shrinks back to a listpack.
+# With ARGV[2] = "drop" (the batch erased the conversation) the emptied outbox goes entirely:
+# nothing is pending, so a later commit may count from 1 again.
 _ACK: Final = f"""
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 and redis.call('HLEN', KEYS[1]) == 1 then
+  if ARGV[2] == 'drop' then
+    redis.call('DEL', KEYS[1])
+    return 0
+  end
   local seq = redis.call('HGET', KEYS[1], '{OUTBOX_COUNTER}')
   local ttl = redis.call('PTTL', KEYS[1])
   if seq and ttl > 0 then
@@ -440,12 +446,17 @@ class ConversationStore:
             raise codec.CodecError("outbox entry has a bad update id")
         return Batch(entry_id, codec.decode_effects(data.get("e")), update_id)
 
-    async def ack(self, key: str, entry_id: str) -> None:
-        """The batch was delivered: it leaves the outbox (acknowledging twice is harmless)."""
+    async def ack(self, key: str, entry_id: str, *, erased: bool = False) -> None:
+        """The batch was delivered: it leaves the outbox (acknowledging twice is harmless).
+
+        `erased`: the batch erased the conversation; an outbox left empty is removed too, so no
+        key of the conversation but its dedupe marks remains."""
         if not entry_id.isdigit():
             raise ValueError("outbox entry ids are decimal numbers")
         with _unavailable():
-            await self._ack(keys=[self.key(key, "outbox")], args=[entry_id])
+            await self._ack(
+                keys=[self.key(key, "outbox")], args=[entry_id, "drop" if erased else ""]
+            )
 
     # -- the case indexes (other slots: written after the commit, idempotent) ---------------
 

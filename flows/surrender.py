@@ -128,7 +128,7 @@ SCREENS: dict[str, Screen] = {
     ),
     "registered": Screen(
         "registered",
-        (button("ready"), button("update"), button("safety-word"), button("withdraw")),
+        (button("ready"), button("update"), button("safety-word"), button("withdraw"), BACK),
     ),
     "safety_word": Screen("ask-safety-word", (BACK,), expects="text"),
     "recall_code": Screen("ask-code", (button("no-code"), BACK), expects="text"),
@@ -162,7 +162,7 @@ STEP_OF = {d.state: (i + 1, len(DETAILS)) for i, d in enumerate(DETAILS)}
 # The states as `transitions` reads them, with what happens on entering each
 
 _ON_ENTER: dict[str, list[str]] = {
-    "menu": ["clear_escalation"],
+    "menu": ["clear_escalation", "leave_editing"],
     "review": ["leave_editing"],
     "registered": ["clear_escalation"],
     "recall_location": ["escalate_recall"],
@@ -238,9 +238,10 @@ TRANSITIONS: list[dict[str, Any]] = [
     *(_t(f"edit_{d.name}", "review", d.state, after="start_editing") for d in DETAILS),
     _t("confirm", "review", "registered", conditions="form_complete", after="register_case"),
     _t("confirm", "review", DETAILS[0].state),  # required answers missing: the form again
-    _t("withdraw", ["review", "registered"], "confirm_withdraw", before="remember_return"),
+    _t("withdraw", ["review", "registered"], "confirm_withdraw", before="remember_confirm"),
     # registered: keep the code, come back when ready
     _t("ready", "registered", "recall_declare"),
+    _t("back", "registered", "menu"),
     _t("update", "registered", "review"),
     _t("safety_word", "registered", "safety_word"),
     _t("answer", "safety_word", "registered"),
@@ -282,20 +283,34 @@ TRANSITIONS: list[dict[str, Any]] = [
         "handoff",
         before="remember_return",
     ),
-    _t("cancel", _GLOBAL_SOURCES, "confirm_withdraw", before="remember_return"),
-    _t("cancel", "handoff", "confirm_withdraw"),
+    _t("cancel", [*_GLOBAL_SOURCES, "handoff"], "confirm_withdraw", before="remember_confirm"),
     _t("withdraw_yes", "confirm_withdraw", "withdrawn"),
     _t("forget", [*SCREENS], "start", after="forget_everything"),
     _t("op_erase", [*SCREENS], "start", after="erase_by_operator"),
-    # back to where a hand-off or a confirmation came from
+    # back to where a hand-off or a confirmation came from (each remembers its own origin, so
+    # "no" to a withdrawal asked during a hand-off goes back to the hand-off)
+    # (the hand-off is over: so is its escalation, or the next one would never reach the desk)
     *(
-        _t(trigger, source, dest, conditions=f"returns_to_{dest}")
-        for trigger, source in (
-            ("leave", "handoff"),
-            ("op_end", "handoff"),
-            ("withdraw_no", "confirm_withdraw"),
+        _t(
+            trigger,
+            "handoff",
+            dest,
+            conditions=f"returns_to_{dest}",
+            before="resuming",
+            after="clear_escalation",
         )
+        for trigger in ("leave", "op_end")
         for dest in RESUMABLE
+    ),
+    *(
+        _t(
+            "withdraw_no",
+            "confirm_withdraw",
+            dest,
+            conditions=f"confirms_to_{dest}",
+            before="resuming",
+        )
+        for dest in (*RESUMABLE, "handoff")
     ),
     _t("leave", "handoff", "menu"),
     _t("op_end", "handoff", "menu"),
@@ -316,6 +331,7 @@ BUTTON_TRIGGERS = {
 
 # A declaration typed (or the declare button pressed) where no declaration step is open yet
 DECLARATION_SHORTCUTS = {"menu": "surrender", "registered": "ready"}
+# then the declaration itself, so he is not asked for the words he just said
 
 # Commands that are triggers of the machine (the rest are answered without a state change)
 COMMAND_TRIGGERS = {"operator": "call_operator", "cancel": "cancel", "forget": "forget"}

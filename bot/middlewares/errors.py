@@ -59,6 +59,7 @@ class StoreDown(BaseMiddleware):
             self._noticed.popitem(last=False)
         lang = self.translator.language_of(getattr(user, "language_code", None))
         try:
-            await data["bot"].send_message(chat.id, self.translator.text(lang, "try-again-later"))
+            text = self.translator.text(lang, "try-again-later")
+            await data["bot"].send_message(chat.id, text, protect_content=True)
         except TelegramAPIError as exc:
             log.error("could not tell the caller", error=type(exc).__name__)

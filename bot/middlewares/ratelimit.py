@@ -84,7 +84,7 @@ class CallerRateLimit(BaseMiddleware):
             lang = self.translator.language_of(user.language_code)
             text = self.translator.text(lang, "rate-limited")
             if isinstance(event, Message):
-                await event.answer(text)
+                await event.answer(text, protect_content=True)
             elif isinstance(event, CallbackQuery):
                 await event.answer(text, show_alert=True)
         elif isinstance(event, CallbackQuery):

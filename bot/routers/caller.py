@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import structlog
 from aiogram import F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, Update
 
 from bot.events import ButtonData, Labels, LanguageData, edited_event, event_of
 from bot.i18n import Translator
 from bot.pipeline import Pipeline
+from flows import surrender as flow
+from flows.dialogue import Handled
 from flows.model import ChooseLanguage, Event, Press, StaleButton
 
-router = Router(name="caller")
-router.message.filter(F.chat.type == "private")
-router.edited_message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
+log = structlog.get_logger("hotline.caller")
 
 
 async def _feed(
@@ -38,7 +39,6 @@ async def _feed(
     )
 
 
-@router.message()
 async def on_message(
     message: Message,
     event_update: Update,
@@ -50,7 +50,6 @@ async def on_message(
     await _feed(pipeline, translator, event_update, message, event, ref=message.message_id)
 
 
-@router.edited_message()
 async def on_edit(
     edited_message: Message, event_update: Update, pipeline: Pipeline, translator: Translator
 ) -> None:
@@ -60,28 +59,65 @@ async def on_edit(
     )
 
 
-@router.callback_query()
 async def on_button(
     callback: CallbackQuery, event_update: Update, pipeline: Pipeline, translator: Translator
 ) -> None:
-    await callback.answer()
-    data = callback.data or ""
-    event: Event
-    if data.startswith(ButtonData.__prefix__ + ":"):
-        button = ButtonData.unpack(data)
-        event = Press(button.button, screen=button.screen)
-    elif data.startswith(LanguageData.__prefix__ + ":"):
-        event = ChooseLanguage(LanguageData.unpack(data).lang)
-    else:
-        event = StaleButton()
+    event = _button_event(callback.data or "")
     message = callback.message
-    if not isinstance(message, Message):
+    if not isinstance(message, Message):  # too old for Telegram to show it to the bot
+        await _stop_spinner(callback)
         return
     user = callback.from_user
-    await pipeline.from_caller(
-        user.id,
-        message.chat.id,
-        event_update.update_id,
-        event,
-        language=translator.language_of(user.language_code),
-    )
+    handled: Handled | None = None
+    try:
+        handled = await pipeline.from_caller(
+            user.id,
+            message.chat.id,
+            event_update.update_id,
+            event,
+            language=translator.language_of(user.language_code),
+        )
+    finally:
+        # answered once the press is committed (or failed); a redelivered update was answered
+        # the first time, and Telegram refuses a second answer to the same query
+        if handled is None or handled.batch is not None:
+            await _stop_spinner(callback)
+
+
+def _button_event(data: str) -> Event:
+    """What an inline button means; data that is not ours (or damaged) is a stale button."""
+    try:
+        if data.startswith(ButtonData.__prefix__ + ":"):
+            button = ButtonData.unpack(data)
+            return Press(button.button, screen=button.screen)
+        if data.startswith(LanguageData.__prefix__ + ":"):
+            lang = LanguageData.unpack(data).lang
+            if lang in flow.LANGUAGES:
+                return ChooseLanguage(lang)
+    except (TypeError, ValueError):
+        pass
+    return StaleButton()
+
+
+async def _stop_spinner(callback: CallbackQuery) -> None:
+    try:
+        await callback.answer()
+    except TelegramAPIError as exc:
+        # an old query ("query is too old"): nothing to stop, and no reason to fail the update
+        log.info("callback not answered", error=type(exc).__name__)
+
+
+def build_router() -> Router:
+    """A router for one app: aiogram attaches a router to one dispatcher only, so every
+    `build_app` (tests, console) needs its own."""
+    router = Router(name="caller")
+    router.message.filter(F.chat.type == "private")
+    router.edited_message.filter(F.chat.type == "private")
+    router.callback_query.filter(F.message.chat.type == "private")
+    router.message.register(on_message)
+    router.edited_message.register(on_edit)
+    router.callback_query.register(on_button)
+    return router
+
+
+router = build_router()  # the app's router until bot.app builds one per app

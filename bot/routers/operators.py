@@ -1,38 +1,169 @@
-"""The operator group: what listed operators write in a case topic goes to the caller.
+"""The operator group: commands, card buttons, the relay to the caller, joins.
 
-Only ids in OPERATOR_IDS may act; anyone else is refused and logged. A line starting with `!` is
-an internal note and is never sent. Chatter outside case topics is never stored.
+Only updates from the configured group reach these handlers. Slash commands of the desk and
+card buttons become `DeskActions` calls; a message in a case topic is relayed to the caller by
+the operator who claimed it (a line starting with `!` is an internal note and is never sent);
+anything else said in the group is neither answered nor stored.
 """
 
 from __future__ import annotations
 
 import structlog
-from aiogram import F, Router
-from aiogram.types import Message
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, TelegramObject, Update
 
-from bot.desk import Desk
-from bot.settings import Settings
+from bot.desk import DeskData
+from bot.desk_actions import COMMANDS, DeskActions
+from bot.sla import ServiceLevels
 
 log = structlog.get_logger("hotline.operators")
 
-router = Router(name="operators")
+# What an operator may write to a caller (service messages and polls are not relayed)
+RELAYABLE = frozenset(
+    {
+        "text",
+        "photo",
+        "voice",
+        "video_note",
+        "video",
+        "document",
+        "audio",
+        "animation",
+        "sticker",
+        "location",
+        "venue",
+        "contact",
+    }
+)
+MEMBER_STATUSES = frozenset({"member", "administrator", "creator", "restricted"})
 
 
-def _in_desk(message: Message, settings: Settings) -> bool:
-    return settings.operator_chat_id is not None and message.chat.id == settings.operator_chat_id
-
-
-@router.message(F.chat.type.in_({"group", "supergroup"}), F.message_thread_id)
-async def on_topic_message(message: Message, desk: Desk, settings: Settings) -> None:
-    if message.chat.id != desk.chat_id:
+async def _reply(message: Message, notice: str | None) -> None:
+    if notice is None:
         return
+    try:
+        await message.reply(notice)
+    except TelegramAPIError as exc:  # the topic or the message is gone
+        log.info("notice not sent", error=type(exc).__name__)
+
+
+async def _answer(callback: CallbackQuery, notice: str | None, *, alert: bool) -> None:
+    try:
+        await callback.answer(notice, show_alert=alert)
+    except TelegramAPIError as exc:  # answered already (a redelivered update), or too old
+        log.info("button not answered", error=type(exc).__name__)
+
+
+def _topic(message: Message) -> int | None:
+    return message.message_thread_id if message.is_topic_message else None
+
+
+def _content(message: Message) -> str:
+    content_type = message.content_type
+    return str(getattr(content_type, "value", content_type))
+
+
+async def parse_command(text: str, bot: Bot) -> tuple[str, str] | None:
+    """`/meet@ourbot 05:30 | ...` -> ("meet", "05:30 | ..."); None when not a command for us."""
+    if not text.startswith("/") or len(text) > 4096:
+        return None
+    head, _, args = text[1:].partition(" ")
+    name, _, mention = head.partition("@")
+    if mention and mention.casefold() != ((await bot.me()).username or "").casefold():
+        return None  # a command for another bot in the group
+    name = name.lower()
+    return (name, args.strip()) if name in COMMANDS else None
+
+
+async def on_command(
+    message: Message,
+    bot: Bot,
+    event_update: Update,
+    desk_actions: DeskActions,
+    service_levels: ServiceLevels,
+) -> None:
     user = message.from_user
-    if user is None or user.id not in settings.operator_ids:
-        log.warning("refused: not an operator", action="topic-message")
+    parsed = await parse_command(message.text or "", bot)
+    if user is None or user.is_bot or parsed is None:
         return
-    if (message.text or message.caption or "").startswith("!"):
-        return  # an internal note
-    key = await desk.conversation_of_topic(message.message_thread_id or 0)
-    if key is None:
+    name, args = parsed
+    topic = _topic(message)
+    if name == "stats":
+        if desk_actions.operators.listed(user.id):
+            notice: str | None = await service_levels.stats_text()
+        else:
+            notice = await desk_actions.refuse_stranger(user.id, name, topic, "command")
+    else:
+        notice = await desk_actions.run(
+            user.id, event_update.update_id, topic, name, args, via="command"
+        )
+    await _reply(message, notice)
+
+
+async def on_topic_message(message: Message, desk_actions: DeskActions) -> None:
+    user = message.from_user
+    topic = _topic(message)
+    if user is None or user.is_bot or topic is None or _content(message) not in RELAYABLE:
         return
-    await desk.relay_to_caller(key, message.message_id)
+    await _reply(message, await desk_actions.relay(user.id, topic, message))
+
+
+async def on_edited(edited_message: Message, desk_actions: DeskActions) -> None:
+    user = edited_message.from_user
+    topic = _topic(edited_message)
+    if user is None or user.is_bot or topic is None:
+        return
+    if _content(edited_message) in RELAYABLE:
+        await desk_actions.relay_edit(user.id, topic, edited_message)
+
+
+async def on_button(
+    callback: CallbackQuery, event_update: Update, desk_actions: DeskActions
+) -> None:
+    try:
+        data = DeskData.unpack(callback.data or "")
+    except (TypeError, ValueError):
+        await _answer(callback, desk_actions.t("desk-stale"), alert=False)
+        return
+    notice, alert = await desk_actions.press(
+        callback.from_user.id, event_update.update_id, data.topic, data.action
+    )
+    await _answer(callback, notice, alert=alert)
+
+
+async def on_joined(message: Message, desk_actions: DeskActions) -> None:
+    for member in message.new_chat_members or []:
+        if not member.is_bot:
+            await desk_actions.member_joined(member.id)
+
+
+async def on_member(chat_member: ChatMemberUpdated, desk_actions: DeskActions) -> None:
+    was = chat_member.old_chat_member
+    now = chat_member.new_chat_member
+    joined = now.status in MEMBER_STATUSES and getattr(now, "is_member", True)
+    was_in = was.status in MEMBER_STATUSES and getattr(was, "is_member", True)
+    if joined and not was_in and not now.user.is_bot:
+        await desk_actions.member_joined(now.user.id)
+
+
+async def ignore(_: TelegramObject) -> None:
+    """The rest of the group's chatter: not answered, not stored."""
+
+
+def build_router(desk_chat: int) -> Router:
+    """A router for one app (aiogram attaches a router to one dispatcher only)."""
+    router = Router(name="operators")
+    router.message.filter(F.chat.id == desk_chat)
+    router.edited_message.filter(F.chat.id == desk_chat)
+    router.callback_query.filter(F.message.chat.id == desk_chat)
+    router.chat_member.filter(F.chat.id == desk_chat)
+    router.message.register(on_joined, F.new_chat_members)
+    router.message.register(on_command, F.text.startswith("/"))
+    router.message.register(on_topic_message, F.is_topic_message)
+    router.message.register(ignore)
+    router.edited_message.register(on_edited, F.is_topic_message)
+    router.edited_message.register(ignore)
+    router.callback_query.register(on_button)
+    router.chat_member.register(on_member)
+    return router

@@ -1,19 +1,25 @@
-# Operator desk (the operator group), for operators who choose Russian.
+# Operator desk (the operator group), for operators who choose Russian (OPERATOR_LANGUAGE=ru).
+# No message here may show personal data except desk-details, which only the claiming operator
+# asks for and which is deleted after a few minutes.
 
-desk-topic-title = { $code } · { $stage ->
+desk-stage = { $stage ->
     [form] анкета
     [registered] зарегистрирован
     [recall] повторное обращение
     [emergency] экстренно
     [meetup] встреча
     [handoff] оператор
+    [completed] завершено
+    [withdrawn] отозвано
    *[other] обращение
 }
-desk-escalated = { $priority ->
-    [highest] 🔴 Наивысший приоритет
-    [high] 🟠 Высокий приоритет
-   *[other] 🟢 Обычный приоритет
-}: { $reason ->
+desk-priority = { $priority ->
+    [highest] 🔴 наивысший
+    [high] 🟠 высокий
+    [normal] 🟢 обычный
+   *[other] —
+}
+desk-reason = { $reason ->
     [emergency] экстренная ситуация
     [recall] прибыл на фронт и готов сдаться
     [operator] просит оператора
@@ -24,21 +30,145 @@ desk-escalated = { $priority ->
     [voice] голосовое сообщение
     [at-point] на месте встречи
     [help-now] просит срочной помощи
+    [none] без эскалации
    *[other] { $reason }
 }
-desk-queue = Очередь: { $code } — { $priority ->
-    [highest] наивысший
-    [high] высокий
-   *[other] обычный
-} приоритет ({ $reason })
-desk-caller-edited = ✏️ Абонент изменил сообщение; новая версия ниже.
-desk-silent-alert = ⚠️ Тихий сигнал: { $reason ->
+desk-alert = { $reason ->
     [safety-word] абонент использовал слово безопасности — возможно, действует под давлением. Абонент ничего необычного не видит.
    *[other] { $reason }
 }
+
+## Topics, cards and the queue
+
+desk-topic-title = { $code } · { desk-stage }
+desk-card =
+    📁 <b>{ $code }</b> · { desk-stage }
+    Состояние: { $state ->
+        [waiting] 🕓 ждёт оператора
+        [claimed] 🙋 в работе
+        [completed] ✅ встреча состоялась, дело завершено
+        [withdrawn] ↩️ абонент отозвал обращение
+        [erased] 🗑 данные стёрты
+       *[closed] ⏸ без активного обращения
+    }
+    Приоритет: { desk-priority } · { desk-reason }
+    Ждёт с: { $since ->
+        [none] —
+       *[other] { $since }
+    }
+    Ведёт: { $operator ->
+        [none] —
+       *[other] { $operator }
+    }
+    Проверено: { $verified ->
+        [yes] ✅ да
+       *[no] нет
+    }
+desk-card-alert = ⚠️ <b>Тихий сигнал</b>: { desk-alert }
+desk-btn-claim = 🙋 Взять
+desk-btn-release = ↩️ Отпустить
+desk-btn-details = 🔒 Показать данные
+desk-btn-verified = ✅ Проверено
+desk-btn-meet = 📍 Инструкции встречи
+desk-btn-met = 🤝 Встреча состоялась
+desk-btn-abort = ⛔ Отменить встречу
+desk-btn-close = ⏹ Закрыть
+desk-btn-erase = 🗑 Стереть
+desk-btn-confirm-met = ✔️ Да, встреча состоялась
+desk-btn-confirm-erase = ✔️ Да, стереть всё
+desk-btn-cancel = ✖️ Нет, назад
+desk-btn-open-topic = Открыть тему дела
+desk-escalated = { desk-priority } приоритет: { desk-reason }
+desk-queue = 📥 <b>{ $code }</b> — { desk-priority } приоритет: { desk-reason }
+desk-reannounce = ⏰ <b>{ $code }</b> всё ещё без оператора ({ $minutes } мин) — { desk-priority } приоритет: { desk-reason }
+desk-caller-edited = ✏️ Абонент изменил сообщение; новая версия ниже.
+desk-silent-alert = ⚠️ Тихий сигнал: { desk-alert }
 desk-case-ended = Дело завершено: { $event ->
     [completed] встреча состоялась
     [withdrawn] абонент отозвал обращение, данные стёрты
-    [erased] абонент стёр свои данные
-   *[other] { $event }
+   *[erased] данные стёрты
 }
+desk-feed = { $code }: { $event ->
+    [claimed] 🙋 взято в работу
+    [meetup] 📍 перешёл к этапу встречи
+    [completed] ✅ встреча состоялась, дело завершено
+    [withdrawn] ↩️ абонент отозвал обращение
+   *[erased] 🗑 данные стёрты, тема удалена
+}
+
+## Operators' actions
+
+desk-operator = оператор { $n }
+desk-claimed = 🙋 Дело взял { $operator }.
+desk-released = ↩️ { $operator } отпустил дело; оно снова ждёт оператора.
+desk-taken = Дело уже ведёт { $operator }.
+desk-yours = Это дело уже у вас.
+desk-claim-first = Сначала возьмите дело: /claim или кнопка «Взять».
+desk-not-claimer = Дело ведёт { $operator }: действовать в нём и писать абоненту может только он.
+desk-refused = ⛔ Вас нет в списке операторов: действие отклонено и записано.
+desk-topic-only = Эта команда работает только в теме дела.
+desk-no-case = В этой теме нет дела, с которым можно работать.
+desk-not-now = Это действие нельзя выполнить на текущем этапе дела.
+desk-done = { $operator }: { $action ->
+    [verified] отметил дело как проверенное
+    [meet] отправил инструкции встречи
+    [met] встреча состоялась
+    [abort] отменил встречу
+    [close] закрыл обращение
+   *[erase] стёр дело
+}
+desk-meet-usage = Отправьте в теме: /meet ВРЕМЯ | МЕСТО, напр. /meet 05:30 | лесополоса у трассы, 200 м на север
+desk-confirm = Подтвердите кнопкой на карточке: { $action ->
+    [met] встреча состоялась — дело будет завершено, данные стёрты.
+   *[erase] стереть дело и все данные абонента.
+}
+desk-details = 🔒 Данные дела <b>{ $code }</b> для: { $operator }. Сообщение будет удалено через { $minutes } мин.
+desk-field = { $field ->
+    [full_name] ФИО
+    [birth_date] Дата рождения
+    [unit] Часть
+    [rank] Звание
+    [service_number] Личный номер
+    [people] Сколько человек
+    [area] Направление
+    [phone] Телефон
+    [health] Здоровье
+    [wish] После плена
+    [case_code] Код дела
+    [recall_location] Где сейчас
+    [recall_people] Сколько человек сейчас
+    [recall_injuries] Ранения сейчас
+    [emergency_location] Где сейчас (экстренно)
+    [emergency_people] Сколько человек (экстренно)
+    [emergency_injuries] Ранения (экстренно)
+   *[other] { $field }
+}
+desk-details-empty = Абонент ещё не оставил данных.
+desk-stats =
+    📊 Открытые обращения: { $open } (ждут: { $waiting }, в работе: { $claimed })
+    Сегодня взято в работу: { $claims }; медиана времени до взятия: { $claims ->
+        [0] —
+       *[other] { $minutes } мин { $seconds } с
+    }
+desk-stats-stage = • { desk-stage }: { $count }
+desk-member-joined = { $listed ->
+    [yes] ℹ️ В группу вошёл оператор из списка.
+   *[no] ⚠️ В группу операторов вошёл кто-то, кого НЕТ в списке операторов. Проверьте его и при необходимости удалите.
+}
+desk-help =
+    Команды в теме дела:
+    /claim — взять дело · /release — отпустить
+    /details — показать данные (только тому, кто ведёт дело)
+    /verified — отметить проверенным
+    /meet ВРЕМЯ | МЕСТО — отправить инструкции встречи
+    /met — встреча состоялась · /abort — отменить встречу
+    /close — закрыть обращение · /erase — стереть дело
+    Строка, начинающаяся с «!», — внутренняя заметка: абоненту не отправляется.
+    Где угодно в группе: /stats — открытые обращения и время до взятия сегодня.
+desk-relay-failed = ⚠️ Не удалось доставить сообщение абоненту.
+desk-stale = Эта кнопка больше не действует.
+desk-case-gone = Дела больше нет: данные стёрты или истёк срок хранения.
+
+## Shown to the caller, in the caller's language: an operator corrected a message
+
+desk-relay-correction = ✏️ Исправление:

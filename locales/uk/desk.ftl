@@ -1,44 +1,174 @@
-# Operator desk (the operator group). Operators read Ukrainian by default.
+# Operator desk (the operator group). Operators read Ukrainian by default (OPERATOR_LANGUAGE).
+# No message here may show personal data except desk-details, which only the claiming operator
+# asks for and which is deleted after a few minutes.
 
-desk-topic-title = { $code } · { $stage ->
+desk-stage = { $stage ->
     [form] анкета
     [registered] зареєстровано
     [recall] повторне звернення
     [emergency] екстрено
     [meetup] зустріч
     [handoff] оператор
+    [completed] завершено
+    [withdrawn] відкликано
    *[other] звернення
 }
-desk-escalated = { $priority ->
-    [highest] 🔴 Найвищий пріоритет
-    [high] 🟠 Високий пріоритет
-   *[other] 🟢 Звичайний пріоритет
-}: { $reason ->
+desk-priority = { $priority ->
+    [highest] 🔴 найвищий
+    [high] 🟠 високий
+    [normal] 🟢 звичайний
+   *[other] —
+}
+desk-reason = { $reason ->
     [emergency] екстрена ситуація
     [recall] прибув на фронт і готовий здатися
     [operator] просить оператора
     [relatives] звернення родичів
     [legion] питання про Легіон
-    [invalid] кілька разів поспіль неприйнятні відповіді
+    [invalid] кілька неприйнятних відповідей поспіль
     [code] невдалі спроби коду
     [voice] голосове повідомлення
     [at-point] на місці зустрічі
     [help-now] просить термінової допомоги
+    [none] без ескалації
    *[other] { $reason }
 }
-desk-queue = Черга: { $code } — { $priority ->
-    [highest] найвищий
-    [high] високий
-   *[other] звичайний
-} пріоритет ({ $reason })
-desk-caller-edited = ✏️ Абонент змінив повідомлення; нова версія нижче.
-desk-silent-alert = ⚠️ Тихий сигнал: { $reason ->
+desk-alert = { $reason ->
     [safety-word] абонент ужив слово безпеки — можливо, діє під тиском. Абонент нічого незвичного не бачить.
    *[other] { $reason }
 }
+
+## Topics, cards and the queue
+
+desk-topic-title = { $code } · { desk-stage }
+desk-card =
+    📁 <b>{ $code }</b> · { desk-stage }
+    Стан: { $state ->
+        [waiting] 🕓 чекає оператора
+        [claimed] 🙋 у роботі
+        [completed] ✅ зустріч відбулася, справу завершено
+        [withdrawn] ↩️ абонент відкликав звернення
+        [erased] 🗑 дані стерто
+       *[closed] ⏸ без активного звернення
+    }
+    Пріоритет: { desk-priority } · { desk-reason }
+    Чекає з: { $since ->
+        [none] —
+       *[other] { $since }
+    }
+    Веде: { $operator ->
+        [none] —
+       *[other] { $operator }
+    }
+    Перевірено: { $verified ->
+        [yes] ✅ так
+       *[no] ні
+    }
+desk-card-alert = ⚠️ <b>Тихий сигнал</b>: { desk-alert }
+desk-btn-claim = 🙋 Взяти
+desk-btn-release = ↩️ Звільнити
+desk-btn-details = 🔒 Показати дані
+desk-btn-verified = ✅ Перевірено
+desk-btn-meet = 📍 Інструкції зустрічі
+desk-btn-met = 🤝 Зустріч відбулася
+desk-btn-abort = ⛔ Скасувати зустріч
+desk-btn-close = ⏹ Закрити
+desk-btn-erase = 🗑 Стерти
+desk-btn-confirm-met = ✔️ Так, зустріч відбулася
+desk-btn-confirm-erase = ✔️ Так, стерти все
+desk-btn-cancel = ✖️ Ні, назад
+desk-btn-open-topic = Відкрити тему справи
+desk-escalated = { desk-priority } пріоритет: { desk-reason }
+desk-queue = 📥 <b>{ $code }</b> — { desk-priority } пріоритет: { desk-reason }
+desk-reannounce = ⏰ <b>{ $code }</b> досі без оператора ({ $minutes } хв) — { desk-priority } пріоритет: { desk-reason }
+desk-caller-edited = ✏️ Абонент змінив повідомлення; нова версія нижче.
+desk-silent-alert = ⚠️ Тихий сигнал: { desk-alert }
 desk-case-ended = Справу завершено: { $event ->
     [completed] зустріч відбулася
     [withdrawn] абонент відкликав звернення, дані стерто
-    [erased] абонент стер свої дані
-   *[other] { $event }
+   *[erased] дані стерто
 }
+desk-feed = { $code }: { $event ->
+    [claimed] 🙋 взято в роботу
+    [meetup] 📍 перейшов до етапу зустрічі
+    [completed] ✅ зустріч відбулася, справу завершено
+    [withdrawn] ↩️ абонент відкликав звернення
+   *[erased] 🗑 дані стерто, тему видалено
+}
+
+## Operators' actions
+
+desk-operator = оператор { $n }
+desk-claimed = 🙋 Справу взяв { $operator }.
+desk-released = ↩️ { $operator } звільнив справу; вона знову чекає оператора.
+desk-taken = Справу вже веде { $operator }.
+desk-yours = Ця справа вже у вас.
+desk-claim-first = Спершу візьміть справу: /claim або кнопка «Взяти».
+desk-not-claimer = Справу веде { $operator }: діяти в ній і писати абоненту може лише він.
+desk-refused = ⛔ Вас немає в списку операторів: дію відхилено й записано.
+desk-topic-only = Ця команда працює лише в темі справи.
+desk-no-case = У цій темі немає справи, з якою можна працювати.
+desk-not-now = Цю дію не можна виконати на поточному етапі справи.
+desk-done = { $operator }: { $action ->
+    [verified] позначив справу як перевірену
+    [meet] надіслав інструкції зустрічі
+    [met] зустріч відбулася
+    [abort] скасував зустріч
+    [close] закрив звернення
+   *[erase] стер справу
+}
+desk-meet-usage = Надішліть у темі: /meet ЧАС | МІСЦЕ, напр. /meet 05:30 | лісосмуга біля траси, 200 м на північ
+desk-confirm = Підтвердіть кнопкою на картці: { $action ->
+    [met] зустріч відбулася — справу буде завершено, дані стерто.
+   *[erase] стерти справу й усі дані абонента.
+}
+desk-details = 🔒 Дані справи <b>{ $code }</b> для: { $operator }. Повідомлення буде видалено за { $minutes } хв.
+desk-field = { $field ->
+    [full_name] ПІБ
+    [birth_date] Дата народження
+    [unit] Частина
+    [rank] Звання
+    [service_number] Особистий номер
+    [people] Скільки людей
+    [area] Напрямок
+    [phone] Телефон
+    [health] Здоров’я
+    [wish] Після полону
+    [case_code] Код справи
+    [recall_location] Де зараз
+    [recall_people] Скільки людей зараз
+    [recall_injuries] Поранення зараз
+    [emergency_location] Де зараз (екстрено)
+    [emergency_people] Скільки людей (екстрено)
+    [emergency_injuries] Поранення (екстрено)
+   *[other] { $field }
+}
+desk-details-empty = Абонент ще не залишив даних.
+desk-stats =
+    📊 Відкриті звернення: { $open } (чекають: { $waiting }, у роботі: { $claimed })
+    Сьогодні взято в роботу: { $claims }; медіана часу до взяття: { $claims ->
+        [0] —
+       *[other] { $minutes } хв { $seconds } с
+    }
+desk-stats-stage = • { desk-stage }: { $count }
+desk-member-joined = { $listed ->
+    [yes] ℹ️ До групи приєднався оператор зі списку.
+   *[no] ⚠️ До групи операторів приєднався хтось, кого НЕМАЄ в списку операторів. Перевірте його й за потреби видаліть.
+}
+desk-help =
+    Команди в темі справи:
+    /claim — взяти справу · /release — звільнити
+    /details — показати дані (лише тому, хто веде справу)
+    /verified — позначити перевіреною
+    /meet ЧАС | МІСЦЕ — надіслати інструкції зустрічі
+    /met — зустріч відбулася · /abort — скасувати зустріч
+    /close — закрити звернення · /erase — стерти справу
+    Рядок, що починається з «!», — внутрішня нотатка: абоненту не надсилається.
+    Будь-де в групі: /stats — відкриті звернення й час до взяття сьогодні.
+desk-relay-failed = ⚠️ Не вдалося доставити повідомлення абоненту.
+desk-stale = Ця кнопка більше не діє.
+desk-case-gone = Справи більше немає: дані стерто або минув строк зберігання.
+
+## Shown to the caller, in the caller's language: an operator corrected a message
+
+desk-relay-correction = ✏️ Виправлення:

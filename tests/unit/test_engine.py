@@ -430,12 +430,15 @@ def test_an_accepted_personal_answer_is_deleted_from_the_chat(name: str, answer:
     assert caller.of(DeleteInput) == [DeleteInput(REF)]
 
 
-def test_a_shared_contact_is_deleted_and_a_button_answer_has_nothing_to_delete() -> None:
+def test_a_shared_contact_and_a_reply_keyboard_answer_are_deleted() -> None:
     caller = reach("details_phone")
     caller.send(Contact("+380671234567", own=True))
     assert caller.fields["phone"] == "+380671234567"
     assert caller.of(DeleteInput) == [DeleteInput(REF)]
-    caller.press("health-none")
+    caller.press("health-serious")  # a reply-keyboard label: a message in the chat
+    assert caller.of(DeleteInput) == [DeleteInput(REF)]
+    caller.send(Press("wish-stay"), ref=None)  # an inline button: no message to delete
+    assert caller.fields["wish"] == "wish-stay"
     assert caller.of(DeleteInput) == []
 
 
@@ -559,13 +562,14 @@ def test_skip_while_editing_clears_the_field_and_returns_to_review() -> None:
     assert caller.reply("review").params["phone"] == engine.NOT_GIVEN
 
 
-def test_registered_offers_ready_update_safety_word_and_withdraw() -> None:
+def test_registered_offers_ready_update_safety_word_withdraw_and_the_menu() -> None:
     caller = reach("registered")
     assert [b.id for b in caller.reply("registered").buttons] == [
         "ready",
         "update",
         "safety-word",
         "withdraw",
+        "back",
     ]
     caller.press("update")
     assert caller.state == "review"
@@ -629,11 +633,6 @@ def test_the_safety_word_alerts_silently_and_the_caller_sees_the_usual_flow() ->
     assert alerts == [SilentAlert("safety-word")] * 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine._check_safety_word splits on spaces only: 'ромашка.' or 'сдаваться,ромашка' "
-    "is never compared as the word 'ромашка', so the duress alert is missed",
-)
 @pytest.mark.parametrize(
     "text",
     ["Я иду сдаваться, ромашка.", "ромашка!", "(ромашка)"],
@@ -844,12 +843,6 @@ def test_a_case_found_outside_the_code_step_is_ignored() -> None:
         assert caller.state == state
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after the code lock, 'leave' (or op_end) returns from handoff to recall_code with "
-    "code_failures unchanged and the typed code is looked up again: the 5-try limit is "
-    "bypassed one try per leave, and later locks raise no new Escalate",
-)
 def test_after_a_code_lock_leaving_the_handoff_gives_no_new_tries() -> None:
     caller = reach("recall_code")
     for _ in range(5):
@@ -1113,12 +1106,6 @@ def test_cancel_during_a_handoff_asks_first(before: str) -> None:
     assert caller.fields == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the row cancel:handoff->confirm_withdraw keeps return_to at the state before the "
-    "hand-off and withdraw_no has no returns_to_handoff row (handoff is not in RESUMABLE): 'no' "
-    "drops the caller out of the live relay (to menu/relatives...) instead of back into it",
-)
 @pytest.mark.parametrize("before", ["menu", "relatives"])
 def test_cancel_during_a_handoff_then_no_stays_with_the_operator(before: str) -> None:
     caller = reach(before)
@@ -1254,16 +1241,19 @@ def test_unusable_content_in_a_live_relay_goes_to_the_operator(
     if relay is None:  # a button from an old message
         assert caller.ids == [notice, prompt(state)]
         assert caller.of(Relay) == []
+        return
+    assert caller.of(Relay) == [Relay(REF, relay)]
+    if flow.SCREENS[state].expects in {"text", "location"}:
+        # a question is open: the caller is also told what it expects, and asked again
+        assert [(r.message_id, dict(r.params)) for r in caller.replies] == [
+            (notice, params),
+            (prompt(state), {}),
+        ]
     else:
-        assert caller.of(Relay) == [Relay(REF, relay)]
+        # the operator relay is all the state is about: nothing comes back
+        assert caller.replies == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="in escalated question steps (recall_*/emergency_* questions) engine._on_media/"
-    "_on_location/_on_edited/_on_forwarded only relay: the caller gets no explanation of "
-    "what the step expects and the question is not shown again (dialogue.md, 'Everywhere')",
-)
 @pytest.mark.parametrize("state", ["recall_people", "recall_location", "emergency_people"])
 def test_unusable_content_in_an_escalated_question_step_is_also_explained(state: str) -> None:
     caller = reach(state)
@@ -1280,11 +1270,6 @@ def test_a_location_is_refused_in_the_form_where_no_coordinates_are_asked() -> N
     assert caller.replies[0] == Reply("wrong-content", {"kind": "location"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine._on_contact ignores Contact.own: someone else's contact card is stored as "
-    "the caller's phone (and a third party's number lands in the case)",
-)
 def test_a_contact_card_of_someone_else_is_not_taken_as_the_callers_phone() -> None:
     caller = reach("details_phone")
     caller.send(Contact("+79001112233", own=False))
@@ -1342,13 +1327,14 @@ def test_an_inline_button_from_an_older_message_is_stale() -> None:
     assert caller.state == "confirm_withdraw"
 
 
-def test_a_declaration_typed_in_the_menu_or_at_registered_opens_its_step() -> None:
+def test_a_declaration_typed_in_the_menu_or_at_registered_is_taken_as_the_declaration() -> None:
     caller = reach("menu")
     caller.text("Я иду сдаваться")
-    assert caller.state == "declaration"
+    assert caller.state == "details_full_name"  # not asked for the same words again
     caller = reach("registered")
     caller.text("я иду сдаваться")
-    assert caller.state == "recall_declare"
+    assert caller.state == "recall_location"
+    assert any(isinstance(e, Escalate) and e.reason == "recall" for e in caller.effects)
     caller = reach("registered")
     caller.text("что дальше?")
     assert caller.state == "registered"
@@ -1403,6 +1389,36 @@ def test_op_abort_returns_to_the_case_or_to_the_menu() -> None:
     caller.run([Text(DECLARATION), SPOT, Text("2"), Press("health-none")])
     caller.send(OperatorAction("abort"))
     assert caller.state == "menu"
+
+
+def test_meeting_instructions_reach_the_caller_with_the_meeting() -> None:
+    caller = reach("recall_injuries")
+    caller.send(OperatorAction("meet", {"time": "05:30", "place": "мост у Кременной"}))
+    assert caller.state == "meetup"
+    assert [(r.message_id, dict(r.params)) for r in caller.replies] == [
+        ("meeting-instructions", {"time": "05:30", "place": "мост у Кременной"}),
+        ("meetup", {}),
+    ]
+    caller.send(OperatorAction("meet", {"time": "06:00", "place": "мост у Кременной"}))
+    assert caller.state == "meetup"
+    assert caller.replies[0].params["time"] == "06:00"
+
+
+@pytest.mark.parametrize("state", ["menu", "details_unit", "registered", "meetup", "emergency"])
+def test_an_operator_can_erase_a_conversation(state: str) -> None:
+    caller = reach(state)
+    owned = caller.conv.owns_case
+    caller.send(OperatorAction("erase"))
+    assert caller.state == "start"
+    assert caller.of(Erase) == [
+        Erase(
+            wipe_chat=False,
+            case_id=CASE_ID if owned else None,
+            code_digest=CODE_DIGEST if owned else None,
+        )
+    ]
+    assert CaseEvent("erased") in caller.effects
+    assert caller.conv == Conversation(state="start", updated_at=CTX.now)
 
 
 @pytest.mark.parametrize(
@@ -1490,7 +1506,7 @@ def test_every_reply_of_these_tests_is_in_the_catalogue() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Bugs found while writing these tests (strict xfail: they pass once the engine is fixed)
+# Updating details after registration
 
 
 def _counting(prefix: str) -> Callable[[], str]:
@@ -1498,15 +1514,26 @@ def _counting(prefix: str) -> Callable[[], str]:
     return lambda: f"{prefix}{next(counter)}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=KeyError,
-    reason="a caller whose case is linked from another account reaches 'registered' "
-    "(cancel_meetup/op_abort with has_case), presses update -> review -> confirm, and "
-    "Turn.register_case reads fields['birth_date'] that this conversation never collected: "
-    "engine.handle raises KeyError",
-)
-def test_a_linked_caller_who_updates_details_does_not_crash_the_engine() -> None:
+def test_updating_details_after_registration_keeps_the_case_and_its_code() -> None:
+    ctx = dataclasses.replace(CTX, new_code=_counting("CODE-"), new_case_id=_counting("case-"))
+    caller = reach("registered", ctx)
+    first_case, first_code = caller.conv.case_id, caller.fields["case_code"]
+    assert (first_case, first_code) == ("case-1", "CODE-1")
+    caller.press("update")
+    caller.press(edit_button("birth_date"))
+    caller.text("18.05.1990")
+    caller.press("confirm")
+    assert caller.state == "registered"
+    assert caller.of(RegisterCase) == []
+    assert caller.of(CaseEvent) == [CaseEvent("updated")]
+    assert caller.conv.case_id == first_case
+    assert caller.fields["case_code"] == first_code
+    assert caller.reply("registered").params == {"code": first_code}
+    assert caller.conv.birth_digest == digest("birth", "1990-05-18")
+
+
+def test_a_review_without_every_required_answer_goes_back_to_the_form() -> None:
+    # a caller linked to a case from another account has answered nothing of the form
     caller = reach("recall_birth")
     caller.text("17.05.1990")
     caller.run([Text(DECLARATION), SPOT, Text("2"), Press("health-none")])
@@ -1514,35 +1541,17 @@ def test_a_linked_caller_who_updates_details_does_not_crash_the_engine() -> None
     assert caller.state == "registered"
     caller.press("update")
     assert caller.state == "review"
+    assert caller.reply("review").params["birth-date"] == engine.NOT_GIVEN
     caller.press("confirm")
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="update -> review -> confirm runs Turn.register_case again: a new case id and a new "
-    "code replace the ones the caller was told to keep, and the first case's indexes are "
-    "never erased (RegisterCase is emitted twice for one conversation)",
-)
-def test_updating_details_after_registration_keeps_the_case_and_its_code() -> None:
-    ctx = dataclasses.replace(CTX, new_code=_counting("CODE-"), new_case_id=_counting("case-"))
-    caller = reach("registered", ctx)
-    first_case, first_code = caller.conv.case_id, caller.fields["case_code"]
-    caller.press("update")
-    caller.press(edit_button("unit"))
-    caller.text("в/ч 777")
-    caller.press("confirm")
-    assert caller.state == "registered"
+    assert caller.state == "details_full_name"
     assert caller.of(RegisterCase) == []
-    assert caller.conv.case_id == first_case
-    assert caller.fields["case_code"] == first_code
+    assert caller.of(CaseEvent) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Conversation.editing is cleared only on entering review: review -> edit -> /operator "
-    "-> op_meet -> meetup -> cancel-meetup -> menu leaves it set, so a form started anew jumps "
-    "from its first answer straight to review (answer:details_full_name->review[editing])",
-)
+# ---------------------------------------------------------------------------------------------
+# Bugs found while writing these tests, fixed since
+
+
 def test_a_form_started_anew_after_an_interrupted_edit_asks_every_step() -> None:
     caller = reach("review")
     caller.press(edit_button("unit"))

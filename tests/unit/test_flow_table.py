@@ -40,12 +40,9 @@ CTX = Context(
     message_ref=42,
 )
 
-FIELDS = {
-    "full_name": "Иван Петров",
-    "birth_date": "1990-05-17",
-    "unit": "в/ч 12345",
-    "people": "3",
-}
+# Not every required answer: `form_complete` holds only when a row needs it
+FIELDS = {"full_name": "Иван Петров", "birth_date": "1990-05-17", "unit": "в/ч 12345"}
+MISSING = {"people": "3"}
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -112,18 +109,24 @@ def conversation_for(source: str, true: Iterable[str] = ()) -> Conversation:
     """A conversation in `source` where exactly the conditions named in `true` hold."""
     true = set(true)
     unknown = {
-        c for c in true if c not in {"editing", "has_case"} and not c.startswith("returns_to_")
+        c
+        for c in true
+        if c not in {"editing", "has_case", "form_complete"}
+        and not c.startswith(("returns_to_", "confirms_to_"))
     }
     assert not unknown, f"the table uses a condition this test cannot set: {unknown}"
     returns = sorted(c.removeprefix("returns_to_") for c in true if c.startswith("returns_to_"))
     assert len(returns) <= 1
+    confirms = sorted(c.removeprefix("confirms_to_") for c in true if c.startswith("confirms_to_"))
+    assert len(confirms) <= 1
     return Conversation(
         state=source,
-        fields=dict(FIELDS),
+        fields={**FIELDS, **(MISSING if "form_complete" in true else {})},
         editing="editing" in true,
         case_id=CASE_ID if "has_case" in true else None,
         owns_case="has_case" in true,
         return_to=returns[0] if returns else None,
+        confirm_from=confirms[0] if confirms else None,
         pending_case_id=PENDING_CASE_ID,
         pending_birth_digest=digest("birth", FIELDS["birth_date"]),
     )
@@ -185,8 +188,8 @@ def test_every_row_names_known_states_and_callbacks_of_the_turn() -> None:
         for name in (*row.before, *row.after):
             assert callable(getattr(engine.Turn, name, None)), (row.id, name)
         for condition in row.conditions:
-            if condition.startswith("returns_to_"):
-                assert condition.removeprefix("returns_to_") in flow.SCREENS, row.id
+            if condition.startswith(("returns_to_", "confirms_to_")):
+                assert condition.split("_to_", 1)[1] in flow.SCREENS, row.id
             else:
                 assert isinstance(getattr(engine.Turn, condition, None), property), row.id
     for state in flow.STATES:
@@ -222,7 +225,7 @@ def test_every_state_but_the_terminal_ones_has_a_way_to_another_state() -> None:
 def test_the_triggers_the_engine_fires_are_events_of_the_machine() -> None:
     fired = {*flow.BUTTON_TRIGGERS.values(), *flow.COMMAND_TRIGGERS.values()}
     fired |= {"begin", "answer", "skip", "declare", "found", "verified", "locked"}
-    fired |= {"op_meet", "op_met", "op_abort", "op_end"}
+    fired |= {"op_meet", "op_met", "op_abort", "op_end", "op_erase"}
     assert fired <= set(engine.MACHINE.events)
 
 
@@ -259,14 +262,16 @@ def _check_callbacks(row: Row, before: Conversation, turn: engine.Turn) -> None:
     if row.dest in {"menu", "registered"}:
         assert conv.escalated is False
         assert conv.priority == 0
-    if row.dest in {"recall_location", "emergency_location", "handoff"}:
+    if row.dest in {"recall_location", "emergency_location", "handoff"} and (
+        "resuming" not in row.before  # going back: the escalation was raised on the way in
+    ):
         assert conv.escalated is True
         assert any(isinstance(e, Escalate) for e in turn.effects)
-    if row.dest in flow.TERMINAL or row.trigger == "forget":
+    if row.dest in flow.TERMINAL or {"forget_everything", "erase_by_operator"} & set(row.after):
         assert conv.fields == {}
         assert [e for e in turn.effects if isinstance(e, Erase)] == [
             Erase(
-                wipe_chat=row.trigger == "forget",
+                wipe_chat="forget_everything" in row.after,
                 case_id=before.case_id if before.owns_case else None,
                 code_digest=before.code_digest if before.owns_case else None,
             )

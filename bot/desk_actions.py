@@ -1,0 +1,344 @@
+"""What operators do in the desk group: claim a case, act on it, write to the caller.
+
+Only ids in OPERATOR_IDS act. Anyone else's button or command is refused with a notice, logged
+and audited under a keyed digest of their id (an unlisted id in the operator group is the
+adversary until shown otherwise). Of the listed operators, only the one who claimed a case acts
+on it and writes to its caller. Actions that move the caller's dialogue (meet, met, abort,
+close, erase) go into the caller's conversation as `OperatorAction` events through the same
+path as the caller's own updates: one at a time per conversation, deduplicated by `update_id`,
+committed with their effects, delivered from the outbox.
+
+Every method returns the notice for the operator (None: nothing to say); the router replies with
+it, or answers the button with it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Final
+
+import structlog
+from aiogram.types import Message
+
+from bot.audit import Audit, OperatorList
+from bot.desk import Desk
+from bot.desk_state import DeskCase
+from bot.pipeline import Pipeline
+from flows import fields as field_rules
+from flows.model import OperatorAction
+
+log = structlog.get_logger("hotline.operators")
+
+# Desk actions that move the caller's dialogue, and the flow's name for each
+FLOW_ACTIONS: Final = {
+    "meet": "meet",
+    "met": "met",
+    "abort": "abort",
+    "close": "end",
+    "erase": "erase",
+}
+CASE_ACTIONS: Final = frozenset({"claim", "release", "details", "verified", *FLOW_ACTIONS})
+COMMANDS: Final = frozenset({*CASE_ACTIONS, "stats", "help"})
+MEET_TIME_MAX: Final = 40
+MEET_PLACE_MAX: Final = 400
+
+
+def parse_meeting(args: str) -> dict[str, str | int] | None:
+    """`05:30 | лесополоса у трассы` -> time and place; None unless both are there."""
+    time_part, bar, place_part = args.partition("|")
+    when = field_rules.clean_text(time_part)
+    where = field_rules.clean_text(place_part)
+    if not bar or not when or not where:
+        return None
+    if len(when) > MEET_TIME_MAX or len(where) > MEET_PLACE_MAX:
+        return None
+    return {"time": when, "place": where}
+
+
+class DeskActions:
+    def __init__(
+        self,
+        desk: Desk,
+        pipeline: Pipeline,
+        audit: Audit,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.desk = desk
+        self.pipeline = pipeline
+        self.audit = audit
+        self.operators: OperatorList = desk.operators
+        self.clock = clock
+
+    @property
+    def t(self) -> Callable[..., str]:
+        return self.desk.t
+
+    # -- who may ------------------------------------------------------------------------------
+    async def _case_of(self, topic: int | None) -> DeskCase | None:
+        if topic is None:
+            return None
+        key = await self.desk.state.of_topic(topic)
+        return await self.desk.state.load(key) if key is not None else None
+
+    async def refuse_stranger(self, user_id: int, action: str, topic: int | None, via: str) -> str:
+        """Someone not on the list pressed or typed an action: refused, logged, audited."""
+        who = self.operators.who(user_id)
+        case = await self._case_of(topic)
+        log.warning("refused: not an operator", action=action, via=via, who=who)
+        await self.audit.record(
+            who,
+            action,
+            case.case if case else "-",
+            result="refused",
+            why="not-operator",
+            via=via,
+        )
+        return self.t("desk-refused")
+
+    async def _refuse(self, user_id: int, action: str, case: DeskCase, why: str, via: str) -> None:
+        who = self.operators.who(user_id)
+        log.info("operator action refused", action=action, why=why, who=who)
+        await self.audit.record(who, action, case.case, result="refused", why=why, via=via)
+
+    async def _claimer_only(
+        self, user_id: int, action: str, case: DeskCase, via: str
+    ) -> str | None:
+        """None when this operator has the case; else why not, told to them and audited."""
+        if case.claimer == self.operators.digest(user_id):
+            return None
+        if case.claimer is None:
+            await self._refuse(user_id, action, case, "not-claimed", via)
+            return self.t("desk-claim-first")
+        await self._refuse(user_id, action, case, "claimed-by-another", via)
+        return self.t("desk-not-claimer", operator=self.desk.operator_label(case.claimer))
+
+    # -- commands and buttons -------------------------------------------------------------------
+    async def run(
+        self,
+        user_id: int,
+        update_id: int,
+        topic: int | None,
+        action: str,
+        args: str = "",
+        *,
+        via: str,
+    ) -> str | None:
+        """One action on the case of `topic`, from a listed operator."""
+        if not self.operators.listed(user_id):
+            return await self.refuse_stranger(user_id, action, topic, via)
+        if action == "help":
+            return self.t("desk-help")
+        if topic is None:
+            return self.t("desk-topic-only")
+        case = await self._case_of(topic)
+        if case is None:
+            return self.t("desk-no-case")
+        if action == "claim":
+            return await self.claim(user_id, case, via)
+        if action == "release":
+            return await self.release(user_id, case, via)
+        refusal = await self._claimer_only(user_id, action, case, via)
+        if refusal is not None:
+            return refusal
+        if action == "details":
+            return await self.details(user_id, case, via)
+        if action == "verified":
+            return await self.verified(user_id, case, via)
+        if action in FLOW_ACTIONS:
+            return await self.to_flow(user_id, update_id, case, action, args, via)
+        return None
+
+    async def press(
+        self, user_id: int, update_id: int, topic: int, action: str
+    ) -> tuple[str | None, bool]:
+        """A card button: the notice, and whether to show it as an alert."""
+        if not self.operators.listed(user_id):
+            return await self.refuse_stranger(user_id, action, topic, "button"), True
+        if action == "meet":  # time and place are typed: the button says how
+            return self.t("desk-meet-usage"), True
+        if action in ("met", "erase", "cancel"):
+            case = await self._case_of(topic)
+            if case is None:
+                return self.t("desk-stale"), True
+            if action == "cancel":
+                await self.desk.show_keys(case)
+                return None, False
+            refusal = await self._claimer_only(user_id, action, case, "button")
+            if refusal is not None:
+                return refusal, True
+            await self.desk.show_keys(case, confirm=action)
+            return self.t("desk-confirm", action=action), False
+        action = {"confirm-met": "met", "confirm-erase": "erase"}.get(action, action)
+        if action not in CASE_ACTIONS:
+            return self.t("desk-stale"), True
+        notice = await self.run(user_id, update_id, topic, action, via="button")
+        return notice, notice is not None
+
+    # -- claims ---------------------------------------------------------------------------------
+    async def claim(self, user_id: int, case: DeskCase, via: str) -> str | None:
+        me = self.operators.digest(user_id)
+        now = self.clock()
+        result = await self.desk.state.claim(case.key, me, now)
+        if result.status == -1:
+            return self.t("desk-no-case")
+        if result.status == 2:
+            return self.t("desk-yours")
+        if result.status == 0:
+            await self._refuse(user_id, "claim", case, "claimed-by-another", via)
+            return self.t("desk-taken", operator=self.desk.operator_label(result.claimer))
+        if case.open:
+            await self.desk.state.record_claim_time(self.desk.local_day(now), now - case.since)
+        await self.audit.record(
+            self.operators.who(user_id), "claim", case.case, result="ok", via=via
+        )
+        claimed = await self.desk.state.load(case.key)
+        if claimed is not None:
+            await self.desk.refresh_card(claimed)
+            await self.desk.post(
+                claimed, self.t("desk-claimed", operator=self.desk.operator_label(me))
+            )
+            await self.desk.emit("claimed", claimed)
+        return None
+
+    async def release(self, user_id: int, case: DeskCase, via: str) -> str | None:
+        me = self.operators.digest(user_id)
+        status = await self.desk.state.release(case.key, me, self.clock())
+        if status == -1:
+            return self.t("desk-no-case")
+        if status == 0:
+            refusal = await self._claimer_only(user_id, "release", case, via)
+            return refusal or self.t("desk-claim-first")
+        await self.audit.record(
+            self.operators.who(user_id), "release", case.case, result="ok", via=via
+        )
+        released = await self.desk.state.load(case.key)
+        if released is not None:
+            await self.desk.refresh_card(released)
+            await self.desk.post(
+                released, self.t("desk-released", operator=self.desk.operator_label(me))
+            )
+        return None
+
+    # -- the claimer's actions ------------------------------------------------------------------
+    async def details(self, user_id: int, case: DeskCase, via: str) -> str | None:
+        store = self.desk.store
+        fields: dict[str, str] = {}
+        conversation = (await store.load(case.key, -1)).conversation
+        if conversation.case_id is not None and not conversation.owns_case:
+            owner = await store.conversation_of_case(conversation.case_id)
+            if owner is not None:
+                fields.update((await store.load(owner, -1)).conversation.fields)
+        fields.update(conversation.fields)
+        me = self.operators.digest(user_id)
+        await self.desk.show_details(case, self.desk.details_text(case, fields, me))
+        # the reveal itself is what the audit keeps: who saw which case's details, and when
+        await self.audit.record(
+            self.operators.who(user_id), "details", case.case, result="ok", via=via
+        )
+        return None
+
+    async def verified(self, user_id: int, case: DeskCase, via: str) -> str | None:
+        await self.desk.state.update(case.key, {"verified": 1})
+        await self.audit.record(
+            self.operators.who(user_id), "verified", case.case, result="ok", via=via
+        )
+        marked = await self.desk.state.load(case.key)
+        if marked is not None:
+            await self.desk.refresh_card(marked)
+            await self.desk.post(marked, self._done(user_id, "verified"))
+        return None
+
+    def _done(self, user_id: int, action: str) -> str:
+        label = self.desk.operator_label(self.operators.digest(user_id))
+        return self.t("desk-done", operator=label, action=action)
+
+    async def to_flow(
+        self, user_id: int, update_id: int, case: DeskCase, action: str, args: str, via: str
+    ) -> str | None:
+        """Meet, met, abort, close, erase: an event in the caller's own conversation."""
+        params: dict[str, str | int] = {}
+        if action == "meet":
+            meeting = parse_meeting(args)
+            if meeting is None:
+                return self.t("desk-meet-usage")
+            params = meeting
+        chat = self.desk.caller_chat(case)
+        if chat is None or not await self.desk.state.conversation_exists(case.key):
+            await self._refuse(user_id, action, case, "case-gone", via)
+            return self.t("desk-case-gone")
+        pipeline = self.pipeline
+        event = OperatorAction(FLOW_ACTIONS[action], params)
+        async with pipeline.locks.hold(chat):  # the caller's own updates queue behind it
+            handled = await pipeline.dialogue.handle_key(case.key, update_id, event)
+        pipeline.deliverer.kick(handled.conversation_key, chat, handled.conversation)
+        if handled.batch is None:
+            return None  # Telegram sent this update again: it was applied the first time
+        if not handled.batch.effects:
+            await self._refuse(user_id, action, case, "not-now", via)
+            return self.t("desk-not-now")
+        await self.audit.record(
+            self.operators.who(user_id), action, case.case, result="ok", via=via
+        )
+        if action in ("abort", "close"):
+            await self.desk.close_escalation(case.key)
+        if action in ("meet", "abort", "close"):
+            await self.desk.post(case, self._done(user_id, action))
+        # met and erase: the delivery of the caller's effects ends the case on the desk
+        return None
+
+    # -- the relay --------------------------------------------------------------------------
+    async def relay(self, user_id: int, topic: int, message: Message) -> str | None:
+        """A message in a case topic: to the caller if its writer has the case."""
+        case = await self._case_of(topic)
+        if case is None:
+            return None  # a topic of no case: the group's chatter, never stored
+        if not self.operators.listed(user_id):
+            # a stranger writing in a case topic: not answered, but logged and audited
+            await self.refuse_stranger(user_id, "relay", topic, "message")
+            return None
+        if _is_note(message):
+            return None
+        refusal = await self._claimer_only(user_id, "relay", case, "message")
+        if refusal is not None:
+            return refusal
+        if await self.desk.relay_to_caller(case, message):
+            await self.audit.record(
+                self.operators.who(user_id), "relay", case.case, result="ok", kind=_kind(message)
+            )
+        return None
+
+    async def relay_edit(self, user_id: int, topic: int, message: Message) -> None:
+        if not self.operators.listed(user_id):
+            await self.refuse_stranger(user_id, "relay-edit", topic, "edit")
+            return
+        if _is_note(message):
+            return
+        case = await self._case_of(topic)
+        if case is None or case.claimer != self.operators.digest(user_id):
+            return  # what they wrote never went to the caller: nor does its new version
+        if await self.desk.relay_correction(case, message):
+            await self.audit.record(
+                self.operators.who(user_id), "relay-edit", case.case, result="ok"
+            )
+
+    # -- the group ---------------------------------------------------------------------------
+    async def member_joined(self, user_id: int) -> None:
+        digest = self.operators.digest(user_id)
+        if not await self.desk.state.first_join_alert(digest):
+            return  # the same join, reported twice (service message and chat_member update)
+        listed = self.operators.listed(user_id)
+        who = self.operators.who(user_id)
+        log.warning("someone joined the operator group", listed=listed, who=who)
+        await self.audit.record(who, "joined", "-", result="listed" if listed else "unlisted")
+        await self.desk.announce(self.t("desk-member-joined", listed="yes" if listed else "no"))
+
+
+def _is_note(message: Message) -> bool:
+    return (message.text or message.caption or "").lstrip().startswith("!")
+
+
+def _kind(message: Message) -> str:
+    content_type = message.content_type
+    return str(getattr(content_type, "value", content_type))

@@ -1,0 +1,315 @@
+"""What the operator desk keeps in Redis: a record per case beside its conversation, a few indexes
+and counters. Nothing in it is personal: the caller's chat id and the case label (its code) are
+sealed, operators appear as keyed digests, cases as pseudonymous ids.
+
+    {prefix}:{<conv key>}:desk       hash    ref, case, topic, card, stage, lang, open, priority,
+                                             reason, since, claimer, claimed_at, verified, alert,
+                                             announced, shut, meetup, chat and label (sealed)
+    {prefix}:topic:<topic id>        string  <conv key>: an operator's topic -> its case
+    {prefix}:deskcase:<case>         string  <conv key>: a hook event's case -> its case
+    {prefix}:desk:open               zset    <conv key> -> escalated at: the open escalations
+    {prefix}:desk:claims:<day>       list    seconds from escalation to claim, that day
+    {prefix}:desk:purge              zset    "<chat>:<message>" -> when to delete it (details)
+    {prefix}:desk:joined:<digest>    string  a join alert was raised (against repeats)
+
+The record lives in the conversation's slot and is erased with it. Every change to an existing
+record is a script that writes only while the record exists, so an operator's action racing the
+caller's /forget can never bring an erased record back. A claim is one compare-and-set.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from redis.asyncio import Redis
+
+from flows import codec
+from flows.store import ConversationStore
+
+__all__ = ["ClaimResult", "DeskCase", "DeskState"]
+
+CLAIM_DAYS_KEPT: Final = 2 * 86400  # per-day claim durations: today's and yesterday's
+
+# KEYS[1] record; ARGV[1] ttl (ms), ARGV[2] n, then n field/value pairs, then fields to delete
+_UPDATE: Final = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local n = tonumber(ARGV[2])
+for i = 0, n - 1 do
+  redis.call('HSET', KEYS[1], ARGV[3 + 2 * i], ARGV[4 + 2 * i])
+end
+for i = 3 + 2 * n, #ARGV do
+  redis.call('HDEL', KEYS[1], ARGV[i])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+"""
+
+# KEYS[1] record; ARGV[1] operator digest, ARGV[2] now.
+# {1, me} claimed now | {2, me} already mine | {0, other} someone else's | {-1, ''} no record
+_CLAIM: Final = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, ''} end
+local current = redis.call('HGET', KEYS[1], 'claimer')
+if current then
+  if current == ARGV[1] then return {2, current} end
+  return {0, current}
+end
+redis.call('HSET', KEYS[1], 'claimer', ARGV[1], 'claimed_at', ARGV[2])
+return {1, ARGV[1]}
+"""
+
+# KEYS[1] record; ARGV[1] operator digest, ARGV[2] now. 1 released | 0 not theirs | -1 none.
+# A released open escalation waits anew: its service-level clock starts again.
+_RELEASE: Final = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('HGET', KEYS[1], 'claimer') ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], 'claimer', 'claimed_at', 'announced')
+if redis.call('HGET', KEYS[1], 'open') == '1' then
+  redis.call('HSET', KEYS[1], 'since', ARGV[2])
+end
+return 1
+"""
+
+# KEYS[1] record; ARGV[1] now, ARGV[2] interval (s). 1 when an unclaimed open escalation has
+# waited an interval and was not announced in the last one (then it is marked announced now).
+_ANNOUNCE: Final = """
+if redis.call('HGET', KEYS[1], 'open') ~= '1' then return 0 end
+if redis.call('HEXISTS', KEYS[1], 'claimer') == 1 then return 0 end
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local since = tonumber(redis.call('HGET', KEYS[1], 'since') or ARGV[1])
+if now - since < interval then return 0 end
+local last = redis.call('HGET', KEYS[1], 'announced')
+if last and now - tonumber(last) < interval then return 0 end
+redis.call('HSET', KEYS[1], 'announced', ARGV[1])
+return 1
+"""
+
+
+def _s(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _value(value: str | int | float) -> str:
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class DeskCase:
+    """One case as the desk sees it."""
+
+    key: str  # the conversation key (pseudonymous)
+    ref: str  # random, made with the record: the case's id until it has a registered one
+    case: str  # the pseudonymous id hook events and the audit name it by
+    topic: int | None = None
+    card: int | None = None
+    stage: str = "none"
+    lang: str = "ru"  # the caller's language (an operator's correction is marked in it)
+    open: bool = False  # an escalation is open
+    priority: int = 0
+    reason: str = ""
+    since: float = 0.0  # when the open escalation started waiting (or was released)
+    claimer: str | None = None  # operator digest
+    claimed_at: float = 0.0
+    verified: bool = False
+    alert: str | None = None
+    shut: bool = False  # the bot closed the topic
+    meetup: bool = False  # this escalation reached the meetup (its hook event went out)
+    chat: str | None = None  # sealed caller chat id
+    label: str | None = None  # sealed case label
+
+    @classmethod
+    def parse(cls, key: str, raw: Mapping[Any, Any]) -> DeskCase | None:
+        data = {_s(k): _s(v) for k, v in raw.items()}
+        if "ref" not in data:
+            return None
+
+        def number(name: str) -> int | None:
+            value = data.get(name)
+            return int(value) if value else None
+
+        return cls(
+            key=key,
+            ref=data["ref"],
+            case=data.get("case") or data["ref"],
+            topic=number("topic"),
+            card=number("card"),
+            stage=data.get("stage", "none"),
+            lang=data.get("lang", "ru"),
+            open=data.get("open") == "1",
+            priority=int(data.get("priority") or 0),
+            reason=data.get("reason", ""),
+            since=float(data.get("since") or 0),
+            claimer=data.get("claimer"),
+            claimed_at=float(data.get("claimed_at") or 0),
+            verified=data.get("verified") == "1",
+            alert=data.get("alert"),
+            shut=data.get("shut") == "1",
+            meetup=data.get("meetup") == "1",
+            chat=data.get("chat"),
+            label=data.get("label"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResult:
+    status: int  # 1 claimed now, 2 already the claimer's, 0 someone else's, -1 no case
+    claimer: str
+
+
+class DeskState:
+    def __init__(self, store: ConversationStore) -> None:
+        self.store = store
+        redis: Redis = store.redis
+        self.redis = redis
+        prefix = store.prefix
+        self._prefix = prefix
+        self.open_key = f"{prefix}:desk:open"
+        self.purge_key = f"{prefix}:desk:purge"
+        self._update = redis.register_script(_UPDATE)
+        self._claim = redis.register_script(_CLAIM)
+        self._release = redis.register_script(_RELEASE)
+        self._announce = redis.register_script(_ANNOUNCE)
+
+    # -- names --------------------------------------------------------------------------------
+    def record_key(self, key: str) -> str:
+        return self.store.key(key, "desk")
+
+    def topic_key(self, topic: int) -> str:
+        return f"{self._prefix}:topic:{int(topic)}"
+
+    def case_key(self, case: str) -> str:
+        return f"{self._prefix}:deskcase:{case}"
+
+    def claims_key(self, day: str) -> str:
+        return f"{self._prefix}:desk:claims:{day}"
+
+    @property
+    def ttl_ms(self) -> int:
+        """A desk record lives as long as a registered conversation may."""
+        return int(self.store.retention.registered * 1000)
+
+    # -- the record ---------------------------------------------------------------------------
+    async def load(self, key: str) -> DeskCase | None:
+        return DeskCase.parse(key, await self.redis.hgetall(self.record_key(key)))
+
+    async def ensure(
+        self, key: str, fields: Mapping[str, str | int | float], drop: Sequence[str] = ()
+    ) -> tuple[DeskCase, bool]:
+        """The record of this conversation, made if missing, with `fields` written and `drop`
+        deleted; and whether it was made now."""
+        record = self.record_key(key)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hsetnx(record, "ref", secrets.token_hex(6))
+            if fields:
+                pipe.hset(record, mapping={k: _value(v) for k, v in fields.items()})
+            if drop:
+                pipe.hdel(record, *drop)
+            pipe.pexpire(record, self.ttl_ms)
+            pipe.hgetall(record)
+            made, *_, raw = await pipe.execute()
+        case = DeskCase.parse(key, raw)
+        assert case is not None  # written in the same transaction
+        if made or "case" in fields:
+            await self.redis.set(self.case_key(case.case), key, px=self.ttl_ms)
+        return case, bool(made)
+
+    async def update(
+        self, key: str, fields: Mapping[str, str | int | float] | None = None, *drop: str
+    ) -> bool:
+        """Write `fields` and delete `drop`, only while the record exists; True if it does."""
+        pairs: list[str] = []
+        for name, value in (fields or {}).items():
+            pairs += [name, _value(value)]
+        args: list[str | int] = [self.ttl_ms, len(pairs) // 2, *pairs, *drop]
+        return bool(await self._update(keys=[self.record_key(key)], args=args))
+
+    async def set_topic(self, key: str, topic: int) -> None:
+        await self.update(key, {"topic": topic})
+        await self.redis.set(self.topic_key(topic), key, px=self.ttl_ms)
+
+    async def of_topic(self, topic: int) -> str | None:
+        raw = await self.redis.get(self.topic_key(topic))
+        return None if raw is None else _s(raw)
+
+    async def of_case(self, case: str) -> str | None:
+        raw = await self.redis.get(self.case_key(case))
+        return None if raw is None else _s(raw)
+
+    async def delete(self, key: str) -> DeskCase | None:
+        """Every key of the case: the record, its indexes, its place among open escalations."""
+        case = await self.load(key)
+        names = [self.record_key(key)]
+        if case is not None:
+            names += [self.case_key(case.case), self.case_key(case.ref)]
+            if case.topic is not None:
+                names.append(self.topic_key(case.topic))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(*names)
+            pipe.zrem(self.open_key, key)
+            await pipe.execute()
+        return case
+
+    # -- claims -------------------------------------------------------------------------------
+    async def claim(self, key: str, operator: str, now: float) -> ClaimResult:
+        args = [operator, repr(now)]
+        status, claimer = await self._claim(keys=[self.record_key(key)], args=args)
+        return ClaimResult(int(status), _s(claimer))
+
+    async def release(self, key: str, operator: str, now: float) -> int:
+        return int(await self._release(keys=[self.record_key(key)], args=[operator, repr(now)]))
+
+    async def record_claim_time(self, day: str, seconds: float) -> None:
+        name = self.claims_key(day)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(name, str(max(0, round(seconds))))
+            pipe.expire(name, CLAIM_DAYS_KEPT)
+            await pipe.execute()
+
+    async def claim_times(self, day: str) -> list[int]:
+        return [int(_s(v)) for v in await self.redis.lrange(self.claims_key(day), 0, -1)]
+
+    # -- open escalations ---------------------------------------------------------------------
+    async def mark_open(self, key: str, since: float) -> None:
+        await self.redis.zadd(self.open_key, {key: since})
+
+    async def mark_closed(self, key: str) -> None:
+        await self.redis.zrem(self.open_key, key)
+
+    async def open_keys(self) -> list[str]:
+        return [_s(k) for k in await self.redis.zrange(self.open_key, 0, -1)]
+
+    async def due_for_announcement(self, key: str, now: float, interval: float) -> bool:
+        args = [repr(now), repr(interval)]
+        return bool(await self._announce(keys=[self.record_key(key)], args=args))
+
+    # -- messages with details, deleted after a while ------------------------------------------
+    async def schedule_purge(self, chat: int, message: int, due: float) -> str:
+        member = f"{int(chat)}:{int(message)}"
+        await self.redis.zadd(self.purge_key, {member: due})
+        return member
+
+    async def due_purges(self, now: float) -> list[str]:
+        return [_s(m) for m in await self.redis.zrangebyscore(self.purge_key, "-inf", now)]
+
+    async def take_purge(self, member: str) -> bool:
+        """True for exactly one taker (several processes may sweep)."""
+        return bool(await self.redis.zrem(self.purge_key, member))
+
+    # -- join alerts --------------------------------------------------------------------------
+    async def first_join_alert(self, digest: str, ttl_seconds: int = 120) -> bool:
+        name = f"{self._prefix}:desk:joined:{digest}"
+        return bool(await self.redis.set(name, "1", nx=True, ex=ttl_seconds))
+
+    # -- what the flow keeps ------------------------------------------------------------------
+    async def conversation_escalated(self, key: str) -> bool | None:
+        """Whether the caller's conversation is escalated; None when it is gone."""
+        meta = await self.redis.hget(self.store.key(key, "conv"), "meta")
+        if meta is None:
+            return None
+        return bool(codec.decode_meta(_s(meta)).get("escalated"))
+
+    async def conversation_exists(self, key: str) -> bool:
+        return bool(await self.redis.hexists(self.store.key(key, "conv"), "v"))

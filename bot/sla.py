@@ -1,0 +1,121 @@
+"""Service levels of the desk: unclaimed escalations re-announced, /stats, and the periodic task
+that also deletes expired details messages.
+
+`tick(now)` is the whole periodic job, with the time passed in (tests drive it with a clock of
+their own). Several bot processes may tick at once: a re-announcement is a compare-and-set on
+the case's record (at most once per interval), a details deletion is taken by one of them only.
+What /stats counts is kept in Redis without personal data: the set of open escalations and, per
+day, the seconds each claim took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable
+
+import structlog
+
+from bot.desk import Desk, priority_name
+
+log = structlog.get_logger("hotline.sla")
+
+
+class ServiceLevels:
+    def __init__(
+        self,
+        desk: Desk,
+        *,
+        claim_timeout_minutes: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.desk = desk
+        self.interval = claim_timeout_minutes * 60
+        self.clock = clock
+        self._task: asyncio.Task[None] | None = None
+
+    async def tick(self, now: float | None = None) -> int:
+        """Re-announce what waits too long, settle what the flow has closed, delete expired
+        details; the number of re-announcements."""
+        moment = self.clock() if now is None else now
+        desk, state = self.desk, self.desk.state
+        announced = 0
+        for key in await state.open_keys():
+            case = await state.load(key)
+            if case is None or not case.open:
+                await state.mark_closed(key)
+                continue
+            escalated = await state.conversation_escalated(key)
+            if escalated is None:
+                await desk.forget(key)  # the conversation expired
+                continue
+            if not escalated:
+                # the caller left the hand-off, or the flow closed it: so does the desk
+                await desk.close_escalation(key)
+                continue
+            if case.claimer is None and await state.due_for_announcement(
+                key, moment, self.interval
+            ):
+                minutes = int((moment - case.since) // 60)
+                text = desk.t(
+                    "desk-reannounce",
+                    code=desk.label(case),
+                    priority=priority_name(case.priority),
+                    reason=case.reason or "none",
+                    minutes=minutes,
+                )
+                await desk.announce(text, case)
+                announced += 1
+        await desk.sweep(moment)
+        return announced
+
+    async def stats_text(self, now: float | None = None) -> str:
+        moment = self.clock() if now is None else now
+        desk, state = self.desk, self.desk.state
+        states: Counter[str] = Counter()
+        stages: Counter[str] = Counter()
+        for key in await state.open_keys():
+            case = await state.load(key)
+            if case is None or not case.open:
+                continue
+            states[desk.card_state(case)] += 1
+            stages[case.stage] += 1
+        times = await state.claim_times(desk.local_day(moment))
+        median = round(statistics.median(times)) if times else 0
+        lines = [
+            desk.t(
+                "desk-stats",
+                open=sum(states.values()),
+                waiting=states["waiting"],
+                claimed=states["claimed"],
+                claims=len(times),
+                minutes=median // 60,
+                seconds=median % 60,
+            )
+        ]
+        for stage, count in sorted(stages.items()):
+            lines.append(desk.t("desk-stats-stage", stage=stage, count=count))
+        return "\n".join(lines)
+
+    # -- the periodic task --------------------------------------------------------------------
+    def start(self, every: float) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(every), name="hotline-desk-tick")
+
+    async def _run(self, every: float) -> None:
+        while True:  # the first tick at start-up: details a stopped process left get deleted
+            try:
+                await self.tick()
+            except Exception as exc:
+                log.error("desk tick failed", error=type(exc).__name__)
+            await asyncio.sleep(every)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -1,0 +1,497 @@
+"""End-to-end harness: the app exactly as `build_app` composes it, fed real aiogram `Update`s.
+
+`Hotline` wraps one app on a `RecordingSession` (every Bot API call recorded, nothing sent), a
+Redis (fakeredis or the real server of tests/conftest.py), the throttle off and a clock that
+stands still except when an update arrives (each one moves it STEP seconds on, so the per-caller
+rate limit of the default settings is never reached by a normal dialogue). `Caller` plays one
+Telegram account in its private chat: every action builds a real `Update` (new `update_id`),
+feeds it to the Dispatcher, waits for the outbox (`deliverer.drain()`) and keeps what the bot
+sent in answer in `caller.out`.
+
+Expected texts are rendered from the message packs with `bot.i18n.Translator` (never
+hard-coded), screens and buttons from the flow data in `flows.surrender`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import fakeredis
+import pytest
+import redis.asyncio
+from aiogram.client.default import Default
+from aiogram.methods import (
+    CopyMessage,
+    DeleteMessage,
+    DeleteMessages,
+    SendMessage,
+    TelegramMethod,
+)
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    Contact,
+    Document,
+    InlineKeyboardMarkup,
+    Location,
+    Message,
+    MessageOriginUser,
+    PhotoSize,
+    ReplyKeyboardMarkup,
+    Sticker,
+    Update,
+    User,
+    VideoNote,
+    Voice,
+)
+
+from bot.app import App, build_app
+from bot.events import ButtonData
+from bot.i18n import Translator
+from bot.recording import BOT_USER, RecordingSession, Sent
+from bot.routers import caller as caller_router
+from bot.routers import operators as operators_router
+from bot.settings import Settings
+from flows import surrender as flow
+from flows.model import Conversation
+
+NOW = datetime.datetime(2025, 6, 15, 9, 0, tzinfo=datetime.UTC).timestamp()
+STEP = 4.0  # seconds the clock moves on per update: 15 a minute, under the default limit
+DESK_CHAT = -1001000000777
+OPERATOR_ID = 5_550_001
+LANGS = ("ru", "uk")
+TELEGRAM_TEXT_MAX = 4096
+
+T = Translator()
+
+
+# ---------------------------------------------------------------------------------------------
+# Expected texts and buttons
+
+
+def t(lang: str, message_id: str, **params: str | int) -> str:
+    return T.text(lang, message_id, params)
+
+
+def screen(lang: str, state: str, **params: str | int) -> str:
+    """The text of a state's screen as the caller must see it ("step k of n" included)."""
+    body = t(lang, flow.SCREENS[state].prompt, **params)
+    if state in flow.STEP_OF:
+        k, n = flow.STEP_OF[state]
+        body = t(lang, "step", k=k, n=n) + "\n" + body
+    return body
+
+
+def labels(lang: str, state: str) -> list[str]:
+    """The reply-keyboard labels of a state, in order."""
+    return [t(lang, b.label) for b in flow.SCREENS[state].buttons]
+
+
+def inline_data(state: str) -> list[str]:
+    """The callback data of a state's inline buttons, in order."""
+    return [ButtonData(screen=state, button=b.id).pack() for b in flow.SCREENS[state].buttons]
+
+
+def keyboard_of(method: SendMessage) -> list[str]:
+    """Reply-keyboard labels, or inline callback data, of a message (empty: no keyboard)."""
+    markup = method.reply_markup
+    if isinstance(markup, ReplyKeyboardMarkup):
+        return [b.text for row in markup.keyboard for b in row]
+    if isinstance(markup, InlineKeyboardMarkup):
+        return [b.callback_data or "" for row in markup.inline_keyboard for b in row]
+    return []
+
+
+def review_values(lang: str, fields: dict[str, str]) -> dict[str, str | int]:
+    """The parameters of the review screen for these answers (not given ones in words)."""
+    params: dict[str, str | int] = {}
+    for detail in flow.DETAILS:
+        value = fields.get(detail.name, "not-given")
+        if detail.name == "birth_date" and value != "not-given":
+            year, month, day = value.split("-")
+            value = f"{day}.{month}.{year}"
+        params[detail.name.replace("_", "-")] = value
+    return params
+
+
+def protected(sent: Sent, bot_default: Callable[[str], Any]) -> bool:
+    value = getattr(sent.method, "protect_content", None)
+    if isinstance(value, Default):
+        value = bot_default(value.name)
+    return value is True
+
+
+# ---------------------------------------------------------------------------------------------
+# The app and its callers
+
+
+class Clock:
+    def __init__(self, now: float = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class Hotline:
+    app: App
+    session: RecordingSession
+    clock: Clock
+    update_ids: Iterable[int] = field(default_factory=lambda: itertools.count(1))
+    callers: list[Caller] = field(default_factory=list)
+
+    @property
+    def redis(self) -> redis.asyncio.Redis:
+        return self.app.redis
+
+    def caller(self, user_id: int = 100_200_300, lang: str = "ru") -> Caller:
+        caller = Caller(self, user_id, lang)
+        self.callers.append(caller)
+        return caller
+
+    def next_update_id(self) -> int:
+        return next(iter(self.update_ids))
+
+    async def feed(self, update: Update) -> list[Sent]:
+        """Feed one update as Telegram would and wait for its delivery; what was sent."""
+        mark = len(self.session.sent)
+        self.clock.advance(STEP)
+        await self.app.dispatcher.feed_update(self.app.bot, update)
+        await self.app.deliverer.drain()
+        return self.session.sent[mark:]
+
+    def desk(self, sent: list[Sent] | None = None) -> list[TelegramMethod[Any]]:
+        """Calls into the operator group (all of them, or of `sent`)."""
+        calls = self.session.sent if sent is None else sent
+        return [s.method for s in calls if getattr(s.method, "chat_id", None) == DESK_CHAT]
+
+    def assert_all_protected(self) -> None:
+        """Every message to a caller so far went out with protect_content."""
+        chats = {c.user_id for c in self.callers}
+        bot = self.app.bot
+        for sent in self.session.sent:
+            chat = getattr(sent.method, "chat_id", None)
+            if chat in chats and sent.name.startswith(("Send", "Copy", "Forward")):
+                assert protected(sent, lambda name: bot.default[name]), sent.method
+
+    async def keys(self) -> set[str]:
+        return {k.decode() if isinstance(k, bytes) else k for k in await self.redis.keys("*")}
+
+
+class Caller:
+    """One Telegram account in its private chat with the bot."""
+
+    def __init__(self, hotline: Hotline, user_id: int, lang: str) -> None:
+        self.hotline = hotline
+        self.user_id = user_id
+        self.lang = lang
+        self.user = User(id=user_id, is_bot=False, first_name="Caller", language_code=lang)
+        self.chat = Chat(id=user_id, type="private")
+        self._message_ids = itertools.count(1)
+        self.message_ids: list[int] = []  # every message of his the bot was fed
+        self.out: list[Sent] = []  # what the last update made the bot send (anywhere)
+        self.last_update: Update | None = None
+
+    # -- what he sends ------------------------------------------------------------------------
+    def message(self, **content: Any) -> Message:
+        fields: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": datetime.datetime.fromtimestamp(self.hotline.clock.now, datetime.UTC),
+            "chat": self.chat,
+            "from_user": self.user,
+        }
+        fields.update(content)
+        return Message(**fields)
+
+    async def feed(self, update: Update) -> list[Sent]:
+        self.last_update = update
+        self.out = await self.hotline.feed(update)
+        return self.out
+
+    async def send(self, **content: Any) -> Message:
+        message = self.message(**content)
+        self.message_ids.append(message.message_id)
+        await self.feed(Update(update_id=self.hotline.next_update_id(), message=message))
+        return message
+
+    async def text(self, text: str) -> Message:
+        return await self.send(text=text)
+
+    async def command(self, name: str) -> Message:
+        return await self.send(text=f"/{name}")
+
+    async def tap(self, button_id: str) -> Message:
+        """A reply-keyboard button: Telegram sends its label as a text message."""
+        return await self.send(text=t(self.lang, f"btn-{button_id}"))
+
+    async def press(self, button_id: str, *, on: SendMessage | None = None) -> None:
+        """An inline button of `on` (default: the last message with inline buttons)."""
+        message = on or self.last_inline()
+        data = next(
+            d
+            for d in keyboard_of(message)
+            if (d.startswith(ButtonData.__prefix__ + ":")
+            and ButtonData.unpack(d).button == button_id)
+            or d == f"lang:{button_id.removeprefix('lang-')}"
+        )
+        await self.callback(data, self.sent_id(message))
+
+    async def callback(self, data: str, message_id: int) -> None:
+        query = CallbackQuery(
+            id=f"cb{self.hotline.next_update_id()}",
+            from_user=self.user,
+            chat_instance="e2e",
+            data=data,
+            message=Message(
+                message_id=message_id,
+                date=datetime.datetime.fromtimestamp(self.hotline.clock.now, datetime.UTC),
+                chat=self.chat,
+                from_user=BOT_USER,
+                text="(a message with buttons)",
+            ),
+        )
+        await self.feed(Update(update_id=self.hotline.next_update_id(), callback_query=query))
+
+    async def location(self, latitude: float = 47.91, longitude: float = 37.62) -> Message:
+        return await self.send(location=Location(latitude=latitude, longitude=longitude))
+
+    async def contact(self, phone: str, *, own: bool = True) -> Message:
+        user_id = self.user_id if own else self.user_id + 1
+        return await self.send(
+            contact=Contact(phone_number=phone, first_name="Caller", user_id=user_id)
+        )
+
+    async def media(self, kind: str) -> Message:
+        return await self.send(**MEDIA[kind]())
+
+    async def edit(self, message: Message, text: str) -> None:
+        edited = message.model_copy(
+            update={"text": text, "edit_date": int(self.hotline.clock.now)}
+        )
+        await self.feed(Update(update_id=self.hotline.next_update_id(), edited_message=edited))
+
+    async def forward(self, text: str) -> Message:
+        origin = MessageOriginUser(
+            date=datetime.datetime.fromtimestamp(NOW - 3600, datetime.UTC),
+            sender_user=User(id=999_999, is_bot=False, first_name="Someone"),
+        )
+        return await self.send(text=text, forward_origin=origin)
+
+    # -- what the bot sent --------------------------------------------------------------------
+    def to_me(self, sent: list[Sent] | None = None) -> list[Sent]:
+        calls = self.out if sent is None else sent
+        return [s for s in calls if getattr(s.method, "chat_id", None) == self.user_id]
+
+    @property
+    def replies(self) -> list[SendMessage]:
+        """The messages the last update made the bot send to him."""
+        return [s.method for s in self.to_me() if isinstance(s.method, SendMessage)]
+
+    @property
+    def texts(self) -> list[str]:
+        return [m.text for m in self.replies]
+
+    def all_messages(self) -> list[Sent]:
+        """Every message the bot sent him so far, with the result Telegram gave."""
+        return [
+            s
+            for s in self.to_me(self.hotline.session.sent)
+            if isinstance(s.method, SendMessage | CopyMessage)
+        ]
+
+    def sent_id(self, method: SendMessage) -> int:
+        sent = next(s for s in self.hotline.session.sent if s.method is method)
+        return int(sent.result.message_id)
+
+    def last_inline(self) -> SendMessage:
+        for sent in reversed(self.all_messages()):
+            method = sent.method
+            if isinstance(method, SendMessage) and isinstance(
+                method.reply_markup, InlineKeyboardMarkup
+            ):
+                return method
+        raise AssertionError("no message with inline buttons yet")
+
+    def deleted(self, sent: list[Sent] | None = None) -> list[int]:
+        """Ids of his chat's messages the bot deleted (in the last update, or in `sent`)."""
+        ids: list[int] = []
+        for s in self.to_me(sent):
+            if isinstance(s.method, DeleteMessages):
+                ids += s.method.message_ids
+            elif isinstance(s.method, DeleteMessage):
+                ids.append(s.method.message_id)
+        return ids
+
+    def relayed(self) -> list[CopyMessage]:
+        """His messages the last update copied into the operator group."""
+        return [
+            m
+            for m in self.hotline.desk(self.out)
+            if isinstance(m, CopyMessage) and m.from_chat_id == self.user_id
+        ]
+
+    # -- what the store holds -----------------------------------------------------------------
+    @property
+    def key(self) -> str:
+        return self.hotline.app.store.conversation_key(self.user_id)
+
+    async def conversation(self) -> Conversation:
+        loaded = await self.hotline.app.store.load(self.key, -1)
+        return loaded.conversation
+
+    async def state(self) -> str:
+        return (await self.conversation()).state
+
+
+def _sticker() -> dict[str, Any]:
+    return {
+        "sticker": Sticker(
+            file_id="st",
+            file_unique_id="st",
+            type="regular",
+            width=512,
+            height=512,
+            is_animated=False,
+            is_video=False,
+        )
+    }
+
+
+MEDIA: dict[str, Callable[[], dict[str, Any]]] = {
+    "sticker": _sticker,
+    "photo": lambda: {"photo": [PhotoSize(file_id="ph", file_unique_id="ph", width=9, height=9)]},
+    "voice": lambda: {"voice": Voice(file_id="vo", file_unique_id="vo", duration=3)},
+    "video_note": lambda: {
+        "video_note": VideoNote(file_id="vn", file_unique_id="vn", length=240, duration=3)
+    },
+    "document": lambda: {"document": Document(file_id="do", file_unique_id="do")},
+}
+
+
+def settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "operator_chat_id": DESK_CHAT,
+        "operator_ids": frozenset({OPERATOR_ID}),
+        **overrides,
+    }
+    return Settings(**values)
+
+
+HotlineFactory = Callable[..., Awaitable[Hotline]]
+
+
+def _detach_routers() -> None:
+    """Where `build_app` still includes a module-level router of bot.routers (aiogram lets a
+    router belong to one Dispatcher only), free it from the previous test's app first."""
+    for module in (caller_router, operators_router):
+        router = getattr(module, "router", None)
+        if router is not None:
+            router._parent_router = None
+
+
+@pytest.fixture
+async def make_hotline() -> AsyncIterator[HotlineFactory]:
+    made: list[Hotline] = []
+
+    async def make(redis_client: redis.asyncio.Redis | None = None, **overrides: Any) -> Hotline:
+        _detach_routers()
+        clock = Clock()
+        session = RecordingSession()
+        client = redis_client if redis_client is not None else fakeredis.FakeAsyncRedis()
+        app = build_app(
+            settings(**overrides),
+            session=session,
+            redis=client,
+            clock=clock,
+            throttle=False,
+            translator=T,
+        )
+        hotline = Hotline(app, session, clock)
+        made.append(hotline)
+        return hotline
+
+    yield make
+    for hotline in made:
+        await hotline.app.deliverer.drain()
+
+
+@pytest.fixture
+async def hotline(make_hotline: HotlineFactory) -> Hotline:
+    """The app on fakeredis."""
+    return await make_hotline()
+
+
+@pytest.fixture
+async def any_hotline(
+    redis_backend: redis.asyncio.Redis, make_hotline: HotlineFactory
+) -> Hotline:
+    """The app on fakeredis and on the real server (tests/conftest.py's `redis_backend`)."""
+    return await make_hotline(redis_backend)
+
+
+# ---------------------------------------------------------------------------------------------
+# Walking a caller to a state
+
+
+DECLARATION = {"ru": "Я иду сдаваться", "uk": "Я йду здаватися"}
+
+# A complete form: (field, how it is answered, value stored)
+NAME = {"ru": "Петров Пётр Петрович", "uk": "Петренко Петро Петрович"}
+
+
+async def fill_form(caller: Caller) -> None:
+    """From the menu through the declaration and every detail to the review."""
+    await caller.tap("menu-surrender")
+    await caller.tap("declare")
+    await caller.text(NAME[caller.lang])
+    await caller.text("17.05.1990")
+    await caller.tap("skip")  # unit
+    await caller.tap("skip")  # rank
+    await caller.tap("skip")  # service number
+    await caller.text("2")
+    await caller.tap("skip")  # area
+    await caller.tap("skip")  # phone
+    await caller.tap("skip")  # health
+    await caller.tap("skip")  # wish
+    assert await caller.state() == "review"
+
+
+async def register(caller: Caller) -> str:
+    """/start, the whole form, confirm: the case code he was given."""
+    await caller.command("start")
+    await fill_form(caller)
+    await caller.press("confirm")
+    conversation = await caller.conversation()
+    assert conversation.state == "registered"
+    return conversation.fields["case_code"]
+
+
+async def reach(caller: Caller, state: str) -> None:
+    """Walk a fresh caller to one of the states the bad-input tests use."""
+    await caller.command("start")
+    paths: dict[str, list[str]] = {
+        "menu": [],
+        "details_full_name": ["menu-surrender", "declare"],
+        "details_health": ["menu-surrender", "declare"],
+        "emergency_location": ["menu-emergency"],
+        "handoff": ["menu-operator"],
+    }
+    for button in paths[state]:
+        await caller.tap(button)
+    if state == "details_health":
+        await caller.text(NAME[caller.lang])
+        await caller.text("17.05.1990")
+        for _ in range(3):
+            await caller.tap("skip")
+        await caller.text("1")
+        await caller.tap("skip")
+        await caller.tap("skip")
+    assert await caller.state() == state

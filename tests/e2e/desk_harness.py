@@ -1,0 +1,240 @@
+"""The operator side of the end-to-end harness (tests/e2e/conftest.py plays the callers).
+
+`Operator` is one Telegram account in the operator forum group: it writes in a case topic,
+sends commands, presses card buttons and edits its messages, each as a real `Update` fed to the
+Dispatcher. `DeskView` reads what the group received: topics, cards (with their edits), queue
+posts, notices. Texts are rendered from the packs in the operators' language (uk by default).
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+from typing import Any
+
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    CopyMessage,
+    CreateForumTopic,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    SendMessage,
+    TelegramMethod,
+)
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+    User,
+)
+
+from bot.desk import DeskData
+from bot.desk_state import DeskCase
+from bot.recording import BOT_USER, Sent
+from tests.e2e.conftest import DESK_CHAT, Caller, Hotline, register, t
+
+OPERATORS = (5_550_001, 5_550_002, 5_550_003)
+STRANGER = 6_660_666  # in the group, not on the list
+DESK_LANG = "uk"
+
+DESK_GROUP = Chat(id=DESK_CHAT, type="supergroup", title="Desk", is_forum=True)
+
+
+def dt(message_id: str, **params: str | int) -> str:
+    """A desk text in the operators' language."""
+    return t(DESK_LANG, message_id, **params)
+
+
+def op_label(n: int) -> str:
+    return dt("desk-operator", n=n)
+
+
+class Operator:
+    """One account in the operator group."""
+
+    _message_ids = itertools.count(10_000)
+
+    def __init__(self, hotline: Hotline, user_id: int, name: str = "Operator") -> None:
+        self.hotline = hotline
+        self.user_id = user_id
+        self.user = User(id=user_id, is_bot=False, first_name=name)
+        self.out: list[Sent] = []
+
+    def message(self, topic: int | None, **content: Any) -> Message:
+        fields: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": datetime.datetime.fromtimestamp(self.hotline.clock.now, datetime.UTC),
+            "chat": DESK_GROUP,
+            "from_user": self.user,
+            "message_thread_id": topic,
+            "is_topic_message": topic is not None or None,
+        }
+        fields.update(content)
+        return Message(**fields)
+
+    async def feed(self, update: Update) -> list[Sent]:
+        self.out = await self.hotline.feed(update)
+        return self.out
+
+    async def send(self, topic: int | None, **content: Any) -> Message:
+        message = self.message(topic, **content)
+        await self.feed(Update(update_id=self.hotline.next_update_id(), message=message))
+        return message
+
+    async def say(self, topic: int | None, text: str) -> Message:
+        return await self.send(topic, text=text)
+
+    async def edit(self, message: Message, **content: Any) -> None:
+        edited = message.model_copy(update={**content, "edit_date": int(self.hotline.clock.now)})
+        await self.feed(Update(update_id=self.hotline.next_update_id(), edited_message=edited))
+
+    async def press(self, topic: int, action: str, card: int = 1) -> str | None:
+        """A card button; what the bot answered the press with."""
+        data = DeskData(action=action, topic=topic).pack()
+        await self.callback(data, topic, card)
+        return self.answer()
+
+    async def callback(self, data: str, topic: int | None, card: int = 1) -> None:
+        query = CallbackQuery(
+            id=f"op{self.hotline.next_update_id()}",
+            from_user=self.user,
+            chat_instance="desk",
+            data=data,
+            message=Message(
+                message_id=card,
+                date=datetime.datetime.fromtimestamp(self.hotline.clock.now, datetime.UTC),
+                chat=DESK_GROUP,
+                from_user=BOT_USER,
+                message_thread_id=topic,
+                is_topic_message=topic is not None or None,
+                text="(card)",
+            ),
+        )
+        await self.feed(Update(update_id=self.hotline.next_update_id(), callback_query=query))
+
+    def answer(self) -> str | None:
+        answers = [s.method for s in self.out if isinstance(s.method, AnswerCallbackQuery)]
+        assert len(answers) == 1, answers
+        return answers[0].text
+
+    def replies(self) -> list[str]:
+        """Notices the bot answered this operator's last message with, in the group."""
+        return [
+            s.method.text
+            for s in self.out
+            if isinstance(s.method, SendMessage)
+            and s.method.chat_id == DESK_CHAT
+            and s.method.reply_parameters is not None
+        ]
+
+
+class DeskView:
+    """What the operator group received."""
+
+    def __init__(self, hotline: Hotline) -> None:
+        self.hotline = hotline
+
+    def calls(self, sent: list[Sent] | None = None) -> list[TelegramMethod[Any]]:
+        return self.hotline.desk(sent)
+
+    def posts(self, sent: list[Sent] | None = None, topic: int | None = None) -> list[str]:
+        """Texts posted in a topic (default: the queue view, General)."""
+        return [
+            m.text
+            for m in self.calls(sent)
+            if isinstance(m, SendMessage) and m.message_thread_id == topic
+        ]
+
+    def copies(self, sent: list[Sent] | None = None) -> list[CopyMessage]:
+        return [m for m in self.calls(sent) if isinstance(m, CopyMessage)]
+
+    def topics(self) -> list[CreateForumTopic]:
+        return [m for m in self.calls() if isinstance(m, CreateForumTopic)]
+
+    def card(self) -> tuple[str, InlineKeyboardMarkup | None]:
+        """The latest text and buttons of the (last) case card."""
+        text: str | None = None
+        markup: InlineKeyboardMarkup | None = None
+        for method in self.calls():
+            if isinstance(method, SendMessage) and isinstance(
+                method.reply_markup, InlineKeyboardMarkup
+            ):
+                if _is_card(method.reply_markup):
+                    text, markup = method.text, method.reply_markup
+            elif isinstance(method, EditMessageText):
+                text = method.text
+                markup = method.reply_markup
+            elif isinstance(method, EditMessageReplyMarkup):
+                markup = method.reply_markup
+        assert text is not None, "no card yet"
+        return text, markup
+
+    async def case(self, caller: Caller) -> DeskCase:
+        case = await self.hotline.app.desk.state.load(caller.key)
+        assert case is not None, "the caller has no case on the desk"
+        return case
+
+    async def topic(self, caller: Caller) -> int:
+        topic = (await self.case(caller)).topic
+        assert topic is not None
+        return topic
+
+
+def _is_card(markup: Any) -> bool:
+    return isinstance(markup, InlineKeyboardMarkup) and any(
+        (b.callback_data or "").startswith(DeskData.__prefix__ + ":")
+        for row in markup.inline_keyboard
+        for b in row
+    )
+
+
+def card_actions(markup: InlineKeyboardMarkup | None) -> list[str]:
+    assert markup is not None
+    return [
+        DeskData.unpack(b.callback_data or "").action
+        for row in markup.inline_keyboard
+        for b in row
+    ]
+
+
+async def recall(caller: Caller) -> str:
+    """Register, then come back ready: the case is escalated (high priority, "recall")."""
+    code = await register(caller)
+    await caller.tap("ready")
+    await caller.text({"ru": "Я иду сдаваться", "uk": "Я йду здаватися"}[caller.lang])
+    assert await caller.state() == "recall_location"
+    return code
+
+
+async def to_meetup(caller: Caller) -> None:
+    """From the location question through people and injuries to the meetup screen."""
+    await caller.location()
+    await caller.text("3")
+    await caller.tap("health-none")
+    assert await caller.state() == "meetup"
+
+
+async def redis_state(hotline: Hotline) -> dict[str, Any]:
+    """Every key and its value, but the audit stream (which a refusal adds to)."""
+    redis = hotline.redis
+    audit = hotline.app.audit.key
+    snapshot: dict[str, Any] = {}
+    for raw in await redis.keys("*"):
+        key = raw.decode() if isinstance(raw, bytes) else raw
+        if key == audit:
+            continue
+        raw_kind = await redis.type(key)
+        kind = raw_kind.decode() if isinstance(raw_kind, bytes) else str(raw_kind)
+        if kind == "hash":
+            snapshot[key] = await redis.hgetall(key)
+        elif kind == "string":
+            snapshot[key] = await redis.get(key)
+        elif kind == "zset":
+            snapshot[key] = await redis.zrange(key, 0, -1, withscores=True)
+        elif kind == "list":
+            snapshot[key] = await redis.lrange(key, 0, -1)
+        else:
+            snapshot[key] = kind
+    return snapshot

@@ -1,0 +1,210 @@
+"""Who may act on the desk: only the listed operators; everyone else is refused, logged under a
+keyed digest of their id, audited, and changes nothing."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+from aiogram.methods import AnswerCallbackQuery, SendMessage
+from aiogram.types import ChatMemberLeft, ChatMemberMember, ChatMemberUpdated, Update
+
+from tests.e2e.conftest import DESK_CHAT, MEDIA, Hotline, HotlineFactory
+from tests.e2e.desk_harness import (
+    DESK_GROUP,
+    OPERATORS,
+    STRANGER,
+    DeskView,
+    Operator,
+    dt,
+    recall,
+    redis_state,
+)
+
+BUTTONS = [
+    "claim",
+    "release",
+    "details",
+    "verified",
+    "meet",
+    "met",
+    "abort",
+    "close",
+    "erase",
+    "confirm-met",
+    "confirm-erase",
+    "cancel",
+]
+COMMANDS = [
+    "/claim",
+    "/release",
+    "/details",
+    "/verified",
+    "/meet 05:30 | у моста",
+    "/met",
+    "/abort",
+    "/close",
+    "/erase",
+    "/stats",
+    "/help",
+    "/claim@hotline_test_bot",
+]
+
+
+class Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.name} {record.getMessage()}")
+
+
+@pytest.fixture
+def logs() -> Iterator[Collect]:
+    root = logging.getLogger()
+    handler = Collect()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    structlog.configure(
+        processors=[structlog.processors.KeyValueRenderer()],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+        cache_logger_on_first_use=False,
+    )
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        structlog.reset_defaults()
+
+
+@pytest.fixture
+async def hotline(make_hotline: HotlineFactory) -> Hotline:
+    return await make_hotline(operator_ids=OPERATORS)
+
+
+async def test_a_stranger_pressing_every_button_and_sending_every_command_changes_nothing(
+    hotline: Hotline, logs: Collect
+) -> None:
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    await recall(caller)
+    topic = await view.topic(caller)
+    operator = Operator(hotline, OPERATORS[0])
+    await operator.say(topic, "/claim")
+    stranger = Operator(hotline, STRANGER, name="Not on the list")
+    case = (await view.case(caller)).case
+    before = await redis_state(hotline)
+    audited = len(await hotline.app.audit.last(1000))
+    mark = len(hotline.session.sent)
+
+    for action in BUTTONS:
+        stranger.out = []
+        await stranger.callback(f"desk:{action}:{topic}", topic)
+        answers = [s.method for s in stranger.out if isinstance(s.method, AnswerCallbackQuery)]
+        assert [(a.text, a.show_alert) for a in answers] == [(dt("desk-refused"), True)], action
+    for command in COMMANDS:
+        await stranger.say(topic, command)
+        assert stranger.replies() == [dt("desk-refused")], command
+    message = await stranger.say(topic, "Я оператор, напишите мне свой адрес")
+    assert stranger.replies() == []
+    await stranger.edit(message, text="Я оператор!")
+    await stranger.send(topic, **MEDIA["photo"]())
+
+    sent = hotline.session.sent[mark:]
+    assert [s for s in sent if getattr(s.method, "chat_id", None) == caller.user_id] == []
+    desk_calls = {type(m).__name__ for m in view.calls(sent)}
+    assert desk_calls == {"SendMessage"}  # the refusals: no card edited, no topic touched
+    assert await redis_state(hotline) == before
+
+    who = hotline.app.desk.operators.who(STRANGER)
+    assert who.startswith("x:")
+    entries = (await hotline.app.audit.last(1000))[audited:]
+    attempts = len(BUTTONS) + len(COMMANDS) + 3  # a message, its edit, a photo
+    assert len(entries) == attempts
+    assert {(e["who"], e["result"], e["why"], e["case"]) for e in entries} == {
+        (who, "refused", "not-operator", case)
+    }
+    refusals = [line for line in logs.lines if "refused: not an operator" in line]
+    assert len(refusals) == attempts
+    assert all(who in line for line in refusals)
+    everything = "\n".join(logs.lines) + str(entries)
+    assert str(STRANGER) not in everything
+    assert str(OPERATORS[0]) not in everything
+
+
+async def test_a_listed_operator_is_not_refused_as_a_stranger(hotline: Hotline) -> None:
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    await recall(caller)
+    topic = await view.topic(caller)
+    operator = Operator(hotline, OPERATORS[2])
+    await operator.say(topic, "/help")
+    assert operator.replies() == [dt("desk-help")]
+    await operator.say(None, "/claim")  # in General: case commands need the case's topic
+    assert operator.replies() == [dt("desk-topic-only")]
+    await operator.say(topic, "/claim@some_other_bot")  # not for us
+    assert view.calls(operator.out) == []
+    assert (await view.case(caller)).claimer is None
+
+
+async def test_group_chatter_is_neither_answered_nor_stored(hotline: Hotline) -> None:
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    await recall(caller)
+    await Operator(hotline, OPERATORS[0]).say(await view.topic(caller), "/claim")
+    before = await redis_state(hotline)
+    audited = await hotline.app.audit.last(1000)
+    for user in (OPERATORS[1], STRANGER):
+        person = Operator(hotline, user)
+        await person.say(None, "доброе утро всем")  # General
+        assert view.calls(person.out) == []
+        await person.say(777, "а это тема без дела")  # a topic that is no case's
+        assert view.calls(person.out) == []
+        await person.say(None, "/start")  # a command that is not the desk's
+        assert view.calls(person.out) == []
+    assert await redis_state(hotline) == before
+    assert await hotline.app.audit.last(1000) == audited
+
+
+async def test_someone_joining_the_group_raises_an_alert_once(
+    hotline: Hotline, logs: Collect
+) -> None:
+    view = DeskView(hotline)
+    stranger = Operator(hotline, STRANGER)
+    joined = stranger.message(None, new_chat_members=[stranger.user])
+    await stranger.feed(Update(update_id=hotline.next_update_id(), message=joined))
+    assert view.posts(stranger.out) == [dt("desk-member-joined", listed="no")]
+
+    # the same join as a chat_member update: not alerted twice
+    update = ChatMemberUpdated(
+        chat=DESK_GROUP,
+        from_user=stranger.user,
+        date=datetime.datetime.fromtimestamp(hotline.clock.now, datetime.UTC),
+        old_chat_member=ChatMemberLeft(user=stranger.user),
+        new_chat_member=ChatMemberMember(user=stranger.user),
+    )
+    await stranger.feed(Update(update_id=hotline.next_update_id(), chat_member=update))
+    assert view.posts(stranger.out) == []
+
+    listed = Operator(hotline, OPERATORS[1])
+    update = update.model_copy(
+        update={
+            "from_user": listed.user,
+            "old_chat_member": ChatMemberLeft(user=listed.user),
+            "new_chat_member": ChatMemberMember(user=listed.user),
+        }
+    )
+    await listed.feed(Update(update_id=hotline.next_update_id(), chat_member=update))
+    assert view.posts(listed.out) == [dt("desk-member-joined", listed="yes")]
+    posts = [m for m in view.calls() if isinstance(m, SendMessage)]
+    assert all(m.chat_id == DESK_CHAT and m.message_thread_id is None for m in posts)
+    joins = [e for e in await hotline.app.audit.last(10) if e["what"] == "joined"]
+    assert [e["result"] for e in joins] == ["unlisted", "listed"]
+    assert str(STRANGER) not in "\n".join(logs.lines)

@@ -1,0 +1,540 @@
+"""The operator desk end to end: a case from the caller's escalation to its ending, through the
+real Dispatcher, as the caller and as the operators see it.
+
+Callers are played by tests/e2e/conftest.py, operators by tests/e2e/desk_harness.py; every text
+is rendered from the packs (callers in Russian, operators in Ukrainian).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+import redis.asyncio
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    CloseForumTopic,
+    CopyMessage,
+    CreateForumTopic,
+    DeleteForumTopic,
+    EditForumTopic,
+    EditMessageText,
+    ReopenForumTopic,
+    SendMessage,
+)
+from aiogram.types import Update
+
+from bot.desk import DeskData
+from flows.hooks import HookEvent
+from tests.e2e.conftest import (
+    DESK_CHAT,
+    Caller,
+    Hotline,
+    HotlineFactory,
+    register,
+    screen,
+    t,
+)
+from tests.e2e.desk_harness import (
+    OPERATORS,
+    DeskView,
+    Operator,
+    card_actions,
+    dt,
+    op_label,
+    recall,
+    to_meetup,
+)
+
+ALL_ACTIONS = ["claim", "release", "details", "verified", "meet", "met", "abort", "close", "erase"]
+
+
+@pytest.fixture
+async def desk_hotline(
+    redis_backend: redis.asyncio.Redis, make_hotline: HotlineFactory
+) -> Hotline:
+    """The app with three listed operators, on fakeredis and on the real server."""
+    return await make_hotline(redis_backend, operator_ids=OPERATORS)
+
+
+@pytest.fixture
+async def hotline3(make_hotline: HotlineFactory) -> Hotline:
+    return await make_hotline(operator_ids=OPERATORS)
+
+
+class Recorder:
+    """A hook consumer that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.events: list[HookEvent] = []
+
+    async def handle(self, event: HookEvent) -> None:
+        self.events.append(event)
+
+
+def card(hotline: Hotline, code: str, **params: Any) -> str:
+    values: dict[str, Any] = {
+        "code": code,
+        "stage": "recall",
+        "state": "waiting",
+        "priority": "high",
+        "reason": "recall",
+        "operator": "none",
+        "verified": "no",
+    }
+    values.update(params)
+    return dt("desk-card", **values)
+
+
+def to_caller(operator: Operator, caller: Caller) -> list[Any]:
+    return [s.method for s in operator.out if getattr(s.method, "chat_id", None) == caller.user_id]
+
+
+async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
+    hotline = desk_hotline
+    desk = hotline.app.desk
+    view = DeskView(hotline)
+    hooks = Recorder()
+    hotline.app.hooks.consumers.append(hooks)
+    caller = hotline.caller(lang="ru")
+    op1, op2 = Operator(hotline, OPERATORS[0]), Operator(hotline, OPERATORS[1])
+
+    code = await register(caller)
+    assert view.topics() == []  # registered, not escalated: nothing for the operators yet
+    assert [e.kind for e in hooks.events] == ["registered"]
+
+    # the arrival re-call: a topic and its card, a line in it, and the queue told (high)
+    await caller.tap("ready")
+    await caller.text("Я иду сдаваться")
+    assert await caller.state() == "recall_location"
+    topic = await view.topic(caller)
+    assert [m.name for m in view.topics()] == [dt("desk-topic-title", code=code, stage="recall")]
+    since = desk.local_time((await view.case(caller)).since)
+    text, markup = view.card()
+    assert text == card(hotline, code, since=since)
+    assert card_actions(markup) == ALL_ACTIONS
+    assert view.posts(caller.out, topic)[1:] == [
+        dt("desk-escalated", priority="high", reason="recall")
+    ]
+    assert view.posts(caller.out) == [
+        dt("desk-queue", code=code, priority="high", reason="recall")
+    ]
+    assert [e.kind for e in hooks.events][1:] == ["escalated", "recall"]
+    assert {(e.priority, e.reason) for e in hooks.events[1:]} == {("high", "recall")}
+
+    # what he sends is copied into the topic
+    location = await caller.location()
+    assert [
+        (c.from_chat_id, c.message_id, c.message_thread_id) for c in view.copies(caller.out)
+    ] == [(caller.user_id, location.message_id, topic)]
+
+    # an operator claims it: the card says who; the queue sees it taken
+    await op1.say(topic, "/claim")
+    text, _ = view.card()
+    assert text == card(hotline, code, state="claimed", operator=op_label(1), since=since)
+    assert view.posts(op1.out, topic) == [dt("desk-claimed", operator=op_label(1))]
+    assert view.posts(op1.out) == [dt("desk-feed", code=code, event="claimed")]
+    assert hooks.events[-1].kind == "claimed"
+
+    # relay both ways; a note stays in the group
+    hello = await op1.say(topic, "Здравствуйте. Вы в безопасности?")
+    copies = [m for m in to_caller(op1, caller) if isinstance(m, CopyMessage)]
+    assert [(c.from_chat_id, c.message_id, c.protect_content) for c in copies] == [
+        (DESK_CHAT, hello.message_id, True)
+    ]
+    answer = await caller.text("Да, нас трое, в посадке")
+    assert [c.message_id for c in view.copies(caller.out)] == [answer.message_id]
+    await op1.say(topic, "! проверить по базе, группа из трёх")
+    assert to_caller(op1, caller) == []
+    await op2.say(topic, "Я тоже здесь")  # listed, but not the one who has the case
+    assert to_caller(op2, caller) == []
+    assert op2.replies() == [dt("desk-not-claimer", operator=op_label(1))]
+
+    await caller.text("3")
+    await caller.tap("health-none")
+    assert await caller.state() == "meetup"
+    assert [m.name for m in view.calls(caller.out) if isinstance(m, EditForumTopic)] == [
+        dt("desk-topic-title", code=code, stage="meetup")
+    ]
+
+    # the meeting: time and place reach him, with the meetup screen
+    await op1.say(topic, "/meet 05:30 | лесополоса у трассы, 200 м на север")
+    texts = [m.text for m in to_caller(op1, caller) if isinstance(m, SendMessage)]
+    assert texts == [
+        t("ru", "meeting-instructions", time="05:30", place="лесополоса у трассы, 200 м на север"),
+        screen("ru", "meetup"),
+    ]
+    assert view.posts(op1.out, topic) == [dt("desk-done", operator=op_label(1), action="meet")]
+
+    # Met asks to confirm first (it ends the case and erases him)
+    assert await op1.press(topic, "met") == dt("desk-confirm", action="met")
+    assert to_caller(op1, caller) == []
+    assert await caller.state() == "meetup"
+    _, markup = view.card()
+    assert card_actions(markup) == ["confirm-met", "cancel"]
+    assert await op1.press(topic, "confirm-met") is None
+    texts = [m.text for m in to_caller(op1, caller) if isinstance(m, SendMessage)]
+    assert texts == [screen("ru", "completed")]
+    assert (await caller.conversation()).fields == {}
+    assert await caller.state() == "start"
+    text, markup = view.card()
+    assert text == card(
+        hotline,
+        code,
+        stage="completed",
+        state="completed",
+        operator=op_label(1),
+        since="none",
+    )
+    assert markup is None
+    closing = view.calls(op1.out)
+    assert CloseForumTopic(chat_id=DESK_CHAT, message_thread_id=topic) in closing
+    assert dt("desk-case-ended", event="completed") in view.posts(op1.out, topic)
+    assert view.posts(op1.out) == [dt("desk-feed", code=code, event="completed")]
+    assert [e.kind for e in hooks.events][-2:] == ["meetup", "completed"]
+
+    # nothing of the case is left but the dedupe marks (and the audit, which names no one)
+    keys = await hotline.keys()
+    assert not [k for k in keys if ":desk" in k and not k.startswith("hl:desk:")]
+    assert not [k for k in keys if k.startswith(("hl:topic:", "hl:deskcase:"))]
+    assert await hotline.redis.zcard("hl:desk:open") == 0
+    conversation_keys = {k for k in keys if caller.key in k}
+    assert conversation_keys <= {f"hl:{{{caller.key}}}:seen"}
+    audit = await hotline.app.audit.last(50)
+    assert [(e["what"], e["result"]) for e in audit] == [
+        ("claim", "ok"),
+        ("relay", "ok"),
+        ("relay", "refused"),
+        ("meet", "ok"),
+        ("met", "ok"),
+    ]
+    hotline.assert_all_protected()
+
+
+async def _race(hotline: Hotline, updates: list[Update]) -> None:
+    app = hotline.app
+    await asyncio.gather(*(app.dispatcher.feed_update(app.bot, u) for u in updates))
+    await app.deliverer.drain()
+
+
+async def test_two_operators_claiming_at_once_exactly_one_wins(desk_hotline: Hotline) -> None:
+    hotline = desk_hotline
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    await recall(caller)
+    topic = await view.topic(caller)
+    ops = [Operator(hotline, i) for i in OPERATORS]
+
+    def press(op: Operator) -> Update:
+        from aiogram.types import CallbackQuery
+
+        message = op.message(topic, text="(card)")
+        query = CallbackQuery(
+            id=f"race{op.user_id}",
+            from_user=op.user,
+            chat_instance="desk",
+            data=DeskData(action="claim", topic=topic).pack(),
+            message=message,
+        )
+        return Update(update_id=hotline.next_update_id(), callback_query=query)
+
+    mark = len(hotline.session.sent)
+    await _race(hotline, [press(op) for op in ops])
+    answers = {
+        s.method.callback_query_id: s.method.text
+        for s in hotline.session.sent[mark:]
+        if isinstance(s.method, AnswerCallbackQuery)
+    }
+    case = await view.case(caller)
+    winner = hotline.app.desk.operators.number(case.claimer or "")
+    assert winner is not None
+    assert answers[f"race{OPERATORS[winner - 1]}"] is None
+    losers = [op for n, op in enumerate(ops, 1) if n != winner]
+    for op in losers:
+        assert answers[f"race{op.user_id}"] == dt("desk-taken", operator=op_label(winner))
+    claimed = view.posts(hotline.session.sent[mark:], topic)
+    assert claimed == [dt("desk-claimed", operator=op_label(winner))]
+
+    # the same with commands
+    caller2 = hotline.caller(user_id=100_200_301)
+    await recall(caller2)
+    topic2 = await view.topic(caller2)
+    mark = len(hotline.session.sent)
+    await _race(
+        hotline,
+        [
+            Update(update_id=hotline.next_update_id(), message=op.message(topic2, text="/claim"))
+            for op in ops
+        ],
+    )
+    replies = [
+        s.method.text
+        for s in hotline.session.sent[mark:]
+        if isinstance(s.method, SendMessage) and s.method.reply_parameters is not None
+    ]
+    case2 = await view.case(caller2)
+    winner = hotline.app.desk.operators.number(case2.claimer or "")
+    assert replies == [dt("desk-taken", operator=op_label(winner or 0))] * 2
+    audit = await hotline.app.audit.last(20)
+    claims = [(e["what"], e["result"]) for e in audit if e["what"] == "claim"]
+    assert sorted(claims) == sorted([("claim", "ok")] * 2 + [("claim", "refused")] * 4)
+
+
+async def test_the_claim_is_one_compare_and_set(desk_hotline: Hotline) -> None:
+    hotline = desk_hotline
+    caller = hotline.caller()
+    await recall(caller)
+    state = hotline.app.desk.state
+    results = await asyncio.gather(
+        *(state.claim(caller.key, f"operator{i}", 1.0) for i in range(40))
+    )
+    assert sorted(r.status for r in results) == [0] * 39 + [1]
+    winner = next(r.claimer for r in results if r.status == 1)
+    assert {r.claimer for r in results} == {winner}
+
+
+async def test_relay_of_every_kind_of_content_both_ways(hotline3: Hotline) -> None:
+    from tests.e2e.conftest import MEDIA
+
+    hotline = hotline3
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    await caller.command("start")
+    await caller.tap("menu-operator")
+    assert await caller.state() == "handoff"
+    topic = await view.topic(caller)
+    op = Operator(hotline, OPERATORS[0])
+
+    # the caller: every kind of content lands in the topic
+    sent_by_caller = [await caller.text("Мне нужна помощь")]
+    for kind in ("voice", "video_note", "photo", "document"):
+        sent_by_caller.append(await caller.media(kind))
+    sent_by_caller.append(await caller.location())
+    sent_by_caller.append(await caller.contact("+79123456789"))
+    copied = [
+        (c.from_chat_id, c.message_id, c.message_thread_id)
+        for s in hotline.session.sent
+        if isinstance(c := s.method, CopyMessage) and c.chat_id == DESK_CHAT
+    ]
+    assert copied == [(caller.user_id, m.message_id, topic) for m in sent_by_caller]
+
+    # an operator who has not claimed it is told to; nothing goes out
+    await op.say(topic, "Здравствуйте")
+    assert to_caller(op, caller) == []
+    assert op.replies() == [dt("desk-claim-first")]
+    await op.say(topic, "/claim")
+
+    # the claimer: every kind of content goes to the caller, protected, and is remembered
+    from aiogram.types import Contact, Location
+
+    contents: list[dict[str, Any]] = [
+        {"text": "Здравствуйте, я оператор"},
+        *(MEDIA[k]() for k in ("voice", "video_note", "photo", "document", "sticker")),
+        {"location": Location(latitude=48.5, longitude=37.9)},
+        {"contact": Contact(phone_number="+380441234567", first_name="Штаб")},
+    ]
+    for content in contents:
+        message = await op.send(topic, **content)
+        copies = [m for m in to_caller(op, caller) if isinstance(m, CopyMessage)]
+        assert [(c.from_chat_id, c.message_id, c.protect_content) for c in copies] == [
+            (DESK_CHAT, message.message_id, True)
+        ], content
+    remembered = await hotline.app.store.chat_messages(caller.key)
+    relayed_ids = [
+        s.result.message_id
+        for s in hotline.session.sent
+        if isinstance(s.method, CopyMessage) and s.method.chat_id == caller.user_id
+    ]
+    assert len(relayed_ids) == len(contents)
+    assert set(relayed_ids) <= set(remembered)
+
+    # notes, as text or as a caption, stay in the group
+    await op.say(topic, "!заметка для своих")
+    assert to_caller(op, caller) == []
+    photo = MEDIA["photo"]()
+    await op.send(topic, caption="  ! фото только для операторов", **photo)
+    assert to_caller(op, caller) == []
+
+    # an operator's edit goes again, marked as a correction; a caller's edit is marked
+    message = await op.say(topic, "Встреча в 5:00")
+    await op.edit(message, text="Встреча в 5:30 <не в 5:00>")
+    texts = [m.text for m in to_caller(op, caller) if isinstance(m, SendMessage)]
+    assert texts == [t("ru", "desk-relay-correction") + "\nВстреча в 5:30 &lt;не в 5:00&gt;"]
+    captioned = await op.send(topic, caption="точка сбора", **MEDIA["photo"]())
+    await op.edit(captioned, caption="точка сбора (исправлено)")
+    out = to_caller(op, caller)
+    assert [type(m).__name__ for m in out] == ["SendMessage", "CopyMessage"]
+    assert out[0].text == t("ru", "desk-relay-correction")
+    assert out[1].message_id == captioned.message_id
+    note = await op.say(topic, "!черновик")
+    await op.edit(note, text="!черновик 2")
+    assert to_caller(op, caller) == []
+
+    first = sent_by_caller[0]
+    await caller.edit(first, "Мне срочно нужна помощь")
+    assert view.posts(caller.out, topic) == [dt("desk-caller-edited")]
+    assert [c.message_id for c in view.copies(caller.out)] == [first.message_id]
+    hotline.assert_all_protected()
+
+
+async def test_close_ends_a_hand_off_and_a_new_one_reopens_the_topic(hotline3: Hotline) -> None:
+    hotline = hotline3
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    op = Operator(hotline, OPERATORS[0])
+    await caller.command("start")
+    await caller.tap("menu-relative")
+    await caller.tap("operator")
+    topic = await view.topic(caller)
+    await op.say(topic, "/claim")
+
+    await op.say(topic, "/close")
+    texts = [m.text for m in to_caller(op, caller) if isinstance(m, SendMessage)]
+    assert texts == [screen("ru", "relatives")]
+    assert await caller.state() == "relatives"
+    case = await view.case(caller)
+    assert (case.open, case.claimer) == (False, None)
+    assert CloseForumTopic(chat_id=DESK_CHAT, message_thread_id=topic) in view.calls(op.out)
+    text, _ = view.card()
+    assert (
+        dt(
+            "desk-card",
+            code=f"#{case.ref[:8]}",
+            stage="handoff",
+            state="closed",
+            priority="normal",
+            reason="relatives",
+            since="none",
+            operator="none",
+            verified="no",
+        )
+        == text
+    )
+
+    # his messages are no longer relayed; asking again reopens the same topic
+    await caller.text("ещё вопрос")
+    assert view.copies(caller.out) == []
+    await caller.tap("operator")
+    assert [m for m in view.calls(caller.out) if isinstance(m, CreateForumTopic)] == []
+    assert ReopenForumTopic(chat_id=DESK_CHAT, message_thread_id=topic) in view.calls(caller.out)
+    assert (await view.case(caller)).open
+    assert view.posts(caller.out) == [
+        dt("desk-queue", code=f"#{case.ref[:8]}", priority="normal", reason="relatives")
+    ]
+
+
+async def test_abort_sends_a_registered_caller_back_to_his_case(hotline3: Hotline) -> None:
+    hotline = hotline3
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    op = Operator(hotline, OPERATORS[0])
+    code = await recall(caller)
+    await to_meetup(caller)
+    topic = await view.topic(caller)
+    await op.press(topic, "claim")
+    assert await op.press(topic, "abort") is None
+    texts = [m.text for m in to_caller(op, caller) if isinstance(m, SendMessage)]
+    assert texts == [screen("ru", "registered", code=code)]
+    assert await caller.state() == "registered"
+    assert not (await view.case(caller)).open
+    assert view.posts(op.out, topic) == [dt("desk-done", operator=op_label(1), action="abort")]
+
+
+async def test_an_action_the_stage_does_not_allow_changes_nothing(hotline3: Hotline) -> None:
+    hotline = hotline3
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    op = Operator(hotline, OPERATORS[0])
+    await recall(caller)
+    topic = await view.topic(caller)
+    await op.say(topic, "/claim")
+    await op.say(topic, "/close")  # a re-call goes on to the meetup or is aborted there
+    assert op.replies() == [dt("desk-not-now")]
+    assert to_caller(op, caller) == []
+    assert await caller.state() == "recall_location"
+    await op.say(topic, "/meet 05:30")  # no place
+    assert op.replies() == [dt("desk-meet-usage")]
+    assert await op.press(topic, "meet") == dt("desk-meet-usage")
+    audit = await hotline.app.audit.last(5)
+    assert (audit[-1]["what"], audit[-1]["result"], audit[-1]["why"]) == (
+        "close",
+        "refused",
+        "not-now",
+    )
+
+
+async def test_an_operator_erases_a_case(hotline3: Hotline) -> None:
+    hotline = hotline3
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    op = Operator(hotline, OPERATORS[0])
+    code = await recall(caller)
+    topic = await view.topic(caller)
+    await op.say(topic, "/claim")
+    await op.say(topic, "/erase")
+    assert to_caller(op, caller) == []  # he is not told: his phone may be in other hands
+    assert (await caller.conversation()).fields == {}
+    assert DeleteForumTopic(chat_id=DESK_CHAT, message_thread_id=topic) in view.calls(op.out)
+    assert view.posts(op.out) == [dt("desk-feed", code=code, event="erased")]
+    keys = await hotline.keys()
+    assert {k for k in keys if caller.key in k} <= {f"hl:{{{caller.key}}}:seen"}
+    assert not [k for k in keys if k.startswith(("hl:topic:", "hl:deskcase:"))]
+    # the topic is gone: a late button on its card finds no case
+    assert await op.press(topic, "claim") == dt("desk-no-case")
+
+
+async def test_forget_takes_the_desk_record_and_the_topic(hotline3: Hotline) -> None:
+    hotline = hotline3
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    await register(caller)
+    await caller.command("operator")
+    topic = await view.topic(caller)
+    await caller.command("forget")
+    assert DeleteForumTopic(chat_id=DESK_CHAT, message_thread_id=topic) in view.calls(caller.out)
+    keys = await hotline.keys()
+    assert {k for k in keys if caller.key in k} <= {f"hl:{{{caller.key}}}:seen"}
+    assert not [k for k in keys if k.startswith(("hl:topic:", "hl:deskcase:"))]
+
+
+async def test_a_safety_word_alerts_the_card_only(hotline3: Hotline) -> None:
+    hotline = hotline3
+    view = DeskView(hotline)
+
+    async def run(caller: Caller, place: str) -> list[list[str]]:
+        code = await register(caller)
+        await caller.tap("safety-word")
+        await caller.text("Ромашка")
+        await caller.tap("ready")
+        await caller.text("Я иду сдаваться")
+        seen: list[list[str]] = []
+        for step in (caller.text(place), caller.text("3"), caller.tap("health-none")):
+            await step
+            seen.append([text.replace(code, "CODE") for text in caller.texts])
+        return seen
+
+    watched = hotline.caller(user_id=100_200_401)
+    plain = hotline.caller(user_id=100_200_402)
+    under_duress = await run(watched, "у моста, ромашка растёт рядом")
+    mark = len(hotline.session.sent)
+    normal = await run(plain, "у моста, трава растёт рядом")
+    assert under_duress == normal  # he sees nothing unusual
+
+    alert = dt("desk-silent-alert", reason="safety-word")
+    watched_topic = await view.topic(watched)
+    everything = [m for m in view.calls() if isinstance(m, SendMessage)]
+    assert [m.message_thread_id for m in everything if m.text == alert] == [watched_topic]
+    assert not any(
+        alert in (m.text or "")
+        for m in view.calls(hotline.session.sent[mark:])
+        if isinstance(m, SendMessage)
+    )
+    assert (await view.case(watched)).alert == "safety-word"
+    assert (await view.case(plain)).alert is None
+    cards = [
+        m.text or ""
+        for m in view.calls(hotline.session.sent[:mark])
+        if isinstance(m, SendMessage | EditMessageText) and "📁" in (m.text or "")
+    ]
+    assert dt("desk-card-alert", reason="safety-word") in cards[-1]

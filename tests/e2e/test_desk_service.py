@@ -1,0 +1,202 @@
+"""Details on demand, service levels and /stats on the desk, with the clock driven by the test."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+
+import fakeredis
+from aiogram.methods import DeleteMessage, SendMessage
+
+from tests.e2e.conftest import DESK_CHAT, NAME, Hotline, HotlineFactory
+from tests.e2e.desk_harness import (
+    OPERATORS,
+    DeskView,
+    Operator,
+    dt,
+    op_label,
+    recall,
+)
+
+MINUTE = 60.0
+
+
+async def _desk(make_hotline: HotlineFactory, **overrides: object) -> Hotline:
+    return await make_hotline(operator_ids=OPERATORS, **overrides)
+
+
+async def test_details_are_shown_to_the_claimer_only_audited_and_deleted_in_time(
+    make_hotline: HotlineFactory,
+) -> None:
+    redis = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
+    hotline = await _desk(make_hotline, redis_client=redis, details_reveal_minutes=5)
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    code = await recall(caller)
+    topic = await view.topic(caller)
+    op1, op2 = Operator(hotline, OPERATORS[0]), Operator(hotline, OPERATORS[1])
+
+    await op1.say(topic, "/details")  # nobody has the case yet
+    assert op1.replies() == [dt("desk-claim-first")]
+    await op1.say(topic, "/claim")
+    await op2.say(topic, "/details")
+    assert op2.replies() == [dt("desk-not-claimer", operator=op_label(1))]
+    assert await op2.press(topic, "details") == dt("desk-not-claimer", operator=op_label(1))
+
+    revealed_at = hotline.clock.now + 4  # the next update moves the clock on by one step
+    assert await op1.press(topic, "details") is None
+    posts = [m for m in view.calls(op1.out) if isinstance(m, SendMessage)]
+    assert [p.message_thread_id for p in posts] == [topic]
+    details = posts[0].text
+    assert details.splitlines()[0] == dt(
+        "desk-details", code=code, operator=op_label(1), minutes=5
+    )
+    assert f"{dt('desk-field', field='full_name')}: {html.escape(NAME['ru'])}" in details
+    assert f"{dt('desk-field', field='birth_date')}: 17.05.1990" in details
+    assert f"{dt('desk-field', field='case_code')}: {code}" in details
+    message_id = next(s.result.message_id for s in op1.out if s.method is posts[0])
+
+    audit = await hotline.app.audit.last(10)
+    reveals = [e for e in audit if e["what"] == "details"]
+    case = (await view.case(caller)).case
+    assert [(e["result"], e.get("why"), e["case"]) for e in reveals] == [
+        ("refused", "not-claimed", case),
+        ("refused", "claimed-by-another", case),
+        ("refused", "claimed-by-another", case),
+        ("ok", None, case),
+    ]
+    assert reveals[-1]["who"] == hotline.app.desk.operators.who(OPERATORS[0])
+    assert NAME["ru"] not in str(audit)
+
+    # the pending deletion is in Redis: a sweep deletes it once (and only) when it is due
+    assert await hotline.redis.zrange("hl:desk:purge", 0, -1) == [
+        f"{DESK_CHAT}:{message_id}".encode()
+    ]
+    levels = hotline.app.service_levels
+    mark = len(hotline.session.sent)
+    await levels.tick(revealed_at + 5 * MINUTE - 1)
+    assert not [s for s in hotline.session.sent[mark:] if isinstance(s.method, DeleteMessage)]
+
+    # the process stops before its own timer fires; another one, on the same Redis, sweeps
+    await hotline.app.desk.aclose()
+    restarted = await _desk(make_hotline, redis_client=redis, details_reveal_minutes=5)
+    await restarted.app.service_levels.tick(revealed_at + 5 * MINUTE)
+    deleted = [s.method for s in restarted.session.sent if isinstance(s.method, DeleteMessage)]
+    assert deleted == [DeleteMessage(chat_id=DESK_CHAT, message_id=message_id)]
+    assert await redis.zcard("hl:desk:purge") == 0
+    await restarted.app.service_levels.tick(revealed_at + 10 * MINUTE)
+    assert len([s for s in restarted.session.sent if isinstance(s.method, DeleteMessage)]) == 1
+
+
+async def test_details_are_deleted_by_the_process_timer(make_hotline: HotlineFactory) -> None:
+    hotline = await _desk(make_hotline, details_reveal_minutes=0.001)  # 60 ms
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    await recall(caller)
+    topic = await view.topic(caller)
+    op = Operator(hotline, OPERATORS[0])
+    await op.say(topic, "/claim")
+    await op.say(topic, "/details")
+    for _ in range(100):
+        if any(isinstance(s.method, DeleteMessage) for s in hotline.session.sent):
+            break
+        await asyncio.sleep(0.02)
+    deleted = [s.method for s in hotline.session.sent if isinstance(s.method, DeleteMessage)]
+    assert [d.chat_id for d in deleted] == [DESK_CHAT]
+    assert await hotline.redis.zcard("hl:desk:purge") == 0
+
+
+async def test_an_unclaimed_escalation_is_announced_again_once_per_interval(
+    make_hotline: HotlineFactory,
+) -> None:
+    hotline = await _desk(make_hotline, claim_timeout_minutes=10)
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    code = await recall(caller)
+    since = (await view.case(caller)).since
+    levels = hotline.app.service_levels
+    # a second process on the same Redis ticks at the same moments
+    other = await make_hotline(hotline.redis, operator_ids=OPERATORS, claim_timeout_minutes=10)
+
+    async def tick(minutes: float) -> list[str]:
+        mark = len(hotline.session.sent), len(other.session.sent)
+        moment = since + minutes * MINUTE
+        await asyncio.gather(levels.tick(moment), other.app.service_levels.tick(moment))
+        return view.posts(hotline.session.sent[mark[0] :]) + view.posts(
+            other.session.sent[mark[1] :]
+        )
+
+    def again(minutes: int) -> str:
+        return dt("desk-reannounce", code=code, priority="high", reason="recall", minutes=minutes)
+
+    assert await tick(9.9) == []
+    assert await tick(10) == [again(10)]
+    assert await tick(12) == []
+    assert await tick(19.9) == []
+    assert await tick(20) == [again(20)]
+    await Operator(hotline, OPERATORS[0]).say(await view.topic(caller), "/claim")
+    assert await tick(40) == []
+
+
+async def test_the_desk_follows_a_caller_who_leaves_the_hand_off(
+    make_hotline: HotlineFactory,
+) -> None:
+    hotline = await _desk(make_hotline)
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    await caller.command("start")
+    await caller.tap("menu-operator")
+    await caller.tap("leave")
+    assert (await view.case(caller)).open  # the desk learns it at the next tick
+    await hotline.app.service_levels.tick(hotline.clock.now + 11 * MINUTE)
+    case = await view.case(caller)
+    assert not case.open
+    assert await hotline.redis.zcard("hl:desk:open") == 0
+    assert view.posts() == [
+        dt("desk-queue", code=f"#{case.ref[:8]}", priority="normal", reason="operator")
+    ]
+
+
+async def test_stats_count_open_cases_by_state_and_the_median_time_to_claim(
+    make_hotline: HotlineFactory,
+) -> None:
+    hotline = await _desk(make_hotline)
+    view = DeskView(hotline)
+    callers = [hotline.caller(user_id=100_300_000 + i) for i in range(3)]
+    for caller in callers[:2]:
+        await recall(caller)
+    await callers[2].command("start")
+    await callers[2].tap("menu-emergency")
+    op = Operator(hotline, OPERATORS[0])
+
+    hotline.clock.advance(90)
+    await op.say(await view.topic(callers[0]), "/claim")
+    hotline.clock.advance(200)
+    await op.say(await view.topic(callers[2]), "/claim")
+    first = await view.case(callers[0])
+    third = await view.case(callers[2])
+    waits = sorted([first.claimed_at - first.since, third.claimed_at - third.since])
+
+    await op.say(None, "/stats")
+    median = round(sum(waits) / 2)
+    expected = "\n".join(
+        [
+            dt(
+                "desk-stats",
+                open=3,
+                waiting=1,
+                claimed=2,
+                claims=2,
+                minutes=median // 60,
+                seconds=median % 60,
+            ),
+            dt("desk-stats-stage", stage="emergency", count=1),
+            dt("desk-stats-stage", stage="recall", count=2),
+        ]
+    )
+    assert op.replies() == [expected]
+    per_day = await hotline.redis.keys("hl:desk:claims:*")
+    assert len(per_day) == 1
+    assert sorted(int(v) for v in await hotline.redis.lrange(per_day[0], 0, -1)) == [
+        round(w) for w in waits
+    ]

@@ -1,0 +1,265 @@
+"""Hook events and their consumers: the event holds nothing personal, the fan-out survives a
+failing consumer, and the webhook consumer signs, retries and never blocks, checked against a real
+aiohttp server on a free loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from bot.hooks import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    DeskFeed,
+    WebhookConsumer,
+    build_consumers,
+    sign,
+    verify,
+)
+from bot.settings import load_settings
+from flows.hooks import HookEvent, Hooks, LogConsumer
+
+SECRET = b"hook-secret-for-tests"
+EVENT = HookEvent("escalated", "a1b2c3d4e5f6", 1_750_000_000.5, priority="high", reason="recall")
+
+
+# ---------------------------------------------------------------------------------------------
+# The event
+
+
+def test_an_event_is_plain_pseudonymous_data() -> None:
+    assert EVENT.as_dict() == {
+        "id": EVENT.id,
+        "kind": "escalated",
+        "case": "a1b2c3d4e5f6",
+        "at": 1_750_000_000.5,
+        "priority": "high",
+        "reason": "recall",
+    }
+    assert HookEvent("claimed", "a1b2c3d4e5f6", 1.0).as_dict().keys() == {
+        "id",
+        "kind",
+        "case",
+        "at",
+    }
+    assert HookEvent("claimed", "a1b2c3", 1.0).id != HookEvent("claimed", "a1b2c3", 1.0).id
+
+
+@pytest.mark.parametrize(
+    ("kind", "case", "priority", "reason"),
+    [
+        ("updated", "a1b2c3d4", None, None),  # not a hook kind
+        ("registered", "Петров Пётр", None, None),  # a name is no case id
+        ("registered", "+79123456789", None, None),
+        ("registered", "K7QM-3P9X", None, None),  # nor is a case code
+        ("registered", "abc", None, None),
+        ("escalated", "a1b2c3d4", "urgent", None),
+        ("escalated", "a1b2c3d4", "high", "he is at the bridge"),
+    ],
+)
+def test_an_event_refuses_anything_that_could_be_personal(
+    kind: str, case: str, priority: str | None, reason: str | None
+) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - the message names the field only
+        HookEvent(kind, case, 1.0, priority=priority, reason=reason)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fan-out and the log consumer
+
+
+@dataclass
+class Recorder:
+    events: list[HookEvent] = field(default_factory=list)
+
+    async def handle(self, event: HookEvent) -> None:
+        self.events.append(event)
+
+
+class Broken:
+    async def handle(self, event: HookEvent) -> None:
+        raise RuntimeError("consumer down: secret detail")
+
+
+async def test_a_failing_consumer_does_not_stop_the_others(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    first, last = Recorder(), Recorder()
+    hooks = Hooks([first, Broken(), last])
+    with caplog.at_level(logging.ERROR, logger="hotline.hooks"):
+        await hooks.emit(EVENT)
+    assert first.events == [EVENT]
+    assert last.events == [EVENT]
+    assert "RuntimeError" in caplog.text
+    assert "secret detail" not in caplog.text
+
+
+async def test_the_log_consumer_writes_one_line(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="hotline.hooks"):
+        await LogConsumer().handle(EVENT)
+    assert caplog.messages == ["hook escalated case=a1b2c3d4e5f6 priority=high reason=recall"]
+
+
+def test_hooks_setting_chooses_the_consumers() -> None:
+    class Desk:
+        async def feed(self, event: HookEvent) -> None: ...
+
+    settings = load_settings(
+        hooks="desk,webhook,log",
+        hook_webhook_url="https://hooks.example/hotline",
+        hook_webhook_secret="s3cret",
+    )
+    consumers = build_consumers(
+        settings.hooks,
+        Desk(),
+        webhook_url=settings.hook_webhook_url,
+        webhook_secret=b"s3cret",
+    )
+    assert [type(c) for c in consumers] == [DeskFeed, LogConsumer, WebhookConsumer]
+    assert build_consumers(frozenset(), Desk()) == []
+    with pytest.raises(SystemExit):
+        load_settings(hooks="webhook")  # no URL, no secret
+    with pytest.raises(SystemExit):
+        load_settings(hooks="desk,carrier-pigeon")
+
+
+def test_signatures() -> None:
+    body = b'{"kind":"claimed"}'
+    header = sign(SECRET, body)
+    assert header.startswith("sha256=")
+    assert len(header) == len("sha256=") + 64
+    assert verify(SECRET, body, header)
+    assert not verify(SECRET, body + b" ", header)
+    assert not verify(b"another secret", body, header)
+
+
+# ---------------------------------------------------------------------------------------------
+# The webhook consumer against a real local server
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver: answers with the next status of `statuses` (then 200)."""
+
+    statuses: list[int] = field(default_factory=list)
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    gate: asyncio.Event | None = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.requests.append((dict(request.headers), body))
+        if self.gate is not None:
+            await self.gate.wait()
+        status = self.statuses.pop(0) if self.statuses else 200
+        return web.Response(status=status)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
+    target = Receiver()
+    app = web.Application()
+    app.router.add_post("/hook", target.handle)
+    server = TestServer(app, host="127.0.0.1", port=0)  # a free loopback port
+    await server.start_server()
+    try:
+        yield target, str(server.make_url("/hook"))
+    finally:
+        await server.close()
+
+
+def consumer(url: str, **kwargs: object) -> tuple[WebhookConsumer, list[float]]:
+    delays: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        delays.append(seconds)
+
+    made = WebhookConsumer(url, SECRET, sleep=sleep, backoff=1.0, **kwargs)  # type: ignore[arg-type]
+    return made, delays
+
+
+async def test_a_failing_receiver_is_retried_then_gets_the_signed_event(
+    receiver: tuple[Receiver, str],
+) -> None:
+    target, url = receiver
+    target.statuses = [500, 503]
+    hook, delays = consumer(url, clock=lambda: 1_750_000_123.25)
+    await hook.handle(EVENT)
+    await hook.drain()
+    await hook.aclose()
+
+    assert len(target.requests) == 3
+    assert (hook.delivered, hook.failed) == (1, 0)
+    assert len(delays) == 2  # exponential backoff with jitter: 1 s, then 2 s, each 50-100 %
+    assert 0.5 <= delays[0] <= 1.0
+    assert 1.0 <= delays[1] <= 2.0
+    for headers, body in target.requests:
+        assert verify(SECRET, body, headers[SIGNATURE_HEADER])
+        assert headers[TIMESTAMP_HEADER] == "1750000123"
+        assert headers["Content-Type"] == "application/json"
+        assert json.loads(body) == {**EVENT.as_dict(), "sent_at": 1_750_000_123.25}
+
+
+async def test_attempts_are_bounded(receiver: tuple[Receiver, str]) -> None:
+    target, url = receiver
+    target.statuses = [500] * 10
+    hook, delays = consumer(url, attempts=4)
+    await hook.handle(EVENT)
+    await hook.drain()
+    await hook.aclose()
+    assert len(target.requests) == 4
+    assert len(delays) == 3
+    assert (hook.delivered, hook.failed) == (0, 1)
+
+
+async def test_an_unreachable_receiver_is_retried_and_given_up(
+    receiver: tuple[Receiver, str],
+) -> None:
+    _, url = receiver
+    dead = url.replace("/hook", "/nowhere")  # 404: a non-2xx answer like any other
+    hook, delays = consumer(dead, attempts=3)
+    await hook.handle(EVENT)
+    await hook.drain()
+    refused, _ = consumer("http://127.0.0.1:9/hook", attempts=2)  # nothing listens there
+    await refused.handle(EVENT)
+    await refused.drain()
+    await hook.aclose()
+    await refused.aclose()
+    assert (hook.failed, len(delays)) == (1, 2)
+    assert refused.failed == 1
+
+
+async def test_handling_never_waits_for_the_receiver(receiver: tuple[Receiver, str]) -> None:
+    target, url = receiver
+    target.gate = asyncio.Event()  # the receiver hangs until released
+    hook, _ = consumer(url)
+    started = time.perf_counter()
+    for n in range(20):
+        await hook.handle(HookEvent("claimed", f"a1b2c3d4{n:02d}", float(n)))
+    assert time.perf_counter() - started < 0.5
+    target.gate.set()
+    await hook.drain()
+    await hook.aclose()
+    assert hook.delivered == 20
+    cases = [json.loads(body)["case"] for _, body in target.requests]
+    assert cases == [f"a1b2c3d4{n:02d}" for n in range(20)]  # in order
+
+
+async def test_a_full_queue_drops_the_oldest(receiver: tuple[Receiver, str]) -> None:
+    target, url = receiver
+    target.gate = asyncio.Event()
+    hook, _ = consumer(url, queue_size=3)
+    for n in range(6):
+        await hook.handle(HookEvent("claimed", f"a1b2c3d4{n:02d}", 1.0))
+    assert hook.dropped >= 2
+    target.gate.set()
+    await hook.drain()
+    await hook.aclose()
+    assert hook.delivered + hook.dropped == 6

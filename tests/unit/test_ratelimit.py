@@ -1,0 +1,191 @@
+"""Per-caller rate limit: a flood from one id gets one notice per window and nothing more; a flood
+from very many ids keeps the limiter's memory bounded and real callers are still answered."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import Any
+
+import fakeredis
+import pytest
+from aiogram.methods import SendMessage
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update, User
+
+from bot.app import App, build_app
+from bot.i18n import Translator
+from bot.middlewares.ratelimit import WINDOW, CallerRateLimit
+from bot.recording import BOT_USER, RecordingSession
+from bot.settings import Settings
+
+T = Translator()
+PER_MINUTE = 20
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_750_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def app() -> AsyncIterator[tuple[App, RecordingSession, Clock]]:
+    clock = Clock()
+    session = RecordingSession()
+    app = build_app(
+        Settings(rate_limit_per_minute=PER_MINUTE, operator_chat_id=-1001000000555),
+        session=session,
+        redis=fakeredis.FakeAsyncRedis(),
+        clock=clock,
+        throttle=False,
+        translator=T,
+    )
+    yield app, session, clock
+    await app.deliverer.drain()
+
+
+def message(user_id: int, message_id: int, text: str, lang: str = "ru") -> Message:
+    return Message(
+        message_id=message_id,
+        date=datetime.datetime.now(datetime.UTC),
+        chat=Chat(id=user_id, type="private"),
+        from_user=User(id=user_id, is_bot=False, first_name="X", language_code=lang),
+        text=text,
+    )
+
+
+def limiter_of(app: App) -> CallerRateLimit:
+    found = [m for m in app.dispatcher.message.outer_middleware if isinstance(m, CallerRateLimit)]
+    assert len(found) == 1
+    return found[0]
+
+
+@pytest.mark.parametrize("lang", ["ru", "uk"])
+async def test_a_flood_from_one_id_gets_one_notice_per_window(
+    app: tuple[App, RecordingSession, Clock], lang: str
+) -> None:
+    bot_app, session, clock = app
+    user = 100_000_777
+    notice = T.text(lang, "rate-limited")
+    update_ids = iter(range(1, 10_000))
+
+    async def flood(count: int) -> list[SendMessage]:
+        mark = len(session.sent)
+        for i in range(count):
+            update = Update(
+                update_id=next(update_ids), message=message(user, i + 1, "/help", lang)
+            )
+            await bot_app.dispatcher.feed_update(bot_app.bot, update)
+        await bot_app.deliverer.drain()
+        return [s.method for s in session.sent[mark:] if isinstance(s.method, SendMessage)]
+
+    sent = await flood(60)
+    notices = [m for m in sent if m.text == notice]
+    assert len(notices) == 1
+    assert notices[0].chat_id == user
+    assert notices[0].protect_content is True
+    answered = [m for m in sent if m.text == T.text(lang, "help")]
+    assert len(answered) == PER_MINUTE  # the first 20 were handled, the other 40 dropped
+    assert limiter_of(bot_app).dropped == 40
+
+    clock.now += WINDOW / 2  # same window: still silent
+    assert [m for m in await flood(10) if m.text == notice] == []
+
+    clock.now += WINDOW  # a new window: served again, and at most one more notice
+    sent = await flood(30)
+    assert len([m for m in sent if m.text == notice]) == 1
+    assert len([m for m in sent if m.text == T.text(lang, "help")]) == PER_MINUTE
+
+
+async def test_a_limited_button_press_is_still_answered(
+    app: tuple[App, RecordingSession, Clock],
+) -> None:
+    bot_app, session, _ = app
+    user = 100_000_888
+    limiter = limiter_of(bot_app)
+    for _ in range(PER_MINUTE):
+        limiter.allow(user)
+    presses = []
+    for i in range(3):
+        query = CallbackQuery(
+            id=f"q{i}",
+            from_user=User(id=user, is_bot=False, first_name="X", language_code="uk"),
+            chat_instance="c",
+            data="b:menu:menu-premob",
+            message=message(user, 5, "(buttons)").model_copy(update={"from_user": BOT_USER}),
+        )
+        presses.append(Update(update_id=100 + i, callback_query=query))
+    for update in presses:
+        await bot_app.dispatcher.feed_update(bot_app.bot, update)
+    answers = [s.method for s in session.sent if s.name == "AnswerCallbackQuery"]
+    # every press stops its spinner; only the first tells him why, as an alert
+    assert [(a.callback_query_id, a.text, a.show_alert) for a in answers] == [
+        ("q0", T.text("uk", "rate-limited"), True),
+        ("q1", None, None),
+        ("q2", None, None),
+    ]
+    assert not [s for s in session.sent if s.name == "SendMessage"]
+
+
+async def test_a_flood_from_100000_ids_keeps_memory_bounded_and_real_callers_answered() -> None:
+    clock = Clock()
+    limiter = CallerRateLimit(T, per_minute=PER_MINUTE, clock=clock, max_tracked=5_000)
+    handled: list[int] = []
+    real = 100_000_999
+
+    async def handler(event: TelegramObject, data: dict[str, Any]) -> None:
+        handled.append(data["event_from_user"].id)
+
+    def data_of(user_id: int) -> dict[str, Any]:
+        # what aiogram's UserContextMiddleware puts in `data`, without pydantic's cost
+        return {
+            "event_chat": SimpleNamespace(id=user_id, type="private"),
+            "event_from_user": SimpleNamespace(id=user_id, is_bot=False, language_code="ru"),
+        }
+
+    event = Update.model_construct(update_id=0)
+    biggest = 0
+    for i in range(100_000):
+        await limiter(handler, event, data_of(5_000_000 + i))
+        if i % 5_000 == 0:
+            await limiter(handler, event, data_of(real))  # a real caller in between
+            clock.now += 16  # four messages a minute from him
+        biggest = max(biggest, len(limiter))
+    assert biggest <= 5_000
+    assert handled.count(real) == 20  # every one of his answered
+    assert len(handled) == 100_020  # each flooding id sent once: within its limit
+
+
+async def test_a_flood_of_ids_through_the_dispatcher_leaves_a_real_caller_answered(
+    app: tuple[App, RecordingSession, Clock],
+) -> None:
+    bot_app, session, clock = app
+    limiter = limiter_of(bot_app)
+    limiter.max_tracked = 100
+    real = 100_001_000
+    answers = 0
+    for i in range(300):
+        flood = message(7_000_000 + i, 1, "/start")
+        await bot_app.dispatcher.feed_update(bot_app.bot, Update(update_id=i, message=flood))
+        assert len(limiter) <= 100
+        if i % 50 == 0:
+            mark = len(session.sent)
+            help_ = message(real, i + 1, "/help")
+            await bot_app.dispatcher.feed_update(
+                bot_app.bot, Update(update_id=10_000 + i, message=help_)
+            )
+            await bot_app.deliverer.drain()
+            texts = [
+                s.method.text
+                for s in session.sent[mark:]
+                if isinstance(s.method, SendMessage) and s.method.chat_id == real
+            ]
+            assert texts[0] == T.text("ru", "help")
+            answers += 1
+            clock.now += 20
+    assert answers == 6
+    await bot_app.deliverer.drain()
+    assert len(bot_app.pipeline.locks) == 0  # no lock left behind per id
