@@ -4,7 +4,10 @@ Each line becomes a real Telegram `Update` fed to the same Dispatcher production
 bot sends is recorded by `RecordingSession` and printed as the transcript:
 
     bot> TEXT        a message to the caller, then `[N] LABEL` for each of its buttons
-    desk> TEXT       a post in the operator group
+    desk> TEXT       a post in the case's topic of the operator group
+    desk> (queue) TEXT     a post in the group's General topic, the queue view
+    desk> (card) TEXT      a case card, posted or edited, then `desk>   [LABEL] ...` its buttons
+    desk> (topic opened|renamed|closed|reopened|deleted), (notice) TEXT: topics, button answers
 
     bot> (deleted: 3, 5)   messages deleted in the caller's chat
 
@@ -16,7 +19,8 @@ that button of the last keyboard; `[TEXT]` presses the button whose label contai
 `[...]`); `@long [N]` sends a text of N characters (4096); `@forward TEXT` a forwarded message;
 `@edit TEXT` edits the caller's last message; `@user ID [LANG]` goes on as another Telegram
 account; `$CODE` in a line stands for the last case code the bot showed; `op: TEXT` is written
-by an operator in the case's topic.
+by the first listed operator in the case's topic (desk commands too: `op: /claim`), and
+`op: [TEXT]` presses the button of the case card whose label contains TEXT.
 """
 
 from __future__ import annotations
@@ -130,7 +134,7 @@ class Console:
             self._print("bot> (an operator's message)")
         elif isinstance(method, DeleteMessage | DeleteMessages):
             ids = [method.message_id] if isinstance(method, DeleteMessage) else method.message_ids
-            self._print(f"bot> (deleted: {', '.join(map(str, ids))})")
+            self._print(f"bot> (deleted: {', '.join(map(str, sorted(ids)))})")
 
     def _remember_keys(self, markup: Any) -> None:
         if isinstance(markup, InlineKeyboardMarkup):

@@ -21,13 +21,18 @@ import datetime
 import html
 import time
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
 from typing import Final
 
 import structlog
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNotFound,
+)
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
@@ -38,6 +43,7 @@ from flows import engine
 from flows import surrender as flow
 from flows.hooks import HookEvent, Hooks
 from flows.model import CaseEvent, Conversation, Escalate, Priority, Relay, SilentAlert
+from flows.sealing import SealError
 from flows.store import ConversationStore
 
 log = structlog.get_logger("hotline.desk")
@@ -47,7 +53,8 @@ PRIORITY_NAMES: Final[Mapping[int, str]] = {
     Priority.HIGH: "high",
     Priority.HIGHEST: "highest",
 }
-ENDINGS: Final = frozenset({"completed", "withdrawn", "erased"})
+# Endings at the caller's wish: the topic goes with his data (a met case's is kept, closed)
+TOPIC_DELETED: Final = frozenset({"withdrawn", "erased"})
 # Hook events the group's queue view shows (escalations are announced there already)
 FEED_KINDS: Final = frozenset({"claimed", "meetup", "completed", "withdrawn", "erased"})
 HOOKED: Final = frozenset(
@@ -146,7 +153,7 @@ class Desk:
     def label(self, case: DeskCase) -> str:
         """The case code, or `#<ref>` before there is one."""
         if case.label is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(SealError, UnicodeDecodeError):
                 return self._open(case.key, case.label)
         return f"#{case.ref[:8]}"
 
@@ -268,7 +275,10 @@ class Desk:
             if code is not None:
                 fields["label"] = self._seal(key, code)
                 retitle = current is not None
-        case, _ = await self.state.ensure(key, fields, drop)
+        if current is not None and not fields and not drop:
+            case = current  # nothing new: no write (a relay costs one read)
+        else:
+            case, _ = await self.state.ensure(key, fields, drop)
         if not show:
             return case, False
         return await self._show(case, stage_of(conversation), retitle=retitle)
@@ -318,13 +328,50 @@ class Desk:
         await self.bot.send_message(self.chat_id, text, reply_markup=markup)
 
     # -- effects of the flow (the renderer's DeskPort) --------------------------------------
+    @contextlib.asynccontextmanager
+    async def _refusals(self, effect: str) -> AsyncIterator[None]:
+        """The group refusing for good (the bot lost its rights, the group is no forum, a
+        message cannot be copied) must not hold back the caller's own messages, delivered in
+        the same run: it is logged loudly and the record stays as it is (an open escalation is
+        announced again by the service levels, a missing topic is made at the next relay).
+        Passing trouble (flood control, the network, Telegram's servers) is raised, so the
+        whole batch is delivered again later."""
+        try:
+            yield
+        except (TelegramBadRequest, TelegramForbiddenError, TelegramNotFound) as exc:
+            log.error("the operator group refused", effect=effect, error=type(exc).__name__)
+
     async def escalate(
         self, key: str, conversation: Conversation, chat_id: int, effect: Escalate
     ) -> None:
+        async with self._refusals("escalate"):
+            await self._escalate(key, conversation, chat_id, effect)
+
+    async def relay_from_caller(
+        self, key: str, conversation: Conversation, chat_id: int, effect: Relay
+    ) -> None:
+        async with self._refusals("relay"):
+            await self._relay_from_caller(key, conversation, chat_id, effect)
+
+    async def alert(self, key: str, conversation: Conversation, effect: SilentAlert) -> None:
+        async with self._refusals("alert"):
+            await self._alert(key, conversation, effect)
+
+    async def case_event(self, key: str, conversation: Conversation, effect: CaseEvent) -> None:
+        async with self._refusals("case event"):
+            await self._case_event(key, conversation, effect)
+
+    async def _escalate(
+        self, key: str, conversation: Conversation, chat_id: int, effect: Escalate
+    ) -> None:
         current = await self.state.load(key)
-        opening = current is None or not current.open
         priority = int(effect.priority)
-        if not opening and current is not None:
+        if current is None or not current.open:
+            news = opening = True
+        else:
+            opening = False
+            # the queue hears of a new signal or a higher priority, not of a button pressed again
+            news = priority > current.priority or effect.reason != current.reason
             priority = max(priority, current.priority)
         changes: dict[str, str | int | float] = {
             "open": 1,
@@ -339,16 +386,16 @@ class Desk:
             key, conversation, chat_id, show=True, changes=changes, drop=drop, current=current
         )
         await self.state.mark_open(key, case.since)
-        if not posted:
+        name = priority_name(priority)
+        if not posted:  # a new card says it all: the group's 20 messages a minute are dear
             await self.refresh_card(case)
-        name = PRIORITY_NAMES[effect.priority]
-        await self.post(case, self.t("desk-escalated", priority=name, reason=effect.reason))
-        await self.announce(
-            self.t("desk-queue", code=self.label(case), priority=name, reason=effect.reason), case
-        )
+            await self.post(case, self.t("desk-escalated", priority=name, reason=effect.reason))
+        if news:
+            text = self.t("desk-queue", code=self.label(case), priority=name, reason=effect.reason)
+            await self.announce(text, case)
         log.info("escalated", priority=name, reason=effect.reason)
 
-    async def relay_from_caller(
+    async def _relay_from_caller(
         self, key: str, conversation: Conversation, chat_id: int, effect: Relay
     ) -> None:
         case, _ = await self._sync(key, conversation, chat_id, show=True)
@@ -358,7 +405,7 @@ class Desk:
             self.chat_id, chat_id, effect.message_ref, message_thread_id=case.topic
         )
 
-    async def alert(self, key: str, conversation: Conversation, effect: SilentAlert) -> None:
+    async def _alert(self, key: str, conversation: Conversation, effect: SilentAlert) -> None:
         """On the card and in the topic only: nothing reaches the queue, nor the caller."""
         case, posted = await self._sync(
             key, conversation, None, show=True, changes={"alert": effect.reason}
@@ -368,7 +415,7 @@ class Desk:
         await self.post(case, self.t("desk-silent-alert", reason=effect.reason))
         log.warning("silent alert", reason=effect.reason)
 
-    async def case_event(self, key: str, conversation: Conversation, effect: CaseEvent) -> None:
+    async def _case_event(self, key: str, conversation: Conversation, effect: CaseEvent) -> None:
         kind = effect.kind
         case = await self.state.load(key)
         if kind == "meetup" and case is not None and case.meetup:
@@ -386,22 +433,24 @@ class Desk:
             return  # no case and never escalated: nothing to tell anyone
         if kind in HOOKED:
             await self.emit(kind, case)
-        if kind in ("completed", "withdrawn"):
-            await self._finish(case, kind)
-        elif kind == "erased" and case.topic is not None:
-            # what the caller sent and the operators wrote about him goes with his data
+        if kind == "completed":
+            await self._completed(case)
+        elif kind in TOPIC_DELETED and case.topic is not None:
+            # his data goes: what he sent and what operators wrote about him too
+            await self.state.mark_closed(case.key)
             with contextlib.suppress(TelegramAPIError):
                 await self.bot.delete_forum_topic(self.chat_id, case.topic)
 
-    async def _finish(self, case: DeskCase, kind: str) -> None:
+    async def _completed(self, case: DeskCase) -> None:
+        """Met: the card says so and keeps no buttons; the topic is closed, its history kept."""
         await self.state.mark_closed(case.key)
         if case.topic is None:
             return
-        title = self.t("desk-topic-title", code=self.label(case), stage=kind)[:TOPIC_TITLE_MAX]
-        await self.refresh_card(case, ended=kind)
-        await self.post(case, self.t("desk-case-ended", event=kind))
+        title = self.t("desk-topic-title", code=self.label(case), stage="completed")
+        await self.refresh_card(case, ended="completed")
+        await self.post(case, self.t("desk-case-ended"))
         with contextlib.suppress(TelegramAPIError):
-            await self.bot.edit_forum_topic(self.chat_id, case.topic, name=title)
+            await self.bot.edit_forum_topic(self.chat_id, case.topic, name=title[:TOPIC_TITLE_MAX])
         with contextlib.suppress(TelegramAPIError):
             await self.bot.close_forum_topic(self.chat_id, case.topic)
 
@@ -434,7 +483,7 @@ class Desk:
         if case is None:
             return
         text = self.t("desk-feed", code=self.label(case), event=event.kind)
-        await self.announce(text, case if event.kind != "erased" else None)
+        await self.announce(text, None if event.kind in TOPIC_DELETED else case)
 
     # -- the escalation ends, the conversation is gone -------------------------------------
     async def close_escalation(self, key: str) -> None:

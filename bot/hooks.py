@@ -168,10 +168,6 @@ class DeskFeed:
         await self.desk.feed(event)
 
 
-class Closeable(Protocol):
-    async def aclose(self, grace: float = 5.0) -> None: ...
-
-
 def build_consumers(
     names: frozenset[str],
     desk: FeedPoster,

@@ -55,11 +55,6 @@ class Pipeline:
         language: str | None = None,
     ) -> Handled:
         async with self.locks.hold(user_id):
-            if message_ref is not None:
-                # every message of the caller is remembered, whatever it meant: /forget deletes
-                # them all (an erase by /cancel forgets these ids along with the rest)
-                store = self.dialogue.store
-                await store.remember_chat_message(store.conversation_key(user_id), message_ref)
             handled = await self.dialogue.handle(
                 user_id, update_id, event, message_ref=message_ref, language=language
             )

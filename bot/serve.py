@@ -38,6 +38,7 @@ async def serve(settings: Settings) -> int:
     secret = webhook_secret(settings) if settings.mode == "webhook" else ""  # before anything
     app = build_app(settings)
     try:
+        await app.start()  # the desk's service levels and clean-up run beside the updates
         await set_commands(app)
         if settings.mode == "webhook":
             await _serve_webhook(app, secret)

@@ -3,12 +3,17 @@
 Telegram allows about one message a second per private chat, 20 a minute per group and 30 a
 second overall; past that it answers 429 with `retry_after`. Waiting here keeps us under the
 limits, and a 429 that still comes is honoured by sleeping and sending again: nothing is dropped.
+
+A group (the operator desk) may take its 20 at once: it is limited by a sliding minute, not by a
+message every 3 s, so the posts of one escalation do not hold back the caller's answer behind
+them while the desk is quiet.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,7 +27,8 @@ from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
 PER_PRIVATE_CHAT = 1.0  # seconds between messages to one caller
-PER_GROUP = 3.0  # 20 a minute
+PER_GROUP = 20  # messages in any GROUP_WINDOW
+GROUP_WINDOW = 60.0
 OVERALL = 1 / 30
 MAX_RETRIES = 8  # 429s in a row before the call fails (the outbox then delivers it later)
 
@@ -40,7 +46,8 @@ class Throttle(BaseRequestMiddleware):
     ) -> None:
         self._clock = clock
         self._sleep = sleep
-        self._next_by_chat: dict[int | str, float] = {}
+        self._next_by_chat: dict[int | str, float] = {}  # not before (private; a 429's pause)
+        self._group_sent: dict[int | str, deque[float]] = {}  # slots of the last minute
         self._next_overall = 0.0
         self._max_chats = max_chats
         # sweep idle chats only when the table doubled since the last sweep: a flood of chats
@@ -55,13 +62,25 @@ class Throttle(BaseRequestMiddleware):
         slot = max(now, self._next_overall)
         if chat_id is not None:
             slot = max(slot, self._next_by_chat.get(chat_id, 0.0))
-            gap = PER_GROUP if isinstance(chat_id, int) and chat_id < 0 else PER_PRIVATE_CHAT
-            self._next_by_chat[chat_id] = slot + gap
+            if _is_group(chat_id):
+                slot = self._group_slot(chat_id, slot)
+            else:
+                self._next_by_chat[chat_id] = slot + PER_PRIVATE_CHAT
             if len(self._next_by_chat) > self._sweep_at:
                 self._forget_idle(now)
                 self._sweep_at = max(self._max_chats, 2 * len(self._next_by_chat))
         self._next_overall = slot + OVERALL
         return slot - now
+
+    def _group_slot(self, chat_id: int | str, slot: float) -> float:
+        """The first slot from `slot` on with fewer than PER_GROUP sends in the minute before."""
+        sent = self._group_sent.setdefault(chat_id, deque())
+        if len(sent) >= PER_GROUP:
+            slot = max(slot, sent[0] + GROUP_WINDOW)
+        while sent and sent[0] <= slot - GROUP_WINDOW:
+            sent.popleft()
+        sent.append(slot)  # slots of one group are booked in order: the deque stays sorted
+        return slot
 
     def __len__(self) -> int:
         """Chats whose next slot is remembered."""
@@ -70,6 +89,9 @@ class Throttle(BaseRequestMiddleware):
     def _forget_idle(self, now: float) -> None:
         # chats whose next slot is already past have nothing to remember: memory stays bounded
         self._next_by_chat = {k: v for k, v in self._next_by_chat.items() if v > now}
+        self._group_sent = {
+            k: v for k, v in self._group_sent.items() if v and v[-1] > now - GROUP_WINDOW
+        }
 
     async def __call__(
         self,
@@ -102,3 +124,7 @@ class Throttle(BaseRequestMiddleware):
     def _pause_chat(self, chat_id: int | str, seconds: float) -> None:
         resume = self._clock() + seconds
         self._next_by_chat[chat_id] = max(self._next_by_chat.get(chat_id, 0.0), resume)
+
+
+def _is_group(chat_id: int | str) -> bool:
+    return isinstance(chat_id, str) or chat_id < 0  # "@channel" names and negative ids

@@ -93,7 +93,7 @@ DESK: dict[str, frozenset[str]] = {
     "desk-reannounce": _vars("code", "priority", "reason", "minutes"),
     "desk-caller-edited": _NONE,
     "desk-silent-alert": _vars("reason"),
-    "desk-case-ended": _vars("event"),
+    "desk-case-ended": _NONE,
     "desk-feed": _vars("code", "event"),
     "desk-operator": _vars("n"),
     "desk-claimed": _vars("operator"),

@@ -448,11 +448,12 @@ def _on_press(turn: Turn, event: Press) -> None:
         _move(turn, "answer")
         return
     if event.button == "at-point":
-        turn.escalate(Priority.HIGH, "at-point")
+        # every press reaches the desk, also at the priority the case has already
+        turn.escalate(Priority.HIGH, "at-point", always=True)
         turn.say("at-point-noted")
         return
     if event.button == "help-now":
-        turn.escalate(Priority.HIGHEST, "help-now")
+        turn.escalate(Priority.HIGHEST, "help-now", always=True)
         turn.say("help-coming")
         return
     if event.button == "skip":

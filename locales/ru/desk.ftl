@@ -10,7 +10,6 @@ desk-stage = { $stage ->
     [meetup] встреча
     [handoff] оператор
     [completed] завершено
-    [withdrawn] отозвано
    *[other] обращение
 }
 desk-priority = { $priority ->
@@ -47,8 +46,6 @@ desk-card =
         [waiting] 🕓 ждёт оператора
         [claimed] 🙋 в работе
         [completed] ✅ встреча состоялась, дело завершено
-        [withdrawn] ↩️ абонент отозвал обращение
-        [erased] 🗑 данные стёрты
        *[closed] ⏸ без активного обращения
     }
     Приоритет: { desk-priority } · { desk-reason }
@@ -83,16 +80,12 @@ desk-queue = 📥 <b>{ $code }</b> — { desk-priority } приоритет: { d
 desk-reannounce = ⏰ <b>{ $code }</b> всё ещё без оператора ({ $minutes } мин) — { desk-priority } приоритет: { desk-reason }
 desk-caller-edited = ✏️ Абонент изменил сообщение; новая версия ниже.
 desk-silent-alert = ⚠️ Тихий сигнал: { desk-alert }
-desk-case-ended = Дело завершено: { $event ->
-    [completed] встреча состоялась
-    [withdrawn] абонент отозвал обращение, данные стёрты
-   *[erased] данные стёрты
-}
+desk-case-ended = ✅ Встреча состоялась: дело завершено, данные абонента стёрты.
 desk-feed = { $code }: { $event ->
     [claimed] 🙋 взято в работу
     [meetup] 📍 перешёл к этапу встречи
     [completed] ✅ встреча состоялась, дело завершено
-    [withdrawn] ↩️ абонент отозвал обращение
+    [withdrawn] ↩️ абонент отозвал обращение, тема удалена
    *[erased] 🗑 данные стёрты, тема удалена
 }
 

@@ -10,7 +10,6 @@ desk-stage = { $stage ->
     [meetup] зустріч
     [handoff] оператор
     [completed] завершено
-    [withdrawn] відкликано
    *[other] звернення
 }
 desk-priority = { $priority ->
@@ -47,8 +46,6 @@ desk-card =
         [waiting] 🕓 чекає оператора
         [claimed] 🙋 у роботі
         [completed] ✅ зустріч відбулася, справу завершено
-        [withdrawn] ↩️ абонент відкликав звернення
-        [erased] 🗑 дані стерто
        *[closed] ⏸ без активного звернення
     }
     Пріоритет: { desk-priority } · { desk-reason }
@@ -83,16 +80,12 @@ desk-queue = 📥 <b>{ $code }</b> — { desk-priority } пріоритет: { d
 desk-reannounce = ⏰ <b>{ $code }</b> досі без оператора ({ $minutes } хв) — { desk-priority } пріоритет: { desk-reason }
 desk-caller-edited = ✏️ Абонент змінив повідомлення; нова версія нижче.
 desk-silent-alert = ⚠️ Тихий сигнал: { desk-alert }
-desk-case-ended = Справу завершено: { $event ->
-    [completed] зустріч відбулася
-    [withdrawn] абонент відкликав звернення, дані стерто
-   *[erased] дані стерто
-}
+desk-case-ended = ✅ Зустріч відбулася: справу завершено, дані абонента стерто.
 desk-feed = { $code }: { $event ->
     [claimed] 🙋 взято в роботу
     [meetup] 📍 перейшов до етапу зустрічі
     [completed] ✅ зустріч відбулася, справу завершено
-    [withdrawn] ↩️ абонент відкликав звернення
+    [withdrawn] ↩️ абонент відкликав звернення, тему видалено
    *[erased] 🗑 дані стерто, тему видалено
 }
 

@@ -238,8 +238,10 @@ class Caller:
         data = next(
             d
             for d in keyboard_of(message)
-            if (d.startswith(ButtonData.__prefix__ + ":")
-            and ButtonData.unpack(d).button == button_id)
+            if (
+                d.startswith(ButtonData.__prefix__ + ":")
+                and ButtonData.unpack(d).button == button_id
+            )
             or d == f"lang:{button_id.removeprefix('lang-')}"
         )
         await self.callback(data, self.sent_id(message))
@@ -420,6 +422,7 @@ async def make_hotline() -> AsyncIterator[HotlineFactory]:
 
     yield make
     for hotline in made:
+        hotline.app.deliverer.stop()
         await hotline.app.deliverer.drain()
 
 
@@ -430,9 +433,7 @@ async def hotline(make_hotline: HotlineFactory) -> Hotline:
 
 
 @pytest.fixture
-async def any_hotline(
-    redis_backend: redis.asyncio.Redis, make_hotline: HotlineFactory
-) -> Hotline:
+async def any_hotline(redis_backend: redis.asyncio.Redis, make_hotline: HotlineFactory) -> Hotline:
     """The app on fakeredis and on the real server (tests/conftest.py's `redis_backend`)."""
     return await make_hotline(redis_backend)
 

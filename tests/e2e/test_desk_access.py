@@ -3,15 +3,22 @@ keyed digest of their id, audited, and changes nothing."""
 
 from __future__ import annotations
 
+import base64
 import datetime
 import logging
+import os
 from collections.abc import Iterator
 
 import pytest
+import redis.asyncio
 import structlog
 from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.types import ChatMemberLeft, ChatMemberMember, ChatMemberUpdated, Update
 
+from bot.app import open_store
+from bot.audit import Audit, OperatorList, tail
+from bot.settings import load_settings
+from flows.sealing import new_key
 from tests.e2e.conftest import DESK_CHAT, MEDIA, Hotline, HotlineFactory
 from tests.e2e.desk_harness import (
     DESK_GROUP,
@@ -208,3 +215,31 @@ async def test_someone_joining_the_group_raises_an_alert_once(
     joins = [e for e in await hotline.app.audit.last(10) if e["what"] == "joined"]
     assert [e["result"] for e in joins] == ["unlisted", "listed"]
     assert str(STRANGER) not in "\n".join(logs.lines)
+
+
+@pytest.mark.redis
+async def test_audit_tail_names_listed_operators_and_no_ids(
+    redis_url: str, real_redis: redis.asyncio.Redis, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = load_settings(
+        redis_url=redis_url,
+        hotline_seal_keys=new_key(),
+        hotline_id_key=base64.b64encode(os.urandom(32)).decode(),
+        operator_ids=",".join(str(i) for i in OPERATORS),
+    )
+    store = open_store(settings, real_redis)
+    operators = OperatorList(settings.operator_ids, store.digest)
+    audit = Audit(real_redis, store.prefix, clock=lambda: 1_750_000_000.0)
+    await audit.record(operators.who(OPERATORS[1]), "claim", "a1b2c3d4e5f6", result="ok")
+    await audit.record(
+        operators.who(STRANGER), "erase", "a1b2c3d4e5f6", result="refused", why="not-operator"
+    )
+    assert await tail(settings, 10) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == [
+        "2025-06-15 15:06:40 operator 2 claim a1b2c3d4e5f6 result=ok",
+        f"2025-06-15 15:06:40 {operators.who(STRANGER)} erase a1b2c3d4e5f6 result=refused "
+        "why=not-operator",
+    ]
+    raw = str(await real_redis.xrange(audit.key))
+    assert not any(str(i) in raw for i in (*OPERATORS, STRANGER))

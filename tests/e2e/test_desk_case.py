@@ -29,6 +29,7 @@ from bot.desk import DeskData
 from flows.hooks import HookEvent
 from tests.e2e.conftest import (
     DESK_CHAT,
+    NAME,
     Caller,
     Hotline,
     HotlineFactory,
@@ -44,6 +45,7 @@ from tests.e2e.desk_harness import (
     dt,
     op_label,
     recall,
+    redis_state,
     to_meetup,
 )
 
@@ -114,9 +116,7 @@ async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
     text, markup = view.card()
     assert text == card(hotline, code, since=since)
     assert card_actions(markup) == ALL_ACTIONS
-    assert view.posts(caller.out, topic)[1:] == [
-        dt("desk-escalated", priority="high", reason="recall")
-    ]
+    assert view.posts(caller.out, topic) == [text]  # the card, nothing else in the topic
     assert view.posts(caller.out) == [
         dt("desk-queue", code=code, priority="high", reason="recall")
     ]
@@ -167,6 +167,11 @@ async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
     ]
     assert view.posts(op1.out, topic) == [dt("desk-done", operator=op_label(1), action="meet")]
 
+    # what the desk keeps holds nothing personal in the clear
+    raw = str(await redis_state(hotline)) + str(await hotline.app.audit.last(100))
+    for secret in (NAME["ru"], code, str(caller.user_id), *map(str, OPERATORS)):
+        assert secret not in raw
+
     # Met asks to confirm first (it ends the case and erases him)
     assert await op1.press(topic, "met") == dt("desk-confirm", action="met")
     assert to_caller(op1, caller) == []
@@ -190,7 +195,7 @@ async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
     assert markup is None
     closing = view.calls(op1.out)
     assert CloseForumTopic(chat_id=DESK_CHAT, message_thread_id=topic) in closing
-    assert dt("desk-case-ended", event="completed") in view.posts(op1.out, topic)
+    assert dt("desk-case-ended") in view.posts(op1.out, topic)
     assert view.posts(op1.out) == [dt("desk-feed", code=code, event="completed")]
     assert [e.kind for e in hooks.events][-2:] == ["meetup", "completed"]
 
@@ -538,3 +543,149 @@ async def test_a_safety_word_alerts_the_card_only(hotline3: Hotline) -> None:
         if isinstance(m, SendMessage | EditMessageText) and "📁" in (m.text or "")
     ]
     assert dt("desk-card-alert", reason="safety-word") in cards[-1]
+
+
+async def test_a_redelivered_operator_update_changes_nothing_twice(hotline3: Hotline) -> None:
+    hotline = hotline3
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    op = Operator(hotline, OPERATORS[0])
+    await recall(caller)
+    await to_meetup(caller)
+    topic = await view.topic(caller)
+    await op.say(topic, "/claim")
+    update = Update(
+        update_id=hotline.next_update_id(),
+        message=op.message(topic, text="/meet 05:30 | у моста"),
+    )
+    await op.feed(update)
+    texts = [m.text for m in to_caller(op, caller) if isinstance(m, SendMessage)]
+    assert texts == [
+        t("ru", "meeting-instructions", time="05:30", place="у моста"),
+        screen("ru", "meetup"),
+    ]
+    await op.feed(update)  # Telegram sends it again (no answer reached it in time)
+    assert to_caller(op, caller) == []
+    assert view.calls(op.out) == []
+    audit = await hotline.app.audit.last(10)
+    assert [e["what"] for e in audit].count("meet") == 1
+
+
+async def test_a_higher_priority_is_told_to_the_topic_and_the_queue(hotline3: Hotline) -> None:
+    hotline = hotline3
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    code = await recall(caller)
+    await to_meetup(caller)
+    topic = await view.topic(caller)
+    # "I am at the point": the case is high already, but the desk hears it, once in the queue
+    await caller.tap("at-point")
+    assert view.posts(caller.out, topic) == [
+        dt("desk-escalated", priority="high", reason="at-point")
+    ]
+    assert view.posts(caller.out) == [
+        dt("desk-queue", code=code, priority="high", reason="at-point")
+    ]
+    await caller.tap("at-point")
+    assert view.posts(caller.out, topic) == [
+        dt("desk-escalated", priority="high", reason="at-point")
+    ]
+    assert view.posts(caller.out) == []
+    await caller.tap("help-now")
+    assert view.posts(caller.out, topic) == [
+        dt("desk-escalated", priority="highest", reason="help-now")
+    ]
+    assert view.posts(caller.out) == [
+        dt("desk-queue", code=code, priority="highest", reason="help-now")
+    ]
+    text, _ = view.card()
+    assert dt("desk-priority", priority="highest") in text
+    assert (await view.case(caller)).priority == 3
+
+
+async def test_a_withdrawal_takes_the_topic_with_it(hotline3: Hotline) -> None:
+    hotline = hotline3
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    code = await register(caller)
+    await caller.command("operator")
+    topic = await view.topic(caller)
+    await caller.command("cancel")
+    await caller.press("withdraw-yes")
+    assert screen("ru", "withdrawn") in caller.texts
+    assert DeleteForumTopic(chat_id=DESK_CHAT, message_thread_id=topic) in view.calls(caller.out)
+    assert view.posts(caller.out) == [dt("desk-feed", code=code, event="withdrawn")]
+    keys = await hotline.keys()
+    assert not [k for k in keys if k.startswith(("hl:topic:", "hl:deskcase:"))]
+    assert await hotline.redis.zcard("hl:desk:open") == 0
+
+
+async def test_only_the_claimer_releases_and_the_case_waits_again(hotline3: Hotline) -> None:
+    hotline = hotline3
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    await recall(caller)
+    topic = await view.topic(caller)
+    op1, op2 = Operator(hotline, OPERATORS[0]), Operator(hotline, OPERATORS[1])
+    assert await op1.press(topic, "release") == dt("desk-claim-first")
+    await op1.press(topic, "claim")
+    assert await op1.press(topic, "claim") == dt("desk-yours")
+    assert await op2.press(topic, "release") == dt("desk-not-claimer", operator=op_label(1))
+    hotline.clock.advance(300)
+    assert await op1.press(topic, "release") is None
+    case = await view.case(caller)
+    assert case.claimer is None
+    assert case.since == hotline.clock.now  # its wait for an operator starts again
+    assert view.posts(op1.out, topic) == [dt("desk-released", operator=op_label(1))]
+    text, _ = view.card()
+    assert (
+        dt(
+            "desk-card",
+            code=view_code(text),
+            stage="recall",
+            state="waiting",
+            priority="high",
+            reason="recall",
+            since=hotline.app.desk.local_time(case.since),
+            operator="none",
+            verified="no",
+        )
+        == text
+    )
+    await op2.press(topic, "claim")
+    assert (await view.case(caller)).claimer == hotline.app.desk.operators.digest(OPERATORS[1])
+
+
+def view_code(card_text: str) -> str:
+    return card_text.split("<b>", 1)[1].split("</b>", 1)[0]
+
+
+async def test_a_group_that_refuses_never_holds_back_the_caller(hotline3: Hotline) -> None:
+    from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
+
+    hotline = hotline3
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    await register(caller)
+    await caller.tap("ready")
+    refusal = TelegramBadRequest(
+        method=CreateForumTopic(chat_id=DESK_CHAT, name="x"),
+        message="Bad Request: not enough rights to create a topic",
+    )
+    hotline.session.fail_next(CreateForumTopic, refusal)
+    await caller.text("Я иду сдаваться")
+    assert caller.texts == [screen("ru", "recall_location")]  # he is served all the same
+    case = await view.case(caller)
+    assert (case.open, case.topic) == (True, None)  # the escalation is kept, to be told again
+
+    # passing trouble is not swallowed: the batch waits in the outbox and comes again
+    hotline.session.fail_next(
+        CreateForumTopic, TelegramRetryAfter(method=refusal.method, message="Flood", retry_after=5)
+    )
+    await caller.location()
+    assert caller.texts == []
+    assert len(await hotline.app.store.pending(caller.key)) == 1
+    await caller.text("3")  # his next update delivers both, the topic made at last
+    assert len(view.topics()) == 1
+    assert [c.message_thread_id for c in view.copies(caller.out)] == [await view.topic(caller)] * 2
+    assert caller.texts == [screen("ru", "recall_people"), screen("ru", "recall_injuries")]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import html
+import os
 
 import fakeredis
 from aiogram.methods import DeleteMessage, SendMessage
 
+from flows.sealing import new_key
 from tests.e2e.conftest import DESK_CHAT, NAME, Hotline, HotlineFactory
 from tests.e2e.desk_harness import (
     OPERATORS,
@@ -21,15 +24,17 @@ from tests.e2e.desk_harness import (
 MINUTE = 60.0
 
 
-async def _desk(make_hotline: HotlineFactory, **overrides: object) -> Hotline:
-    return await make_hotline(operator_ids=OPERATORS, **overrides)
+async def _desk(
+    make_hotline: HotlineFactory, redis_client: object = None, **overrides: object
+) -> Hotline:
+    return await make_hotline(redis_client, operator_ids=OPERATORS, **overrides)
 
 
 async def test_details_are_shown_to_the_claimer_only_audited_and_deleted_in_time(
     make_hotline: HotlineFactory,
 ) -> None:
     redis = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
-    hotline = await _desk(make_hotline, redis_client=redis, details_reveal_minutes=5)
+    hotline = await _desk(make_hotline, redis, details_reveal_minutes=5)
     view = DeskView(hotline)
     caller = hotline.caller()
     code = await recall(caller)
@@ -79,7 +84,7 @@ async def test_details_are_shown_to_the_claimer_only_audited_and_deleted_in_time
 
     # the process stops before its own timer fires; another one, on the same Redis, sweeps
     await hotline.app.desk.aclose()
-    restarted = await _desk(make_hotline, redis_client=redis, details_reveal_minutes=5)
+    restarted = await _desk(make_hotline, redis, details_reveal_minutes=5)
     await restarted.app.service_levels.tick(revealed_at + 5 * MINUTE)
     deleted = [s.method for s in restarted.session.sent if isinstance(s.method, DeleteMessage)]
     assert deleted == [DeleteMessage(chat_id=DESK_CHAT, message_id=message_id)]
@@ -200,3 +205,26 @@ async def test_stats_count_open_cases_by_state_and_the_median_time_to_claim(
     assert sorted(int(v) for v in await hotline.redis.lrange(per_day[0], 0, -1)) == [
         round(w) for w in waits
     ]
+
+
+async def test_the_desk_records_follow_a_key_rotation(make_hotline: HotlineFactory) -> None:
+    old, new = new_key("old1"), new_key("new1")
+    id_key = base64.b64encode(os.urandom(32)).decode()
+    hotline = await _desk(make_hotline, hotline_seal_keys=old, hotline_id_key=id_key)
+    caller = hotline.caller()
+    code = await recall(caller)
+    record = hotline.app.desk.state.record_key(caller.key)
+
+    rotated = await _desk(
+        make_hotline, hotline.redis, hotline_seal_keys=f"{new}\n{old}", hotline_id_key=id_key
+    )
+    assert await rotated.app.store.reseal_all() >= 2
+    sealer = rotated.app.store.sealer
+    for name in ("chat", "label"):
+        value = await hotline.redis.hget(record, name)
+        assert isinstance(value, bytes)
+        assert sealer.key_id_of(value.decode()) == "new1"
+    case = await rotated.app.desk.state.load(caller.key)
+    assert case is not None
+    assert rotated.app.desk.label(case) == code
+    assert rotated.app.desk.caller_chat(case) == caller.user_id

@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiogram.methods import SendMessage
 from aiohttp import web
 from pydantic import SecretStr, ValidationError
 
@@ -81,9 +82,9 @@ async def test_the_right_secret_is_handled(hotline: Hotline, served: str) -> Non
     assert await post(served, update_json(1, "/start"), SECRET) == 200
     await hotline.app.deliverer.drain()
     assert await _state(hotline) == ("menu", 1)
-    texts = [s.method.text for s in hotline.session.sent if s.name == "SendMessage"]
-    assert texts == [t("uk", "greeting"), screen("uk", "menu")]
-    assert all(s.method.chat_id == USER for s in hotline.session.sent if s.name == "SendMessage")
+    sent = [s.method for s in hotline.session.sent if isinstance(s.method, SendMessage)]
+    assert [m.text for m in sent] == [t("uk", "greeting"), screen("uk", "menu")]
+    assert {m.chat_id for m in sent} == {USER}
 
 
 @pytest.mark.parametrize(
@@ -152,7 +153,9 @@ def test_webhook_mode_refuses_settings_without_a_secret() -> None:
         Settings(mode="webhook", webhook_url="https://example.org/telegram")
     with pytest.raises(SettingsError, match="WEBHOOK"):
         load_settings(mode="webhook", webhook_url="https://example.org/telegram")
-    ok = Settings(mode="webhook", webhook_url="https://example.org/t", webhook_secret=SECRET)
+    ok = Settings(
+        mode="webhook", webhook_url="https://example.org/t", webhook_secret=SecretStr(SECRET)
+    )
     assert webhook_secret(ok) == SECRET
 
 
@@ -183,7 +186,11 @@ async def test_serve_refuses_webhook_mode_with_an_unusable_secret_before_startin
 )
 def test_settings_refuse_an_empty_webhook_secret() -> None:
     with pytest.raises(ValidationError, match="WEBHOOK_SECRET"):
-        Settings(mode="webhook", webhook_url="https://example.org/telegram", webhook_secret="")
+        Settings(
+            mode="webhook",
+            webhook_url="https://example.org/telegram",
+            webhook_secret=SecretStr(""),
+        )
 
 
 @pytest.mark.parametrize("secret", ["", "has space", "ünïcode", "x" * 257, "semi;colon"])

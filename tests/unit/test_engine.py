@@ -716,13 +716,14 @@ def test_meetup_buttons_alert_without_moving() -> None:
     caller.press("at-point")
     assert caller.state == "meetup"
     assert caller.ids == ["at-point-noted"]
-    assert caller.of(Escalate) == []  # already HIGH
+    # the case is HIGH already, but the desk must hear it: "at the point" is news
+    assert caller.of(Escalate) == [Escalate(Priority.HIGH, "at-point")]
     caller.press("help-now")
     assert caller.state == "meetup"
     assert caller.ids == ["help-coming"]
     assert caller.of(Escalate) == [Escalate(Priority.HIGHEST, "help-now")]
     caller.press("help-now")
-    assert caller.of(Escalate) == []
+    assert caller.of(Escalate) == [Escalate(Priority.HIGHEST, "help-now")]  # each time
 
 
 def test_cancelling_a_meetup_goes_back_to_the_case() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import fakeredis
 import pytest
-from aiogram.methods import SendMessage
+from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update, User
 
 from bot.app import App, build_app
@@ -120,7 +120,7 @@ async def test_a_limited_button_press_is_still_answered(
         presses.append(Update(update_id=100 + i, callback_query=query))
     for update in presses:
         await bot_app.dispatcher.feed_update(bot_app.bot, update)
-    answers = [s.method for s in session.sent if s.name == "AnswerCallbackQuery"]
+    answers = [s.method for s in session.sent if isinstance(s.method, AnswerCallbackQuery)]
     # every press stops its spinner; only the first tells him why, as an alert
     assert [(a.callback_query_id, a.text, a.show_alert) for a in answers] == [
         ("q0", T.text("uk", "rate-limited"), True),
