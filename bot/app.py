@@ -72,6 +72,7 @@ class App:
     async def close(self) -> None:
         await self.service_levels.stop()
         await self.deliverer.drain()
+        self.deliverer.stop()  # retries scheduled for later die with the process
         await self.desk.aclose()
         await close_consumers(self.hooks)
         await self.bot.session.close()

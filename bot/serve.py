@@ -10,8 +10,8 @@ from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiohttp import web
 
 from bot.app import App, build_app
-from bot.settings import Settings, SettingsError
-from bot.webhook import SECRET_TOKEN, webhook_app
+from bot.settings import SECRET_TOKEN, Settings, SettingsError
+from bot.webhook import webhook_app
 from flows import surrender as flow
 
 log = structlog.get_logger("hotline.serve")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -9,6 +10,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_API = "https://api.telegram.org"
+# what Telegram accepts as a webhook secret token (it sends it back in a header)
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 HOOK_CONSUMERS = frozenset({"desk", "webhook", "log"})
 
 
@@ -80,8 +83,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _coherent(self) -> Settings:
-        if self.mode == "webhook" and (self.webhook_secret is None or not self.webhook_url):
-            raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
+        if self.mode == "webhook":
+            secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+            if not SECRET_TOKEN.fullmatch(secret) or not self.webhook_url:
+                raise ValueError(
+                    "webhook mode needs WEBHOOK_URL and a WEBHOOK_SECRET of 1-256 A-Z a-z 0-9 _ -"
+                )
         if self.redis_url is not None and not (
             self.hotline_seal_keys or self.hotline_seal_key_file
         ):

@@ -3,14 +3,11 @@ committed, and refusing (401) any request without the right secret token."""
 
 from __future__ import annotations
 
-import re
-
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.app import App
-
-SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+from bot.settings import SECRET_TOKEN
 
 
 def webhook_app(app: App, secret: str, path: str = "/telegram") -> web.Application:

@@ -179,11 +179,6 @@ async def test_serve_refuses_webhook_mode_with_an_unusable_secret_before_startin
     assert built == []  # refused before the app, Redis or Telegram were touched
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/settings.py: Settings._coherent checks `webhook_secret is None` only, so "
-    "WEBHOOK_SECRET= (empty) passes validation; serve() still refuses it at start",
-)
 def test_settings_refuse_an_empty_webhook_secret() -> None:
     with pytest.raises(ValidationError, match="WEBHOOK_SECRET"):
         Settings(
