@@ -339,7 +339,11 @@ class Desk:
         try:
             yield
         except (TelegramBadRequest, TelegramForbiddenError, TelegramNotFound) as exc:
-            log.error("the operator group refused", effect=effect, error=type(exc).__name__)
+            log.error(
+                "the operator group refused",
+                effect=type(effect).__name__,
+                error=type(exc).__name__,
+            )
 
     async def escalate(
         self, key: str, conversation: Conversation, chat_id: int, effect: Escalate
@@ -470,7 +474,7 @@ class Desk:
                 reason=(case.reason or None) if escalation else None,
             )
         except ValueError as exc:
-            log.error("hook event not made", kind=kind, error=str(exc))
+            log.error("hook event not made", kind=kind, error=type(exc).__name__)
             return
         await self.hooks.emit(event)
 
