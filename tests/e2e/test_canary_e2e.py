@@ -56,9 +56,10 @@ async def _everything_in(client: redis.asyncio.Redis) -> list[str]:
     """Every key name and every value, whatever its type."""
     found: list[str] = []
     async for raw in client.scan_iter(count=500):
-        key = raw.decode()
+        key = raw.decode() if isinstance(raw, bytes) else str(raw)
         found.append(key)
-        kind = (await client.type(key)).decode()
+        raw_kind = await client.type(key)
+        kind = raw_kind.decode() if isinstance(raw_kind, bytes) else str(raw_kind)
         if kind == "string":
             found.append(str(await client.get(key)))
         elif kind == "hash":
