@@ -87,6 +87,7 @@ NOTICES = frozenset(
         "help-coming",
         "forget-done",
         "terminal-hint",
+        "operator-ended",
     }
 )
 
@@ -693,7 +694,17 @@ def _on_stale(turn: Turn, event: StaleButton) -> None:
 
 def _on_operator(turn: Turn, event: OperatorAction) -> None:
     turn.pending_params = event.params
-    _move(turn, f"op_{event.action}")
+    if _move(turn, f"op_{event.action}"):
+        return
+    if (
+        event.action == "end"
+        and turn.conv.escalated
+        and turn.conv.state not in flow.ESCALATED_STATES  # a re-call or meetup: abort it
+    ):
+        # an escalation raised outside a hand-off (bad input, a voice note, a failed code):
+        # the operator closes it and the caller goes on where he was
+        turn.clear_escalation()
+        _again(turn, "operator-ended")
 
 
 _HANDLERS: dict[type, Callable[[Turn, Any], None]] = {

@@ -1562,3 +1562,14 @@ def test_a_form_started_anew_after_an_interrupted_edit_asks_every_step() -> None
     assert caller.state == "menu"
     caller.run([Press("menu-surrender"), Press("declare"), Text("Пётр Сидоров")])
     assert caller.state == "details_birth_date"
+
+
+def test_an_operator_closes_an_escalation_raised_outside_a_hand_off() -> None:
+    caller = reach("details_full_name")
+    for _ in range(3):
+        caller.text("12345")  # three bad names in a row: the desk is asked to help
+    assert caller.conv.escalated
+    caller.send(OperatorAction("end"))
+    assert caller.state == "details_full_name"  # he goes on where he was
+    assert not caller.conv.escalated
+    assert caller.ids == ["operator-ended", "ask-full-name"]
