@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import AsyncIterator, Iterator
 
 import fakeredis
 import pytest
 import redis.asyncio
+import structlog
 
 from bench.redis_server import MISSING, running_redis
+from bot import logs as bot_logs
 from flows.sealing import Pseudonymizer, Sealer, SealKey
 from flows.store import ConversationStore
 
@@ -63,3 +66,32 @@ def store(
     redis_backend: redis.asyncio.Redis, sealer: Sealer, ids: Pseudonymizer
 ) -> ConversationStore:
     return ConversationStore(redis_backend, sealer, ids)
+
+
+class CollectLogs(logging.Handler):
+    """Every log line as the deployment would write it (same configuration, same redaction)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.addFilter(bot_logs.Redact())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))  # includes exc_info and stack text
+
+
+@pytest.fixture
+def logs() -> Iterator[CollectLogs]:
+    """The production logging configuration at DEBUG, with every line collected."""
+    root = logging.getLogger()
+    level, handlers = root.level, root.handlers[:]
+    bot_logs.configure("DEBUG")
+    handler = CollectLogs()
+    root.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        structlog.reset_defaults()

@@ -5,13 +5,9 @@ line (ours, aiogram's, redis-py's) nor in any Redis key name or value, at any po
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-
-import pytest
 import redis.asyncio
 
-from bot import logs
+from tests.conftest import CollectLogs
 from tests.e2e.conftest import Caller, Hotline, HotlineFactory
 from tests.e2e.desk_harness import OPERATORS, DeskView, Operator
 
@@ -41,15 +37,6 @@ CANARIES = (
     str(CALLER_ID),
     str(SECOND_ACCOUNT),
 )
-
-
-class Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
 
 
 async def _everything_in(client: redis.asyncio.Redis) -> list[str]:
@@ -85,22 +72,8 @@ def _decoded(text: str) -> str:
         return text
 
 
-@pytest.fixture
-def collected() -> Iterator[Collect]:
-    logs.configure("DEBUG")
-    handler = Collect()
-    root = logging.getLogger()
-    for existing in root.handlers:
-        for log_filter in existing.filters:
-            handler.addFilter(log_filter)  # what the deployment's handler would write
-    root.addHandler(handler)
-    yield handler
-    root.removeHandler(handler)
-    logs.configure("WARNING")
-
-
 async def test_no_canary_in_logs_or_redis_across_the_whole_product(
-    real_redis: redis.asyncio.Redis, make_hotline: HotlineFactory, collected: Collect
+    real_redis: redis.asyncio.Redis, make_hotline: HotlineFactory, logs: CollectLogs
 ) -> None:
     hotline: Hotline = await make_hotline(real_redis, operator_ids=OPERATORS)
     snapshots: list[str] = []
@@ -145,8 +118,8 @@ async def test_no_canary_in_logs_or_redis_across_the_whole_product(
     await operator.say(topic, "/met")
     await snapshot()
 
-    assert collected.lines, "the logs were not captured"
-    texts = snapshots + collected.lines
+    assert logs.lines, "the logs were not captured"
+    texts = snapshots + logs.lines
     for canary in CANARIES:
         for text in texts:
             assert canary.casefold() not in _decoded(text).casefold(), (canary, text[:200])

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import base64
 import datetime
-import logging
 import os
-from collections.abc import Iterator
 
 import pytest
 import redis.asyncio
-import structlog
 from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.types import ChatMemberLeft, ChatMemberMember, ChatMemberUpdated, Update
 
@@ -19,6 +16,7 @@ from bot.app import open_store
 from bot.audit import Audit, OperatorList, tail
 from bot.settings import load_settings
 from flows.sealing import new_key
+from tests.conftest import CollectLogs
 from tests.e2e.conftest import DESK_CHAT, MEDIA, Hotline, HotlineFactory
 from tests.e2e.desk_harness import (
     DESK_GROUP,
@@ -61,43 +59,13 @@ COMMANDS = [
 ]
 
 
-class Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(f"{record.name} {record.getMessage()}")
-
-
-@pytest.fixture
-def logs() -> Iterator[Collect]:
-    root = logging.getLogger()
-    handler = Collect()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    structlog.configure(
-        processors=[structlog.processors.KeyValueRenderer()],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
-        cache_logger_on_first_use=False,
-    )
-    try:
-        yield handler
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
-        structlog.reset_defaults()
-
-
 @pytest.fixture
 async def hotline(make_hotline: HotlineFactory) -> Hotline:
     return await make_hotline(operator_ids=OPERATORS)
 
 
 async def test_a_stranger_pressing_every_button_and_sending_every_command_changes_nothing(
-    hotline: Hotline, logs: Collect
+    hotline: Hotline, logs: CollectLogs
 ) -> None:
     view = DeskView(hotline)
     caller = hotline.caller()
@@ -181,7 +149,7 @@ async def test_group_chatter_is_neither_answered_nor_stored(hotline: Hotline) ->
 
 
 async def test_someone_joining_the_group_raises_an_alert_once(
-    hotline: Hotline, logs: Collect
+    hotline: Hotline, logs: CollectLogs
 ) -> None:
     view = DeskView(hotline)
     stranger = Operator(hotline, STRANGER)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from flows.dialogue import Dialogue
 from flows.model import Command, Event, Press, Text
 from flows.sealing import Pseudonymizer, Sealer, SealKey
 from flows.store import ConversationStore
+from tests.conftest import CollectLogs
 
 pytestmark = pytest.mark.redis
 
@@ -92,41 +92,6 @@ def _leaks(text: str) -> list[str]:
     return sorted(c for c in CANARIES if c in text)
 
 
-class Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))  # includes exc_info and stack text
-
-
-@pytest.fixture
-def logs() -> Iterator[Collect]:
-    root = logging.getLogger()
-    handler = Collect()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.format_exc_info,
-            structlog.processors.KeyValueRenderer(),
-        ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
-        cache_logger_on_first_use=False,
-    )
-    try:
-        yield handler
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
-        structlog.reset_defaults()
-
-
 def _raw(value: Any) -> bytes:
     return value.encode() if isinstance(value, str) else bytes(value)
 
@@ -161,7 +126,7 @@ async def _everything_in(client: redis.asyncio.Redis) -> list[bytes]:
 
 
 async def test_no_canary_reaches_redis_or_the_logs(
-    real_redis: redis.asyncio.Redis, logs: Collect, capsys: pytest.CaptureFixture[str]
+    real_redis: redis.asyncio.Redis, logs: CollectLogs, capsys: pytest.CaptureFixture[str]
 ) -> None:
     logging.getLogger("canary.probe").debug("probe %s", "visible")
     structlog.get_logger("canary.probe").debug("structlog probe")
