@@ -535,10 +535,8 @@ def _on_text(turn: Turn, event: Text) -> None:
             _move(turn, "answer")
     elif state in flow.DECLARATION_SHORTCUTS and fields.is_declaration(event.text):
         _declare_at_once(turn, flow.DECLARATION_SHORTCUTS[state])
-    elif conv.escalated:
-        _relay_if_escalated(turn, "text")
     else:
-        _again(turn, "use-buttons")
+        _unusable(turn, "text", "use-buttons")
 
 
 def _text_detail(turn: Turn, text: str) -> None:

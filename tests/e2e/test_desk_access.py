@@ -15,6 +15,7 @@ from aiogram.types import ChatMemberLeft, ChatMemberMember, ChatMemberUpdated, U
 from bot.app import open_store
 from bot.audit import Audit, OperatorList, tail
 from bot.settings import load_settings
+from flows.catalogue import DESK_BUTTONS
 from flows.sealing import new_key
 from tests.conftest import CollectLogs
 from tests.e2e.conftest import DESK_CHAT, MEDIA, Hotline, HotlineFactory
@@ -29,20 +30,7 @@ from tests.e2e.desk_harness import (
     redis_state,
 )
 
-BUTTONS = [
-    "claim",
-    "release",
-    "details",
-    "verified",
-    "meet",
-    "met",
-    "abort",
-    "close",
-    "erase",
-    "confirm-met",
-    "confirm-erase",
-    "cancel",
-]
+BUTTONS = [b for b in DESK_BUTTONS if b != "open-topic"]  # open-topic is a link
 COMMANDS = [
     "/claim",
     "/release",
