@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup redis-server lint types unit flow-check locales-check docs bench clean
+.PHONY: run test setup redis-server lint types unit flow-check locales-check docs fuzz bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
@@ -46,6 +46,12 @@ docs: $(STAMP)
 
 test: $(STAMP) redis-server lint types flow-check
 	$(BIN)/pytest
+
+# property tests on fresh random examples, HOTLINE_FUZZ times as many as `make test` tries
+fuzz: $(STAMP) redis-server
+	HOTLINE_FUZZ=$${HOTLINE_FUZZ:-25} $(BIN)/pytest -q \
+	  tests/unit/test_engine_stateful.py tests/unit/test_fields.py tests/unit/test_codec.py \
+	  tests/unit/test_sealing.py tests/e2e/test_caller_fuzz.py
 
 bench: $(STAMP) redis-server
 	$(BIN)/python -m bench

@@ -694,15 +694,29 @@ def _on_operator(turn: Turn, event: OperatorAction) -> None:
     turn.pending_params = event.params
     if _move(turn, f"op_{event.action}"):
         return
-    if (
-        event.action == "end"
-        and turn.conv.escalated
-        and turn.conv.state not in flow.ESCALATED_STATES  # a re-call or meetup: abort it
-    ):
+    if event.action != "end" or not turn.conv.escalated:
+        return
+    if turn.conv.state == "confirm_withdraw" and not _end_behind_confirmation(turn.conv):
+        return
+    if turn.conv.state not in flow.ESCALATED_STATES:  # a re-call or meetup: Abort or Met it
         # an escalation raised outside a hand-off (bad input, a voice note, a failed code):
         # the operator closes it and the caller goes on where he was
         turn.clear_escalation()
         _again(turn, "operator-ended")
+
+
+def _end_behind_confirmation(conv: Conversation) -> bool:
+    """Close while the caller is asked to confirm a withdrawal: ends what the question
+    interrupted, so "no" goes back to where that would have led. False when Close cannot
+    end it (a re-call or meetup, which Abort or Met end)."""
+    origin = conv.confirm_from
+    if origin == "handoff":
+        conv.confirm_from = conv.return_to if conv.return_to in flow.RESUMABLE else "menu"
+    elif origin == "emergency":
+        conv.confirm_from = "menu"
+    elif origin in flow.ESCALATED_STATES:
+        return False
+    return True
 
 
 _HANDLERS: dict[type, Callable[[Turn, Any], None]] = {

@@ -15,6 +15,7 @@ from bench.redis_server import MISSING, running_redis
 from bot import logs as bot_logs
 from flows.sealing import Pseudonymizer, Sealer, SealKey
 from flows.store import ConversationStore
+from tests import exploration  # noqa: F401  (loads the hypothesis profile first)
 
 TEST_SEAL_KEY = SealKey("test1", bytes(range(32)))
 TEST_ID_SECRET = b"test-id-secret-not-for-production"

@@ -18,6 +18,7 @@ from bot.recording import RecordingSession
 from flows import surrender as flow
 from tests.e2e.conftest import MEDIA, Clock, Hotline, T
 from tests.e2e.conftest import settings as hotline_settings
+from tests.exploration import examples
 
 ALL_BUTTONS = sorted({b.id for screen in flow.SCREENS.values() for b in screen.buttons})
 
@@ -80,7 +81,7 @@ async def _play(steps: list[tuple[str, Any]]) -> None:
         await app.deliverer.drain()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(step, max_size=12))
 def test_any_caller_input_is_answered_and_never_corrupts_the_conversation(
     steps: list[tuple[str, Any]],

@@ -1573,3 +1573,32 @@ def test_an_operator_closes_an_escalation_raised_outside_a_hand_off() -> None:
     assert caller.state == "details_full_name"  # he goes on where he was
     assert not caller.conv.escalated
     assert caller.ids == ["operator-ended", "ask-full-name"]
+
+
+def test_close_while_a_recall_waits_for_a_withdrawal_answer_keeps_the_recall() -> None:
+    caller = reach("recall_location")
+    caller.command("cancel")
+    assert caller.state == "confirm_withdraw"
+    caller.send(OperatorAction("end"))  # a re-call is ended by Abort or Met, not Close
+    assert caller.effects == []
+    caller.press("withdraw-no")
+    assert caller.state == "recall_location"
+    assert caller.conv.escalated
+
+
+@pytest.mark.parametrize(("origin", "back_to"), [("handoff", "relatives"), ("emergency", "menu")])
+def test_close_while_a_withdrawal_is_asked_ends_what_it_interrupted(
+    origin: str, back_to: str
+) -> None:
+    caller = reach("relatives")
+    caller.press("operator")
+    if origin == "emergency":
+        caller = reach("emergency")
+    caller.command("cancel")
+    caller.send(OperatorAction("end"))
+    assert caller.state == "confirm_withdraw"
+    assert not caller.conv.escalated
+    assert caller.ids[0] == "operator-ended"
+    caller.press("withdraw-no")
+    assert caller.state == back_to
+    assert not caller.conv.escalated

@@ -48,6 +48,7 @@ from flows.model import (
     StaleButton,
     Text,
 )
+from tests.exploration import examples
 
 KEY = b"test-key-stateful"
 CODE = "K7QM-3P9X"
@@ -437,7 +438,7 @@ def replies(effects: list[Effect]) -> list[Reply]:
 
 
 Dialogue.TestCase.settings = settings(
-    max_examples=200,
+    max_examples=examples(200),
     stateful_step_count=40,
     deadline=None,
     database=None,

@@ -35,6 +35,7 @@ from flows.fields import (
     rank,
     service_number,
 )
+from tests.exploration import examples
 
 TODAY = datetime.date(2024, 5, 17)
 LONG = 10_000
@@ -145,7 +146,7 @@ NAME_WORD = st.text(st.sampled_from(NAME_LETTERS), min_size=1, max_size=15)
 NAME_JOINER = st.sampled_from([" ", "-", "'", "  ", "\u2011", "\u2019", "\u02bc", "\t"])
 
 PROPERTY = settings(
-    max_examples=150,
+    max_examples=examples(150),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
