@@ -48,6 +48,7 @@ from flows.model import (
 
 INVALID_STREAK_ALERT = 3  # consecutive bad answers before an operator is asked to help
 CODE_TRIES = 5  # wrong codes or birth dates before the code step locks and alerts
+CODE_EXAMPLE = "K7QM-3P9X"  # the shape of a case code, shown when one is mistyped
 HEARD_KINDS = frozenset({"voice", "video_note"})  # relayed even outside a hand-off
 NOT_GIVEN = "not-given"  # a Fluent variant key: the packs say it in words
 
@@ -71,6 +72,7 @@ NOTICES = frozenset(
         "unknown-command",
         "use-buttons",
         "stale-button",
+        "operator-aborted",
         "wrong-content",
         "edit-ignored",
         "forward-refused",
@@ -167,6 +169,11 @@ class Turn:
 
     def leave_editing(self) -> None:
         self.conv.editing = False
+
+    def caller_left(self) -> None:
+        """He ended the hand-off or the meeting himself: the desk must hear it, not find out."""
+        if self.conv.escalated:
+            self.effects.append(CaseEvent("left"))
 
     def clear_escalation(self) -> None:
         self.conv.escalated = False
@@ -303,18 +310,34 @@ def review_params(conv: Conversation) -> Params:
     return params
 
 
+# What /status can say; "recall-start" is a re-call not yet at the desk (the code or the
+# declaration still to come), so the caller is never told an operator has a signal too early
+STATUS_PHASES = (
+    "none",
+    "form",
+    "registered",
+    "recall-start",
+    "recall",
+    "emergency",
+    "meetup",
+    "handoff",
+)
+
+
 def status_params(conv: Conversation) -> Params:
     state = conv.state
+    if state == "confirm_withdraw" and conv.confirm_from is not None:
+        state = conv.confirm_from  # the question interrupted this: that is where he is
     if state.startswith("details_") or state in {"declaration", "review"}:
         phase = "form"
-    elif state in {"registered", "safety_word"}:
-        phase = "registered"
     elif state.startswith("recall_"):
-        phase = "recall"
+        phase = "recall" if state in flow.ESCALATED_STATES else "recall-start"
     elif state.startswith("emergency"):
         phase = "emergency"
     elif state in {"meetup", "handoff"}:
         phase = state
+    elif conv.case_id is not None:
+        phase = "registered"
     else:
         phase = "none"
     return {"phase": phase, "code": conv.fields.get("case_code", NOT_GIVEN)}
@@ -407,7 +430,11 @@ def _on_command(turn: Turn, event: Command) -> None:
     elif name in flow.COMMAND_TRIGGERS:
         if name == "operator" and (conv.state == "start" or conv.state in flow.TERMINAL):
             _move(turn, "begin")  # a fresh conversation: through the menu to an operator
-        if conv.state == "confirm_withdraw" and name != "forget":
+        if conv.state == "confirm_withdraw" and name == "operator":
+            fire(turn, "withdraw_no")  # he wants a person rather than an answer: ask one
+            if not _move(turn, "call_operator"):
+                _again(turn, "already-with-operator")
+        elif conv.state == "confirm_withdraw" and name != "forget":
             _again(turn)
         elif not _move(turn, flow.COMMAND_TRIGGERS[name]):
             notice = "already-with-operator" if name == "operator" else "nothing-to-cancel"
@@ -434,7 +461,7 @@ def _on_press(turn: Turn, event: Press) -> None:
         _declare_at_once(turn, shortcut)
         return
     if stale_message or event.button not in {b.id for b in screen.buttons}:
-        _again(turn, "stale-button")
+        _not_on_this_screen(turn, typed=event.screen is None)
         return
     detail = flow.DETAIL_BY_STATE.get(conv.state)
     if detail is not None and event.button in detail.choices:
@@ -461,6 +488,21 @@ def _on_press(turn: Turn, event: Press) -> None:
         turn.conv.fields.pop(_field_of(conv.state), None)
     trigger = flow.BUTTON_TRIGGERS.get(event.button, event.button)
     if not _move(turn, trigger):
+        _again(turn, "stale-button")
+
+
+def _not_on_this_screen(turn: Turn, *, typed: bool) -> None:
+    """A button the current screen does not have. Typed (or tapped on a reply keyboard) while
+    an operator follows the chat, it is words for him like any text; asked for a code, the
+    code is what is missing."""
+    conv = turn.conv
+    if typed and conv.escalated and _live_relay(conv.state):
+        _relay_if_escalated(turn, "text")
+    elif typed and conv.state == "recall_code":
+        _rejected(turn, fields.Rejected("invalid-code-format", {"example": CODE_EXAMPLE}))
+    else:
+        if typed:
+            _relay_if_escalated(turn, "text")
         _again(turn, "stale-button")
 
 
@@ -582,7 +624,7 @@ def _text_code(turn: Turn, text: str) -> None:
         return
     code = fields.parse_case_code(text)
     if code is None:
-        _rejected(turn, fields.Rejected("invalid-code-format", {"example": "K7QM-3P9X"}))
+        _rejected(turn, fields.Rejected("invalid-code-format", {"example": CODE_EXAMPLE}))
         return
     _delete_input(turn)
     turn.effects.append(Lookup(turn.ctx.digest("code", code)))
@@ -642,7 +684,7 @@ def _on_contact(turn: Turn, event: Contact) -> None:
         if not event.own:
             _rejected(turn, fields.Rejected("contact-not-own"))
             return
-        outcome = fields.phone(event.phone)
+        outcome = fields.shared_phone(event.phone)
         if isinstance(outcome, fields.Rejected):
             _rejected(turn, outcome)
             return
@@ -690,9 +732,17 @@ def _on_stale(turn: Turn, event: StaleButton) -> None:
     _again(turn, "stale-button")
 
 
+# What the caller is told when an operator ends what he was in, before the screen he is back on
+_ENDED_BY_OPERATOR = {"end": "operator-ended", "abort": "operator-aborted"}
+
+
 def _on_operator(turn: Turn, event: OperatorAction) -> None:
     turn.pending_params = event.params
-    if _move(turn, f"op_{event.action}"):
+    trigger = f"op_{event.action}"
+    notice = _ENDED_BY_OPERATOR.get(event.action)
+    if notice is not None and can_fire(turn.conv.state, trigger):
+        turn.say(notice)
+    if _move(turn, trigger):
         return
     if event.action != "end" or not turn.conv.escalated:
         return

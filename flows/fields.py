@@ -303,13 +303,17 @@ def _phone_digits(digits: str, *, plus: bool) -> str | None:
         if not plus:
             digits = digits[2:]
         if digits.startswith("7"):
-            ok = len(digits) == 11
+            ok = len(digits) == 11 and digits[1] != "0"  # no Russian area code starts with 0
         elif digits.startswith("380"):
             ok = len(digits) == 12
         else:
             ok = 8 <= len(digits) <= 15 and not digits.startswith("0")
         return "+" + digits if ok else None
-    if len(digits) == 11 and digits[0] in "78":  # 8 912 345-67-89, 7 912 345-67-89
+    if (
+        digits.startswith("80") and len(digits) == 11
+    ):  # 8 067 123 45 67: old Ukrainian long distance
+        return "+38" + digits[1:]
+    if len(digits) == 11 and digits[0] in "78" and digits[1] != "0":  # 8 912 345-67-89
         return "+7" + digits[1:]
     if len(digits) == 10 and digits[0] == "9":  # 912 345-67-89 (Russian mobile, no prefix)
         return "+7" + digits
@@ -335,6 +339,13 @@ def phone(text: str) -> Outcome:
     if e164 is None:
         return _reject("invalid-phone", example=PHONE_EXAMPLE)
     return Accepted(e164)
+
+
+def shared_phone(text: str) -> Outcome:
+    """The number of a contact shared with Telegram's button: always international, sent
+    without the "+", from any country."""
+    value = clean_text(text)
+    return phone(value if value.startswith("+") else "+" + value)
 
 
 # --------------------------------------------------------------------------------------------

@@ -217,8 +217,9 @@ class SilentAlert:
 
 @dataclass(frozen=True, slots=True)
 class CaseEvent:
-    """A hook event: registered, escalated, claimed, recall, meetup, completed, withdrawn,
-    erased."""
+    """A case event for the desk and the hooks: registered, escalated, claimed, recall, meetup,
+    completed, withdrawn, erased; and "left" (the caller ended a hand-off or meeting himself),
+    for the desk only."""
 
     kind: str
 

@@ -133,7 +133,7 @@ SCREENS: dict[str, Screen] = {
     "safety_word": Screen("ask-safety-word", (BACK,), expects="text"),
     "recall_code": Screen("ask-code", (button("no-code"), BACK), expects="text"),
     "recall_birth": Screen("ask-code-birth-date", (BACK,), expects="text"),
-    "recall_declare": Screen("recall-declare", (DECLARE,), expects="text"),
+    "recall_declare": Screen("recall-declare", (DECLARE, BACK), expects="text"),
     "recall_location": Screen("ask-location", (SHARE_LOCATION,), expects="location"),
     "recall_people": Screen("ask-people-now", expects="text"),
     "recall_injuries": Screen("ask-injuries", tuple(button(h) for h in HEALTH), expects="text"),
@@ -195,6 +195,8 @@ ESCALATED_STATES = frozenset(
         "handoff",
     }
 )
+EMERGENCY_STATES = ["emergency_location", "emergency_people", "emergency_injuries", "emergency"]
+ABORTABLE = ["recall_location", "recall_people", "recall_injuries", "meetup", *EMERGENCY_STATES]
 
 
 def _t(trigger: str, source: str | list[str], dest: str, **extra: Any) -> dict[str, Any]:
@@ -253,11 +255,13 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("locked", ["recall_code", "recall_birth"], "handoff", before="remember_return"),
     _t("back", ["recall_code", "recall_birth"], "menu"),
     _t("declare", "recall_declare", "recall_location"),
+    _t("back", "recall_declare", "registered", conditions="has_case"),  # pressed by mistake
+    _t("back", "recall_declare", "menu"),
     _t("answer", "recall_location", "recall_people"),
     _t("answer", "recall_people", "recall_injuries"),
     _t("answer", "recall_injuries", "meetup"),
-    _t("cancel_meetup", "meetup", "registered", conditions="has_case"),
-    _t("cancel_meetup", "meetup", "menu"),
+    _t("cancel_meetup", "meetup", "registered", conditions="has_case", before="caller_left"),
+    _t("cancel_meetup", "meetup", "menu", before="caller_left"),
     # emergency: only location, people, injuries, each skippable
     _t("answer", "emergency_location", "emergency_people"),
     _t("skip", "emergency_location", "emergency_people"),
@@ -273,9 +277,10 @@ TRANSITIONS: list[dict[str, Any]] = [
         before="send_instructions",
     ),
     _t("op_met", ["meetup", "emergency", "handoff"], "completed"),
-    _t("op_abort", ["meetup", "emergency"], "registered", conditions="has_case"),
-    _t("op_abort", ["meetup", "emergency"], "menu"),
-    _t("op_end", "emergency", "menu"),
+    # Abort also ends a re-call or an emergency whose caller fell silent mid-questions
+    _t("op_abort", ABORTABLE, "registered", conditions="has_case"),
+    _t("op_abort", ABORTABLE, "menu"),
+    _t("op_end", EMERGENCY_STATES, "menu"),
     # commands that work everywhere
     _t(
         "call_operator",
@@ -296,7 +301,7 @@ TRANSITIONS: list[dict[str, Any]] = [
             "handoff",
             dest,
             conditions=f"returns_to_{dest}",
-            before="resuming",
+            before=["resuming", "caller_left"] if trigger == "leave" else "resuming",
             after="clear_escalation",
         )
         for trigger in ("leave", "op_end")
@@ -312,7 +317,7 @@ TRANSITIONS: list[dict[str, Any]] = [
         )
         for dest in (*RESUMABLE, "handoff")
     ),
-    _t("leave", "handoff", "menu"),
+    _t("leave", "handoff", "menu", before="caller_left"),
     _t("op_end", "handoff", "menu"),
     _t("withdraw_no", "confirm_withdraw", "menu"),
 ]

@@ -1013,7 +1013,7 @@ def test_the_operator_command_from_a_fresh_conversation_goes_through_the_menu(st
     assert caller.state == "menu"
 
 
-@pytest.mark.parametrize("command", ["operator", "cancel", "help", "start"])
+@pytest.mark.parametrize("command", ["cancel", "help", "start"])
 def test_a_command_while_confirming_a_withdrawal_asks_the_question_again(command: str) -> None:
     caller = reach("confirm_withdraw")
     caller.command(command)
@@ -1148,6 +1148,9 @@ def _foreign_press(state: str) -> Press:
     return Press(next(b for b in ("confirm", "menu-premob", "leave") if b not in own))
 
 
+CODE_HINT = ("invalid-code-format", {"example": engine.CODE_EXAMPLE})
+
+
 def unusable(state: str) -> list[tuple[str, Event, str, dict[str, Any], str | None]]:
     """(id, event, notice, notice params, relay kind while escalated) the state cannot use."""
     cases: list[tuple[str, Event, str, dict[str, Any], str | None]] = [
@@ -1162,8 +1165,13 @@ def unusable(state: str) -> list[tuple[str, Event, str, dict[str, Any], str | No
         ("edited", Edited(), "edit-ignored", {}, "edit"),
         ("forwarded", Forwarded(), "forward-refused", {}, "forward"),
         ("stale", StaleButton(), "stale-button", {}, None),
-        ("foreign-press", _foreign_press(state), "stale-button", {}, None),
     ]
+    # a label of another screen's button, typed (or tapped on an old reply keyboard): words
+    # for the operator once escalated; asked for a code, the code's shape is explained
+    if state == "recall_code":
+        cases.append(("foreign-press", _foreign_press(state), *CODE_HINT, "text"))
+    else:
+        cases.append(("foreign-press", _foreign_press(state), "stale-button", {}, "text"))
     return cases
 
 
@@ -1602,3 +1610,130 @@ def test_close_while_a_withdrawal_is_asked_ends_what_it_interrupted(
     caller.press("withdraw-no")
     assert caller.state == back_to
     assert not caller.conv.escalated
+
+
+# ---------------------------------------------------------------------------------------------
+# Review fixes: what the caller is told, and what the desk hears
+
+
+@pytest.mark.parametrize(
+    ("path", "phase"),
+    [
+        (RECALL_CODE, "recall-start"),  # no signal at the desk yet: never say there is
+        (RECALL_OWN, "recall-start"),
+        (RECALL_LOCATION, "recall"),
+        ([*REGISTERED, Press("back")], "registered"),  # the menu, with a case
+        ([*REGISTERED, Press("withdraw")], "registered"),  # asked to confirm a withdrawal
+        (MENU, "none"),
+    ],
+)
+def test_status_says_where_the_caller_really_is(path: list[Event], phase: str) -> None:
+    caller = Caller().run(path)
+    caller.command("status")
+    assert [(r.message_id, r.params["phase"]) for r in caller.replies] == [("status", phase)]
+
+
+@pytest.mark.parametrize(("path", "back_to"), [(RECALL_OWN, "registered")])
+def test_a_recall_started_by_mistake_has_a_way_back(path: list[Event], back_to: str) -> None:
+    caller = Caller().run(path)
+    assert "back" in [b.id for b in caller.reply("recall-declare").buttons]
+    caller.press("back")
+    assert caller.state == back_to
+    assert not caller.conv.escalated
+    assert caller.of(Escalate) == []
+
+
+def test_a_recall_from_another_account_without_a_case_goes_back_to_the_menu() -> None:
+    caller = reach("recall_code")
+    caller.press("no-code")
+    caller.press("back")
+    assert caller.state == "menu"
+
+
+@pytest.mark.parametrize(
+    ("state", "back_to"),
+    [
+        ("recall_location", "registered"),
+        ("recall_people", "registered"),
+        ("recall_injuries", "registered"),
+        ("emergency_location", "menu"),
+        ("emergency_people", "menu"),
+    ],
+)
+def test_abort_ends_a_recall_or_emergency_whose_caller_fell_silent(
+    state: str, back_to: str
+) -> None:
+    caller = reach(state)
+    caller.send(OperatorAction("abort"))
+    assert caller.state == back_to
+    assert not caller.conv.escalated
+    assert caller.ids[0] == "operator-aborted"  # told first, then shown where he is
+
+
+@pytest.mark.parametrize("state", ["emergency_location", "emergency_people", "emergency"])
+def test_close_ends_an_emergency_at_any_of_its_steps(state: str) -> None:
+    caller = reach(state)
+    caller.send(OperatorAction("end"))
+    assert caller.state == "menu"
+    assert caller.ids == ["operator-ended", "menu"]
+
+
+def test_an_operator_ending_a_handoff_tells_the_caller() -> None:
+    caller = reach("relatives")
+    caller.press("operator")
+    caller.send(OperatorAction("end"))
+    assert caller.ids == ["operator-ended", "relatives-info"]
+    assert CaseEvent("left") not in caller.effects  # the desk ended it: it knows
+
+
+@pytest.mark.parametrize(
+    ("path", "button", "back_to"),
+    [
+        (PATHS["handoff"], "leave", "menu"),
+        ([*PATHS["relatives"], Press("operator")], "leave", "relatives"),
+        (MEETUP, "cancel-meetup", "registered"),
+    ],
+)
+def test_the_desk_hears_when_the_caller_leaves_himself(
+    path: list[Event], button: str, back_to: str
+) -> None:
+    caller = Caller().run(path)
+    caller.press(button)
+    assert caller.state == back_to
+    assert caller.of(CaseEvent) == [CaseEvent("left")]
+    assert not caller.conv.escalated
+
+
+def test_operator_on_the_withdrawal_question_means_no_and_a_person() -> None:
+    caller = reach("confirm_withdraw")
+    caller.command("operator")
+    assert caller.state == "handoff"
+    assert caller.of(Escalate) == [Escalate(Priority.NORMAL, "operator")]
+    assert caller.fields == reach("registered").fields  # nothing withdrawn
+    caller.press("leave")
+    assert caller.state == "registered"
+
+
+def test_operator_on_the_withdrawal_question_during_a_handoff_stays_with_him() -> None:
+    caller = reach("handoff")
+    caller.command("cancel")
+    caller.command("operator")
+    assert caller.state == "handoff"
+    assert caller.ids == ["already-with-operator", "handoff"]
+
+
+@pytest.mark.parametrize("state", ["handoff", "emergency", "meetup"])
+def test_a_typed_button_label_in_a_live_relay_reaches_the_operator(state: str) -> None:
+    caller = reach(state)
+    caller.press("declare")  # «Я иду сдаваться» typed again: words for the operator
+    caller.press("back")
+    assert caller.effects == [Relay(REF, "text")]
+    assert caller.replies == []
+    assert caller.state == state
+
+
+def test_the_declaration_typed_where_the_code_is_asked_explains_the_code() -> None:
+    caller = reach("recall_code")
+    caller.press("declare")
+    assert caller.ids == ["invalid-code-format", "ask-code"]
+    assert caller.conv.code_failures == 0  # not a wrong code: no try used up

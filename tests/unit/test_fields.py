@@ -34,6 +34,7 @@ from flows.fields import (
     phone,
     rank,
     service_number,
+    shared_phone,
 )
 from tests.exploration import examples
 
@@ -612,6 +613,8 @@ def test_people_count_integers(number: int, padding: str) -> None:
         ("067 123 45 67", "+380671234567"),
         ("(067) 123-45-67", "+380671234567"),
         ("0671234567", "+380671234567"),
+        ("8 067 123 45 67", "+380671234567"),  # the old Ukrainian long-distance prefix
+        ("80671234567", "+380671234567"),
         ("+44 20 7946 0958", "+442079460958"),
         ("+49 30 12345678", "+493012345678"),
         ("0049 30 12345678", "+493012345678"),
@@ -637,6 +640,8 @@ def test_phone_accepts(raw: str, value: str) -> None:
         "+1234567890123456",  # 16 digits
         "+0123456789",  # no country code starts with 0
         "+7912345678",  # +7 needs 10 more digits
+        "+7 067 123 45 67",  # no Russian area code starts with 0
+        "7 067 123 45 67",
         "+791234567890",
         "+38067123456",  # +380 needs 9 more digits
         "+3806712345678",
@@ -678,22 +683,44 @@ UA_FORMATS: list[Callable[[str], str]] = [
 ]
 
 
-@given(st.text("0123456789", min_size=10, max_size=10), st.sampled_from(RU_FORMATS))
-@PROPERTY
-def test_phone_russian_formats(subscriber: str, fmt: Callable[[str], str]) -> None:
-    assert accepted(phone(fmt(subscriber))) == "+7" + subscriber
-
-
-# Ukrainian operator and area codes never start with 0: "00…" is the international prefix.
+# Russian and Ukrainian operator and area codes never start with 0 ("00…" is the
+# international prefix, "8 0…" the old Ukrainian long-distance one).
+RU_SUBSCRIBER = st.builds(
+    str.__add__, st.sampled_from("123456789"), st.text("0123456789", min_size=9, max_size=9)
+)
 UA_SUBSCRIBER = st.builds(
     str.__add__, st.sampled_from("123456789"), st.text("0123456789", min_size=8, max_size=8)
 )
+
+
+@given(RU_SUBSCRIBER, st.sampled_from(RU_FORMATS))
+@PROPERTY
+def test_phone_russian_formats(subscriber: str, fmt: Callable[[str], str]) -> None:
+    assert accepted(phone(fmt(subscriber))) == "+7" + subscriber
 
 
 @given(UA_SUBSCRIBER, st.sampled_from(UA_FORMATS))
 @PROPERTY
 def test_phone_ukrainian_formats(subscriber: str, fmt: Callable[[str], str]) -> None:
     assert accepted(phone(fmt(subscriber))) == "+380" + subscriber
+
+
+@pytest.mark.parametrize(
+    ("shared", "value"),
+    [
+        ("79123456789", "+79123456789"),  # Telegram sends a shared contact without the "+"
+        ("380671234567", "+380671234567"),
+        ("375291234567", "+375291234567"),  # any country: the button is always his own number
+        ("491701234567", "+491701234567"),
+        ("+79123456789", "+79123456789"),
+    ],
+)
+def test_a_shared_contact_is_read_as_international(shared: str, value: str) -> None:
+    assert accepted(shared_phone(shared)) == value
+
+
+def test_a_shared_contact_still_needs_a_plausible_number() -> None:
+    assert rejected(shared_phone("123")) == "invalid-phone"
 
 
 @given(ANY_TEXT)

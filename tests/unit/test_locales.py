@@ -16,6 +16,7 @@ from bot.i18n import LOCALES_DIR, MissingMessage, Translator
 from bot.locales_check import PLURAL_CATEGORIES, Pack, check_packs, load_pack, main
 from flows import surrender as flow
 from flows.catalogue import ALL, CALLER
+from flows.engine import STATUS_PHASES
 
 LANGS = ("ru", "uk")
 NUMERIC = frozenset({"k", "n", "left", "min", "max"})  # the variables the code passes as int
@@ -88,7 +89,7 @@ def test_select_variants_are_really_shown(translator: Translator, lang: str) -> 
     for raw in review_ids.values():
         assert raw not in text
     assert ("не указано" if lang == "ru" else "не вказано") in text
-    for phase in ("none", "form", "registered", "recall", "emergency", "meetup", "handoff"):
+    for phase in STATUS_PHASES:
         status = translator.text(lang, "status", {"phase": phase, "code": "not-given"})
         assert "not-given" not in status
     shown = translator.text(lang, "status", {"phase": "registered", "code": "K7QM-3P9X"})
