@@ -256,9 +256,26 @@ class Desk:
         changes: Mapping[str, str | int | float] | None = None,
         drop: tuple[str, ...] = (),
         current: DeskCase | None = None,
+        refresh: bool = True,
     ) -> tuple[DeskCase, bool]:
         """Bring the record up to date with the conversation (and, with `show`, the topic and
         its card); whether the card was posted just now."""
+        case, retitle = await self._record(key, conversation, chat_id, changes, drop, current)
+        if not show:
+            return case, False
+        return await self._show(case, stage_of(conversation), retitle=retitle, refresh=refresh)
+
+    async def _record(
+        self,
+        key: str,
+        conversation: Conversation,
+        chat_id: int | None,
+        changes: Mapping[str, str | int | float] | None = None,
+        drop: tuple[str, ...] = (),
+        current: DeskCase | None = None,
+    ) -> tuple[DeskCase, bool]:
+        """The record brought up to date with the conversation; whether its label is new (the
+        topic is to be titled again)."""
         current = current or await self.state.load(key)
         fields: dict[str, str | int | float] = dict(changes or {})
         if current is None or current.lang != conversation.lang:
@@ -279,13 +296,19 @@ class Desk:
             case = current  # nothing new: no write (a relay costs one read)
         else:
             case, _ = await self.state.ensure(key, fields, drop)
-        if not show:
-            return case, False
-        return await self._show(case, stage_of(conversation), retitle=retitle)
+        return case, retitle
 
-    async def _show(self, case: DeskCase, stage: str, *, retitle: bool) -> tuple[DeskCase, bool]:
-        title = self.t("desk-topic-title", code=self.label(case), stage=stage)[:TOPIC_TITLE_MAX]
+    def title(self, case: DeskCase, stage: str) -> str:
+        return self.t("desk-topic-title", code=self.label(case), stage=stage)[:TOPIC_TITLE_MAX]
+
+    async def _show(
+        self, case: DeskCase, stage: str, *, retitle: bool, refresh: bool = True
+    ) -> tuple[DeskCase, bool]:
+        """The topic made (with its card) if missing, else titled anew when its stage or label
+        changed (the card too, unless `refresh` is off: the caller refreshes it anyway), and
+        reopened if the bot had closed it and the case waits again."""
         if case.topic is None:
+            title = self.title(case, stage)
             created = await self.bot.create_forum_topic(self.chat_id, title)
             topic = created.message_thread_id
             await self.state.set_topic(case.key, topic)
@@ -299,16 +322,25 @@ class Desk:
             await self.state.update(case.key, {"stage": stage, "card": card.message_id})
             return replace(case, card=card.message_id), True
         if stage != case.stage or retitle:
-            with contextlib.suppress(TelegramAPIError):
-                await self.bot.edit_forum_topic(self.chat_id, case.topic, name=title)
-            await self.state.update(case.key, {"stage": stage})
-            case = replace(case, stage=stage)
-        if case.shut and case.topic is not None:
+            case = await self._restage(case, stage)
+            if refresh:
+                await self.refresh_card(case)
+        if case.shut and case.open and case.topic is not None:
             with contextlib.suppress(TelegramAPIError):
                 await self.bot.reopen_forum_topic(self.chat_id, case.topic)
             await self.state.update(case.key, None, "shut")
             case = replace(case, shut=False)
         return case, False
+
+    async def _restage(self, case: DeskCase, stage: str) -> DeskCase:
+        """The topic titled with the case's label and this stage, which the record keeps."""
+        if case.topic is not None:
+            with contextlib.suppress(TelegramAPIError):
+                await self.bot.edit_forum_topic(
+                    self.chat_id, case.topic, name=self.title(case, stage)
+                )
+        await self.state.update(case.key, {"stage": stage})
+        return replace(case, stage=stage)
 
     async def post(
         self, case: DeskCase, text: str, markup: InlineKeyboardMarkup | None = None
@@ -341,7 +373,7 @@ class Desk:
         except (TelegramBadRequest, TelegramForbiddenError, TelegramNotFound) as exc:
             log.error(
                 "the operator group refused",
-                effect=type(effect).__name__,
+                effect=effect,
                 error=type(exc).__name__,
             )
 
@@ -384,12 +416,17 @@ class Desk:
         }
         drop: tuple[str, ...] = ()
         if opening:
-            changes["since"] = self.clock()
-            drop = ("claimer", "claimed_at", "announced", "meetup")
-        case, posted = await self._sync(
-            key, conversation, chat_id, show=True, changes=changes, drop=drop, current=current
-        )
+            changes["since"] = changes["opened"] = self.clock()
+            drop = ("claimer", "claimed_at", "counted", "announced", "meetup")
+        case, retitle = await self._record(key, conversation, chat_id, changes, drop, current)
         await self.state.mark_open(key, case.since)
+        if news and not opening:
+            # the first escalation is the flow's own "escalated" event; what comes later (at
+            # the meeting point, help now, a higher priority) is news for every consumer too
+            await self.emit("escalated", case)
+        case, posted = await self._show(
+            case, stage_of(conversation), retitle=retitle, refresh=False
+        )
         name = priority_name(priority)
         if not posted:  # a new card says it all: the group's 20 messages a minute are dear
             await self.refresh_card(case)
@@ -412,7 +449,7 @@ class Desk:
     async def _alert(self, key: str, conversation: Conversation, effect: SilentAlert) -> None:
         """On the card and in the topic only: nothing reaches the queue, nor the caller."""
         case, posted = await self._sync(
-            key, conversation, None, show=True, changes={"alert": effect.reason}
+            key, conversation, None, show=True, changes={"alert": effect.reason}, refresh=False
         )
         if not posted:
             await self.refresh_card(case)
@@ -425,16 +462,18 @@ class Desk:
         if kind == "meetup" and case is not None and case.meetup:
             return  # instructions sent again: this escalation is at the meetup already
         if kind == "registered" or (kind == "meetup" and case is not None):
-            # the conversation is as the event left it (an ending one is erased already)
+            # the conversation is as the event left it (an ending one is erased already); a
+            # new stage or label retitles the topic and redraws its card
             show = case is not None and case.topic is not None
             changes = {"meetup": 1} if kind == "meetup" else None
             case, _ = await self._sync(
                 key, conversation, None, show=show, changes=changes, current=case
             )
-            if kind == "meetup":
-                await self.refresh_card(case)
         if case is None:
             return  # no case and never escalated: nothing to tell anyone
+        if kind == "left":
+            await self._caller_left(case, conversation)
+            return
         if kind in HOOKED:
             await self.emit(kind, case)
         if kind == "completed":
@@ -445,16 +484,27 @@ class Desk:
             with contextlib.suppress(TelegramAPIError):
                 await self.bot.delete_forum_topic(self.chat_id, case.topic)
 
+    async def _caller_left(self, case: DeskCase, conversation: Conversation) -> None:
+        """He left the hand-off or cancelled the meeting himself: the topic is told, and the
+        escalation ends as a /close ends it (a new one reopens the topic)."""
+        if not case.open:
+            return
+        await self.close_escalation(case.key, conversation)
+        if case.topic is not None:
+            await self.post(case, self.t("desk-caller-left", stage=case.stage))
+        log.info("the caller left", stage=case.stage)
+
     async def _completed(self, case: DeskCase) -> None:
         """Met: the card says so and keeps no buttons; the topic is closed, its history kept."""
         await self.state.mark_closed(case.key)
         if case.topic is None:
             return
-        title = self.t("desk-topic-title", code=self.label(case), stage="completed")
+        await self.state.mark_topic_ended(case.topic)
+        title = self.title(case, "completed")
         await self.refresh_card(case, ended="completed")
         await self.post(case, self.t("desk-case-ended"))
         with contextlib.suppress(TelegramAPIError):
-            await self.bot.edit_forum_topic(self.chat_id, case.topic, name=title[:TOPIC_TITLE_MAX])
+            await self.bot.edit_forum_topic(self.chat_id, case.topic, name=title)
         with contextlib.suppress(TelegramAPIError):
             await self.bot.close_forum_topic(self.chat_id, case.topic)
 
@@ -484,22 +534,30 @@ class Desk:
             return
         key = await self.state.of_case(event.case)
         case = await self.state.load(key) if key is not None else None
-        if case is None:
-            return
+        if case is None or case.topic is None:
+            return  # never escalated, so never a topic: nothing the group would know of
         text = self.t("desk-feed", code=self.label(case), event=event.kind)
         await self.announce(text, None if event.kind in TOPIC_DELETED else case)
 
     # -- the escalation ends, the conversation is gone -------------------------------------
-    async def close_escalation(self, key: str) -> None:
+    async def close_escalation(self, key: str, conversation: Conversation | None = None) -> None:
         """The case no longer waits for an operator: claim dropped, card updated, topic closed
-        (a new escalation reopens it)."""
+        (a new escalation reopens it). Title and card take the stage of the conversation as
+        it is now (`conversation`, else the stored one)."""
         await self.state.mark_closed(key)
         changed = await self.state.update(
-            key, {"open": 0, "shut": 1}, "claimer", "claimed_at", "announced", "meetup"
+            key,
+            {"open": 0, "shut": 1},
+            *("claimer", "claimed_at", "counted", "announced", "meetup"),
         )
         case = await self.state.load(key) if changed else None
         if case is None:
             return
+        if conversation is None:
+            loaded = await self.store.load(key, -1)
+            conversation = loaded.conversation if loaded.version else None
+        if conversation is not None and stage_of(conversation) != case.stage:
+            case = await self._restage(case, stage_of(conversation))
         await self.refresh_card(case)
         if case.topic is not None:
             with contextlib.suppress(TelegramAPIError):
@@ -509,6 +567,7 @@ class Desk:
         """The conversation expired without an ending: its desk record goes, its topic closes."""
         case = await self.state.delete(key)
         if case is not None and case.topic is not None:
+            await self.state.mark_topic_ended(case.topic)
             with contextlib.suppress(TelegramAPIError):
                 await self.bot.close_forum_topic(self.chat_id, case.topic)
 
@@ -524,6 +583,7 @@ class Desk:
         except TelegramAPIError as exc:
             return await self._undelivered(case, exc)
         await self.store.remember_chat_message(case.key, copied.message_id)
+        await self.state.remember_relayed(case.key, message.message_id, self.clock())
         return True
 
     async def relay_correction(self, case: DeskCase, message: Message) -> bool:

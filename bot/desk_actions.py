@@ -108,6 +108,9 @@ class DeskActions:
         """None when this operator has the case; else why not, told to them and audited."""
         if case.claimer == self.operators.digest(user_id):
             return None
+        if case.claimer is None and not case.open:
+            await self._refuse(user_id, action, case, "not-open", via)
+            return self.t("desk-not-waiting")
         if case.claimer is None:
             await self._refuse(user_id, action, case, "not-claimed", via)
             return self.t("desk-claim-first")
@@ -170,10 +173,17 @@ class DeskActions:
                 return refusal, True
             await self.desk.show_keys(case, confirm=action)
             return self.t("desk-confirm", action=action), False
-        action = {"confirm-met": "met", "confirm-erase": "erase"}.get(action, action)
+        confirmed = {"confirm-met": "met", "confirm-erase": "erase"}.get(action)
+        action = confirmed or action
         if action not in CASE_ACTIONS:
             return self.t("desk-stale"), True
         notice = await self.run(user_id, update_id, topic, action, via="button")
+        if confirmed is not None and notice is not None:
+            # refused (the stage does not allow it, the case is gone, not theirs): the card
+            # gets its own buttons back rather than a confirmation that cannot be given
+            case = await self._case_of(topic)
+            if case is not None:
+                await self.desk.refresh_card(case)
         return notice, notice is not None
 
     # -- claims ---------------------------------------------------------------------------------
@@ -183,13 +193,19 @@ class DeskActions:
         result = await self.desk.state.claim(case.key, me, now)
         if result.status == -1:
             return self.t("desk-no-case")
+        if result.status == -2:
+            # closed (or never escalated): there is no one to answer, so nothing to take on
+            await self._refuse(user_id, "claim", case, "not-open", via)
+            return self.t("desk-not-waiting")
         if result.status == 2:
             return self.t("desk-yours")
         if result.status == 0:
             await self._refuse(user_id, "claim", case, "claimed-by-another", via)
             return self.t("desk-taken", operator=self.desk.operator_label(result.claimer))
-        if case.open:
-            await self.desk.state.record_claim_time(self.desk.local_day(now), now - case.since)
+        if result.first:
+            # time to claim: the first claim of the escalation, from when it was opened (a
+            # claim after a release is not a new wait in the statistics)
+            await self.desk.state.record_claim_time(self.desk.local_day(now), now - case.opened)
         await self.audit.record(
             self.operators.who(user_id), "claim", case.case, result="ok", via=via
         )
@@ -282,7 +298,7 @@ class DeskActions:
             self.operators.who(user_id), action, case.case, result="ok", via=via
         )
         if action in ("abort", "close"):
-            await self.desk.close_escalation(case.key)
+            await self.desk.close_escalation(case.key, handled.conversation)
         if action in ("meet", "abort", "close"):
             await self.desk.post(case, self._done(user_id, action))
         # met and erase: the delivery of the caller's effects ends the case on the desk
@@ -293,6 +309,12 @@ class DeskActions:
         """A message in a case topic: to the caller if its writer has the case."""
         case = await self._case_of(topic)
         if case is None:
+            if (
+                self.operators.listed(user_id)
+                and not _is_note(message)
+                and await self.desk.state.topic_ended(topic)
+            ):
+                return self.t("desk-relay-ended")  # met, or expired: he is not there any more
             return None  # a topic of no case: the group's chatter, never stored
         if not self.operators.listed(user_id):
             # a stranger writing in a case topic: not answered, but logged and audited
@@ -303,6 +325,10 @@ class DeskActions:
         refusal = await self._claimer_only(user_id, "relay", case, "message")
         if refusal is not None:
             return refusal
+        if not await self.desk.state.conversation_exists(case.key):
+            # his conversation expired before the service levels noticed: so they do now
+            await self.desk.forget(case.key)
+            return self.t("desk-relay-ended")
         if await self.desk.relay_to_caller(case, message):
             await self.audit.record(
                 self.operators.who(user_id), "relay", case.case, result="ok", kind=_kind(message)
@@ -317,7 +343,9 @@ class DeskActions:
             return
         case = await self._case_of(topic)
         if case is None or case.claimer != self.operators.digest(user_id):
-            return  # what they wrote never went to the caller: nor does its new version
+            return  # not theirs to correct (any more)
+        if not await self.desk.state.was_relayed(case.key, message.message_id):
+            return  # refused, a note, or written before the claim: he never had it
         if await self.desk.relay_correction(case, message):
             await self.audit.record(
                 self.operators.who(user_id), "relay-edit", case.case, result="ok"

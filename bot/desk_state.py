@@ -3,9 +3,14 @@ and counters. Nothing in it is personal: the caller's chat id and the case label
 sealed, operators appear as keyed digests, cases as pseudonymous ids.
 
     {prefix}:{<conv key>}:desk       hash    ref, case, topic, card, stage, lang, open, priority,
-                                             reason, since, claimer, claimed_at, verified, alert,
-                                             announced, shut, meetup, chat and label (sealed)
+                                             reason, since, opened, claimer, claimed_at, counted,
+                                             verified, alert, announced, shut, meetup, chat and
+                                             label (sealed)
+    {prefix}:{<conv key>}:relayed    zset    desk message id -> when: operators' messages that
+                                             were copied to the caller (only their edits go)
     {prefix}:topic:<topic id>        string  <conv key>: an operator's topic -> its case
+    {prefix}:desk:ended:<topic id>   string  "1": the topic's case ended (met) or expired, so
+                                             what is written there reaches no one
     {prefix}:deskcase:<case>         string  <conv key>: a hook event's case -> its case
     {prefix}:desk:open               zset    <conv key> -> escalated at: the open escalations
     {prefix}:desk:claims:<day>       list    seconds from escalation to claim, that day
@@ -48,7 +53,8 @@ return 1
 """
 
 # KEYS[1] record; ARGV[1] operator digest, ARGV[2] now.
-# {1, me} claimed now | {2, me} already mine | {0, other} someone else's | {-1, ''} no record
+# {1, me, first} claimed now (first: the first claim of this escalation) | {2, me} already
+# mine | {0, other} someone else's | {-2, ''} no open escalation | {-1, ''} no record
 _CLAIM: Final = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, ''} end
 local current = redis.call('HGET', KEYS[1], 'claimer')
@@ -56,8 +62,10 @@ if current then
   if current == ARGV[1] then return {2, current} end
   return {0, current}
 end
+if redis.call('HGET', KEYS[1], 'open') ~= '1' then return {-2, ''} end
 redis.call('HSET', KEYS[1], 'claimer', ARGV[1], 'claimed_at', ARGV[2])
-return {1, ARGV[1]}
+local first = redis.call('HSETNX', KEYS[1], 'counted', '1')
+return {1, ARGV[1], first}
 """
 
 # KEYS[1] record; ARGV[1] operator digest, ARGV[2] now. 1 released | 0 not theirs | -1 none.
@@ -72,18 +80,31 @@ end
 return 1
 """
 
-# KEYS[1] record; ARGV[1] now, ARGV[2] interval (s). 1 when an unclaimed open escalation has
-# waited an interval and was not announced in the last one (then it is marked announced now).
+# KEYS[1] record; ARGV[1] now, ARGV[2] interval (s). {1, previous} when an unclaimed open
+# escalation has waited an interval and was not announced in the last one: it is taken for an
+# announcement now (by one ticking process only), `previous` what to put back should it fail.
 _ANNOUNCE: Final = """
-if redis.call('HGET', KEYS[1], 'open') ~= '1' then return 0 end
-if redis.call('HEXISTS', KEYS[1], 'claimer') == 1 then return 0 end
+if redis.call('HGET', KEYS[1], 'open') ~= '1' then return {0, ''} end
+if redis.call('HEXISTS', KEYS[1], 'claimer') == 1 then return {0, ''} end
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
 local since = tonumber(redis.call('HGET', KEYS[1], 'since') or ARGV[1])
-if now - since < interval then return 0 end
+if now - since < interval then return {0, ''} end
 local last = redis.call('HGET', KEYS[1], 'announced')
-if last and now - tonumber(last) < interval then return 0 end
+if last and now - tonumber(last) < interval then return {0, ''} end
 redis.call('HSET', KEYS[1], 'announced', ARGV[1])
+return {1, last or ''}
+"""
+
+# KEYS[1] record; ARGV[1] the moment taken, ARGV[2] what was there before ('' none). The
+# announcement was not sent: the mark goes back, unless someone has marked it since.
+_UNANNOUNCE: Final = """
+if redis.call('HGET', KEYS[1], 'announced') ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then
+  redis.call('HDEL', KEYS[1], 'announced')
+else
+  redis.call('HSET', KEYS[1], 'announced', ARGV[2])
+end
 return 1
 """
 
@@ -111,6 +132,7 @@ class DeskCase:
     priority: int = 0
     reason: str = ""
     since: float = 0.0  # when the open escalation started waiting (or was released)
+    opened: float = 0.0  # when the open escalation started (a release does not move it)
     claimer: str | None = None  # operator digest
     claimed_at: float = 0.0
     verified: bool = False
@@ -142,6 +164,7 @@ class DeskCase:
             priority=int(data.get("priority") or 0),
             reason=data.get("reason", ""),
             since=float(data.get("since") or 0),
+            opened=float(data.get("opened") or data.get("since") or 0),
             claimer=data.get("claimer"),
             claimed_at=float(data.get("claimed_at") or 0),
             verified=data.get("verified") == "1",
@@ -155,8 +178,10 @@ class DeskCase:
 
 @dataclass(frozen=True, slots=True)
 class ClaimResult:
-    status: int  # 1 claimed now, 2 already the claimer's, 0 someone else's, -1 no case
+    # 1 claimed now, 2 already the claimer's, 0 someone else's, -2 nothing open, -1 no case
+    status: int
     claimer: str
+    first: bool = False  # claimed now, for the first time in this escalation
 
 
 class DeskState:
@@ -172,6 +197,7 @@ class DeskState:
         self._claim = redis.register_script(_CLAIM)
         self._release = redis.register_script(_RELEASE)
         self._announce = redis.register_script(_ANNOUNCE)
+        self._unannounce = redis.register_script(_UNANNOUNCE)
 
     # -- names --------------------------------------------------------------------------------
     def record_key(self, key: str) -> str:
@@ -185,6 +211,12 @@ class DeskState:
 
     def claims_key(self, day: str) -> str:
         return f"{self._prefix}:desk:claims:{day}"
+
+    def relayed_key(self, key: str) -> str:
+        return self.store.key(key, "relayed")
+
+    def ended_key(self, topic: int) -> str:
+        return f"{self._prefix}:desk:ended:{int(topic)}"
 
     @property
     def ttl_ms(self) -> int:
@@ -241,7 +273,7 @@ class DeskState:
     async def delete(self, key: str) -> DeskCase | None:
         """Every key of the case: the record, its indexes, its place among open escalations."""
         case = await self.load(key)
-        names = [self.record_key(key)]
+        names = [self.record_key(key), self.relayed_key(key)]
         if case is not None:
             names += [self.case_key(case.case), self.case_key(case.ref)]
             if case.topic is not None:
@@ -252,11 +284,34 @@ class DeskState:
             await pipe.execute()
         return case
 
+    async def mark_topic_ended(self, topic: int) -> None:
+        """The case of this topic ended with its topic kept (met, expired): nothing personal,
+        only that a message written there now reaches no one."""
+        await self.redis.set(self.ended_key(topic), "1", px=self.ttl_ms)
+
+    async def topic_ended(self, topic: int) -> bool:
+        return bool(await self.redis.exists(self.ended_key(topic)))
+
+    # -- operators' messages the caller received ----------------------------------------------
+    async def remember_relayed(self, key: str, message_id: int, now: float) -> None:
+        """Only while its record exists: a relay racing the caller's /forget leaves nothing."""
+        if not await self.redis.exists(self.record_key(key)):
+            return
+        name = self.relayed_key(key)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(name, {str(int(message_id)): now})
+            pipe.zremrangebyscore(name, "-inf", f"({now - self.ttl_ms / 1000}")
+            pipe.pexpire(name, self.ttl_ms)
+            await pipe.execute()
+
+    async def was_relayed(self, key: str, message_id: int) -> bool:
+        return await self.redis.zscore(self.relayed_key(key), str(int(message_id))) is not None
+
     # -- claims -------------------------------------------------------------------------------
     async def claim(self, key: str, operator: str, now: float) -> ClaimResult:
         args = [operator, repr(now)]
-        status, claimer = await self._claim(keys=[self.record_key(key)], args=args)
-        return ClaimResult(int(status), _s(claimer))
+        status, claimer, *rest = await self._claim(keys=[self.record_key(key)], args=args)
+        return ClaimResult(int(status), _s(claimer), bool(rest and int(rest[0])))
 
     async def release(self, key: str, operator: str, now: float) -> int:
         return int(await self._release(keys=[self.record_key(key)], args=[operator, repr(now)]))
@@ -281,9 +336,16 @@ class DeskState:
     async def open_keys(self) -> list[str]:
         return [_s(k) for k in await self.redis.zrange(self.open_key, 0, -1)]
 
-    async def due_for_announcement(self, key: str, now: float, interval: float) -> bool:
+    async def take_announcement(self, key: str, now: float, interval: float) -> str | None:
+        """Whether the case is due a re-announcement, taken by this caller if so: None when it
+        is not, else the previous mark to give to `undo_announcement` should the post fail."""
         args = [repr(now), repr(interval)]
-        return bool(await self._announce(keys=[self.record_key(key)], args=args))
+        due, previous = await self._announce(keys=[self.record_key(key)], args=args)
+        return _s(previous) if int(due) else None
+
+    async def undo_announcement(self, key: str, now: float, previous: str) -> None:
+        """The re-announcement taken at `now` was not sent: it is due again at the next tick."""
+        await self._unannounce(keys=[self.record_key(key)], args=[repr(now), previous])
 
     # -- messages with details, deleted after a while ------------------------------------------
     async def schedule_purge(self, chat: int, message: int, due: float) -> str:

@@ -39,38 +39,56 @@ class ServiceLevels:
 
     async def tick(self, now: float | None = None) -> int:
         """Re-announce what waits too long, settle what the flow has closed, delete expired
-        details; the number of re-announcements."""
+        details; the number of re-announcements. One case failing (flood control, the network)
+        holds back neither the others nor the clean-up: it is logged and tried at the next
+        tick (a re-announcement not sent is not marked as made)."""
         moment = self.clock() if now is None else now
-        desk, state = self.desk, self.desk.state
         announced = 0
-        for key in await state.open_keys():
-            case = await state.load(key)
-            if case is None or not case.open:
-                await state.mark_closed(key)
-                continue
-            escalated = await state.conversation_escalated(key)
-            if escalated is None:
-                await desk.forget(key)  # the conversation expired
-                continue
-            if not escalated:
-                # the caller left the hand-off, or the flow closed it: so does the desk
-                await desk.close_escalation(key)
-                continue
-            if case.claimer is None and await state.due_for_announcement(
-                key, moment, self.interval
-            ):
-                minutes = int((moment - case.since) // 60)
-                text = desk.t(
-                    "desk-reannounce",
-                    code=desk.label(case),
-                    priority=priority_name(case.priority),
-                    reason=case.reason or "none",
-                    minutes=minutes,
-                )
-                await desk.announce(text, case)
-                announced += 1
-        await desk.sweep(moment)
+        for key in await self.desk.state.open_keys():
+            try:
+                announced += await self._tick_case(key, moment)
+            except Exception as exc:
+                # the type only: an exception's text may quote anything
+                log.error("desk tick failed for a case", error=type(exc).__name__)
+        try:
+            await self.desk.sweep(moment)
+        except Exception as exc:
+            log.error("desk tick: details clean-up failed", error=type(exc).__name__)
         return announced
+
+    async def _tick_case(self, key: str, moment: float) -> int:
+        desk, state = self.desk, self.desk.state
+        case = await state.load(key)
+        if case is None or not case.open:
+            await state.mark_closed(key)
+            return 0
+        escalated = await state.conversation_escalated(key)
+        if escalated is None:
+            await desk.forget(key)  # the conversation expired
+            return 0
+        if not escalated:
+            # the caller left the hand-off, or the flow closed it: so does the desk
+            await desk.close_escalation(key)
+            return 0
+        if case.claimer is not None:
+            return 0
+        previous = await state.take_announcement(key, moment, self.interval)
+        if previous is None:
+            return 0
+        minutes = int((moment - case.since) // 60)
+        text = desk.t(
+            "desk-reannounce",
+            code=desk.label(case),
+            priority=priority_name(case.priority),
+            reason=case.reason or "none",
+            minutes=minutes,
+        )
+        try:
+            await desk.announce(text, case)
+        except Exception:
+            await state.undo_announcement(key, moment, previous)
+            raise
+        return 1
 
     async def stats_text(self, now: float | None = None) -> str:
         moment = self.clock() if now is None else now

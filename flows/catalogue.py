@@ -119,6 +119,9 @@ DESK: dict[str, frozenset[str]] = {
     "desk-relay-failed": _NONE,
     "desk-stale": _NONE,
     "desk-case-gone": _NONE,
+    "desk-not-waiting": _NONE,
+    "desk-relay-ended": _NONE,
+    "desk-caller-left": _vars("stage"),
     # shown to the caller, in the caller's language, before an operator's corrected message
     "desk-relay-correction": _NONE,
 }

@@ -33,6 +33,7 @@ from aiogram.types import (
 from bot.desk import DeskData
 from bot.desk_state import DeskCase
 from bot.recording import BOT_USER, Sent
+from flows.hooks import HookEvent
 from tests.e2e.conftest import DESK_CHAT, Caller, Hotline, register, t
 
 OPERATORS = (5_550_001, 5_550_002, 5_550_003)
@@ -206,6 +207,20 @@ async def recall(caller: Caller) -> str:
     await caller.text({"ru": "Я иду сдаваться", "uk": "Я йду здаватися"}[caller.lang])
     assert await caller.state() == "recall_location"
     return code
+
+
+class Recorder:
+    """A hook consumer that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.events: list[HookEvent] = []
+
+    async def handle(self, event: HookEvent) -> None:
+        self.events.append(event)
+
+
+def to_caller(operator: Operator, caller: Caller) -> list[Any]:
+    return [s.method for s in operator.out if getattr(s.method, "chat_id", None) == caller.user_id]
 
 
 async def to_meetup(caller: Caller) -> None:

@@ -26,7 +26,6 @@ from aiogram.methods import (
 from aiogram.types import Update
 
 from bot.desk import DeskData
-from flows.hooks import HookEvent
 from tests.e2e.conftest import (
     DESK_CHAT,
     NAME,
@@ -41,11 +40,13 @@ from tests.e2e.desk_harness import (
     OPERATORS,
     DeskView,
     Operator,
+    Recorder,
     card_actions,
     dt,
     op_label,
     recall,
     redis_state,
+    to_caller,
     to_meetup,
 )
 
@@ -65,16 +66,6 @@ async def hotline3(make_hotline: HotlineFactory) -> Hotline:
     return await make_hotline(operator_ids=OPERATORS)
 
 
-class Recorder:
-    """A hook consumer that keeps what it is given."""
-
-    def __init__(self) -> None:
-        self.events: list[HookEvent] = []
-
-    async def handle(self, event: HookEvent) -> None:
-        self.events.append(event)
-
-
 def card(hotline: Hotline, code: str, **params: Any) -> str:
     values: dict[str, Any] = {
         "code": code,
@@ -87,10 +78,6 @@ def card(hotline: Hotline, code: str, **params: Any) -> str:
     }
     values.update(params)
     return dt("desk-card", **values)
-
-
-def to_caller(operator: Operator, caller: Caller) -> list[Any]:
-    return [s.method for s in operator.out if getattr(s.method, "chat_id", None) == caller.user_id]
 
 
 async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
@@ -396,7 +383,7 @@ async def test_close_ends_a_hand_off_and_a_new_one_reopens_the_topic(hotline3: H
 
     await op.say(topic, "/close")
     texts = [m.text for m in to_caller(op, caller) if isinstance(m, SendMessage)]
-    assert texts == [screen("ru", "relatives")]
+    assert texts == [t("ru", "operator-ended"), screen("ru", "relatives")]
     assert await caller.state() == "relatives"
     case = await view.case(caller)
     assert (case.open, case.claimer) == (False, None)
@@ -406,7 +393,7 @@ async def test_close_ends_a_hand_off_and_a_new_one_reopens_the_topic(hotline3: H
         dt(
             "desk-card",
             code=f"#{case.ref[:8]}",
-            stage="handoff",
+            stage="none",  # back at the relatives' page: the card follows him
             state="closed",
             priority="normal",
             reason="relatives",
@@ -440,7 +427,7 @@ async def test_abort_sends_a_registered_caller_back_to_his_case(hotline3: Hotlin
     await op.press(topic, "claim")
     assert await op.press(topic, "abort") is None
     texts = [m.text for m in to_caller(op, caller) if isinstance(m, SendMessage)]
-    assert texts == [screen("ru", "registered", code=code)]
+    assert texts == [t("ru", "operator-aborted"), screen("ru", "registered", code=code)]
     assert await caller.state() == "registered"
     assert not (await view.case(caller)).open
     assert view.posts(op.out, topic) == [dt("desk-done", operator=op_label(1), action="abort")]
