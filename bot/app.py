@@ -205,6 +205,9 @@ def build_app(
     )
 
     dispatcher = Dispatcher(
+        # conversations live in our store: aiogram's FSM would keep an in-memory record for
+        # every id that ever wrote, without bound under a flood
+        disable_fsm=True,
         pipeline=pipeline,
         translator=translator,
         labels=Labels(translator),

@@ -26,11 +26,19 @@ MAX_TRACKED = 10_000
 
 class StoreDown(BaseMiddleware):
     def __init__(
-        self, translator: Translator, clock: Callable[[], float] = time.monotonic
+        self,
+        translator: Translator,
+        clock: Callable[[], float] = time.monotonic,
+        max_tracked: int = MAX_TRACKED,
     ) -> None:
         self.translator = translator
         self.clock = clock
+        self.max_tracked = max_tracked
         self._noticed: OrderedDict[int, float] = OrderedDict()
+
+    def __len__(self) -> int:
+        """Chats remembered as told (bounded: a flood from many ids while Redis is down)."""
+        return len(self._noticed)
 
     async def __call__(
         self,
@@ -55,7 +63,7 @@ class StoreDown(BaseMiddleware):
             return
         self._noticed[chat.id] = now
         self._noticed.move_to_end(chat.id)
-        while len(self._noticed) > MAX_TRACKED:
+        while len(self._noticed) > self.max_tracked:
             self._noticed.popitem(last=False)
         lang = self.translator.language_of(getattr(user, "language_code", None))
         try:

@@ -10,14 +10,17 @@ from typing import Any
 
 import fakeredis
 import pytest
+from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update, User
 
 from bot.app import App, build_app
 from bot.i18n import Translator
+from bot.middlewares.errors import StoreDown
 from bot.middlewares.ratelimit import WINDOW, CallerRateLimit
 from bot.recording import BOT_USER, RecordingSession
 from bot.settings import Settings
+from flows.store import StoreUnavailable
 
 T = Translator()
 PER_MINUTE = 20
@@ -189,3 +192,37 @@ async def test_a_flood_of_ids_through_the_dispatcher_leaves_a_real_caller_answer
     assert answers == 6
     await bot_app.deliverer.drain()
     assert len(bot_app.pipeline.locks) == 0  # no lock left behind per id
+
+
+async def test_a_flood_of_ids_keeps_no_per_id_state_in_aiogram(
+    app: tuple[App, RecordingSession, Clock],
+) -> None:
+    bot_app, _, _ = app
+    for i in range(500):
+        flood = message(8_000_000 + i, 1, "/start")
+        await bot_app.dispatcher.feed_update(bot_app.bot, Update(update_id=i, message=flood))
+    await bot_app.deliverer.drain()
+    # conversations live in the store: aiogram's FSM storage would keep a record per id
+    storage = bot_app.dispatcher.fsm.storage
+    assert isinstance(storage, MemoryStorage)
+    assert len(storage.storage) == 0
+
+
+async def test_a_flood_of_ids_while_redis_is_down_keeps_the_notice_table_bounded() -> None:
+    store_down = StoreDown(T, max_tracked=100)
+    sent: list[int] = []
+
+    class Bot:
+        async def send_message(self, chat_id: int, text: str, **_: Any) -> None:
+            sent.append(chat_id)
+
+    async def failing(event: Any, data: dict[str, Any]) -> None:
+        raise StoreUnavailable("down")
+
+    for i in range(1_000):
+        user = User(id=9_000_000 + i, is_bot=False, first_name="X", language_code="ru")
+        data = {"event_chat": Chat(id=user.id, type="private"), "event_from_user": user}
+        data["bot"] = Bot()
+        await store_down(failing, Update(update_id=i), data)
+        assert len(store_down) <= 100
+    assert len(sent) == 1_000  # every caller was told, each once
