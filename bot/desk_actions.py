@@ -329,6 +329,8 @@ class DeskActions:
             # his conversation expired before the service levels noticed: so they do now
             await self.desk.forget(case.key)
             return self.t("desk-relay-ended")
+        if await self.desk.state.was_relayed(case.key, message.message_id):
+            return None  # Telegram delivered this update again: he has the message once
         if await self.desk.relay_to_caller(case, message):
             await self.audit.record(
                 self.operators.who(user_id), "relay", case.case, result="ok", kind=_kind(message)

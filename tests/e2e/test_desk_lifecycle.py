@@ -15,6 +15,7 @@ import pytest
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.methods import (
     CloseForumTopic,
+    CopyMessage,
     CreateForumTopic,
     DeleteMessage,
     EditForumTopic,
@@ -23,6 +24,7 @@ from aiogram.methods import (
     ReopenForumTopic,
     SendMessage,
 )
+from aiogram.types import Update
 
 from flows.model import CaseEvent
 from tests.conftest import CollectLogs
@@ -554,3 +556,28 @@ async def test_a_refusal_of_the_group_names_the_effect_in_the_log(
     assert len(refused) == 1
     assert '"effect": "escalate"' in refused[0]
     assert '"error": "TelegramBadRequest"' in refused[0]
+
+
+# -- redelivery: an operator's message reaches the caller once -------------------------------
+
+
+async def test_an_operator_message_delivered_twice_by_telegram_reaches_the_caller_once(
+    hotline3: Hotline,
+) -> None:
+    hotline = hotline3
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    op = Operator(hotline, OPERATORS[0])
+    await caller.command("start")
+    await caller.tap("menu-operator")
+    topic = await view.topic(caller)
+    await op.say(topic, "/claim")
+    message = op.message(topic, text="Мы на связи. Где вы сейчас?")
+    update = Update(update_id=hotline.next_update_id(), message=message)
+
+    first = await op.feed(update)
+    again = await op.feed(update)  # a webhook answer lost, or a restart while polling
+
+    copies = [s.method for s in first + again if isinstance(s.method, CopyMessage)]
+    assert [(c.chat_id, c.message_id) for c in copies] == [(caller.user_id, message.message_id)]
+    assert view.posts(again, topic) == []  # no notice to the operator either
