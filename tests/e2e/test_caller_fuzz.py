@@ -10,7 +10,7 @@ from typing import Any
 
 import fakeredis
 from aiogram.methods import CopyMessage
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.app import build_app
@@ -81,8 +81,24 @@ async def _play(steps: list[tuple[str, Any]]) -> None:
         await app.deliverer.drain()
 
 
+# Always tried, whatever the draw: the characters an adversary reaches for first
+NASTY = [
+    "\u202eвонавИ\u202c Пётр",  # right-to-left override around a name
+    "\u2066\u2067\u2068\u2069\u200e\u200f",  # isolates and marks only
+    "\u200b\u200c\u200d\ufeff",  # zero-width only
+    "\x00\x01\x1b[31m\x7f",  # NUL, control, an ANSI escape
+    "Й" + "\u0301" * 300,  # one letter under a pile of combining marks
+    "\U0001f468\u200d\U0001f469\u200d\U0001f467" * 400,  # long emoji ZWJ sequences
+    "\u202e" * 4096,
+]
+NASTY_STEPS = [("text", t) for t in NASTY]
+
+
 @settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(step, max_size=12))
+@example([("tap", "menu-surrender"), ("tap", "declare"), *NASTY_STEPS])  # a question open
+@example([("command", "operator"), *NASTY_STEPS, ("edit", NASTY[0])])  # the live relay
+@example([("tap", "menu-premob"), *NASTY_STEPS])  # a choice screen
 def test_any_caller_input_is_answered_and_never_corrupts_the_conversation(
     steps: list[tuple[str, Any]],
 ) -> None:
