@@ -26,7 +26,7 @@ from bot.deliver import Deliverer
 from bot.desk import Desk
 from bot.desk_actions import DeskActions
 from bot.events import Labels
-from bot.hooks import build_consumers, close_consumers
+from bot.hooks import build_consumers, close_consumers, start_consumers
 from bot.i18n import Translator
 from bot.middlewares.errors import StoreDown
 from bot.middlewares.ratelimit import CallerRateLimit
@@ -66,8 +66,10 @@ class App:
     service_levels: ServiceLevels
 
     async def start(self) -> None:
-        """Background work of a serving process: the desk's service levels and clean-up."""
+        """Background work of a serving process: the desk's service levels and clean-up, and
+        the hook consumers' queues (a durable one may hold events from before a restart)."""
         self.service_levels.start(self.settings.desk_tick_seconds)
+        start_consumers(self.hooks)
 
     async def close(self) -> None:
         await self.service_levels.stop()
@@ -187,6 +189,8 @@ def build_app(
             webhook_url=settings.hook_webhook_url,
             webhook_secret=webhook_secret.get_secret_value().encode() if webhook_secret else None,
             webhook_attempts=settings.hook_webhook_attempts,
+            redis=redis,
+            prefix=store.prefix,
         )
     )
     audit = Audit(redis, store.prefix, clock=clock)

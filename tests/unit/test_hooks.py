@@ -10,7 +10,9 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+import fakeredis
 import pytest
+import redis.asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
@@ -18,6 +20,7 @@ from bot.hooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     DeskFeed,
+    StreamQueue,
     WebhookConsumer,
     build_consumers,
     sign,
@@ -151,10 +154,12 @@ class Receiver:
     statuses: list[int] = field(default_factory=list)
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     gate: asyncio.Event | None = None
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)  # a first request came
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
         self.requests.append((dict(request.headers), body))
+        self.arrived.set()
         if self.gate is not None:
             await self.gate.wait()
         status = self.statuses.pop(0) if self.statuses else 200
@@ -262,3 +267,84 @@ async def test_a_full_queue_drops_the_oldest(receiver: tuple[Receiver, str]) -> 
     await hook.drain()
     await hook.aclose()
     assert hook.delivered + hook.dropped == 6
+
+
+# -- the durable queue: a Redis stream read through a consumer group ---------------------------
+
+STREAM = "hl:hooks:webhook"
+
+
+def durable(
+    url: str, client: redis.asyncio.Redis, *, claim_idle: float = 300.0
+) -> WebhookConsumer:
+    queue = StreamQueue(client, STREAM, 100, claim_idle=claim_idle)
+    made, _ = consumer(url, queue=queue)
+    return made
+
+
+async def test_events_queued_before_a_restart_are_sent_by_the_next_process(
+    receiver: tuple[Receiver, str], redis_backend: redis.asyncio.Redis
+) -> None:
+    target, url = receiver
+    # a process queued them and stopped before its worker ran
+    await StreamQueue(redis_backend, STREAM, 100).put(EVENT)
+    await StreamQueue(redis_backend, STREAM, 100).put(HookEvent("claimed", "a1b2c3d4e5f6", 2.0))
+
+    after = durable(url, redis_backend)
+    await asyncio.wait_for(after.drain(), 10)
+    await after.aclose()
+    assert [json.loads(body)["kind"] for _, body in target.requests] == ["escalated", "claimed"]
+    assert json.loads(target.requests[0][1])["id"] == EVENT.id  # the same event, same id
+    assert await redis_backend.xlen(STREAM) == 0  # acknowledged and gone
+
+
+async def test_an_event_a_dead_process_had_taken_is_taken_over(
+    receiver: tuple[Receiver, str], redis_backend: redis.asyncio.Redis
+) -> None:
+    target, url = receiver
+    target.gate = asyncio.Event()  # the receiver hangs: the first process dies meanwhile
+    dying = durable(url, redis_backend)
+    await dying.handle(EVENT)
+    await asyncio.wait_for(target.arrived.wait(), 10)
+    assert dying._worker is not None
+    dying._worker.cancel()  # killed mid-post: the entry stays taken, never acknowledged
+    target.gate.set()
+    assert await redis_backend.xlen(STREAM) == 1
+
+    survivor = durable(url, redis_backend, claim_idle=0)
+    await asyncio.wait_for(survivor.drain(), 10)
+    await survivor.aclose()
+    await dying.aclose()
+    assert survivor.delivered == 1
+    assert json.loads(target.requests[-1][1])["id"] == EVENT.id
+    assert await redis_backend.xlen(STREAM) == 0
+
+
+async def test_an_unreadable_queue_entry_is_dropped_not_retried_forever(
+    receiver: tuple[Receiver, str], redis_backend: redis.asyncio.Redis
+) -> None:
+    target, url = receiver
+    await redis_backend.xadd(STREAM, {"e": "not json"})
+    await StreamQueue(redis_backend, STREAM, 100).put(EVENT)
+    hook = durable(url, redis_backend)
+    await asyncio.wait_for(hook.drain(), 10)
+    await hook.aclose()
+    assert hook.delivered == 1
+    assert len(target.requests) == 1
+    assert await redis_backend.xlen(STREAM) == 0
+
+
+def test_the_app_queues_webhook_events_in_redis() -> None:
+    fake = fakeredis.FakeAsyncRedis()
+    made = build_consumers(
+        frozenset({"webhook"}),
+        desk=None,  # type: ignore[arg-type]
+        webhook_url="http://127.0.0.1:9/hook",
+        webhook_secret=SECRET,
+        redis=fake,
+        prefix="hl",
+    )
+    (webhook,) = made
+    assert isinstance(webhook, WebhookConsumer)
+    assert isinstance(webhook._queue, StreamQueue)
+    assert webhook._queue.key == STREAM
