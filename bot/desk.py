@@ -508,8 +508,16 @@ class Desk:
         with contextlib.suppress(TelegramAPIError):
             await self.bot.close_forum_topic(self.chat_id, case.topic)
 
-    async def erase(self, key: str) -> None:
-        """Every desk key of the case goes with the conversation."""
+    async def erase(self, key: str, *, topic: bool = False) -> None:
+        """Every desk key of the case goes with the conversation. `topic`: its forum topic too,
+        as for a withdrawn or erased case (the owner's record of a case ended from a linked
+        account, which no case event of its own ends); deleted first, so a repeat after an
+        interruption still finds it through the record."""
+        if topic:
+            case = await self.state.load(key)
+            if case is not None and case.topic is not None:
+                with contextlib.suppress(TelegramAPIError):
+                    await self.bot.delete_forum_topic(self.chat_id, case.topic)
         await self.state.delete(key)
 
     # -- hook events ------------------------------------------------------------------------------

@@ -220,7 +220,9 @@ class DeskState:
 
     @property
     def ttl_ms(self) -> int:
-        """A desk record lives as long as a registered conversation may."""
+        """The indexes (topic, case: pointers, nothing personal) live as long as a registered
+        conversation may; the record itself only as long as its conversation (see
+        flows.store.COMPANION_PARTS: each commit of the conversation extends it too)."""
         return int(self.store.retention.registered * 1000)
 
     # -- the record ---------------------------------------------------------------------------
@@ -233,13 +235,14 @@ class DeskState:
         """The record of this conversation, made if missing, with `fields` written and `drop`
         deleted; and whether it was made now."""
         record = self.record_key(key)
+        ttl = await self.store.companion_ttl_ms(key)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hsetnx(record, "ref", secrets.token_hex(6))
             if fields:
                 pipe.hset(record, mapping={k: _value(v) for k, v in fields.items()})
             if drop:
                 pipe.hdel(record, *drop)
-            pipe.pexpire(record, self.ttl_ms)
+            pipe.pexpire(record, ttl)
             pipe.hgetall(record)
             made, *_, raw = await pipe.execute()
         case = DeskCase.parse(key, raw)
@@ -255,7 +258,8 @@ class DeskState:
         pairs: list[str] = []
         for name, value in (fields or {}).items():
             pairs += [name, _value(value)]
-        args: list[str | int] = [self.ttl_ms, len(pairs) // 2, *pairs, *drop]
+        ttl = await self.store.companion_ttl_ms(key)
+        args: list[str | int] = [ttl, len(pairs) // 2, *pairs, *drop]
         return bool(await self._update(keys=[self.record_key(key)], args=args))
 
     async def set_topic(self, key: str, topic: int) -> None:
@@ -298,10 +302,11 @@ class DeskState:
         if not await self.redis.exists(self.record_key(key)):
             return
         name = self.relayed_key(key)
+        ttl = await self.store.companion_ttl_ms(key)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.zadd(name, {str(int(message_id)): now})
             pipe.zremrangebyscore(name, "-inf", f"({now - self.ttl_ms / 1000}")
-            pipe.pexpire(name, self.ttl_ms)
+            pipe.pexpire(name, ttl)
             await pipe.execute()
 
     async def was_relayed(self, key: str, message_id: int) -> bool:

@@ -65,7 +65,7 @@ class DeskPort(Protocol):
         self, key: str, conversation: Conversation, effect: CaseEvent
     ) -> None: ...
 
-    async def erase(self, key: str) -> None: ...
+    async def erase(self, key: str, *, topic: bool = False) -> None: ...
 
 
 class Renderer:
@@ -146,9 +146,21 @@ class Renderer:
         elif isinstance(effect, CaseEvent):
             await self.desk.case_event(key, conversation, effect)
         elif isinstance(effect, Erase):
+            if effect.linked and effect.case_id is not None:
+                await self._erase_linked_case(key, effect.case_id)
             await self.desk.erase(key)
             if effect.wipe_chat:
                 await self._wipe_chat(key, chat_id)
+
+    async def _erase_linked_case(self, key: str, case_id: str) -> None:
+        """The conversation was linked to a case another conversation owns: the whole case goes.
+        The owner's desk record (with a topic of its own) first, then the owner's conversation
+        and the indexes, through which a repeat of the batch finds the owner again."""
+        owner = await self.store.conversation_of_case(case_id)
+        if owner is not None and owner != key:
+            await self.desk.erase(owner, topic=True)
+        erased = await self.store.erase_linked_case(case_id)
+        log.info("linked case erased", owner_found=owner is not None, owner_erased=erased)
 
     def text(self, lang: str, reply: Reply) -> str:
         # what the caller typed is shown inside HTML: escape it, or Telegram refuses the message

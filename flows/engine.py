@@ -250,6 +250,8 @@ class Turn:
         self.say("greeting")
 
     def _erase(self, *, wipe_chat: bool) -> None:
+        """The conversation starts afresh; the effect says which case goes with it and whether
+        this conversation owned it or was linked to it (then the owner's side goes too)."""
         old = self.conv
         owned = old.owns_case
         self.conv = Conversation(state=old.state, lang=old.lang, version=old.version)
@@ -257,8 +259,9 @@ class Turn:
         self.effects.append(
             Erase(
                 wipe_chat=wipe_chat,
-                case_id=old.case_id if owned else None,
+                case_id=old.case_id,
                 code_digest=old.code_digest if owned else None,
+                linked=old.case_id is not None and not owned,
             )
         )
 

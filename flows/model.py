@@ -240,12 +240,17 @@ class RegisterCase:
 @dataclass(frozen=True, slots=True)
 class Erase:
     """Erase every key of this conversation and its case; `wipe_chat` also deletes what the bot
-    can still delete in the chat (/forget)."""
+    can still delete in the chat (/forget).
+
+    `case_id` is the case the conversation had. Owned (`linked` false), its code and case
+    indexes live in other slots and are removed after the commit. `linked`: the conversation
+    was only linked to the case (a re-call from another account with code and birth date), so
+    the case ends here too: the owner's conversation, its desk record and the indexes go."""
 
     wipe_chat: bool = False
-    # the indexes of a case this conversation owns live in other slots: removed after the commit
     case_id: str | None = None
-    code_digest: str | None = None
+    code_digest: str | None = None  # of an owned case only
+    linked: bool = False
 
 
 Effect = (

@@ -57,6 +57,11 @@ TIMELINE_MAX: Final = 200  # case events kept per conversation, newest last
 OUTBOX_COUNTER: Final = "seq"
 # Marks the version an erased conversation reached, in its `seen` zset (see _COMMIT)
 ERASED_VERSION: Final = "v"
+# Parts other modules keep in a conversation's slot (the operator desk's record and its relayed
+# messages): every commit makes them live as long as the conversation, plus a grace period in
+# which the desk can still find and close the topic of a conversation that just expired
+COMPANION_PARTS: Final = ("desk", "relayed")
+COMPANION_GRACE: Final = DAY
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +145,7 @@ def _ms(seconds: float) -> int:
     return max(1, round(seconds * 1000))
 
 
-# KEYS: conv, seen, outbox, timeline, chat (one slot)
+# KEYS: conv, seen, outbox, timeline, chat, then the companions (one slot)
 # ARGV: 1 expected version, 2 update_id, 3 now (ms), 4 seen cutoff (ms), 5 seen ttl (ms),
 #       6 conv ttl (ms), 7 outbox ttl (ms), 8 erase mode ("" | "erase" | "wipe"),
 #       9 sealed batch, 10 meta, 11 sealed fields, 12 case id, 13 code digest, 14 state,
@@ -192,6 +197,9 @@ else
     redis.call('HDEL', KEYS[1], 'case', 'code', 'state', 'updated')
   end
   redis.call('PEXPIRE', KEYS[1], ARGV[6])
+  for i = 6, #KEYS do
+    redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[6]) + {round(COMPANION_GRACE * 1000)})
+  end
   for i = 18, #ARGV do
     redis.call('RPUSH', KEYS[4], ARGV[3] .. ' ' .. ARGV[i])
   end
@@ -250,6 +258,27 @@ end
 return 0
 """
 
+# Erase the owner's conversation of a case ended from a conversation linked to it, only while
+# it still holds that case (a stale index must not erase somebody else's conversation).
+# KEYS: conv, seen, outbox, timeline, chat (one slot); ARGV: 1 case id, 2 seen ttl (ms),
+# 3 outbox ttl (ms). Kept, as after any erase (see _COMMIT): the dedupe marks with the version
+# the conversation reached, and the outbox counter, so no version or batch number comes back.
+_ERASE_OWNER: Final = f"""
+if redis.call('HGET', KEYS[1], 'case') ~= ARGV[1] then
+  return 0
+end
+local version = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+local seq = redis.call('HGET', KEYS[3], '{OUTBOX_COUNTER}')
+redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5])
+if seq then
+  redis.call('HSET', KEYS[3], '{OUTBOX_COUNTER}', seq)
+  redis.call('PEXPIRE', KEYS[3], ARGV[3])
+end
+redis.call('ZADD', KEYS[2], version, '{ERASED_VERSION}')
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1
+"""
+
 _CONVERSATION_PARTS: Final = ("conv", "seen", "outbox", "timeline", "chat")
 
 
@@ -278,6 +307,7 @@ class ConversationStore:
         self._hset_if = redis.register_script(_HSET_IF)
         self._ack = redis.register_script(_ACK)
         self._del_if = redis.register_script(_DEL_IF)
+        self._erase_owner = redis.register_script(_ERASE_OWNER)
 
     # -- names ------------------------------------------------------------------------------
 
@@ -302,6 +332,13 @@ class ConversationStore:
         if not part.isascii() or not part.isalpha() or not part.islower():
             raise ValueError("a conversation part is a lowercase word")
         return f"{self.prefix}:{{{conversation_key}}}:{part}"
+
+    async def companion_ttl_ms(self, conversation_key: str) -> int:
+        """How long a companion part written now is to live: as long as the conversation,
+        plus the grace period (only the grace when the conversation is gone)."""
+        with _unavailable():
+            left = int(await self._redis.pttl(self.key(conversation_key, "conv")))
+        return max(left, 0) + _ms(COMPANION_GRACE)
 
     def keys_of(self, conversation_key: str) -> list[str]:
         """The store's own keys of a conversation, in the order the commit script takes them."""
@@ -404,7 +441,8 @@ class ConversationStore:
             *(e.kind for e in effects if isinstance(e, CaseEvent)),
         ]
         with _unavailable():
-            reply = await self._commit_script(keys=self.keys_of(key), args=args)
+            keys = [*self.keys_of(key), *(self.key(key, part) for part in COMPANION_PARTS)]
+            reply = await self._commit_script(keys=keys, args=args)
         status, version, seq = (int(x) for x in reply)
         # Only the pseudonymous key, numbers and effect type names: nothing personal.
         log.debug(
@@ -461,13 +499,16 @@ class ConversationStore:
     # -- the case indexes (other slots: written after the commit, idempotent) ---------------
 
     async def apply_index_effects(self, key: str, effects: Sequence[Effect]) -> None:
-        """RegisterCase writes the code and case indexes; Erase removes those of this owner."""
+        """RegisterCase writes the code and case indexes; Erase removes those of this owner.
+
+        The Erase of a conversation only linked to its case leaves them: `erase_linked_case`
+        finds the owner through them, after the desk has let go of the owner's record."""
         ttl = _ms(self.retention.registered)
         with _unavailable():
             for effect in effects:
                 if isinstance(effect, RegisterCase):
                     await self._set_indexes(key, effect.case_id, effect.code_digest, ttl)
-                elif isinstance(effect, Erase):
+                elif isinstance(effect, Erase) and not effect.linked:
                     await self._drop_indexes(key, effect.case_id, effect.code_digest)
 
     async def touch_indexes(self, conversation: Conversation, key: str) -> None:
@@ -519,6 +560,39 @@ class ConversationStore:
                 return None
             case = await self._redis.hget(self.key(key, "conv"), "case")
         return key if _text(case) == case_id else None
+
+    async def erase_linked_case(self, case_id: str) -> bool:
+        """A case ended from a conversation linked to it, not from its owner's: the owner's
+        conversation goes (but what any erase keeps: the dedupe marks, the version it reached,
+        the outbox counter), then the code and case indexes. Whether it was erased now.
+
+        Only a conversation that still holds this case is erased: a stale case index is
+        removed and erases nothing. Idempotent (a batch may be delivered again), and the case
+        index, through which the owner is found, goes last, so a repeat finishes what an
+        interrupted run began."""
+        index = self._case_index(case_id)
+        with _unavailable():
+            owner = _text(await self._redis.get(index))
+            if owner is None:
+                return False
+            case, code = await self._redis.hmget(self.key(owner, "conv"), ["case", "code"])
+            erased = False
+            if _text(case) == case_id:
+                code_digest = _text(code)
+                if code_digest:
+                    await self._del_if(
+                        keys=[self._code_index(code_digest)], args=[f"{owner}|{case_id}"]
+                    )
+                args: list[str | int] = [
+                    case_id,
+                    _ms(self.retention.dedupe),
+                    _ms(self.retention.outbox),
+                ]
+                erased = bool(await self._erase_owner(keys=self.keys_of(owner), args=args))
+            await self._del_if(keys=[index], args=[owner])
+        # no key, no id: only what happened
+        log.info("case erased from a linked conversation: owner erased=%s", erased)
+        return erased
 
     # -- messages in the caller's chat, for /forget -------------------------------------------
 

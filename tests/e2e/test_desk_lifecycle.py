@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import redis.asyncio
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.methods import (
     CloseForumTopic,
@@ -27,6 +28,7 @@ from aiogram.methods import (
 from aiogram.types import Update
 
 from flows.model import CaseEvent
+from flows.store import COMPANION_GRACE, COMPANION_PARTS
 from tests.conftest import CollectLogs
 from tests.e2e.conftest import (
     DESK_CHAT,
@@ -581,3 +583,42 @@ async def test_an_operator_message_delivered_twice_by_telegram_reaches_the_calle
     copies = [s.method for s in first + again if isinstance(s.method, CopyMessage)]
     assert [(c.chat_id, c.message_id) for c in copies] == [(caller.user_id, message.message_id)]
     assert view.posts(again, topic) == []  # no notice to the operator either
+
+
+# -- retention: the desk record lives as long as its conversation ------------------------------
+
+
+async def test_the_desk_record_expires_with_its_conversation(
+    redis_backend: redis.asyncio.Redis, make_hotline: HotlineFactory
+) -> None:
+    hotline = await make_hotline(redis_backend, operator_ids=OPERATORS)
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    op = Operator(hotline, OPERATORS[0])
+    retention = hotline.app.store.retention
+    await caller.command("start")
+    await caller.tap("menu-operator")  # an unfinished conversation, escalated
+    topic = await view.topic(caller)
+    await op.say(topic, "/claim")
+    await op.say(topic, "Мы на связи.")  # a relayed message: the second desk part
+
+    store, key = hotline.app.store, caller.key
+    parts = [store.key(key, part) for part in COMPANION_PARTS]
+    grace = COMPANION_GRACE * 1000
+
+    async def lives_ms(name: str) -> int:
+        return int(await hotline.redis.pttl(name))
+
+    conversation = await lives_ms(store.key(key, "conv"))
+    assert conversation <= retention.form * 1000  # 7 days, not the 90 of a case
+    # the desk's own writes: as long as the conversation, and a day (give or take the test)
+    for name in parts:
+        assert abs(await lives_ms(name) - (conversation + grace)) < 5_000
+
+    await op.say(topic, "/close")
+    for name in parts:  # as if days had passed since the desk last wrote
+        await hotline.redis.pexpire(name, 60_000)
+    await caller.text("спасибо")  # a commit with nothing for the desk carries them along
+    conversation = await lives_ms(store.key(key, "conv"))
+    for name in parts:
+        assert abs(await lives_ms(name) - (conversation + grace)) < 5_000

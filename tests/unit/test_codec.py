@@ -50,6 +50,7 @@ EVERY_EFFECT: list[Effect] = [
     RegisterCase("c0ffee", "digest"),
     Erase(),
     Erase(wipe_chat=True, case_id="c0ffee", code_digest="digest"),
+    Erase(case_id="c0ffee", linked=True),
 ]
 
 

@@ -1068,12 +1068,13 @@ def test_withdrawing_erases_the_case_and_every_field() -> None:
     assert caller.ids == ["greeting", "menu"]
 
 
-def test_withdrawing_a_linked_case_leaves_the_owners_case_alone() -> None:
+def test_withdrawing_a_linked_case_erases_the_whole_case() -> None:
     caller = reach("recall_birth")
     caller.text("17.05.1990")
     caller.command("cancel")
     caller.press("withdraw-yes")
-    assert caller.of(Erase) == [Erase(wipe_chat=False, case_id=None, code_digest=None)]
+    # not its owner: the effect names the case, and says it was only linked to it
+    assert caller.of(Erase) == [Erase(wipe_chat=False, case_id=OTHER_CASE, linked=True)]
 
 
 def test_withdraw_from_review_asks_first() -> None:

@@ -272,8 +272,9 @@ def _check_callbacks(row: Row, before: Conversation, turn: engine.Turn) -> None:
         assert [e for e in turn.effects if isinstance(e, Erase)] == [
             Erase(
                 wipe_chat="forget_everything" in row.after,
-                case_id=before.case_id if before.owns_case else None,
+                case_id=before.case_id,
                 code_digest=before.code_digest if before.owns_case else None,
+                linked=before.case_id is not None and not before.owns_case,
             )
         ]
         assert turn.erased

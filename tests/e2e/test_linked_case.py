@@ -1,0 +1,290 @@
+"""A case registered from one account and ended from another, linked to it by code and birth date:
+the whole case goes, whichever way it ends there (the operator's Met or Erase, the caller's
+withdrawal or /forget).
+
+The owner's account registers with canary values and has a hand-off of its own (a topic of its
+own on the desk); at the front he writes from a second account, gives the code and the birth date
+and is at the desk again. When the case ends from the second account, afterwards no Redis key or
+value holds a canary, not even inside a sealed record opened with the key (a seized server and a
+seized key), the code finds nothing, the owner's topic is deleted, and the owner's next message
+starts a fresh conversation. All on the real Redis server, through the real Dispatcher.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pytest
+import redis.asyncio
+from aiogram.methods import DeleteForumTopic
+
+from flows.model import CaseFound
+from tests.conftest import CollectLogs
+from tests.e2e.conftest import DESK_CHAT, Caller, Hotline, HotlineFactory, register, t
+from tests.e2e.desk_harness import OPERATORS, DeskView, Operator, to_meetup
+from tests.e2e.test_canary_e2e import (
+    BIRTH,
+    CALLER_ID,
+    CANARIES,
+    NAME,
+    PHONE,
+    PLACE,
+    SECOND_ACCOUNT,
+    SERVICE_NUMBER,
+    UNIT,
+    _decoded,
+)
+from tests.e2e.test_canary_e2e import _everything_in as everything_as_text
+from tests.integration.test_linked_erase import opened_records
+
+pytestmark = pytest.mark.redis
+
+ENDINGS = ("met", "operator-erase", "withdrawal", "forget")
+THIRD_ACCOUNT = 773_456_789
+
+
+# ---------------------------------------------------------------------------------------------
+# What Redis holds
+
+
+def leaks(texts: Iterable[str], canaries: Iterable[str]) -> list[tuple[str, str]]:
+    found = []
+    for text in texts:
+        plain = _decoded(text).casefold()
+        found += [(c, text[:120]) for c in canaries if c.casefold() in plain]
+    return found
+
+
+def _text(value: bytes | str | None) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def canaries_of(code: str) -> tuple[str, ...]:
+    return (*CANARIES, code, code.replace("-", ""))
+
+
+# ---------------------------------------------------------------------------------------------
+# The case, from two accounts
+
+
+async def register_with_canaries(owner: Caller) -> str:
+    """The whole form with canary values, confirmed; the case code."""
+    await owner.command("start")
+    await owner.tap("menu-surrender")
+    await owner.tap("declare")
+    for answer in (NAME, BIRTH, UNIT, "майор запаса", SERVICE_NUMBER, "4"):
+        await owner.text(answer)
+    await owner.tap("skip")  # area
+    await owner.text(PHONE)
+    await owner.tap("health-light")
+    await owner.tap("wish-stay")
+    await owner.press("confirm")
+    conversation = await owner.conversation()
+    assert conversation.state == "registered"
+    return conversation.fields["case_code"]
+
+
+async def owner_with_a_topic(hotline: Hotline) -> tuple[Caller, str, int]:
+    """Registered, then a hand-off of his own (a topic of its own), left again."""
+    owner = hotline.caller(CALLER_ID, "ru")
+    code = await register_with_canaries(owner)
+    await owner.command("operator")
+    assert await owner.state() == "handoff"
+    await owner.tap("leave")
+    assert await owner.state() == "registered"
+    topic = await DeskView(hotline).topic(owner)
+    return owner, code, topic
+
+
+async def linked_at_the_front(hotline: Hotline, owner: Caller, code: str) -> Caller:
+    """The second account gives code and birth date and declares again: at the desk, linked."""
+    other = hotline.caller(SECOND_ACCOUNT, "ru")
+    await other.command("start")
+    await other.tap("menu-ready")
+    await other.text(code.lower().replace("-", ""))
+    await other.text(BIRTH)
+    await other.text("Я иду сдаваться")
+    assert await other.state() == "recall_location"
+    linked, owned = await other.conversation(), await owner.conversation()
+    assert linked.case_id == owned.case_id is not None
+    assert owned.owns_case
+    assert not linked.owns_case
+    return other
+
+
+async def end_from(hotline: Hotline, other: Caller, ending: str) -> None:
+    operator = Operator(hotline, OPERATORS[0])
+    topic = await DeskView(hotline).topic(other)
+    if ending == "met":
+        await to_meetup(other)
+        await operator.press(topic, "claim")
+        await operator.say(topic, "/details")
+        await operator.say(topic, f"/meet 05:30 | {PLACE}")
+        await operator.say(topic, "/met")
+    elif ending == "operator-erase":
+        await operator.press(topic, "claim")
+        await operator.say(topic, "/erase")
+    elif ending == "withdrawal":
+        await other.command("cancel")
+        await other.press("withdraw-yes")
+    else:
+        await other.command("forget")
+    # its own conversation is erased as any: nothing written back
+    left = await other.conversation()
+    assert (left.version, left.case_id, left.fields) == (0, None, {})
+
+
+async def what_is_left_of(hotline: Hotline, owner: Caller) -> set[str]:
+    """The names of the owner's conversation keys still in Redis (store's and desk's)."""
+    store = hotline.app.store
+    prefix = store.key(owner.key, "conv").removesuffix("conv")
+    return {k.removeprefix(prefix) for k in await hotline.keys() if k.startswith(prefix)}
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ending", ENDINGS)
+async def test_a_case_ended_from_a_linked_account_is_erased_entirely(
+    ending: str,
+    real_redis: redis.asyncio.Redis,
+    make_hotline: HotlineFactory,
+    logs: CollectLogs,
+) -> None:
+    hotline = await make_hotline(real_redis, operator_ids=OPERATORS)
+    store = hotline.app.store
+    owner, code, owner_topic = await owner_with_a_topic(hotline)
+    canaries = canaries_of(code)
+    # the scan sees what is sealed: before the ending the registration is all there
+    assert leaks(await opened_records(real_redis, store.sealer), [NAME, PHONE, code])
+    assert await store.find_case(store.digest("code", code)) != CaseFound(None)
+    other = await linked_at_the_front(hotline, owner, code)
+    version_before = (await owner.conversation()).version
+    mark = len(hotline.session.sent)
+
+    await end_from(hotline, other, ending)
+
+    # not a canary in any key or value, nor in any sealed record opened with the key
+    raw = await everything_as_text(real_redis)
+    opened = await opened_records(real_redis, store.sealer)
+    assert leaks(raw + opened, canaries) == []
+    # of the owner's conversation only what every erase keeps: dedupe marks, outbox counter
+    assert await what_is_left_of(hotline, owner) <= {"seen", "outbox"}
+    outbox = await real_redis.hgetall(store.key(owner.key, "outbox"))
+    assert set(outbox) <= {b"seq"}
+    assert await hotline.app.desk.state.load(owner.key) is None
+    assert await hotline.app.desk.state.of_topic(owner_topic) is None
+    # the owner's own topic went as a withdrawn or erased case's does
+    deleted = [
+        s.method
+        for s in hotline.session.sent[mark:]
+        if isinstance(s.method, DeleteForumTopic) and s.method.chat_id == DESK_CHAT
+    ]
+    assert owner_topic in {m.message_thread_id for m in deleted}
+    # nothing personal in a log line either
+    assert leaks(logs.lines, canaries) == []
+
+    # the code finds no case any more, by the store nor from a third account
+    assert await store.find_case(store.digest("code", code)) == CaseFound(None)
+    stranger = hotline.caller(THIRD_ACCOUNT, "ru")
+    await stranger.command("start")
+    await stranger.tap("menu-ready")
+    await stranger.text(code)
+    assert await stranger.state() == "recall_code"
+    assert (await stranger.conversation()).pending_case_id is None
+
+    # the owner's next message starts a fresh conversation, counting on (no version comes back)
+    await owner.text("Здравствуйте")
+    fresh = await owner.conversation()
+    assert fresh.state == "menu"
+    assert fresh.case_id is None
+    assert fresh.fields == {}
+    assert fresh.version > version_before
+    assert owner.texts[0] == t("ru", "greeting")
+    hotline.assert_all_protected()
+
+
+async def test_a_stale_case_index_erases_nothing_of_another_conversation(
+    real_redis: redis.asyncio.Redis, make_hotline: HotlineFactory
+) -> None:
+    """The case index of the case ended from the linked account points, stale, at a
+    conversation that holds a case of its own: that conversation, its desk record and its
+    indexes stay as they are; only the stale index goes."""
+    hotline = await make_hotline(real_redis, operator_ids=OPERATORS)
+    store = hotline.app.store
+    owner, code, _ = await owner_with_a_topic(hotline)
+    other = await linked_at_the_front(hotline, owner, code)
+    bystander = hotline.caller(THIRD_ACCOUNT, "uk")
+    await register(bystander)
+    await bystander.command("operator")  # a desk record and a topic of his own
+    theirs = await bystander.conversation()
+    case_id = (await other.conversation()).case_id
+    assert case_id is not None
+    assert theirs.case_id not in (None, case_id)
+    case_index = f"{store.prefix}:case:{case_id}"
+    await real_redis.set(case_index, bystander.key)  # stale: not the owner of this case
+    prefix = store.key(bystander.key, "conv").removesuffix("conv")
+
+    async def bystanders_keys() -> dict[str, object]:
+        """His conversation's keys, and every index that leads to it (but the stale one)."""
+        found: dict[str, object] = {}
+        for name in await hotline.keys():
+            kind = _text(await real_redis.type(name))
+            if name.startswith(prefix):
+                found[name] = await real_redis.dump(name)
+            elif kind == "string" and name != case_index:
+                value = _text(await real_redis.get(name))
+                if value.partition("|")[0] == bystander.key:
+                    found[name] = value
+        return found
+
+    before = await bystanders_keys()
+    assert {f"{prefix}conv", f"{prefix}desk"} <= set(before)
+    assert len(before) >= 6  # and his code, case, desk case and topic indexes
+
+    await other.command("forget")
+
+    assert await bystanders_keys() == before
+    assert await bystander.conversation() == theirs
+    assert await real_redis.get(case_index) is None
+    their_code = theirs.fields["case_code"]
+    found = await store.find_case(store.digest("code", their_code))
+    assert found.case_id == theirs.case_id
+
+
+async def test_an_interrupted_erase_is_finished_when_the_batch_is_delivered_again(
+    real_redis: redis.asyncio.Redis,
+    make_hotline: HotlineFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Redis goes away after the owner's conversation went, before the case index did: the
+    batch stays in the outbox, and its next delivery finishes the erase."""
+    hotline = await make_hotline(real_redis, operator_ids=OPERATORS)
+    store = hotline.app.store
+    owner, code, _ = await owner_with_a_topic(hotline)
+    other = await linked_at_the_front(hotline, owner, code)
+    case_index = f"{store.prefix}:case:{(await owner.conversation()).case_id}"
+    drop = store._del_if
+    failed: list[str] = []
+
+    async def failing(*, keys: list[str], args: list[str]) -> object:
+        if keys == [case_index] and not failed:
+            failed.append(keys[0])
+            raise redis.exceptions.ConnectionError("gone")
+        return await drop(keys=keys, args=args)
+
+    monkeypatch.setattr(store, "_del_if", failing)
+    await other.command("forget")
+    assert failed
+    assert await real_redis.get(case_index) is not None
+    assert await store.pending(other.key)  # not delivered: it waits in the outbox
+
+    await other.command("start")  # the next update delivers what waits first
+
+    assert await real_redis.get(case_index) is None
+    assert await store.pending(other.key) == []
+    opened = await opened_records(real_redis, store.sealer)
+    assert leaks(await everything_as_text(real_redis) + opened, canaries_of(code)) == []
+    assert await what_is_left_of(hotline, owner) <= {"seen", "outbox"}
+    assert await hotline.app.desk.state.load(owner.key) is None
+    assert await store.find_case(store.digest("code", code)) == CaseFound(None)
