@@ -10,6 +10,7 @@ from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiohttp import web
 
 from bot.app import App, build_app
+from bot.polling import poll
 from bot.settings import SECRET_TOKEN, Settings, SettingsError
 from bot.webhook import webhook_app
 from flows import surrender as flow
@@ -43,11 +44,11 @@ async def serve(settings: Settings) -> int:
         if settings.mode == "webhook":
             await _serve_webhook(app, secret)
         else:
-            # one update at a time per process: Telegram's offset moves on only after the update
-            # was committed; sending happens from the outbox, so this is not a bottleneck
-            await app.dispatcher.start_polling(
+            # not aiogram's start_polling: it acknowledges an update even when handling failed
+            await poll(
                 app.bot,
-                handle_as_tasks=False,
+                app.dispatcher,
+                _stop_on_signals(),
                 allowed_updates=app.dispatcher.resolve_used_update_types(),
             )
     finally:
@@ -79,9 +80,13 @@ async def _serve_webhook(app: App, secret: str) -> None:
         allowed_updates=app.dispatcher.resolve_used_update_types(),
     )
     log.info("webhook serving", port=settings.webhook_port)
+    await _stop_on_signals().wait()
+    await runner.cleanup()  # lets in-flight requests finish
+
+
+def _stop_on_signals() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await runner.cleanup()  # lets in-flight requests finish
+    return stop
