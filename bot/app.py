@@ -70,6 +70,7 @@ class App:
         the hook consumers' queues (a durable one may hold events from before a restart)."""
         self.service_levels.start(self.settings.desk_tick_seconds)
         start_consumers(self.hooks)
+        await self.deliverer.resume_pending()  # what a stopped process left undelivered
 
     async def close(self) -> None:
         await self.service_levels.stop()

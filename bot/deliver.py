@@ -4,6 +4,9 @@ An update is acknowledged to Telegram once its effects are committed; sending th
 longer (rate limits, 429s), so it happens here, in a task per conversation. A batch leaves the
 outbox only after it was rendered, so a failure leaves it for the next attempt: by itself after
 a back-off (Redis or Telegram down for a while), or at once on the conversation's next update.
+What a stopped process left behind is taken up at start-up (`resume_pending`): every batch
+carries its chat id and language, sealed, so even a /forget whose conversation is gone is
+finished (its chat wiped, its goodbye sent).
 """
 
 from __future__ import annotations
@@ -64,6 +67,29 @@ class Deliverer:
         task = asyncio.create_task(self._run(key))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def resume_pending(self) -> int:
+        """Kick every conversation whose outbox a stopped process left undelivered; how many.
+        (Two processes starting together may both send such a batch: delivery is at least
+        once.)"""
+        resumed = 0
+        for key in await self.store.with_pending():
+            try:
+                batches = await self.store.pending(key)
+                chat = next((b for b in batches if b.chat_id is not None), None)
+                if chat is None or chat.chat_id is None:
+                    continue  # written before batches carried their chat: its next update
+                conversation = (await self.store.load(key, -1)).conversation
+                if chat.lang is not None and conversation.version == 0:
+                    conversation.lang = chat.lang  # erased: only the batch knows his language
+            except Exception as exc:
+                log.error("pending outbox not resumed", error=type(exc).__name__)
+                continue
+            self.kick(key, chat.chat_id, conversation)
+            resumed += 1
+        if resumed:
+            log.info("pending outboxes resumed", conversations=resumed)
+        return resumed
 
     @property
     def retrying(self) -> frozenset[str]:

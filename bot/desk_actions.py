@@ -287,7 +287,7 @@ class DeskActions:
         pipeline = self.pipeline
         event = OperatorAction(FLOW_ACTIONS[action], params)
         async with pipeline.locks.hold(chat):  # the caller's own updates queue behind it
-            handled = await pipeline.dialogue.handle_key(case.key, update_id, event)
+            handled = await pipeline.dialogue.handle_key(case.key, update_id, event, chat_id=chat)
         pipeline.deliverer.kick(handled.conversation_key, chat, handled.conversation)
         if handled.batch is None:
             return None  # Telegram sent this update again: it was applied the first time

@@ -10,7 +10,6 @@ from typing import Protocol
 import structlog
 from aiogram import Bot
 from aiogram.exceptions import (
-    TelegramAPIError,
     TelegramBadRequest,
     TelegramEntityTooLarge,
     TelegramForbiddenError,
@@ -212,8 +211,9 @@ class Renderer:
     async def _delete(self, chat_id: int, message_ids: list[int]) -> None:
         for start in range(0, len(message_ids), TELEGRAM_DELETE_CHUNK):
             chunk = message_ids[start : start + TELEGRAM_DELETE_CHUNK]
-            # too old to delete, or already gone: nothing more can be done about it
-            with contextlib.suppress(TelegramAPIError):
+            # too old to delete, or already gone: nothing more can be done about it (a network
+            # failure raises: the batch is tried again, the ids still remembered)
+            with contextlib.suppress(*PERMANENT):
                 await self.bot.delete_messages(chat_id, chunk)
 
     async def _wipe_chat(self, key: str, chat_id: int) -> None:

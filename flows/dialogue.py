@@ -62,7 +62,12 @@ class Dialogue:
     ) -> Handled:
         key = self.store.conversation_key(user_id)
         return await self.handle_key(
-            key, update_id, event, message_ref=message_ref, language=language
+            key,
+            update_id,
+            event,
+            message_ref=message_ref,
+            language=language,
+            chat_id=user_id,  # a private chat's id is its user's
         )
 
     async def handle_key(
@@ -73,6 +78,7 @@ class Dialogue:
         *,
         message_ref: int | None = None,
         language: str | None = None,
+        chat_id: int | None = None,
     ) -> Handled:
         ctx = self.context(message_ref)
         for _ in range(MAX_CONFLICT_RETRIES):
@@ -91,6 +97,7 @@ class Dialogue:
                 update_id,
                 effects,
                 chat_message=message_ref,
+                chat_id=chat_id,
             )
             if result.duplicate:
                 return Handled(key, conv, None)

@@ -98,6 +98,10 @@ class Batch:
     entry_id: str  # ordered: later commits have larger ids (compare as integers)
     effects: tuple[Effect, ...]
     update_id: int | None = None
+    # where and in which language it goes, so another process can deliver it after a restart
+    # (sealed with the batch: a chat id is personal)
+    chat_id: int | None = None
+    lang: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,6 +399,7 @@ class ConversationStore:
         effects: Sequence[Effect],
         *,
         chat_message: int | None = None,
+        chat_id: int | None = None,
     ) -> CommitResult:
         """Write the conversation, the dedupe mark and the batch of effects, or nothing.
 
@@ -407,9 +412,11 @@ class ConversationStore:
         now_ms = int(now * 1000)
         retention = self.retention
         # Seal first: a failure here raises before anything reaches Redis.
-        batch = self._sealer.seal_json(
-            {"u": update_id, "e": codec.encode_effects(effects)}, self._outbox_context(key)
-        )
+        record: dict[str, Any] = {"u": update_id, "e": codec.encode_effects(effects)}
+        record["l"] = conversation.lang
+        if chat_id is not None:
+            record["c"] = chat_id
+        batch = self._sealer.seal_json(record, self._outbox_context(key))
         if erase is not None:
             mode = "wipe" if erase.wipe_chat else "erase"
             meta = sealed = case_id = code = ""
@@ -460,7 +467,9 @@ class ConversationStore:
         if status == 1:
             return CommitResult(conflict=True)
         conversation.version = version
-        return CommitResult(batch=Batch(str(seq), tuple(effects), update_id))
+        return CommitResult(
+            batch=Batch(str(seq), tuple(effects), update_id, chat_id, conversation.lang)
+        )
 
     # -- the outbox --------------------------------------------------------------------------
 
@@ -482,7 +491,25 @@ class ConversationStore:
         update_id = data.get("u")
         if update_id is not None and (not isinstance(update_id, int) or update_id is True):
             raise codec.CodecError("outbox entry has a bad update id")
-        return Batch(entry_id, codec.decode_effects(data.get("e")), update_id)
+        chat_id, lang = data.get("c"), data.get("l")
+        if chat_id is not None and (not isinstance(chat_id, int) or chat_id is True):
+            raise codec.CodecError("outbox entry has a bad chat id")
+        if lang is not None and not isinstance(lang, str):
+            raise codec.CodecError("outbox entry has a bad language")
+        effects = codec.decode_effects(data.get("e"))
+        return Batch(entry_id, effects, update_id, chat_id, lang)
+
+    async def with_pending(self) -> list[str]:
+        """Conversations whose outbox holds undelivered batches (one SCAN of the keyspace: for
+        start-up, when a stopped process may have left some behind)."""
+        found: list[str] = []
+        with _unavailable():
+            pattern = f"{self.prefix}:*:outbox"
+            async for raw in self._redis.scan_iter(match=pattern, count=1000, _type="HASH"):
+                name = _text(raw) or ""
+                if await self._redis.hlen(name) > 1:  # more than the counter
+                    found.append(self._split(name)[0])
+        return found
 
     async def ack(self, key: str, entry_id: str, *, erased: bool = False) -> None:
         """The batch was delivered: it leaves the outbox (acknowledging twice is harmless).

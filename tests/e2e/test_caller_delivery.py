@@ -9,17 +9,21 @@ for good (a bad request, the bot blocked, the desk group misconfigured) is logge
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 
+import redis.asyncio
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramServerError,
 )
-from aiogram.methods import CreateForumTopic, SendMessage
+from aiogram.methods import CreateForumTopic, DeleteMessages, SendMessage
 
 from bot.recording import Sent
-from tests.e2e.conftest import Caller, Hotline, screen, t
+from flows.sealing import new_key
+from tests.e2e.conftest import Caller, Hotline, HotlineFactory, screen, t
 
 
 async def _until(hotline: Hotline, caller: Caller, count: int) -> None:
@@ -105,3 +109,37 @@ async def test_a_caller_who_blocked_the_bot_does_not_block_his_outbox(hotline: H
     assert hotline.app.deliverer.retrying == frozenset()
     assert (await hotline.app.store.load(caller.key, -1)).pending == 0
     assert caller.texts == [screen("ru", "menu")]  # the help was refused, the rest went out
+
+
+async def test_what_a_stopped_process_left_in_the_outbox_is_delivered_at_the_next_start(
+    redis_backend: redis.asyncio.Redis, make_hotline: HotlineFactory
+) -> None:
+    keys = {"hotline_seal_keys": new_key(), "hotline_id_key": base64.b64encode(os.urandom(32))}
+    before = await make_hotline(redis_backend, **keys)
+    caller = Caller(before, 771_000_111, "uk")
+    await caller.command("start")
+    await caller.tap("menu-surrender")
+    shown = [s.result.message_id for s in caller.all_messages()]
+    # the panic button, and the process stops before it could send anything (Telegram down)
+    method = SendMessage(chat_id=caller.user_id, text="")
+    for _ in range(20):
+        before.session.fail_next(SendMessage, TelegramNetworkError(method, "down"))
+        before.session.fail_next(DeleteMessages, TelegramNetworkError(method, "down"))
+    await caller.command("forget")
+    before.app.deliverer.stop()  # its retries die with it
+    mark = len(before.session.sent)
+    assert (await before.app.store.load(caller.key, -1)).pending == 1
+
+    after = await make_hotline(redis_backend, **keys)  # a new process, the same Redis and keys
+    assert await after.app.deliverer.resume_pending() == 1
+    await after.app.deliverer.drain()
+
+    sent = after.session.sent
+    deleted = [
+        i for s in sent if isinstance(s.method, DeleteMessages) for i in s.method.message_ids
+    ]
+    assert set(shown) <= set(deleted)  # his chat is wiped after all
+    goodbye = [s.method for s in sent if isinstance(s.method, SendMessage)]
+    assert [(m.chat_id, m.text) for m in goodbye] == [(caller.user_id, t("uk", "forget-done"))]
+    assert (await after.app.store.load(caller.key, -1)).pending == 0
+    assert len(before.session.sent) == mark  # nothing went out of the stopped one meanwhile
