@@ -30,10 +30,14 @@ class StoreDown(BaseMiddleware):
         translator: Translator,
         clock: Callable[[], float] = time.monotonic,
         max_tracked: int = MAX_TRACKED,
+        reraise: bool = False,
     ) -> None:
         self.translator = translator
         self.clock = clock
         self.max_tracked = max_tracked
+        # raise again once the caller is told: a webhook must then answer non-2xx (see
+        # bot.webhook); long polling notes the failure on its own (see bot.polling)
+        self.reraise = reraise
         self._noticed: OrderedDict[int, float] = OrderedDict()
 
     def __len__(self) -> int:
@@ -51,6 +55,8 @@ class StoreDown(BaseMiddleware):
         except (StoreUnavailable, RedisConnectionError, RedisTimeoutError) as exc:
             log.error("store unavailable", error=type(exc).__name__)
             await self._tell(event, data)
+            if self.reraise:
+                raise
             return None
 
     async def _tell(self, event: TelegramObject, data: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import redis.exceptions
 from aiogram.methods import SendMessage
 from aiohttp import web
 from pydantic import SecretStr, ValidationError
@@ -72,6 +73,10 @@ async def post(url: str, body: dict[str, Any], secret: str | None) -> int:
         return response.status
 
 
+def _texts(hotline: Hotline) -> list[str]:
+    return [s.method.text for s in hotline.session.sent if isinstance(s.method, SendMessage)]
+
+
 async def _state(hotline: Hotline) -> tuple[str, int]:
     store = hotline.app.store
     loaded = await store.load(store.conversation_key(USER), -1)
@@ -117,8 +122,21 @@ async def test_a_redelivered_update_is_acknowledged_and_applied_once(
     assert await _state(hotline) == ("menu", 1)
 
 
+@pytest.mark.parametrize(
+    ("failure", "told"),
+    [
+        (RuntimeError("the process died half-way"), []),
+        # Redis down: the caller is told to try again, and Telegram delivers it again as well
+        (redis.exceptions.ConnectionError("Connection refused"), ["try-again-later"]),
+    ],
+    ids=["crash", "redis-down"],
+)
 async def test_an_update_that_could_not_be_committed_is_not_acknowledged(
-    hotline: Hotline, served: str, monkeypatch: pytest.MonkeyPatch
+    hotline: Hotline,
+    served: str,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: Exception,
+    told: list[str],
 ) -> None:
     store = hotline.app.store
     commit = store.commit
@@ -128,20 +146,20 @@ async def test_an_update_that_could_not_be_committed_is_not_acknowledged(
         nonlocal calls
         calls += 1
         if calls == 1:
-            raise RuntimeError("the process died half-way")
+            raise failure
         return await commit(*args, **kwargs)
 
     monkeypatch.setattr(store, "commit", failing_once)
     status = await post(served, update_json(3, "/start"), SECRET)
     assert status >= 500  # Telegram will deliver it again
     await hotline.app.deliverer.drain()
-    assert hotline.session.sent == []
+    assert _texts(hotline) == [t("uk", m) for m in told]
     assert await _state(hotline) == ("start", 0)
 
     assert await post(served, update_json(3, "/start"), SECRET) == 200  # the redelivery
     await hotline.app.deliverer.drain()
     assert await _state(hotline) == ("menu", 1)
-    assert [s.name for s in hotline.session.sent] == ["SendMessage", "SendMessage"]
+    assert _texts(hotline)[len(told) :] == [t("uk", "greeting"), screen("uk", "menu")]
 
 
 # ---------------------------------------------------------------------------------------------
