@@ -481,8 +481,7 @@ class Desk:
         elif kind in TOPIC_DELETED and case.topic is not None:
             # his data goes: what he sent and what operators wrote about him too
             await self.state.mark_closed(case.key)
-            with contextlib.suppress(TelegramAPIError):
-                await self.bot.delete_forum_topic(self.chat_id, case.topic)
+            await self._delete_topic(case.topic)
 
     async def _caller_left(self, case: DeskCase, conversation: Conversation) -> None:
         """He left the hand-off or cancelled the meeting himself: the topic is told, and the
@@ -516,9 +515,14 @@ class Desk:
         if topic:
             case = await self.state.load(key)
             if case is not None and case.topic is not None:
-                with contextlib.suppress(TelegramAPIError):
-                    await self.bot.delete_forum_topic(self.chat_id, case.topic)
+                await self._delete_topic(case.topic)
         await self.state.delete(key)
+
+    async def _delete_topic(self, topic: int) -> None:
+        """Gone already, or never deletable: nothing more to do. The network or flood control
+        raises instead, so the batch is tried again while the record still knows the topic."""
+        with contextlib.suppress(TelegramBadRequest, TelegramForbiddenError, TelegramNotFound):
+            await self.bot.delete_forum_topic(self.chat_id, topic)
 
     # -- hook events ------------------------------------------------------------------------------
     async def emit(self, kind: str, case: DeskCase) -> None:

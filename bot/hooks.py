@@ -123,13 +123,23 @@ class StreamQueue:
         if now - self._claimed_at >= self.claim_idle_ms / 1000:
             # what a process that died had taken and never finished
             self._claimed_at = now
-            _, entries, *_ = await self.redis.xautoclaim(
-                self.key, self.GROUP, self.consumer, self.claim_idle_ms, "0-0", count=100
-            )
+            try:
+                _, entries, *_ = await self.redis.xautoclaim(
+                    self.key, self.GROUP, self.consumer, self.claim_idle_ms, "0-0", count=100
+                )
+            except redis.exceptions.ResponseError as exc:
+                if "NOGROUP" in str(exc):
+                    self._ready = False
+                raise
         if not entries:
-            answer: Any = await self.redis.xreadgroup(
-                self.GROUP, self.consumer, {self.key: ">"}, count=50, block=1000
-            )
+            try:
+                answer: Any = await self.redis.xreadgroup(
+                    self.GROUP, self.consumer, {self.key: ">"}, count=50, block=1000
+                )
+            except redis.exceptions.ResponseError as exc:
+                if "NOGROUP" in str(exc):  # Redis lost the group (a restart, a flush): anew
+                    self._ready = False
+                raise
             entries = answer[0][1] if answer else []
         if not entries:
             await asyncio.sleep(0.05)  # a backend that does not block (fakeredis) must not spin

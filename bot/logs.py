@@ -20,6 +20,12 @@ class Redact(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name.startswith("hotline"):
             return True
+        if isinstance(record.args, tuple):
+            # an exception passed as an argument ("%s: %s", type, exc) would print its text,
+            # which may quote anything: only its type is kept
+            record.args = tuple(
+                type(a).__name__ if isinstance(a, BaseException) else a for a in record.args
+            )
         message = record.getMessage()
         record.msg = _LONG_DIGITS.sub("<id>", message)
         record.args = None

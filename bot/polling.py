@@ -22,6 +22,7 @@ from aiogram.methods import GetUpdates
 from aiogram.types import TelegramObject, Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError, ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from flows.store import StoreUnavailable
@@ -32,7 +33,14 @@ log = structlog.get_logger("hotline.polling")
 # after this many attempts it is dropped, unhandled, so the others are served. Redis being down
 # is not the update's fault: every update would fail alike, so those are waited out, not counted.
 ATTEMPTS = 5
-STORE_DOWN = (StoreUnavailable, RedisConnectionError, RedisTimeoutError)
+# (a replica during a failover answers READONLY, a full one OOM: waited out the same way)
+STORE_DOWN = (
+    StoreUnavailable,
+    RedisConnectionError,
+    RedisTimeoutError,
+    ReadOnlyError,
+    OutOfMemoryError,
+)
 FETCH_BACKOFF = DEFAULT_BACKOFF_CONFIG  # getUpdates itself failing: as aiogram's polling does
 RETRY_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=2.0, jitter=0.3)
 FAILURES = "polling_failures"  # the key of the list _NoteFailures appends to

@@ -73,6 +73,7 @@ NOTICES = frozenset(
         "use-buttons",
         "stale-button",
         "operator-aborted",
+        "update-from-first-phone",
         "wrong-content",
         "edit-ignored",
         "forward-refused",
@@ -133,6 +134,10 @@ class Turn:
     @property
     def has_case(self) -> bool:
         return self.conv.case_id is not None
+
+    @property
+    def owns_case(self) -> bool:
+        return self.conv.case_id is not None and self.conv.owns_case
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("returns_to_"):
@@ -490,7 +495,11 @@ def _on_press(turn: Turn, event: Press) -> None:
     if event.button == "skip":
         turn.conv.fields.pop(_field_of(conv.state), None)
     trigger = flow.BUTTON_TRIGGERS.get(event.button, event.button)
-    if not _move(turn, trigger):
+    if _move(turn, trigger):
+        return
+    if trigger == "update" and conv.state == "registered":
+        _again(turn, "update-from-first-phone")  # linked: his details stay with the first phone
+    else:
         _again(turn, "stale-button")
 
 
@@ -736,13 +745,20 @@ def _on_stale(turn: Turn, event: StaleButton) -> None:
 
 
 # What the caller is told when an operator ends what he was in, before the screen he is back on
+# (an aborted emergency had no meeting to cancel: it was a conversation that ended)
 _ENDED_BY_OPERATOR = {"end": "operator-ended", "abort": "operator-aborted"}
+
+
+def _ended_notice(state: str, action: str) -> str | None:
+    if action == "abort" and state in flow.EMERGENCY_STATES:
+        return "operator-ended"
+    return _ENDED_BY_OPERATOR.get(action)
 
 
 def _on_operator(turn: Turn, event: OperatorAction) -> None:
     turn.pending_params = event.params
     trigger = f"op_{event.action}"
-    notice = _ENDED_BY_OPERATOR.get(event.action)
+    notice = _ended_notice(turn.conv.state, event.action)
     if notice is not None and can_fire(turn.conv.state, trigger):
         turn.say(notice)
     if _move(turn, trigger):
@@ -765,7 +781,7 @@ def _end_behind_confirmation(conv: Conversation) -> bool:
     origin = conv.confirm_from
     if origin == "handoff":
         conv.confirm_from = conv.return_to if conv.return_to in flow.RESUMABLE else "menu"
-    elif origin == "emergency":
+    elif origin in flow.EMERGENCY_STATES:
         conv.confirm_from = "menu"
     elif origin in flow.ESCALATED_STATES:
         return False

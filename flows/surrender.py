@@ -244,7 +244,8 @@ TRANSITIONS: list[dict[str, Any]] = [
     # registered: keep the code, come back when ready
     _t("ready", "registered", "recall_declare"),
     _t("back", "registered", "menu"),
-    _t("update", "registered", "review"),
+    # only the phone that registered holds the details; a linked one asks an operator
+    _t("update", "registered", "review", conditions="owns_case"),
     _t("safety_word", "registered", "safety_word"),
     _t("answer", "safety_word", "registered"),
     _t("back", "safety_word", "registered"),

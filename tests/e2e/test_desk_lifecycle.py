@@ -9,15 +9,17 @@ tests/e2e/desk_harness.py); every text is rendered from the packs.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 import redis.asyncio
-from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
+from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError, TelegramRetryAfter
 from aiogram.methods import (
     CloseForumTopic,
     CopyMessage,
     CreateForumTopic,
+    DeleteForumTopic,
     DeleteMessage,
     EditForumTopic,
     EditMessageReplyMarkup,
@@ -27,6 +29,7 @@ from aiogram.methods import (
 )
 from aiogram.types import Update
 
+from bot.recording import Sent
 from flows.model import CaseEvent
 from flows.store import COMPANION_GRACE, COMPANION_PARTS
 from tests.conftest import CollectLogs
@@ -622,3 +625,31 @@ async def test_the_desk_record_expires_with_its_conversation(
     conversation = await lives_ms(store.key(key, "conv"))
     for name in parts:
         assert abs(await lives_ms(name) - (conversation + grace)) < 5_000
+
+
+async def test_a_topic_whose_deletion_failed_on_the_network_is_deleted_on_the_retry(
+    hotline3: Hotline,
+) -> None:
+    hotline = hotline3
+    hotline.app.deliverer.retry_first = 0.01
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    await register(caller)
+    await caller.command("operator")
+    topic = await view.topic(caller)
+    method = DeleteForumTopic(chat_id=DESK_CHAT, message_thread_id=topic)
+    hotline.session.fail_next(DeleteForumTopic, TelegramNetworkError(method, "reset"))
+    await caller.command("cancel")
+    await caller.press("withdraw-yes")  # the first try fails: the batch stays in the outbox
+
+    deleted = asyncio.Event()
+
+    def on_sent(sent: Sent) -> None:
+        if sent.method == method:
+            deleted.set()
+
+    hotline.session.listeners.append(on_sent)
+    await asyncio.wait_for(deleted.wait(), 10)  # the retry runs on its own timer
+    await hotline.app.deliverer.drain()
+    assert [s.method for s in hotline.session.sent].count(method) == 1  # deleted after all
+    assert not [k for k in await hotline.keys() if k.startswith(("hl:topic:", "hl:deskcase:"))]

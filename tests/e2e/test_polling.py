@@ -279,12 +279,21 @@ async def test_a_poison_update_is_dropped_after_its_attempts_and_later_ones_are_
     assert not [line for line in logs.lines if "canary" in line or "Петренко" in line]
 
 
+@pytest.mark.parametrize(
+    "outage",
+    [
+        redis.exceptions.ConnectionError("Connection refused"),
+        redis.exceptions.ReadOnlyError("READONLY a replica during a failover"),
+        redis.exceptions.OutOfMemoryError("OOM command not allowed"),
+    ],
+    ids=["down", "readonly", "oom"],
+)
 async def test_an_outage_of_redis_longer_than_the_attempts_drops_nothing(
-    telegram: Telegram, app: App, commits: list[int]
+    telegram: Telegram, app: App, commits: list[int], outage: Exception
 ) -> None:
     def down_for_a_while(update_id: int, attempt: int) -> None:
         if attempt <= 2 * ATTEMPTS:  # not the update's fault: it is waited out, not dropped
-            raise redis.exceptions.ConnectionError("Connection refused")
+            raise outage
 
     fail_with(app, down_for_a_while)
     telegram.unconfirmed = [update(1, ALICE, "/start"), update(2, BOB, "/start")]

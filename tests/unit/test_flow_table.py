@@ -111,7 +111,7 @@ def conversation_for(source: str, true: Iterable[str] = ()) -> Conversation:
     unknown = {
         c
         for c in true
-        if c not in {"editing", "has_case", "form_complete"}
+        if c not in {"editing", "has_case", "owns_case", "form_complete"}
         and not c.startswith(("returns_to_", "confirms_to_"))
     }
     assert not unknown, f"the table uses a condition this test cannot set: {unknown}"
@@ -123,8 +123,8 @@ def conversation_for(source: str, true: Iterable[str] = ()) -> Conversation:
         state=source,
         fields={**FIELDS, **(MISSING if "form_complete" in true else {})},
         editing="editing" in true,
-        case_id=CASE_ID if "has_case" in true else None,
-        owns_case="has_case" in true,
+        case_id=CASE_ID if true & {"has_case", "owns_case"} else None,
+        owns_case=bool(true & {"has_case", "owns_case"}),
         return_to=returns[0] if returns else None,
         confirm_from=confirms[0] if confirms else None,
         pending_case_id=PENDING_CASE_ID,

@@ -348,3 +348,18 @@ def test_the_app_queues_webhook_events_in_redis() -> None:
     assert isinstance(webhook, WebhookConsumer)
     assert isinstance(webhook._queue, StreamQueue)
     assert webhook._queue.key == STREAM
+
+
+async def test_a_lost_consumer_group_is_made_again(
+    receiver: tuple[Receiver, str], redis_backend: redis.asyncio.Redis
+) -> None:
+    target, url = receiver
+    hook = durable(url, redis_backend)
+    await hook.handle(EVENT)
+    await asyncio.wait_for(hook.drain(), 10)
+    await redis_backend.flushall()  # Redis restarted without persistence: no stream, no group
+    later = HookEvent("claimed", "a1b2c3d4e5f6", 3.0)
+    await hook.handle(later)
+    await asyncio.wait_for(hook.drain(), 10)
+    await hook.aclose()
+    assert [json.loads(body)["id"] for _, body in target.requests] == [EVENT.id, later.id]

@@ -60,3 +60,12 @@ def test_our_own_records_are_left_as_written() -> None:
     # they pass only non-personal fields by construction (the canary tests prove it)
     line = _written("hotline.store", "commit %s update=%d", "k3y", 1234567)
     assert "update=1234567" in line
+
+
+def test_an_exception_passed_as_an_argument_keeps_only_its_type() -> None:
+    # aiogram's webhook logs "Cause exception while process update id=%d by bot id=%d\n%s: %s"
+    quoted = ValueError("bad input 'Петренко Петро canary'")
+    line = _written("aiogram.event", "Cause exception\n%s: %s", "ValueError", quoted)
+    assert "Петренко" not in line
+    assert "canary" not in line
+    assert "ValueError: ValueError" in line
