@@ -288,3 +288,23 @@ async def test_an_interrupted_erase_is_finished_when_the_batch_is_delivered_agai
     assert await what_is_left_of(hotline, owner) <= {"seen", "outbox"}
     assert await hotline.app.desk.state.load(owner.key) is None
     assert await store.find_case(store.digest("code", code)) == CaseFound(None)
+
+
+async def test_the_first_phone_withdrawing_does_not_tell_the_desk_a_live_recall_is_gone(
+    make_hotline: HotlineFactory,
+) -> None:
+    hotline = await make_hotline(operator_ids=OPERATORS)
+    view = DeskView(hotline)
+    owner = hotline.caller(CALLER_ID, "ru")
+    code = await register_with_canaries(owner)
+    other = await linked_at_the_front(hotline, owner, code)
+    topic = await view.topic(other)
+
+    await owner.command("cancel")
+    await owner.press("withdraw-yes")  # perhaps not even by him: a seized phone
+
+    assert view.posts(owner.out) == []  # no "withdrawn, topic deleted" for the live re-call
+    assert DeleteForumTopic(chat_id=DESK_CHAT, message_thread_id=topic) not in view.calls(
+        owner.out
+    )
+    assert (await view.case(other)).open  # the re-call at the front goes on
