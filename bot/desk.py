@@ -548,9 +548,10 @@ class Desk:
         case = await self.state.load(key) if key is not None else None
         if case is None or case.topic is None:
             return  # never escalated, so never a topic: nothing the group would know of
-        if event.kind in TOPIC_DELETED and case.open:
-            # the case id leads to a re-call still live from a linked phone (the first phone
-            # withdrew or erased): its topic stays, and saying it was deleted would mislead
+        if event.kind in TOPIC_DELETED and await self.state.conversation_exists(case.key):
+            # the conversation that ended is erased by now; one still there is a linked
+            # phone's (the first phone withdrew or erased): its topic stays, and saying it
+            # was deleted would mislead
             return
         text = self.t("desk-feed", code=self.label(case), event=event.kind)
         await self.announce(text, None if event.kind in TOPIC_DELETED else case)
