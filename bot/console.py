@@ -26,6 +26,7 @@ by the first listed operator in the case's topic (desk commands too: `op: /claim
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import html
 import itertools
@@ -70,6 +71,7 @@ from aiogram.types import (
 
 from bot.app import App, build_app
 from bot.desk import DeskData
+from bot.middlewares.errors import STORE_DOWN
 from bot.recording import BOT_USER, RecordingSession, Sent
 from bot.settings import Settings
 
@@ -182,9 +184,11 @@ class Console:
 
     async def _feed(self, **update: Any) -> None:
         app = self.app
-        await app.dispatcher.feed_update(
-            app.bot, Update(update_id=next(iter(self._update_ids)), **update)
-        )
+        # Redis down: the caller was told to try again (StoreDown); a console has no redelivery
+        with contextlib.suppress(*STORE_DOWN):
+            await app.dispatcher.feed_update(
+                app.bot, Update(update_id=next(iter(self._update_ids)), **update)
+            )
         await app.deliverer.drain()
 
     async def line(self, raw: str) -> None:

@@ -54,6 +54,9 @@ PRIORITY_NAMES: Final[Mapping[int, str]] = {
     Priority.HIGHEST: "highest",
 }
 # Endings at the caller's wish: the topic goes with his data (a met case's is kept, closed)
+# The group refused for good (a bad request, no rights, gone): retrying cannot help. The network
+# and flood control are not among them: those raise, and the batch is tried again.
+REFUSED_FOR_GOOD: Final = (TelegramBadRequest, TelegramForbiddenError, TelegramNotFound)
 TOPIC_DELETED: Final = frozenset({"withdrawn", "erased"})
 # Hook events the group's queue view shows (escalations are announced there already)
 FEED_KINDS: Final = frozenset({"claimed", "meetup", "completed", "withdrawn", "erased"})
@@ -370,7 +373,7 @@ class Desk:
         whole batch is delivered again later."""
         try:
             yield
-        except (TelegramBadRequest, TelegramForbiddenError, TelegramNotFound) as exc:
+        except REFUSED_FOR_GOOD as exc:
             log.error(
                 "the operator group refused",
                 effect=effect,
@@ -521,7 +524,7 @@ class Desk:
     async def _delete_topic(self, topic: int) -> None:
         """Gone already, or never deletable: nothing more to do. The network or flood control
         raises instead, so the batch is tried again while the record still knows the topic."""
-        with contextlib.suppress(TelegramBadRequest, TelegramForbiddenError, TelegramNotFound):
+        with contextlib.suppress(*REFUSED_FOR_GOOD):
             await self.bot.delete_forum_topic(self.chat_id, topic)
 
     # -- hook events ------------------------------------------------------------------------------

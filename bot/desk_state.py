@@ -32,7 +32,7 @@ from typing import Any, Final
 from redis.asyncio import Redis
 
 from flows import codec
-from flows.store import ConversationStore
+from flows.store import COMPANION_GRACE, ConversationStore
 
 __all__ = ["ClaimResult", "DeskCase", "DeskState"]
 
@@ -41,16 +41,56 @@ CLAIM_DAYS_KEPT: Final = 2 * 86400  # per-day claim durations: today's and yeste
 # KEYS[1] record; ARGV[1] ttl (ms), ARGV[2] n, then n field/value pairs, then fields to delete
 _UPDATE: Final = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local n = tonumber(ARGV[2])
+local n = tonumber(ARGV[1])
 for i = 0, n - 1 do
-  redis.call('HSET', KEYS[1], ARGV[3 + 2 * i], ARGV[4 + 2 * i])
+  redis.call('HSET', KEYS[1], ARGV[2 + 2 * i], ARGV[3 + 2 * i])
 end
-for i = 3 + 2 * n, #ARGV do
+for i = 2 + 2 * n, #ARGV do
   redis.call('HDEL', KEYS[1], ARGV[i])
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
 """
+
+# A desk part lives as long as its conversation (KEYS[2]) and the grace period (ARGV[1] ms);
+# every commit of the conversation extends it again (flows.store.COMPANION_PARTS)
+_LIVE_AS_LONG: Final = """
+local function live_as_long(name)
+  local left = redis.call('PTTL', KEYS[2])
+  if left < 0 then left = 0 end
+  redis.call('PEXPIRE', name, left + tonumber(ARGV[1]))
+end
+"""
+
+# KEYS[1] record, KEYS[2] conversation; ARGV[1] grace (ms), ARGV[2] a new ref, ARGV[3] n,
+# then n field/value pairs and the fields to delete. {made (0/1), the record as flat pairs}
+_ENSURE: Final = (
+    _LIVE_AS_LONG
+    + """
+local made = redis.call('HSETNX', KEYS[1], 'ref', ARGV[2])
+local n = tonumber(ARGV[3])
+for i = 0, n - 1 do
+  redis.call('HSET', KEYS[1], ARGV[4 + 2 * i], ARGV[5 + 2 * i])
+end
+for i = 4 + 2 * n, #ARGV do
+  redis.call('HDEL', KEYS[1], ARGV[i])
+end
+live_as_long(KEYS[1])
+return {made, redis.call('HGETALL', KEYS[1])}
+"""
+)
+
+# KEYS[1] record, KEYS[2] conversation, KEYS[3] relayed ids; ARGV[1] grace (ms), ARGV[2]
+# message id, ARGV[3] now, ARGV[4] the oldest time kept. Only while the record exists.
+_REMEMBER_RELAYED: Final = (
+    _LIVE_AS_LONG
+    + """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[4])
+live_as_long(KEYS[3])
+return 1
+"""
+)
 
 # KEYS[1] record; ARGV[1] operator digest, ARGV[2] now.
 # {1, me, first} claimed now (first: the first claim of this escalation) | {2, me} already
@@ -194,6 +234,9 @@ class DeskState:
         self.open_key = f"{prefix}:desk:open"
         self.purge_key = f"{prefix}:desk:purge"
         self._update = redis.register_script(_UPDATE)
+        self._ensure = redis.register_script(_ENSURE)
+        self._remember_relayed = redis.register_script(_REMEMBER_RELAYED)
+        self._grace_ms = round(COMPANION_GRACE * 1000)
         self._claim = redis.register_script(_CLAIM)
         self._release = redis.register_script(_RELEASE)
         self._announce = redis.register_script(_ANNOUNCE)
@@ -234,18 +277,12 @@ class DeskState:
     ) -> tuple[DeskCase, bool]:
         """The record of this conversation, made if missing, with `fields` written and `drop`
         deleted; and whether it was made now."""
-        record = self.record_key(key)
-        ttl = await self.store.companion_ttl_ms(key)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hsetnx(record, "ref", secrets.token_hex(6))
-            if fields:
-                pipe.hset(record, mapping={k: _value(v) for k, v in fields.items()})
-            if drop:
-                pipe.hdel(record, *drop)
-            pipe.pexpire(record, ttl)
-            pipe.hgetall(record)
-            made, *_, raw = await pipe.execute()
-        case = DeskCase.parse(key, raw)
+        pairs = [part for name, v in fields.items() for part in (name, _value(v))]
+        made, flat = await self._ensure(
+            keys=[self.record_key(key), self.store.key(key, "conv")],
+            args=[self._grace_ms, secrets.token_hex(6), len(fields), *pairs, *drop],
+        )
+        case = DeskCase.parse(key, dict(zip(flat[::2], flat[1::2], strict=True)))
         assert case is not None  # written in the same transaction
         if made or "case" in fields:
             await self.redis.set(self.case_key(case.case), key, px=self.ttl_ms)
@@ -258,8 +295,7 @@ class DeskState:
         pairs: list[str] = []
         for name, value in (fields or {}).items():
             pairs += [name, _value(value)]
-        ttl = await self.store.companion_ttl_ms(key)
-        args: list[str | int] = [ttl, len(pairs) // 2, *pairs, *drop]
+        args: list[str | int] = [len(pairs) // 2, *pairs, *drop]
         return bool(await self._update(keys=[self.record_key(key)], args=args))
 
     async def set_topic(self, key: str, topic: int) -> None:
@@ -299,15 +335,10 @@ class DeskState:
     # -- operators' messages the caller received ----------------------------------------------
     async def remember_relayed(self, key: str, message_id: int, now: float) -> None:
         """Only while its record exists: a relay racing the caller's /forget leaves nothing."""
-        if not await self.redis.exists(self.record_key(key)):
-            return
-        name = self.relayed_key(key)
-        ttl = await self.store.companion_ttl_ms(key)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(name, {str(int(message_id)): now})
-            pipe.zremrangebyscore(name, "-inf", f"({now - self.ttl_ms / 1000}")
-            pipe.pexpire(name, ttl)
-            await pipe.execute()
+        await self._remember_relayed(
+            keys=[self.record_key(key), self.store.key(key, "conv"), self.relayed_key(key)],
+            args=[self._grace_ms, str(int(message_id)), repr(now), repr(now - self.ttl_ms / 1000)],
+        )
 
     async def was_relayed(self, key: str, message_id: int) -> bool:
         return await self.redis.zscore(self.relayed_key(key), str(int(message_id))) is not None

@@ -11,21 +11,18 @@ sends), so this is not a bottleneck.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from contextlib import suppress
 from typing import Any, TypeVar
 
 import structlog
-from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram import Bot, Dispatcher
 from aiogram.dispatcher.dispatcher import DEFAULT_BACKOFF_CONFIG
 from aiogram.methods import GetUpdates
-from aiogram.types import TelegramObject, Update
+from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import OutOfMemoryError, ReadOnlyError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from flows.store import StoreUnavailable
+from bot.middlewares.errors import STORE_DOWN
 
 log = structlog.get_logger("hotline.polling")
 
@@ -33,39 +30,10 @@ log = structlog.get_logger("hotline.polling")
 # after this many attempts it is dropped, unhandled, so the others are served. Redis being down
 # is not the update's fault: every update would fail alike, so those are waited out, not counted.
 ATTEMPTS = 5
-# (a replica during a failover answers READONLY, a full one OOM: waited out the same way)
-STORE_DOWN = (
-    StoreUnavailable,
-    RedisConnectionError,
-    RedisTimeoutError,
-    ReadOnlyError,
-    OutOfMemoryError,
-)
 FETCH_BACKOFF = DEFAULT_BACKOFF_CONFIG  # getUpdates itself failing: as aiogram's polling does
 RETRY_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=2.0, jitter=0.3)
-FAILURES = "polling_failures"  # the key of the list _NoteFailures appends to
 
 T = TypeVar("T")
-
-
-class _NoteFailures(BaseMiddleware):
-    """The innermost update middleware. StoreDown (outside it) turns a store failure into a
-    "try again later" notice and returns normally; the update was still not recorded, so it
-    must not be acknowledged."""
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        try:
-            return await handler(event, data)
-        except Exception as exc:
-            failures = data.get(FAILURES)
-            if isinstance(failures, list):
-                failures.append(exc)
-            raise
 
 
 async def poll(
@@ -81,8 +49,6 @@ async def poll(
 ) -> None:
     """Poll until `stop` is set; an update being handled then is finished, later ones are left
     to Telegram."""
-    if not any(isinstance(m, _NoteFailures) for m in dispatcher.update.outer_middleware):
-        dispatcher.update.outer_middleware(_NoteFailures())
     # a request may take as long as the long poll itself, on top of the session's own limit
     request_timeout = int(bot.session.timeout + polling_timeout)
     fetching, retrying = Backoff(fetch_backoff), Backoff(retry_backoff)
@@ -134,12 +100,11 @@ async def poll(
 
 async def _handle(bot: Bot, dispatcher: Dispatcher, update: Update) -> Exception | None:
     """None when handled, else the exception that stopped it."""
-    noted: list[Exception] = []
     try:
-        await dispatcher.feed_update(bot, update, **{FAILURES: noted})
-    except Exception as exc:  # any failure: not recorded, ask again
+        await dispatcher.feed_update(bot, update)
+    except Exception as exc:  # any failure (Redis down too, see StoreDown): ask again
         return exc
-    return noted[0] if noted else None
+    return None
 
 
 async def _unless_stopped(stop: asyncio.Event, work: Coroutine[Any, Any, T]) -> T | None:

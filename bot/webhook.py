@@ -7,7 +7,6 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.app import App
-from bot.middlewares.errors import StoreDown
 from bot.settings import SECRET_TOKEN
 
 
@@ -17,11 +16,6 @@ def webhook_app(app: App, secret: str, path: str = "/telegram") -> web.Applicati
     if not SECRET_TOKEN.fullmatch(secret):
         # Telegram would refuse it in setWebhook; never serve with a token it cannot send
         raise ValueError("the webhook secret token must be 1-256 of A-Z a-z 0-9 _ -")
-    for middleware in app.dispatcher.update.outer_middleware:
-        if isinstance(middleware, StoreDown):
-            # Redis down: the caller is told, and the request fails too, so Telegram delivers
-            # the update again once it is back (a 200 would lose it)
-            middleware.reraise = True
     application = web.Application()
     SimpleRequestHandler(
         dispatcher=app.dispatcher,

@@ -337,13 +337,6 @@ class ConversationStore:
             raise ValueError("a conversation part is a lowercase word")
         return f"{self.prefix}:{{{conversation_key}}}:{part}"
 
-    async def companion_ttl_ms(self, conversation_key: str) -> int:
-        """How long a companion part written now is to live: as long as the conversation,
-        plus the grace period (only the grace when the conversation is gone)."""
-        with _unavailable():
-            left = int(await self._redis.pttl(self.key(conversation_key, "conv")))
-        return max(left, 0) + _ms(COMPANION_GRACE)
-
     def keys_of(self, conversation_key: str) -> list[str]:
         """The store's own keys of a conversation, in the order the commit script takes them."""
         return [self.key(conversation_key, part) for part in _CONVERSATION_PARTS]

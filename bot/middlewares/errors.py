@@ -1,5 +1,7 @@
 """Redis down: the caller is told to try again shortly; nothing was applied (commits are
-atomic)."""
+atomic). The update still fails after that, so it is not acknowledged: the webhook answers
+non-2xx and long polling asks for it again (bot/polling.py), and Telegram delivers it once
+Redis is back."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from aiogram import BaseMiddleware
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import TelegramObject, Update
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError, ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.i18n import Translator
@@ -20,6 +23,15 @@ from flows.store import StoreUnavailable
 
 log = structlog.get_logger("hotline.errors")
 
+# Redis unusable for a while, not this update's fault (a replica during a failover answers
+# READONLY, a full one OOM); the store wraps its own errors in StoreUnavailable
+STORE_DOWN = (
+    StoreUnavailable,
+    RedisConnectionError,
+    RedisTimeoutError,
+    ReadOnlyError,
+    OutOfMemoryError,
+)
 NOTICE_EVERY = 30.0  # seconds: one notice per chat while the store is down, not one per message
 MAX_TRACKED = 10_000
 
@@ -30,14 +42,10 @@ class StoreDown(BaseMiddleware):
         translator: Translator,
         clock: Callable[[], float] = time.monotonic,
         max_tracked: int = MAX_TRACKED,
-        reraise: bool = False,
     ) -> None:
         self.translator = translator
         self.clock = clock
         self.max_tracked = max_tracked
-        # raise again once the caller is told: a webhook must then answer non-2xx (see
-        # bot.webhook); long polling notes the failure on its own (see bot.polling)
-        self.reraise = reraise
         self._noticed: OrderedDict[int, float] = OrderedDict()
 
     def __len__(self) -> int:
@@ -52,12 +60,10 @@ class StoreDown(BaseMiddleware):
     ) -> Any:
         try:
             return await handler(event, data)
-        except (StoreUnavailable, RedisConnectionError, RedisTimeoutError) as exc:
+        except STORE_DOWN as exc:
             log.error("store unavailable", error=type(exc).__name__)
             await self._tell(event, data)
-            if self.reraise:
-                raise
-            return None
+            raise  # not recorded: must not be acknowledged
 
     async def _tell(self, event: TelegramObject, data: dict[str, Any]) -> None:
         chat = data.get("event_chat")

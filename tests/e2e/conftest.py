@@ -52,6 +52,7 @@ from aiogram.types import (
 from bot.app import App, build_app
 from bot.events import ButtonData
 from bot.i18n import Translator
+from bot.middlewares.errors import STORE_DOWN
 from bot.recording import BOT_USER, RecordingSession, Sent
 from bot.routers import caller as caller_router
 from bot.routers import operators as operators_router
@@ -147,6 +148,7 @@ class Hotline:
     clock: Clock
     update_ids: Iterable[int] = field(default_factory=lambda: itertools.count(1))
     callers: list[Caller] = field(default_factory=list)
+    unacknowledged: list[int] = field(default_factory=list)  # update ids Telegram would resend
 
     @property
     def redis(self) -> redis.asyncio.Redis:
@@ -161,10 +163,15 @@ class Hotline:
         return next(iter(self.update_ids))
 
     async def feed(self, update: Update) -> list[Sent]:
-        """Feed one update as Telegram would and wait for its delivery; what was sent."""
+        """Feed one update as Telegram would and wait for its delivery; what was sent. An update
+        that failed because Redis is down (the caller is told) is in `unacknowledged`: the
+        webhook answered non-2xx, polling will ask for it again."""
         mark = len(self.session.sent)
         self.clock.advance(STEP)
-        await self.app.dispatcher.feed_update(self.app.bot, update)
+        try:
+            await self.app.dispatcher.feed_update(self.app.bot, update)
+        except STORE_DOWN:
+            self.unacknowledged.append(update.update_id)
         await self.app.deliverer.drain()
         return self.session.sent[mark:]
 

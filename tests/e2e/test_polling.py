@@ -226,7 +226,7 @@ async def test_updates_are_handled_in_order_and_acknowledged_one_past_each(
 @pytest.mark.parametrize(
     ("failure", "notice"),
     [
-        # the store down: StoreDown tells the caller and returns normally, yet nothing was kept
+        # the store down: StoreDown tells the caller, and the update fails all the same
         (redis.exceptions.ConnectionError("Connection refused"), True),
         (ConflictError("conversation changed concurrently too often"), False),
     ],

@@ -145,6 +145,8 @@ async def test_redis_down_mid_dialogue_tells_the_caller_and_resumes_when_back(
     server.stop()
     await caller.text("17.05.1990")
     assert caller.texts == [t(lang, "try-again-later")]
+    assert caller.last_update is not None
+    assert hotline.unacknowledged == [caller.last_update.update_id]  # Telegram sends it again
     assert caller.replies[0].protect_content is True
     await caller.tap("skip")  # more while it is down: one notice, not one per message
     assert caller.texts == []
