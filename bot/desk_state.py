@@ -38,18 +38,29 @@ __all__ = ["ClaimResult", "DeskCase", "DeskState"]
 
 CLAIM_DAYS_KEPT: Final = 2 * 86400  # per-day claim durations: today's and yesterday's
 
-# KEYS[1] record; ARGV[1] ttl (ms), ARGV[2] n, then n field/value pairs, then fields to delete
-_UPDATE: Final = """
+# From ARGV[at]: n, then n field/value pairs to write into KEYS[1], then fields to delete
+_WRITE_FIELDS: Final = """
+local function write_fields(at)
+  local n = tonumber(ARGV[at])
+  for i = 0, n - 1 do
+    redis.call('HSET', KEYS[1], ARGV[at + 1 + 2 * i], ARGV[at + 2 + 2 * i])
+  end
+  for i = at + 1 + 2 * n, #ARGV do
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  end
+end
+"""
+
+# KEYS[1] record; ARGV from 1 as write_fields takes them. Only while the record exists (its
+# lifetime is set when it is made and by every commit of its conversation).
+_UPDATE: Final = (
+    _WRITE_FIELDS
+    + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local n = tonumber(ARGV[1])
-for i = 0, n - 1 do
-  redis.call('HSET', KEYS[1], ARGV[2 + 2 * i], ARGV[3 + 2 * i])
-end
-for i = 2 + 2 * n, #ARGV do
-  redis.call('HDEL', KEYS[1], ARGV[i])
-end
+write_fields(1)
 return 1
 """
+)
 
 # A desk part lives as long as its conversation (KEYS[2]) and the grace period (ARGV[1] ms);
 # every commit of the conversation extends it again (flows.store.COMPANION_PARTS)
@@ -65,15 +76,10 @@ end
 # then n field/value pairs and the fields to delete. {made (0/1), the record as flat pairs}
 _ENSURE: Final = (
     _LIVE_AS_LONG
+    + _WRITE_FIELDS
     + """
 local made = redis.call('HSETNX', KEYS[1], 'ref', ARGV[2])
-local n = tonumber(ARGV[3])
-for i = 0, n - 1 do
-  redis.call('HSET', KEYS[1], ARGV[4 + 2 * i], ARGV[5 + 2 * i])
-end
-for i = 4 + 2 * n, #ARGV do
-  redis.call('HDEL', KEYS[1], ARGV[i])
-end
+write_fields(3)
 live_as_long(KEYS[1])
 return {made, redis.call('HGETALL', KEYS[1])}
 """
