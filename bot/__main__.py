@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_console(settings, script=script, lang=args.lang, user_id=args.user_id)
         )
     if args.command == "audit":
-        from bot.audit import tail
+        from bot.admin import tail
 
         return int(asyncio.run(tail(settings, args.n)))
     from bot.serve import serve

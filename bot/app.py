@@ -21,10 +21,12 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
-from bot.audit import Audit, OperatorList
 from bot.deliver import Deliverer
-from bot.desk import Desk
-from bot.desk_actions import DeskActions
+from bot.desk.actions import DeskActions
+from bot.desk.audit import Audit
+from bot.desk.desk import Desk
+from bot.desk.operators import OperatorList
+from bot.desk.service_levels import ServiceLevels
 from bot.events import Labels
 from bot.hooks import build_consumers, close_consumers, start_consumers
 from bot.i18n import Translator
@@ -34,7 +36,6 @@ from bot.pipeline import Pipeline
 from bot.render import Renderer
 from bot.routers import caller, operators
 from bot.settings import Settings
-from bot.sla import ServiceLevels
 from bot.throttle import Throttle
 from flows.dialogue import Dialogue
 from flows.hooks import Hooks

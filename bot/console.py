@@ -70,7 +70,7 @@ from aiogram.types import (
 )
 
 from bot.app import App, build_app
-from bot.desk import DeskData
+from bot.desk.desk import DeskData
 from bot.middlewares.errors import STORE_DOWN
 from bot.recording import BOT_USER, RecordingSession, Sent
 from bot.settings import Settings

@@ -13,9 +13,9 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, TelegramObject, Update
 
-from bot.desk import DeskData
-from bot.desk_actions import COMMANDS, DeskActions
-from bot.sla import ServiceLevels
+from bot.desk.actions import COMMANDS, DeskActions
+from bot.desk.desk import DeskData
+from bot.desk.service_levels import ServiceLevels
 
 log = structlog.get_logger("hotline.operators")
 

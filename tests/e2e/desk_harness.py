@@ -30,8 +30,8 @@ from aiogram.types import (
     User,
 )
 
-from bot.desk import DeskData
-from bot.desk_state import DeskCase
+from bot.desk.desk import DeskData
+from bot.desk.records import DeskCase
 from bot.recording import BOT_USER, Sent
 from flows.hooks import HookEvent
 from tests.e2e.conftest import DESK_CHAT, Caller, Hotline, register, t

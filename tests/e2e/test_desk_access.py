@@ -12,8 +12,10 @@ import redis.asyncio
 from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.types import ChatMemberLeft, ChatMemberMember, ChatMemberUpdated, Update
 
+from bot.admin import tail
 from bot.app import open_store
-from bot.audit import Audit, OperatorList, tail
+from bot.desk.audit import Audit
+from bot.desk.operators import OperatorList
 from bot.settings import load_settings
 from flows.catalogue import DESK_BUTTONS
 from flows.sealing import new_key

@@ -25,7 +25,7 @@ from aiogram.methods import (
 )
 from aiogram.types import Update
 
-from bot.desk import DeskData
+from bot.desk.desk import DeskData
 from tests.e2e.conftest import (
     DESK_CHAT,
     NAME,

@@ -10,50 +10,14 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Final
 
 from redis.asyncio import Redis
 
-from bot.settings import Settings
+from bot.desk.operators import OperatorList
 
 MAX_ENTRIES: Final = 1_000_000  # trimmed approximately; the stream never holds personal data
-DIGEST_CHARS: Final = 12
-LISTED: Final = "op:"
-UNLISTED: Final = "x:"
-
-
-class OperatorList:
-    """The operators of OPERATOR_IDS, in order, and how they are named without their ids."""
-
-    def __init__(self, ids: Sequence[int], digest: Callable[[str, str], str]) -> None:
-        self.ids = tuple(ids)
-        self._digest = digest
-        self._number = {self.digest(user_id): n for n, user_id in enumerate(self.ids, 1)}
-
-    def digest(self, user_id: int) -> str:
-        return self._digest("operator", str(int(user_id)))
-
-    def listed(self, user_id: int) -> bool:
-        return user_id in self.ids
-
-    def number(self, digest: str) -> int | None:
-        """The place in OPERATOR_IDS of the operator with this digest (1-based)."""
-        return self._number.get(digest)
-
-    def who(self, user_id: int) -> str:
-        """The name of this id in the audit stream and the logs."""
-        tag = LISTED if self.listed(user_id) else UNLISTED
-        return tag + self.digest(user_id)[:DIGEST_CHARS]
-
-    def name(self, who: str) -> str:
-        """An audit `who` made readable: "operator 3" for a listed one, else as it is."""
-        if who.startswith(LISTED):
-            short = who.removeprefix(LISTED)
-            for digest, n in self._number.items():
-                if digest.startswith(short):
-                    return f"operator {n}"
-        return who
 
 
 class Audit:
@@ -88,20 +52,3 @@ def format_entry(entry: Mapping[str, str], operators: OperatorList | None = None
     )
     line = f"{when:%Y-%m-%d %H:%M:%S} {who} {entry.get('what')} {entry.get('case')}"
     return f"{line} {rest}".rstrip()
-
-
-async def tail(settings: Settings, count: int) -> int:
-    from bot.app import open_redis, open_store
-
-    if settings.embedded:
-        print("audit tail needs REDIS_URL: the embedded store holds nothing between runs")
-        return 1
-    redis = open_redis(settings)
-    try:
-        store = open_store(settings, redis)
-        operators = OperatorList(settings.operator_ids, store.digest)
-        for entry in await Audit(redis, store.prefix).last(count):
-            print(format_entry(entry, operators))
-    finally:
-        await redis.aclose()
-    return 0

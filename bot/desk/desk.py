@@ -4,8 +4,8 @@ view in the General topic, and the relay between the caller and the topic.
 Topics are titled with the case code (or `#<ref>`, a random label, before registration) and the
 stage, never a name. The card (the first message of the topic) shows the state, priority, since
 when it waits and which operator has it ("operator N": their place in OPERATOR_IDS; callers never
-see it), and is edited as the case moves. Everything the desk keeps is in `bot.desk_state`; what
-operators do is in `bot.desk_actions`.
+see it), and is edited as the case moves. Everything the desk keeps is in `bot.desk.records`; what
+operators do is in `bot.desk.actions`.
 
 The renderer calls `escalate`, `relay_from_caller`, `alert`, `case_event` and `erase` (the
 `DeskPort` of bot.render) while it delivers a caller's effects, in order and one conversation at
@@ -36,8 +36,8 @@ from aiogram.exceptions import (
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.audit import OperatorList
-from bot.desk_state import DeskCase, DeskState
+from bot.desk.operators import OperatorList
+from bot.desk.records import DeskCase, DeskState
 from bot.i18n import Translator
 from flows import engine
 from flows import surrender as flow

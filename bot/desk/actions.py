@@ -21,9 +21,10 @@ from typing import Final
 import structlog
 from aiogram.types import Message
 
-from bot.audit import Audit, OperatorList
-from bot.desk import Desk
-from bot.desk_state import DeskCase
+from bot.desk.audit import Audit
+from bot.desk.desk import Desk
+from bot.desk.operators import OperatorList
+from bot.desk.records import DeskCase
 from bot.pipeline import Pipeline
 from flows import fields as field_rules
 from flows.model import OperatorAction

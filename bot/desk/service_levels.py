@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import structlog
 
-from bot.desk import Desk, priority_name
+from bot.desk.desk import Desk, priority_name
 
 log = structlog.get_logger("hotline.sla")
 
