@@ -3,19 +3,30 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pinned with hashes (`make lock` regenerates them): the image installs requirements.lock,
+# `make test` and the console requirements-dev.lock (the same pins plus the dev tools)
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --generate-hashes --universal \
+	--python-version 3.11 --no-header -q
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup redis-server lint types unit flow-check locales-check docs fuzz bench clean
+.PHONY: run test setup redis-server lint types unit flow-check locales-check docs fuzz bench clean \
+	lock image-test
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
 	  echo "python3 -m venv failed: installing python3-venv with apt"; rm -rf $(VENV); \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv && \
 	  $(PYTHON) -m venv $(VENV); }
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	@touch $@
+
+lock: $(STAMP)
+	$(UV_COMPILE) -o $(LOCK)
+	$(UV_COMPILE) --extra dev --extra embedded -o $(DEV_LOCK)
 
 setup: $(STAMP)
 
@@ -31,6 +42,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
 
 types: $(STAMP)
 	$(BIN)/mypy
@@ -55,6 +67,10 @@ fuzz: $(STAMP) redis-server
 
 bench: $(STAMP) redis-server
 	$(BIN)/python -m bench
+
+# the image against a local fake Bot API and Redis; needs a Docker daemon, says so without one
+image-test: $(STAMP)
+	$(BIN)/python -m tests.image
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,4 +1,4 @@
-"""Logging: structlog events as JSON (or plain lines in the console), with nothing personal.
+"""Logging: every line JSON (or plain in the console), ours and the libraries', nothing personal.
 
 Our own log calls pass only non-personal fields. Libraries may put Telegram ids or texts into
 their messages and exceptions (aiogram's flood-control error names the chat), so every record
@@ -20,6 +20,14 @@ class Redact(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name.startswith("hotline"):
             return True
+        if isinstance(record.msg, dict):  # a structlog event: its fields, not a format string
+            record.msg = {
+                key: _LONG_DIGITS.sub("<id>", value)
+                if isinstance(value, str) and key != "timestamp"
+                else value
+                for key, value in record.msg.items()
+            }
+            return True
         if isinstance(record.args, tuple):
             # an exception passed as an argument ("%s: %s", type, exc) would print its text,
             # which may quote anything: only its type is kept
@@ -36,26 +44,43 @@ class Redact(logging.Filter):
         return True
 
 
-def configure(level: str = "INFO", *, json: bool = True) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(Redact())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+def formatter(*, json: bool = True) -> logging.Formatter:
+    """One line per record, ours and every library's alike: JSON with the time, the level and
+    the logger's name (or a plain line in the console). Non-ASCII stays as it is, so a grep
+    for a name in Cyrillic finds it."""
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(ensure_ascii=False)
         if json
         else structlog.dev.ConsoleRenderer(
             colors=False, exception_formatter=structlog.dev.plain_traceback
         )
     )
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_SHARED,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )
+
+
+_SHARED: list[structlog.typing.Processor] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+    structlog.processors.format_exc_info,
+]
+
+
+def configure(level: str = "INFO", *, json: bool = True) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(Redact())
+    handler.setFormatter(formatter(json=json))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # every event of every conversation's machine at INFO: noise, and no use to a deployer
+    logging.getLogger("transitions").setLevel(max(logging.WARNING, root.level))
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            renderer,
-        ],
+        processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         cache_logger_on_first_use=True,

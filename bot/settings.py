@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_API = "https://api.telegram.org"
@@ -16,7 +17,11 @@ HOOK_CONSUMERS = frozenset({"desk", "webhook", "log"})
 
 
 class SettingsError(SystemExit):
-    """Start-up stops with one clear line naming the setting (never its value)."""
+    """Start-up stops with one clear line per bad setting, naming it (never its value)."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 class Settings(BaseSettings):
@@ -54,12 +59,27 @@ class Settings(BaseSettings):
     hook_webhook_secret: SecretStr | None = None
     hook_webhook_attempts: int = Field(default=6, ge=1, le=20)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # `hotline run` without REDIS_URL: only when asked for, since all state dies with the process
+    embedded_store: bool = False
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)  # /metrics /healthz /readyz
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: object) -> object:
+        if isinstance(value, str):
+            upper = value.strip().upper()
+            return "WARNING" if upper == "WARN" else upper
+        return value
 
     @field_validator("operator_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
-            value = [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+            parts = [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+            if not all(re.fullmatch(r"-?\d+", part) for part in parts):
+                raise ValueError("must be numeric Telegram user ids separated by commas")
+            value = [int(part) for part in parts]
         if isinstance(value, set | frozenset):
             value = sorted(value)
         if isinstance(value, list | tuple):
@@ -83,25 +103,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _coherent(self) -> Settings:
-        if self.mode == "webhook":
-            secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
-            if not SECRET_TOKEN.fullmatch(secret) or not self.webhook_url:
-                raise ValueError(
-                    "webhook mode needs WEBHOOK_URL and a WEBHOOK_SECRET of 1-256 A-Z a-z 0-9 _ -"
-                )
-        if self.redis_url is not None and not (
-            self.hotline_seal_keys or self.hotline_seal_key_file
-        ):
-            raise ValueError(
-                "REDIS_URL is set (production) but no sealing key: "
-                "set HOTLINE_SEAL_KEYS or HOTLINE_SEAL_KEY_FILE (`hotline keys new`)"
-            )
-        if self.redis_url is not None and self.hotline_id_key is None:
-            raise ValueError("REDIS_URL is set (production) but HOTLINE_ID_KEY is missing")
-        if "webhook" in self.hooks and not (self.hook_webhook_url and self.hook_webhook_secret):
-            raise ValueError(
-                "HOOKS includes webhook: set HOOK_WEBHOOK_URL and HOOK_WEBHOOK_SECRET"
-            )
+        problems = coherence_problems(self)
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     @property
@@ -110,10 +114,92 @@ class Settings(BaseSettings):
         return self.redis_url is None
 
 
+def coherence_problems(settings: Settings) -> list[str]:
+    """Settings that are each valid but do not go together, one line each."""
+    problems = []
+    if settings.mode == "webhook":
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+        if not settings.webhook_url:
+            problems.append(
+                "setting WEBHOOK_URL: webhook mode needs the public URL Telegram posts to"
+            )
+        if not SECRET_TOKEN.fullmatch(secret):
+            problems.append(
+                "setting WEBHOOK_SECRET: webhook mode needs one of 1-256 of A-Z a-z 0-9 _ -"
+            )
+    if settings.redis_url is not None:
+        if not (settings.hotline_seal_keys or settings.hotline_seal_key_file):
+            problems.append(
+                "setting HOTLINE_SEAL_KEYS: REDIS_URL is set (production) but there is no sealing "
+                "key: set HOTLINE_SEAL_KEYS or HOTLINE_SEAL_KEY_FILE (`hotline keys new`)"
+            )
+        if settings.hotline_id_key is None:
+            problems.append(
+                "setting HOTLINE_ID_KEY: REDIS_URL is set (production) but HOTLINE_ID_KEY is "
+                "missing (`hotline keys id-key`)"
+            )
+    if "webhook" in settings.hooks and not settings.hook_webhook_url:
+        problems.append(
+            "setting HOOK_WEBHOOK_URL: HOOKS includes webhook, so it needs its address"
+        )
+    if "webhook" in settings.hooks and not settings.hook_webhook_secret:
+        problems.append(
+            "setting HOOK_WEBHOOK_SECRET: HOOKS includes webhook, so it needs a secret"
+        )
+    return problems
+
+
+def serving_problems(settings: Settings) -> list[str]:
+    """What `hotline run` needs on top (the console runs without them)."""
+    problems = []
+    if settings.bot_token is None:
+        problems.append("setting BOT_TOKEN: required to serve Telegram (or run `hotline console`)")
+    if settings.redis_url is None and not settings.embedded_store:
+        problems.append(
+            "setting REDIS_URL: required to serve (every conversation would be lost at the next "
+            "restart); set EMBEDDED_STORE=true to run on a throw-away in-memory store on purpose"
+        )
+    if settings.operator_chat_id is None:
+        problems.append("setting OPERATOR_CHAT_ID: required to serve: the operators' forum group")
+    elif settings.operator_chat_id >= 0:
+        problems.append(
+            "setting OPERATOR_CHAT_ID: must be the operators' group id, a negative one (-100...)"
+        )
+    return problems
+
+
+def _lines(error: ErrorDetails) -> list[str]:
+    message = _PLAIN.get(error["type"], error["msg"]).removeprefix("Value error, ")
+    if not error["loc"]:  # the model's own check: its lines name their settings already
+        return message.splitlines()
+    return [f"setting {str(error['loc'][0]).upper()}: {message}"]
+
+
+# pydantic's words where a deployer would want others (the value itself is never repeated)
+_PLAIN = {
+    "int_parsing": "must be a whole number",
+    "float_parsing": "must be a number",
+    "bool_parsing": "must be true or false",
+    "url_parsing": "must be a URL",
+    "json_invalid": "is not in the expected form",
+}
+
+
 def load_settings(**overrides: object) -> Settings:
+    """The settings, or SettingsError listing every bad one (each field error, then what does
+    not go together among the rest)."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        first = exc.errors(include_input=False, include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"]).upper() or "settings"
-        raise SettingsError(f"setting {where}: {first['msg']}") from None
+        errors = exc.errors(include_input=False, include_url=False)
+        problems = [line for error in errors for line in _lines(error)]
+        bad = {str(error["loc"][0]) for error in errors if error["loc"]}
+        if bad:  # the others may still clash among themselves: check them, the bad at default
+            defaults = {name: Settings.model_fields[name].default for name in bad}
+            try:
+                Settings(**{**overrides, **defaults})
+            except ValidationError as clash:
+                for error in clash.errors(include_input=False, include_url=False):
+                    problems += [] if error["loc"] else _lines(error)
+        raise SettingsError(*dict.fromkeys(problems)) from None
+    return settings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -75,7 +76,7 @@ class CollectLogs(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.lines: list[str] = []
-        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.setFormatter(bot_logs.formatter())
         self.addFilter(bot_logs.Redact())
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -96,3 +97,5 @@ def logs() -> Iterator[CollectLogs]:
         root.handlers[:] = handlers
         root.setLevel(level)
         structlog.reset_defaults()
+    for line in handler.lines:  # every line a deployment writes is one JSON object
+        assert isinstance(json.loads(line), dict), line

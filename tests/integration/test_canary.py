@@ -173,7 +173,11 @@ async def test_no_canary_reaches_redis_or_the_logs(
     lines = logs.lines
     assert any("probe visible" in line for line in lines)  # the capture works
     assert any("structlog probe" in line for line in lines)
-    assert any(line.startswith("flows.store DEBUG commit") for line in lines)
+    records = [json.loads(line) for line in lines]
+    assert any(
+        r["logger"] == "flows.store" and r["level"] == "debug" and r["event"].startswith("commit")
+        for r in records
+    )
     for line in lines:
         assert not _leaks(line), f"in a log line: {_leaks(line)}"
     captured = capsys.readouterr()

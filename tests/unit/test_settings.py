@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings, serving_problems
 
 SECRET_KEY = "k1:" + "A" * 43 + "="
 ID_KEY = "B" * 43 + "="
@@ -73,3 +73,61 @@ def test_the_http_hook_needs_its_address_and_secret(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("HOOKS", "desk,webhook")
     with pytest.raises(SettingsError, match="HOOK_WEBHOOK"):
         load_settings()
+
+
+def test_every_bad_setting_is_listed_on_a_line_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WEBHOOK_PORT", "port-secret-1")
+    monkeypatch.setenv("OPERATOR_IDS", "5,ids-secret-2")
+    monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "0")
+    monkeypatch.setenv("MODE", "webhook")  # and no WEBHOOK_URL nor WEBHOOK_SECRET
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # and no keys
+    with pytest.raises(SettingsError) as stopped:
+        load_settings()
+    lines = str(stopped.value).splitlines()
+    named = [line.split(":")[0] for line in lines]
+    assert named == [
+        "setting OPERATOR_IDS",
+        "setting WEBHOOK_PORT",
+        "setting RATE_LIMIT_PER_MINUTE",
+        "setting WEBHOOK_URL",
+        "setting WEBHOOK_SECRET",
+        "setting HOTLINE_SEAL_KEYS",
+        "setting HOTLINE_ID_KEY",
+    ]
+    assert stopped.value.problems == tuple(lines)
+    assert "must be a whole number" in lines[1]
+    assert "secret" not in str(stopped.value).replace("WEBHOOK_SECRET", "")  # no value echoed
+
+
+@pytest.mark.parametrize("written", ["debug", "Debug", "DEBUG", " debug "])
+def test_log_level_is_read_in_any_case(written: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_LEVEL", written)
+    assert load_settings().log_level == "DEBUG"
+    monkeypatch.setenv("LOG_LEVEL", "warn")
+    assert load_settings().log_level == "WARNING"
+    monkeypatch.setenv("LOG_LEVEL", "chatty")
+    with pytest.raises(SettingsError, match=r"^setting LOG_LEVEL: "):
+        load_settings()
+
+
+def test_serving_needs_redis_unless_embedded_on_purpose_and_the_operator_group(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert serving_problems(load_settings()) == [
+        "setting BOT_TOKEN: required to serve Telegram (or run `hotline console`)",
+        "setting REDIS_URL: required to serve (every conversation would be lost at the next "
+        "restart); set EMBEDDED_STORE=true to run on a throw-away in-memory store on purpose",
+        "setting OPERATOR_CHAT_ID: required to serve: the operators' forum group",
+    ]
+    monkeypatch.setenv("BOT_TOKEN", "123:abc")
+    monkeypatch.setenv("EMBEDDED_STORE", "true")
+    monkeypatch.setenv("OPERATOR_CHAT_ID", "1001")
+    assert [p.split(":")[0] for p in serving_problems(load_settings())] == [
+        "setting OPERATOR_CHAT_ID"  # a user's id, not a group's
+    ]
+    monkeypatch.setenv("OPERATOR_CHAT_ID", "-1001")
+    assert serving_problems(load_settings()) == []
+    monkeypatch.setenv("EMBEDDED_STORE", "false")
+    assert len(serving_problems(load_settings())) == 1
