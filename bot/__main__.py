@@ -7,6 +7,8 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
+import structlog
+
 from bot import logs
 
 
@@ -108,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from bot.settings import load_settings
 
+    if args.command == "run":
+        return _run()
     settings = load_settings()
     if args.command == "console":
         from bot.console import run_console
@@ -124,10 +128,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.admin import tail
 
         return int(asyncio.run(tail(settings, args.n)))
-    from bot.serve import serve
+    raise AssertionError(args.command)  # pragma: no cover
 
-    logs.configure(settings.log_level)
-    return asyncio.run(serve(settings))
+
+def _run() -> int:
+    """`hotline run`: every line it writes is JSON, a bad setting's too (one line each)."""
+    from bot.serve import run
+    from bot.settings import SettingsError, load_settings
+
+    log = structlog.get_logger("hotline.settings")
+    logs.configure("INFO")
+    try:
+        settings = load_settings()
+        logs.configure(settings.log_level)
+        return run(settings)
+    except SettingsError as error:
+        for problem in error.problems:
+            log.error(problem)
+        return 2
 
 
 if __name__ == "__main__":

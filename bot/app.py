@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 from aiogram import Bot, Dispatcher, Router
@@ -30,12 +30,13 @@ from bot.desk.service_levels import ServiceLevels
 from bot.events import Labels
 from bot.hooks import build_consumers, close_consumers, start_consumers
 from bot.i18n import Translator
+from bot.metrics import BotApiMetrics, UpdateMetrics
 from bot.middlewares.errors import StoreDown
 from bot.middlewares.ratelimit import CallerRateLimit
 from bot.pipeline import Pipeline
 from bot.render import Renderer
 from bot.routers import caller, operators
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.throttle import Throttle
 from flows.dialogue import Dialogue
 from flows.hooks import Hooks
@@ -65,6 +66,8 @@ class App:
     hooks: Hooks
     desk_actions: DeskActions
     service_levels: ServiceLevels
+    update_metrics: UpdateMetrics = field(default_factory=UpdateMetrics)
+    api_metrics: BotApiMetrics = field(default_factory=BotApiMetrics)
 
     async def start(self) -> None:
         """Background work of a serving process: the desk's service levels and clean-up, and
@@ -94,7 +97,13 @@ def open_redis(settings: Settings) -> Redis:
             retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=2),
             health_check_interval=30,
         )
-    import fakeredis  # an embedded, in-process store: dev and console only
+    try:
+        import fakeredis  # an embedded, in-process store: dev and console only
+    except ImportError:
+        raise SettingsError(
+            "setting EMBEDDED_STORE: the in-memory store is not installed here (it is the "
+            "'embedded' extra, left out of the image): set REDIS_URL"
+        ) from None
 
     log.warning("no REDIS_URL: using an in-memory store, all state is lost on exit")
     return fakeredis.FakeAsyncRedis()
@@ -162,6 +171,8 @@ def build_app(
     limiter = Throttle() if throttle else None
     if limiter is not None:
         session.middleware(limiter)
+    api_metrics = BotApiMetrics()
+    session.middleware(api_metrics)  # inside the throttle: each request that leaves is counted
     token = settings.bot_token.get_secret_value() if settings.bot_token else CONSOLE_TOKEN
     bot = Bot(
         token,
@@ -223,6 +234,8 @@ def build_app(
         settings=settings,
         store=store,
     )
+    update_metrics = UpdateMetrics()
+    dispatcher.update.outer_middleware(update_metrics)  # first: it sees every outcome
     dispatcher.update.outer_middleware(StoreDown(translator))
     rate_limit = CallerRateLimit(
         translator, per_minute=settings.rate_limit_per_minute, clock=clock
@@ -245,4 +258,6 @@ def build_app(
         hooks=hooks,
         desk_actions=desk_actions,
         service_levels=service_levels,
+        update_metrics=update_metrics,
+        api_metrics=api_metrics,
     )

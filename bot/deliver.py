@@ -53,6 +53,7 @@ class Deliverer:
         self._progress: dict[str, dict[str, int]] = {}
         self._backoff: dict[str, float] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self.accepting = True  # until `stop` (for /readyz)
 
     def kick(self, key: str, chat_id: int, conversation: Conversation) -> None:
         """Deliver what is pending for this conversation, now or right after the current run."""
@@ -160,6 +161,7 @@ class Deliverer:
 
     def stop(self) -> None:
         """Cancel the scheduled retries (shutdown): what is pending stays in the outbox."""
+        self.accepting = False
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()

@@ -62,6 +62,8 @@ class EventQueue(Protocol):
 
     async def join(self) -> None: ...
 
+    async def length(self) -> int: ...
+
 
 class MemoryQueue:
     """Bounded: when the receiver is down for long, the oldest event goes."""
@@ -86,6 +88,9 @@ class MemoryQueue:
 
     async def join(self) -> None:
         await self._queue.join()
+
+    async def length(self) -> int:
+        return self._queue.qsize()
 
 
 class StreamQueue:
@@ -159,6 +164,9 @@ class StreamQueue:
             pipe.xdel(self.key, entry)
             await pipe.execute()
 
+    async def length(self) -> int:
+        return int(await self.redis.xlen(self.key))
+
     async def join(self) -> None:
         # the queue lives in Redis, shared with other processes: only asking it can tell
         while await self.redis.xlen(self.key):  # noqa: ASYNC110
@@ -220,6 +228,10 @@ class WebhookConsumer:
     @property
     def dropped(self) -> int:
         return self._queue.dropped
+
+    async def queue_length(self) -> int:
+        """Events waiting to be posted (a Redis stream counts other processes' too)."""
+        return await self._queue.length()
 
     def __repr__(self) -> str:
         return "WebhookConsumer(<url and secret hidden>)"

@@ -76,7 +76,22 @@ DESK_BUTTONS = (
     "cancel",
     "open-topic",
 )
+# the operator group's command menu (setMyCommands for that chat), in this order
+DESK_MENU = (
+    "claim",
+    "release",
+    "details",
+    "verified",
+    "meet",
+    "met",
+    "abort",
+    "close",
+    "erase",
+    "stats",
+    "help",
+)
 DESK: dict[str, frozenset[str]] = {
+    **{f"desk-cmd-{name}": _NONE for name in DESK_MENU},
     # parts the others refer to (they see the same variables)
     "desk-stage": _vars("stage"),
     "desk-priority": _vars("priority"),

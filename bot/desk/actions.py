@@ -21,6 +21,7 @@ from typing import Final
 import structlog
 from aiogram.types import Message
 
+from bot import metrics
 from bot.desk.audit import Audit
 from bot.desk.desk import Desk
 from bot.desk.operators import OperatorList
@@ -207,6 +208,7 @@ class DeskActions:
             # time to claim: the first claim of the escalation, from when it was opened (a
             # claim after a release is not a new wait in the statistics)
             await self.desk.state.record_claim_time(self.desk.local_day(now), now - case.opened)
+            metrics.TIME_TO_CLAIM.observe(now - case.opened)
         await self.audit.record(
             self.operators.who(user_id), "claim", case.case, result="ok", via=via
         )
@@ -250,6 +252,7 @@ class DeskActions:
         fields.update(conversation.fields)
         me = self.operators.digest(user_id)
         await self.desk.show_details(case, self.desk.details_text(case, fields, me))
+        metrics.REVEALS.inc()
         # the reveal itself is what the audit keeps: who saw which case's details, and when
         await self.audit.record(
             self.operators.who(user_id), "details", case.case, result="ok", via=via

@@ -36,6 +36,7 @@ class ServiceLevels:
         self.interval = claim_timeout_minutes * 60
         self.clock = clock
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def tick(self, now: float | None = None) -> int:
         """Re-announce what waits too long, settle what the flow has closed, delete expired
@@ -121,19 +122,32 @@ class ServiceLevels:
     # -- the periodic task --------------------------------------------------------------------
     def start(self, every: float) -> None:
         if self._task is None or self._task.done():
+            self._stopping = asyncio.Event()
             self._task = asyncio.create_task(self._run(every), name="hotline-desk-tick")
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     async def _run(self, every: float) -> None:
-        while True:  # the first tick at start-up: details a stopped process left get deleted
+        stopping = self._stopping
+        while not stopping.is_set():  # the first tick at start-up: details left get deleted
             try:
                 await self.tick()
             except Exception as exc:
                 log.error("desk tick failed", error=type(exc).__name__)
-            await asyncio.sleep(every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), every)
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    async def stop(self, grace: float = 2.0) -> None:
+        """Stop after the tick under way, or within `grace` seconds: a cancel is tried then,
+        but not waited for past a moment (a Redis call may swallow it)."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping.set()
+        done, _ = await asyncio.wait({task}, timeout=grace)
+        if not done:
+            task.cancel()
+            await asyncio.wait({task}, timeout=0.5)
+            log.warning("desk tick stopped without finishing its tick")

@@ -18,6 +18,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import OutOfMemoryError, ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot import metrics
 from bot.i18n import Translator
 from flows.store import StoreUnavailable
 
@@ -62,6 +63,7 @@ class StoreDown(BaseMiddleware):
             return await handler(event, data)
         except STORE_DOWN as exc:
             log.error("store unavailable", error=type(exc).__name__)
+            metrics.STORE_UNAVAILABLE.inc()
             await self._tell(event, data)
             raise  # not recorded: must not be acknowledged
 

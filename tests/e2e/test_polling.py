@@ -76,6 +76,8 @@ class Telegram:
             return await self.get_updates(form)
         self.sent.append((method, form))
         result: Any = True
+        if method == "getMe":
+            result = {"id": 4242, "is_bot": True, "first_name": "Hotline", "username": "hl_bot"}
         if method == "sendMessage":
             result = {
                 "message_id": len(self.sent),
@@ -379,6 +381,7 @@ async def test_hotline_run_polls_this_way_and_stops_on_sigterm(
         bot_token=SecretStr("123456:AAHlocal-polling-test"),
         telegram_api_url=telegram.url,
         operator_chat_id=DESK,
+        embedded_store=True,
     )
     task = asyncio.create_task(serve(settings))
     await until(lambda: telegram.offsets[-1:] == [2])
