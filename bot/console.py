@@ -8,6 +8,7 @@ bot sends is recorded by `RecordingSession` and printed as the transcript:
     desk> (queue) TEXT     a post in the group's General topic, the queue view
     desk> (card) TEXT      a case card, posted or edited, then `desk>   [LABEL] ...` its buttons
     desk> (topic opened|renamed|closed|reopened|deleted), (notice) TEXT: topics, button answers
+    desk> (private) TEXT   a message to an operator's private chat with the bot (details)
 
     bot> (deleted: 3, 5)   messages deleted in the caller's chat
 
@@ -122,6 +123,10 @@ class Console:
         chat_id = getattr(method, "chat_id", None)
         if chat_id == self.app.desk.chat_id or self._for_operator(method):
             self._show_desk(sent)
+            return
+        if chat_id != self.user_id and chat_id in self.app.settings.operator_ids:
+            if isinstance(method, SendMessage):  # an operator's private chat: details
+                self._desk_print("(private) " + method.text)
             return
         if isinstance(method, SendMessage):
             text = _TAGS.sub("", method.text)

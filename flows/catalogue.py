@@ -127,6 +127,8 @@ DESK: dict[str, frozenset[str]] = {
     "desk-details": _vars("code", "operator", "minutes"),
     "desk-field": _vars("field"),
     "desk-details-empty": _NONE,
+    "desk-details-sent": _vars("minutes"),
+    "desk-details-start-bot": _vars("bot"),
     "desk-stats": _vars("open", "waiting", "claimed", "claims", "minutes", "seconds"),
     "desk-stats-stage": _vars("stage", "count"),
     "desk-member-joined": _vars("listed"),

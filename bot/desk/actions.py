@@ -251,13 +251,18 @@ class DeskActions:
                 fields.update((await store.load(owner, -1)).conversation.fields)
         fields.update(conversation.fields)
         me = self.operators.digest(user_id)
-        await self.desk.show_details(case, self.desk.details_text(case, fields, me))
+        text = self.desk.details_text(case, fields, me)
+        # his private chat with the bot: his Telegram id (never the topic, which all read)
+        if not await self.desk.details.reveal(user_id, text):
+            await self._refuse(user_id, "details", case, "no-private-chat", via)
+            username = (await self.desk.bot.me()).username or ""
+            return self.t("desk-details-start-bot", bot=username)
         metrics.REVEALS.inc()
         # the reveal itself is what the audit keeps: who saw which case's details, and when
         await self.audit.record(
             self.operators.who(user_id), "details", case.case, result="ok", via=via
         )
-        return None
+        return self.t("desk-details-sent", minutes=_minutes(self.desk.details.minutes))
 
     async def verified(self, user_id: int, case: DeskCase, via: str) -> str | None:
         await self.desk.state.update(case.key, {"verified": 1})
@@ -367,6 +372,10 @@ class DeskActions:
         log.warning("someone joined the operator group", listed=listed, who=who)
         await self.audit.record(who, "joined", "-", result="listed" if listed else "unlisted")
         await self.desk.announce(self.t("desk-member-joined", listed="yes" if listed else "no"))
+
+
+def _minutes(value: float) -> int | str:
+    return int(value) if float(value).is_integer() else f"{value:g}"
 
 
 def _is_note(message: Message) -> bool:

@@ -15,7 +15,6 @@ consumer: `feed` posts lifecycle lines into the queue view.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime
 import html
@@ -36,11 +35,11 @@ from aiogram.exceptions import (
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot.desk.details import DetailsReveal, render_details
 from bot.desk.operators import OperatorList
 from bot.desk.records import DeskCase, DeskState
 from bot.i18n import Translator
 from flows import engine
-from flows import surrender as flow
 from flows.hooks import HookEvent, Hooks
 from flows.model import CaseEvent, Conversation, Escalate, Priority, Relay, SilentAlert
 from flows.sealing import SealError
@@ -72,17 +71,6 @@ CARD_ROWS: Final = (
 )
 CONFIRMED: Final = {"met": "confirm-met", "erase": "confirm-erase"}
 TOPIC_TITLE_MAX: Final = 128
-# Fields of a conversation as the details message lists them (the form, then the recall)
-DETAIL_ORDER: Final = (
-    "case_code",
-    *(d.name for d in flow.DETAILS),
-    "recall_location",
-    "recall_people",
-    "recall_injuries",
-    "emergency_location",
-    "emergency_people",
-    "emergency_injuries",
-)
 
 
 class DeskData(CallbackData, prefix="desk"):
@@ -140,9 +128,10 @@ class Desk:
         self.language = language
         self.clock = clock
         self.zone = _zone(timezone)
-        self.details_minutes = details_minutes
         self.state = DeskState(store)
-        self._purges: set[asyncio.Task[None]] = set()
+        self.details = DetailsReveal(
+            bot, self.state, store.sealer, clock=clock, minutes=details_minutes
+        )
 
     # -- words --------------------------------------------------------------------------------
     def t(self, message_id: str, **params: str | int) -> str:
@@ -635,24 +624,21 @@ class Desk:
             await self.post(case, self.t("desk-relay-failed"))
         return False
 
-    # -- details, shown for a few minutes -------------------------------------------------------
+    # -- details, shown to the claimer only, for a few minutes --------------------------------
     def details_text(self, case: DeskCase, fields: Mapping[str, str], claimer: str) -> str:
-        lines = [
-            self.t(
-                "desk-details",
-                code=self.label(case),
-                operator=self.operator_label(claimer),
-                minutes=_minutes(self.details_minutes),
-            )
-        ]
-        names = [n for n in DETAIL_ORDER if n in fields]
-        names += sorted(n for n in fields if n not in DETAIL_ORDER)
-        for name in names:
-            value = self._shown(name, fields[name])
-            lines.append(f"{self.t('desk-field', field=name)}: {html.escape(value)}")
-        if not names:
-            lines.append(self.t("desk-details-empty"))
-        return "\n".join(lines)
+        head = self.t(
+            "desk-details",
+            code=self.label(case),
+            operator=self.operator_label(claimer),
+            minutes=_minutes(self.details.minutes),
+        )
+        return render_details(
+            fields,
+            head=head,
+            field_name=lambda name: self.t("desk-field", field=name),
+            shown=self._shown,
+            empty=self.t("desk-details-empty"),
+        )
 
     def _shown(self, name: str, value: str) -> str:
         if self.translator.has(self.language, f"btn-{value}"):
@@ -662,44 +648,11 @@ class Desk:
             return f"{day}.{month}.{year}"
         return value
 
-    async def show_details(self, case: DeskCase, text: str) -> None:
-        """Post the details in the topic; they are deleted after `details_minutes`, by a task
-        of this process or, should it stop first, by the sweep of any process."""
-        message = await self.post(case, text)
-        delay = self.details_minutes * 60
-        member = await self.state.schedule_purge(
-            self.chat_id, message.message_id, self.clock() + delay
-        )
-        task = asyncio.create_task(self._purge_later(member, delay))
-        self._purges.add(task)
-        task.add_done_callback(self._purges.discard)
-
-    async def _purge_later(self, member: str, delay: float) -> None:
-        await asyncio.sleep(delay)
-        await self._purge(member)
-
-    async def _purge(self, member: str) -> bool:
-        if not await self.state.take_purge(member):
-            return False  # another process (or the sweep) did it
-        chat, _, message_id = member.partition(":")
-        try:
-            await self.bot.delete_message(int(chat), int(message_id))
-        except TelegramAPIError as exc:  # already gone with its topic, or too old
-            log.info("details message not deleted", error=type(exc).__name__)
-        return True
-
     async def sweep(self, now: float | None = None) -> int:
-        """Delete every details message whose time is up; how many were."""
-        moment = self.clock() if now is None else now
-        done = 0
-        for member in await self.state.due_purges(moment):
-            done += await self._purge(member)
-        return done
+        return await self.details.sweep(now)
 
     async def aclose(self) -> None:
-        for task in list(self._purges):
-            task.cancel()
-        await asyncio.gather(*self._purges, return_exceptions=True)
+        await self.details.aclose()
 
 
 def _minutes(value: float) -> int | str:

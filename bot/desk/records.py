@@ -14,7 +14,8 @@ sealed, operators appear as keyed digests, cases as pseudonymous ids.
     {prefix}:deskcase:<case>         string  <conv key>: a hook event's case -> its case
     {prefix}:desk:open               zset    <conv key> -> escalated at: the open escalations
     {prefix}:desk:claims:<day>       list    seconds from escalation to claim, that day
-    {prefix}:desk:purge              zset    "<chat>:<message>" -> when to delete it (details)
+    {prefix}:desk:purge              zset    "s|" sealed "<chat>:<message>" -> when to delete
+                                             it (details, in an operator's private chat)
     {prefix}:desk:joined:<digest>    string  a join alert was raised (against repeats)
 
 The record lives in the conversation's slot and is erased with it. Every change to an existing
@@ -394,6 +395,10 @@ class DeskState:
         member = f"{int(chat)}:{int(message)}"
         await self.redis.zadd(self.purge_key, {member: due})
         return member
+
+    async def schedule_purge_member(self, member: str, due: float) -> None:
+        """A deletion whose member the caller made (bot.desk.details seals the chat in it)."""
+        await self.redis.zadd(self.purge_key, {member: due})
 
     async def due_purges(self, now: float) -> list[str]:
         return [_s(m) for m in await self.redis.zrangebyscore(self.purge_key, "-inf", now)]

@@ -53,7 +53,9 @@ async def test_the_desk_script_runs_a_case_to_met() -> None:
     )
     claimed = index(_desk(dt("desk-claimed", operator=op_label(1))))
     details = index(
-        _desk(dt("desk-details", code=case_code, operator=op_label(1), minutes=5)).splitlines()[0]
+        _desk(
+            "(private) " + dt("desk-details", code=case_code, operator=op_label(1), minutes=5)
+        ).splitlines()[0]
     )
     instructions = t("ru", "meeting-instructions", time="05:30", place=PLACE)
     meeting = index("bot> " + re.sub(r"</?b>", "", instructions).splitlines()[0])

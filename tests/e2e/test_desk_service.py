@@ -8,10 +8,11 @@ import html
 import os
 
 import fakeredis
+from aiogram.exceptions import TelegramForbiddenError
 from aiogram.methods import DeleteMessage, SendMessage
 
 from flows.sealing import new_key
-from tests.e2e.conftest import DESK_CHAT, NAME, Hotline, HotlineFactory
+from tests.e2e.conftest import NAME, Hotline, HotlineFactory
 from tests.e2e.desk_harness import (
     OPERATORS,
     DeskView,
@@ -34,10 +35,13 @@ async def test_details_are_shown_to_the_claimer_only_audited_and_deleted_in_time
     make_hotline: HotlineFactory,
 ) -> None:
     redis = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
-    hotline = await _desk(make_hotline, redis, details_reveal_minutes=5)
+    # two processes of one deployment: the same keys
+    keys = {"hotline_seal_keys": new_key(), "hotline_id_key": base64.b64encode(os.urandom(32))}
+    hotline = await _desk(make_hotline, redis, details_reveal_minutes=5, **keys)
     view = DeskView(hotline)
     caller = hotline.caller()
     code = await recall(caller)
+    await caller.location()
     topic = await view.topic(caller)
     op1, op2 = Operator(hotline, OPERATORS[0]), Operator(hotline, OPERATORS[1])
 
@@ -49,17 +53,27 @@ async def test_details_are_shown_to_the_claimer_only_audited_and_deleted_in_time
     assert await op2.press(topic, "details") == dt("desk-not-claimer", operator=op_label(1))
 
     revealed_at = hotline.clock.now + 4  # the next update moves the clock on by one step
-    assert await op1.press(topic, "details") is None
-    posts = [m for m in view.calls(op1.out) if isinstance(m, SendMessage)]
-    assert [p.message_thread_id for p in posts] == [topic]
-    details = posts[0].text
+    assert await op1.press(topic, "details") == dt("desk-details-sent", minutes=5)
+    # nothing of it in the group: every member reads a topic
+    assert not [m for m in view.calls(op1.out) if isinstance(m, SendMessage)]
+    private = [s for s in op1.out if getattr(s.method, "chat_id", None) == OPERATORS[0]]
+    assert [type(s.method) for s in private] == [SendMessage]
+    reveal = private[0].method
+    assert isinstance(reveal, SendMessage)
+    assert reveal.protect_content is True
+    details = reveal.text
     assert details.splitlines()[0] == dt(
         "desk-details", code=code, operator=op_label(1), minutes=5
     )
     assert f"{dt('desk-field', field='full_name')}: {html.escape(NAME['ru'])}" in details
     assert f"{dt('desk-field', field='birth_date')}: 17.05.1990" in details
     assert f"{dt('desk-field', field='case_code')}: {code}" in details
-    message_id = next(s.result.message_id for s in op1.out if s.method is posts[0])
+    # the location he shared is a map link, here and nowhere else
+    assert 'href="https://www.openstreetmap.org/?mlat=47.91000&amp;mlon=37.62000' in details
+    group_texts = str([m for m in view.calls() if not isinstance(m, DeleteMessage)])
+    assert "47.91" not in group_texts
+    assert NAME["ru"] not in group_texts
+    message_id = private[0].result.message_id
 
     audit = await hotline.app.audit.last(10)
     reveals = [e for e in audit if e["what"] == "details"]
@@ -73,10 +87,10 @@ async def test_details_are_shown_to_the_claimer_only_audited_and_deleted_in_time
     assert reveals[-1]["who"] == hotline.app.desk.operators.who(OPERATORS[0])
     assert NAME["ru"] not in str(audit)
 
-    # the pending deletion is in Redis: a sweep deletes it once (and only) when it is due
-    assert await hotline.redis.zrange("hl:desk:purge", 0, -1) == [
-        f"{DESK_CHAT}:{message_id}".encode()
-    ]
+    # the pending deletion is in Redis, the operator's chat sealed (his id is his Telegram id)
+    pending = await hotline.redis.zrange("hl:desk:purge", 0, -1)
+    assert len(pending) == 1
+    assert str(OPERATORS[0]).encode() not in pending[0]
     levels = hotline.app.service_levels
     mark = len(hotline.session.sent)
     await levels.tick(revealed_at + 5 * MINUTE - 1)
@@ -84,13 +98,36 @@ async def test_details_are_shown_to_the_claimer_only_audited_and_deleted_in_time
 
     # the process stops before its own timer fires; another one, on the same Redis, sweeps
     await hotline.app.desk.aclose()
-    restarted = await _desk(make_hotline, redis, details_reveal_minutes=5)
+    restarted = await _desk(make_hotline, redis, details_reveal_minutes=5, **keys)
     await restarted.app.service_levels.tick(revealed_at + 5 * MINUTE)
     deleted = [s.method for s in restarted.session.sent if isinstance(s.method, DeleteMessage)]
-    assert deleted == [DeleteMessage(chat_id=DESK_CHAT, message_id=message_id)]
+    assert deleted == [DeleteMessage(chat_id=OPERATORS[0], message_id=message_id)]
     assert await redis.zcard("hl:desk:purge") == 0
     await restarted.app.service_levels.tick(revealed_at + 10 * MINUTE)
     assert len([s for s in restarted.session.sent if isinstance(s.method, DeleteMessage)]) == 1
+
+
+async def test_an_operator_who_never_started_the_bot_is_told_how_and_gets_nothing(
+    make_hotline: HotlineFactory,
+) -> None:
+    hotline = await _desk(make_hotline)
+    view = DeskView(hotline)
+    caller = hotline.caller()
+    await recall(caller)
+    topic = await view.topic(caller)
+    op = Operator(hotline, OPERATORS[0])
+    await op.say(topic, "/claim")
+    refusal = TelegramForbiddenError(
+        SendMessage(chat_id=OPERATORS[0], text="x"), "Forbidden: bot can't initiate conversation"
+    )
+    hotline.session.fail_next(SendMessage, refusal)
+    await op.say(topic, "/details")
+    assert op.replies() == [dt("desk-details-start-bot", bot="hotline_test_bot")]
+    assert NAME["ru"] not in str(view.calls())
+    assert not [s for s in hotline.session.sent if getattr(s.method, "chat_id", 0) == OPERATORS[0]]
+    assert await hotline.redis.zcard("hl:desk:purge") == 0
+    audit = [e for e in await hotline.app.audit.last(10) if e["what"] == "details"]
+    assert [(e["result"], e.get("why")) for e in audit] == [("refused", "no-private-chat")]
 
 
 async def test_details_are_deleted_by_the_process_timer(make_hotline: HotlineFactory) -> None:
@@ -107,7 +144,7 @@ async def test_details_are_deleted_by_the_process_timer(make_hotline: HotlineFac
             break
         await asyncio.sleep(0.02)
     deleted = [s.method for s in hotline.session.sent if isinstance(s.method, DeleteMessage)]
-    assert [d.chat_id for d in deleted] == [DESK_CHAT]
+    assert [d.chat_id for d in deleted] == [OPERATORS[0]]
     assert await hotline.redis.zcard("hl:desk:purge") == 0
 
 
