@@ -324,7 +324,8 @@ class Console:
             self._show_card_keys(self._card_keys(method.reply_markup))
         elif isinstance(method, CopyMessage):
             self.topic = method.message_thread_id or self.topic
-            self._print("desk> (the caller's message, copied)")
+            caption = method.caption if isinstance(method.caption, str) else ""
+            self._desk_print(f"(the caller's message, copied) {caption}".rstrip())
         elif isinstance(method, CreateForumTopic):
             self.topic = sent.result.message_thread_id
             self._desk_print(f"(topic opened) {method.name}")

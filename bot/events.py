@@ -89,7 +89,13 @@ def event_of(message: Message, labels: Labels) -> Event:
     if message.contact is not None:
         own = message.from_user is not None and message.contact.user_id == message.from_user.id
         return Contact(message.contact.phone_number, own=own)
-    return Media(kind)
+    document = message.document or message.audio or message.video or message.animation
+    return Media(
+        kind,
+        caption=message.caption,
+        file_name=getattr(document, "file_name", None),
+        mime_type=getattr(document, "mime_type", None),
+    )
 
 
 def edited_event(message: Message) -> Event:

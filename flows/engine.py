@@ -39,12 +39,12 @@ from flows.model import (
     Press,
     Priority,
     RegisterCase,
-    Relay,
     Reply,
     SilentAlert,
     StaleButton,
     Text,
 )
+from flows.relaying import relay_of
 
 INVALID_STREAK_ALERT = 3  # consecutive bad answers before an operator is asked to help
 CODE_TRIES = 5  # wrong codes or birth dates before the code step locks and alerts
@@ -112,6 +112,7 @@ class Turn:
         self.erased = False
         self.resumed = False
         self.pending_params: Params = {}
+        self.event: Event | None = None  # what is relayed, should the desk follow the chat
 
     # `transitions` reads and writes the model's state through this attribute
     @property
@@ -202,7 +203,7 @@ class Turn:
         reasons = {"relatives": "relatives", "legion": "legion"}
         locked = self.conv.code_failures >= CODE_TRIES
         reason = "code" if locked else reasons.get(self.conv.return_to or "", "operator")
-        self.escalate(Priority.NORMAL, reason, always=locked)
+        self.escalate(Priority.HIGH if locked else Priority.NORMAL, reason, always=locked)
 
     def register_case(self) -> None:
         conv = self.conv
@@ -358,6 +359,7 @@ def status_params(conv: Conversation) -> Params:
 def handle(conversation: Conversation, event: Event, ctx: Context) -> Outcome:
     """Apply one event. Never raises on caller input; the input conversation is not modified."""
     turn = Turn(conversation.copy(), ctx)
+    turn.event = event
     before = turn.conv.state
     _dispatch(turn, event)
     conv = turn.conv
@@ -393,7 +395,7 @@ def _again(turn: Turn, notice: str | None = None, params: Params | None = None) 
 def _relay_if_escalated(turn: Turn, kind: str) -> None:
     ref = turn.ctx.message_ref
     if turn.conv.escalated and ref is not None:
-        turn.effects.append(Relay(ref, kind))
+        turn.effects.append(relay_of(turn.event, ref, kind))
 
 
 def _delete_input(turn: Turn) -> None:
@@ -712,7 +714,7 @@ def _on_media(turn: Turn, event: Media) -> None:
         # a caller who cannot type must still be heard
         if not turn.conv.escalated:
             turn.escalate(Priority.NORMAL, "voice")
-        turn.effects.append(Relay(ref, event.kind))
+        turn.effects.append(relay_of(event, ref, event.kind))
         _again(turn, "voice-relayed")
         return
     _unusable(turn, event.kind, "wrong-content", {"kind": event.kind})

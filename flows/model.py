@@ -106,9 +106,13 @@ class Contact:
 
 @dataclass(frozen=True, slots=True)
 class Media:
-    """Content the flow cannot read as an answer: sticker, photo, voice, video_note, document..."""
+    """Content the flow cannot read as an answer: sticker, photo, voice, video_note, document...
+    with its caption and, for a file, the name and type it claims (for the desk's relay)."""
 
     kind: str
+    caption: str | None = None
+    file_name: str | None = None
+    mime_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,10 +200,16 @@ class DeleteInput:
 
 @dataclass(frozen=True, slots=True)
 class Relay:
-    """Copy the caller's message into the case topic of the operator desk."""
+    """Show the caller's message in the case topic of the operator desk, marked as his. `text`
+    is what he typed (a button: its id; media: the caption), so the desk can show it after
+    the message itself was deleted from his chat; a file's claimed name and type let the desk
+    hold back executables and archives. The content does not make two relays different."""
 
     message_ref: int
     kind: str
+    text: str | None = field(default=None, compare=False)
+    file_name: str | None = field(default=None, compare=False)
+    mime_type: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from bot.desk.details import DetailsReveal, render_details
 from bot.desk.operators import OperatorList
 from bot.desk.records import DeskCase, DeskState
+from bot.desk.relay import CallerRelay
 from bot.i18n import Translator
 from flows import engine
 from flows.hooks import HookEvent, Hooks
@@ -129,6 +130,7 @@ class Desk:
         self.clock = clock
         self.zone = _zone(timezone)
         self.state = DeskState(store)
+        self.caller_relay = CallerRelay(bot, chat_id, self.t, self._label_of)
         self.details = DetailsReveal(
             bot, self.state, store.sealer, clock=clock, minutes=details_minutes
         )
@@ -136,6 +138,9 @@ class Desk:
     # -- words --------------------------------------------------------------------------------
     def t(self, message_id: str, **params: str | int) -> str:
         return self.translator.text(self.language, message_id, params)
+
+    def _label_of(self, message_id: str) -> str | None:
+        return self.t(message_id) if self.translator.has(self.language, message_id) else None
 
     def operator_label(self, digest: str | None) -> str:
         if digest is None:
@@ -432,11 +437,7 @@ class Desk:
         self, key: str, conversation: Conversation, chat_id: int, effect: Relay
     ) -> None:
         case, _ = await self._sync(key, conversation, chat_id, show=True)
-        if effect.kind == "edit":
-            await self.post(case, self.t("desk-caller-edited"))
-        await self.bot.copy_message(
-            self.chat_id, chat_id, effect.message_ref, message_thread_id=case.topic
-        )
+        await self.caller_relay.show(case.topic, chat_id, effect)
 
     async def _alert(self, key: str, conversation: Conversation, effect: SilentAlert) -> None:
         """On the card and in the topic only: nothing reaches the queue, nor the caller."""

@@ -109,7 +109,7 @@ class DetailsReveal:
         member = _SEALED + self.sealer.seal(
             f"{operator_chat}:{message.message_id}".encode(), _CONTEXT
         )
-        await self.state.schedule_purge_member(member, self.clock() + delay)
+        await self.state.schedule_purge(member, self.clock() + delay)
         task = asyncio.create_task(self._purge_later(member, delay))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -391,13 +391,8 @@ class DeskState:
         await self._unannounce(keys=[self.record_key(key)], args=[repr(now), previous])
 
     # -- messages with details, deleted after a while ------------------------------------------
-    async def schedule_purge(self, chat: int, message: int, due: float) -> str:
-        member = f"{int(chat)}:{int(message)}"
-        await self.redis.zadd(self.purge_key, {member: due})
-        return member
-
-    async def schedule_purge_member(self, member: str, due: float) -> None:
-        """A deletion whose member the caller made (bot.desk.details seals the chat in it)."""
+    async def schedule_purge(self, member: str, due: float) -> None:
+        """A message to delete at `due` (bot.desk.details seals the chat in `member`)."""
         await self.redis.zadd(self.purge_key, {member: due})
 
     async def due_purges(self, now: float) -> list[str]:

@@ -68,6 +68,13 @@ LANGS = ("ru", "uk")
 TELEGRAM_TEXT_MAX = 4096
 
 T = Translator()
+CALLER_HEADER = "💬 <b>"  # how every relay of a caller's message starts (desk-from-caller)
+
+
+@dataclass(frozen=True)
+class Relayed:
+    from_chat_id: int
+    message_id: int
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,13 +346,24 @@ class Caller:
                 ids.append(s.method.message_id)
         return ids
 
-    def relayed(self) -> list[CopyMessage]:
-        """His messages the last update copied into the operator group."""
-        return [
-            m
-            for m in self.hotline.desk(self.out)
-            if isinstance(m, CopyMessage) and m.from_chat_id == self.user_id
-        ]
+    def relayed(self) -> list[Relayed]:
+        """His messages the last update relayed into the operator group: copied, or shown in
+        a post under the caller's header (his words; the message is then the update's own)."""
+        found: list[Relayed] = []
+        for m in self.hotline.desk(self.out):
+            if isinstance(m, CopyMessage) and m.from_chat_id == self.user_id:
+                seen = Relayed(self.user_id, m.message_id)
+            elif isinstance(m, SendMessage) and m.text.startswith(CALLER_HEADER):
+                update = self.last_update
+                message = update.message or update.edited_message if update else None
+                if message is None:
+                    continue
+                seen = Relayed(self.user_id, message.message_id)
+            else:
+                continue
+            if seen not in found:
+                found.append(seen)
+        return found
 
     # -- what the store holds -----------------------------------------------------------------
     @property

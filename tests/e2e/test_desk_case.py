@@ -110,11 +110,13 @@ async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
     assert [e.kind for e in hooks.events][1:] == ["escalated", "recall"]
     assert {(e.priority, e.reason) for e in hooks.events[1:]} == {("high", "recall")}
 
-    # what he sends is copied into the topic
-    location = await caller.location()
-    assert [
-        (c.from_chat_id, c.message_id, c.message_thread_id) for c in view.copies(caller.out)
-    ] == [(caller.user_id, location.message_id, topic)]
+    # what he sends reaches the topic, marked as his; where he is, only the details say
+    await caller.location()
+    assert view.copies(caller.out) == []
+    assert view.posts(caller.out, topic) == [
+        dt("desk-from-caller", kind="location") + "\n" + dt("desk-caller-location")
+    ]
+    assert "47.91" not in str(view.calls(caller.out))
 
     # an operator claims it: the card says who; the queue sees it taken
     await op1.say(topic, "/claim")
@@ -131,7 +133,12 @@ async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
         (DESK_CHAT, hello.message_id, True)
     ]
     answer = await caller.text("Да, нас трое, в посадке")
-    assert [c.message_id for c in view.copies(caller.out)] == [answer.message_id]
+    assert [(r.from_chat_id, r.message_id) for r in caller.relayed()] == [
+        (caller.user_id, answer.message_id)
+    ]
+    assert view.posts(caller.out, topic) == [
+        dt("desk-from-caller", kind="text") + "\n<blockquote>Да, нас трое, в посадке</blockquote>"
+    ]
     await op1.say(topic, "! проверить по базе, группа из трёх")
     assert to_caller(op1, caller) == []
     await op2.say(topic, "Я тоже здесь")  # listed, but not the one who has the case
@@ -309,7 +316,16 @@ async def test_relay_of_every_kind_of_content_both_ways(hotline3: Hotline) -> No
         for s in hotline.session.sent
         if isinstance(c := s.method, CopyMessage) and c.chat_id == DESK_CHAT
     ]
-    assert copied == [(caller.user_id, m.message_id, topic) for m in sent_by_caller]
+    # media and a contact are copied under the caller's header; words and a place are
+    # written out by the bot (the place only in the private details)
+    media = [*sent_by_caller[1:5], sent_by_caller[6]]
+    assert copied == [(caller.user_id, m.message_id, topic) for m in media]
+    captions = [
+        c.caption
+        for s in hotline.session.sent
+        if isinstance(c := s.method, CopyMessage) and c.chat_id == DESK_CHAT
+    ]
+    assert all(str(c).startswith("💬 <b>") for c in captions if c is not None)
 
     # an operator who has not claimed it is told to; nothing goes out
     await op.say(topic, "Здравствуйте")
@@ -365,8 +381,16 @@ async def test_relay_of_every_kind_of_content_both_ways(hotline3: Hotline) -> No
 
     first = sent_by_caller[0]
     await caller.edit(first, "Мне срочно нужна помощь")
-    assert view.posts(caller.out, topic) == [dt("desk-caller-edited")]
-    assert [c.message_id for c in view.copies(caller.out)] == [first.message_id]
+    assert view.posts(caller.out, topic) == [dt("desk-from-caller", kind="edit")]
+    header = next(
+        s.result.message_id
+        for s in caller.out
+        if isinstance(s.method, SendMessage) and s.method.chat_id == DESK_CHAT
+    )
+    (copy,) = view.copies(caller.out)
+    assert copy.message_id == first.message_id
+    assert copy.reply_parameters is not None
+    assert copy.reply_parameters.message_id == header  # the new version answers the header
     hotline.assert_all_protected()
 
 
@@ -674,5 +698,6 @@ async def test_a_group_that_refuses_never_holds_back_the_caller(hotline3: Hotlin
     assert len(await hotline.app.store.pending(caller.key)) == 1
     await caller.text("3")  # his next update delivers both, the topic made at last
     assert len(view.topics()) == 1
-    assert [c.message_thread_id for c in view.copies(caller.out)] == [await view.topic(caller)] * 2
+    relays = [p for p in view.posts(caller.out, await view.topic(caller)) if "💬" in p]
+    assert len(relays) == 2  # the location and the count, in the topic made at last
     assert caller.texts == [screen("ru", "recall_people"), screen("ru", "recall_injuries")]

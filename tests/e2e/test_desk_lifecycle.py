@@ -141,7 +141,7 @@ async def test_a_failed_reannouncement_comes_at_the_next_tick_and_holds_back_not
     desk, levels = hotline.app.desk, hotline.app.service_levels
     moment = since2 + 10 * MINUTE + 1
     # a details message due for deletion: the clean-up runs whatever happens before it
-    await desk.state.schedule_purge(DESK_CHAT, 4242, moment - 1)
+    await desk.state.schedule_purge(f"{DESK_CHAT}:4242", moment - 1)  # an old record
 
     def again(code: str, since: float, at: float) -> str:
         minutes = int((at - since) // 60)

@@ -42,6 +42,7 @@ EVERY_EFFECT: list[Effect] = [
     Reply("ask-people", step=(6, 10)),
     DeleteInput(42),
     Relay(7, "voice"),
+    Relay(8, "document", text=CANARY, file_name="a.apk", mime_type="application/zip"),
     Escalate(Priority.HIGHEST, "emergency"),
     Escalate(Priority.NORMAL, "operator"),
     SilentAlert("safety-word"),
@@ -73,6 +74,14 @@ def test_the_samples_cover_every_effect_type_and_field() -> None:
             assert any(getattr(e, f.name) != _default_of(f) for e in samples), (
                 f"no sample sets {cls.__name__}.{f.name}"
             )
+
+
+def test_a_relay_keeps_its_content_through_the_outbox() -> None:
+    # the content does not take part in equality (two relays of one message are one relay)
+    relay = Relay(8, "document", text=CANARY, file_name="a.apk", mime_type="application/zip")
+    (back,) = _through_json([relay])
+    assert isinstance(back, Relay)
+    assert (back.text, back.file_name, back.mime_type) == (CANARY, "a.apk", "application/zip")
 
 
 def _default_of(f: dataclasses.Field[Any]) -> Any:

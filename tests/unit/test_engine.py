@@ -797,7 +797,7 @@ def test_unknown_codes_count_down_then_lock_and_alert() -> None:
     caller.send(CaseFound(None))
     assert caller.state == "handoff"
     assert caller.ids == ["code-locked", "handoff"]
-    assert caller.of(Escalate) == [Escalate(Priority.NORMAL, "code")]
+    assert caller.of(Escalate) == [Escalate(Priority.HIGH, "code")]  # like "no code"
     assert caller.conv.return_to == "recall_code"
 
 
@@ -811,7 +811,7 @@ def test_wrong_birth_dates_count_down_then_lock_and_alert() -> None:
     caller.text("18.05.1990")
     assert caller.state == "handoff"
     assert caller.ids == ["code-locked", "handoff"]
-    assert caller.of(Escalate) == [Escalate(Priority.NORMAL, "code")]
+    assert caller.of(Escalate) == [Escalate(Priority.HIGH, "code")]  # like "no code"
     assert caller.conv.case_id is None
 
 
