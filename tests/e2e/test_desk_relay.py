@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 
 from aiogram.methods import CopyMessage, SendMessage
-from aiogram.types import Document
+from aiogram.types import Document, LinkPreviewOptions
 
 from bot.desk.relay import chunks, held_back
 from flows.model import Relay
@@ -93,7 +93,7 @@ async def test_a_document_and_a_link_come_with_a_warning(hotline: Hotline) -> No
     ]
     (post,) = posts
     assert post.text.endswith(dt("desk-caller-links"))
-    assert post.link_preview_options is not None
+    assert isinstance(post.link_preview_options, LinkPreviewOptions)
     assert post.link_preview_options.is_disabled is True
 
 
@@ -106,6 +106,7 @@ async def test_a_sticker_is_copied_as_a_reply_to_the_callers_header(hotline: Hot
         for s in caller.out
         if isinstance(s.method, SendMessage) and s.method.chat_id == DESK_CHAT
     )
+    assert isinstance(header.method, SendMessage)
     assert header.method.text == dt("desk-from-caller", kind="sticker")
     (copy,) = view.copies(caller.out)
     assert copy.reply_parameters is not None
