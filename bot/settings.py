@@ -25,7 +25,10 @@ class SettingsError(SystemExit):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+    # an empty `NAME=` (as .env.example leaves them) counts as unset, not as an empty value
+    model_config = SettingsConfigDict(
+        env_prefix="", extra="ignore", case_sensitive=False, env_ignore_empty=True
+    )
 
     bot_token: SecretStr | None = None
     redis_url: SecretStr | None = None  # may carry an ACL password

@@ -61,7 +61,7 @@ CALLER: dict[str, frozenset[str]] = {
 }
 
 # Messages shown to operators in the desk group (Ukrainian by default)
-DESK_BUTTONS = (
+DESK_CASE_ACTIONS = (
     "claim",
     "release",
     "details",
@@ -71,25 +71,16 @@ DESK_BUTTONS = (
     "abort",
     "close",
     "erase",
+)
+DESK_BUTTONS = (
+    *DESK_CASE_ACTIONS,
     "confirm-met",
     "confirm-erase",
     "cancel",
     "open-topic",
 )
 # the operator group's command menu (setMyCommands for that chat), in this order
-DESK_MENU = (
-    "claim",
-    "release",
-    "details",
-    "verified",
-    "meet",
-    "met",
-    "abort",
-    "close",
-    "erase",
-    "stats",
-    "help",
-)
+DESK_MENU = (*DESK_CASE_ACTIONS, "stats", "help")
 DESK: dict[str, frozenset[str]] = {
     **{f"desk-cmd-{name}": _NONE for name in DESK_MENU},
     # parts the others refer to (they see the same variables)

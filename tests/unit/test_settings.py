@@ -131,3 +131,14 @@ def test_serving_needs_redis_unless_embedded_on_purpose_and_the_operator_group(
     assert serving_problems(load_settings()) == []
     monkeypatch.setenv("EMBEDDED_STORE", "false")
     assert len(serving_problems(load_settings())) == 1
+
+
+def test_an_empty_setting_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    # .env.example leaves `BOT_TOKEN=` and the like empty: that is "not set", never a value
+    monkeypatch.setenv("BOT_TOKEN", "")
+    monkeypatch.setenv("OPERATOR_CHAT_ID", "")
+    monkeypatch.setenv("HOTLINE_SEAL_KEYS", "")
+    settings = load_settings()
+    assert settings.bot_token is None
+    assert settings.operator_chat_id is None
+    assert settings.hotline_seal_keys is None
