@@ -5,6 +5,7 @@ The console, the tests and production all build the app here, so they run the sa
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from collections.abc import Callable
@@ -18,8 +19,6 @@ from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
 
 from bot.deliver import Deliverer
 from bot.desk.actions import DeskActions
@@ -34,20 +33,24 @@ from bot.metrics import BotApiMetrics, UpdateMetrics
 from bot.middlewares.errors import StoreDown
 from bot.middlewares.ratelimit import CallerRateLimit
 from bot.pipeline import Pipeline
+from bot.redis_url import connect
 from bot.render import Renderer
 from bot.routers import caller, operators
 from bot.settings import Settings, SettingsError
+from bot.shared_slots import SharedSlots
 from bot.throttle import Throttle
 from flows.dialogue import Dialogue
 from flows.hooks import Hooks
+from flows.replicas import Replicas
 from flows.sealing import Pseudonymizer, Sealer, ephemeral_keys, load_keys
-from flows.store import ConversationStore, Retention
+from flows.store import ConversationStore, Retention, StoreUnavailable
 
 log = structlog.get_logger("hotline.app")
 
 CONSOLE_TOKEN = "123456:console-not-a-real-token"  # noqa: S105 - a placeholder, never sent
 CONSOLE_DESK_CHAT = -1000000000001
 DAY = 86400.0
+SWEEP_SECONDS = 15.0  # how often outboxes left by dead processes are looked for
 
 
 @dataclass(slots=True)
@@ -68,15 +71,30 @@ class App:
     service_levels: ServiceLevels
     update_metrics: UpdateMetrics = field(default_factory=UpdateMetrics)
     api_metrics: BotApiMetrics = field(default_factory=BotApiMetrics)
+    _sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Background work of a serving process: the desk's service levels and clean-up, and
-        the hook consumers' queues (a durable one may hold events from before a restart)."""
-        self.service_levels.start(self.settings.desk_tick_seconds)
+        """Background work of a serving process: the desk's service levels and clean-up (by one
+        process at a time), the hook consumers' queues (a durable one may hold events from
+        before a restart), and the outboxes a stopped process left undelivered."""
+        self.service_levels.start(self.settings.desk_tick_seconds, self.leads_desk)
         start_consumers(self.hooks)
-        await self.deliverer.resume_pending()  # what a stopped process left undelivered
+        await self.deliverer.resume_pending()
+        self._sweeper = asyncio.create_task(self.deliverer.sweep(SWEEP_SECONDS))
+
+    async def leads_desk(self) -> bool:
+        """Whether this process does the desk's periodic work now (held while it ticks, taken
+        over by another process once it stops)."""
+        name = f"{self.store.prefix}:desk:leader"
+        ttl = 2 * self.settings.desk_tick_seconds + 5
+        try:
+            return await self.deliverer.lease.hold(name, ttl) == 0
+        except StoreUnavailable:
+            return False
 
     async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         await self.service_levels.stop()
         await self.deliverer.drain()
         self.deliverer.stop()  # retries scheduled for later die with the process
@@ -88,15 +106,7 @@ class App:
 
 def open_redis(settings: Settings) -> Redis:
     if settings.redis_url is not None:
-        # hiredis, when installed, is picked up by redis-py as the reply parser
-        return Redis.from_url(
-            settings.redis_url.get_secret_value(),
-            # fail fast when Redis is down: the caller is told to try again, not kept waiting
-            socket_timeout=3,
-            socket_connect_timeout=3,
-            retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=2),
-            health_check_interval=30,
-        )
+        return connect(settings.redis_url.get_secret_value())
     try:
         import fakeredis  # an embedded, in-process store: dev and console only
     except ImportError:
@@ -134,7 +144,10 @@ def open_store(settings: Settings, redis: Redis) -> ConversationStore:
         form=settings.retention_form_days * DAY,
         registered=settings.retention_registered_days * DAY,
     )
-    return ConversationStore(redis, Sealer(keys), Pseudonymizer(id_secret), retention)
+    replicas = Replicas(settings.redis_min_replicas)
+    return ConversationStore(
+        redis, Sealer(keys), Pseudonymizer(id_secret), retention, replicas=replicas
+    )
 
 
 def _caller_router() -> Router:
@@ -168,7 +181,7 @@ def build_app(
 
     if session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    limiter = Throttle() if throttle else None
+    limiter = Throttle(shared=SharedSlots(redis, store.digest, store.prefix)) if throttle else None
     if limiter is not None:
         session.middleware(limiter)
     api_metrics = BotApiMetrics()
@@ -238,7 +251,7 @@ def build_app(
     dispatcher.update.outer_middleware(update_metrics)  # first: it sees every outcome
     dispatcher.update.outer_middleware(StoreDown(translator))
     rate_limit = CallerRateLimit(
-        translator, per_minute=settings.rate_limit_per_minute, clock=clock
+        translator, per_minute=settings.rate_limit_per_minute, clock=clock, store=store
     )
     dispatcher.message.outer_middleware(rate_limit)
     dispatcher.callback_query.outer_middleware(rate_limit)

@@ -1,29 +1,45 @@
 """Delivery of committed effects from the outbox, one conversation at a time and in order.
 
 An update is acknowledged to Telegram once its effects are committed; sending them may take
-longer (rate limits, 429s), so it happens here, in a task per conversation. A batch leaves the
-outbox only after it was rendered, so a failure leaves it for the next attempt: by itself after
-a back-off (Redis or Telegram down for a while), or at once on the conversation's next update.
-What a stopped process left behind is taken up at start-up (`resume_pending`): every batch
-carries its chat id and language, sealed, so even a /forget whose conversation is gone is
-finished (its chat wiped, its goodbye sent).
+longer (rate limits, 429s), so it happens here, in a task per conversation. After each effect
+the progress of its batch is recorded in the outbox with the id of the message it sent, in one
+round trip, before the next effect goes: a process killed in a batch sends again at most the one
+message it was sending. When that record cannot be written (Redis away), it is kept in memory,
+delivery stops, and the record is written first when Redis answers again: what went out is never
+sent again. A batch leaves the outbox once all its effects are applied.
+
+Several processes may share one Redis: the one holding a conversation's lease (flows.locks)
+delivers its outbox; the others leave it alone and look again when that lease would run out, so
+a dead holder's conversations are taken over. A failed delivery is tried again by itself after a
+back-off (Redis or Telegram down for a while), or at once on the conversation's next update.
+What a stopped process left behind is taken up at start-up and by a periodic sweep
+(`resume_pending`): every batch carries its chat id and language, sealed, so even a /forget
+whose conversation is gone is finished (its chat wiped, its goodbye sent).
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import contextlib
+from dataclasses import dataclass, field
 
 import structlog
 
 from bot.render import Renderer
+from flows.locks import Lease
 from flows.model import Conversation, Erase
-from flows.store import Batch, ConversationStore
+from flows.store import Batch, ConversationStore, StoreUnavailable
 
 log = structlog.get_logger("hotline.deliver")
 
 RETRY_FIRST = 1.0  # seconds before a failed delivery is tried again, doubling up to RETRY_MAX
 RETRY_MAX = 60.0
+LEASE_TTL = 6.0  # seconds a delivery lease lasts unrenewed (a dead holder is passed over then)
+CONCURRENCY = 32  # conversations delivered at once by this process (the Redis pool is bounded)
+
+
+class LeaseLost(RuntimeError):
+    """Another process took this conversation's delivery over (ours stalled past the lease)."""
 
 
 @dataclass(slots=True)
@@ -31,6 +47,14 @@ class _Target:
     chat_id: int
     conversation: Conversation
     again: bool = False
+
+
+@dataclass(slots=True)
+class _Unrecorded:
+    """Progress of a batch that reached Telegram but not Redis yet."""
+
+    done: int
+    message_ids: list[int] = field(default_factory=list)
 
 
 class Deliverer:
@@ -41,16 +65,21 @@ class Deliverer:
         *,
         retry_first: float = RETRY_FIRST,
         retry_max: float = RETRY_MAX,
+        lease: Lease | None = None,
+        lease_ttl: float = LEASE_TTL,
+        concurrency: int = CONCURRENCY,
     ) -> None:
         self.store = store
         self.renderer = renderer
         self.retry_first = retry_first
         self.retry_max = retry_max
+        self.lease = lease or Lease(store.redis)
+        self.lease_ttl = lease_ttl
+        self._slots = asyncio.Semaphore(concurrency)
         self._running: dict[str, _Target] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        # effects of a batch already applied (conversation -> entry -> count): a batch tried
-        # again in this process goes on where it stopped instead of repeating messages
-        self._progress: dict[str, dict[str, int]] = {}
+        # conversation -> batch entry -> progress not yet in Redis
+        self._unrecorded: dict[str, dict[str, _Unrecorded]] = {}
         self._backoff: dict[str, float] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self.accepting = True  # until `stop` (for /readyz)
@@ -70,11 +99,12 @@ class Deliverer:
         task.add_done_callback(self._tasks.discard)
 
     async def resume_pending(self) -> int:
-        """Kick every conversation whose outbox a stopped process left undelivered; how many.
-        (Two processes starting together may both send such a batch: delivery is at least
-        once.)"""
+        """Kick every conversation whose outbox holds undelivered batches and that this
+        process is not delivering already; how many. Whoever holds a lease delivers."""
         resumed = 0
         for key in await self.store.with_pending():
+            if key in self._running or key in self._timers:
+                continue
             try:
                 batches = await self.store.pending(key)
                 chat = next((b for b in batches if b.chat_id is not None), None)
@@ -92,6 +122,13 @@ class Deliverer:
             log.info("pending outboxes resumed", conversations=resumed)
         return resumed
 
+    async def sweep(self, every: float) -> None:
+        """Resume what dead processes left, every `every` seconds (runs until cancelled)."""
+        while True:
+            await asyncio.sleep(every)
+            with contextlib.suppress(StoreUnavailable):
+                await self.resume_pending()
+
     @property
     def retrying(self) -> frozenset[str]:
         """Conversations whose delivery failed and will be tried again by itself."""
@@ -100,15 +137,15 @@ class Deliverer:
     async def _run(self, key: str) -> None:
         target = self._running[key]
         failed = False
+        busy_for = 0.0  # another process delivers it: look again after this long
+        lease = self.store.key(key, "lease")
         try:
-            while True:
-                target.again = False
-                for batch in await self.store.pending(key):
-                    await self._deliver(key, target, batch)
-                if target.conversation.owns_case:
-                    await self.store.touch_indexes(target.conversation, key)
-                if not target.again:
-                    break
+            async with self._slots:
+                busy_for = await self.lease.hold(lease, self.lease_ttl)
+                if busy_for == 0:
+                    await self._deliver_held(key, target, lease)
+        except LeaseLost:
+            busy_for = self.lease_ttl
         except Exception as exc:
             # the batch stays in the outbox: tried again later, or by the next update
             failed = True
@@ -117,33 +154,91 @@ class Deliverer:
             del self._running[key]
         if failed:
             self._retry_later(key, target)
+        elif busy_for > 0:
+            self._look_again(key, target, busy_for)
         else:
             self._backoff.pop(key, None)
-            self._progress.pop(key, None)
+
+    async def _deliver_held(self, key: str, target: _Target, lease: str) -> None:
+        keeper = asyncio.create_task(self._keep(lease))
+        try:
+            while True:
+                target.again = False
+                await self._record_unrecorded(key)
+                for batch in await self.store.pending(key):
+                    await self._deliver(key, target, batch)
+                if target.conversation.owns_case:
+                    await self.store.touch_indexes(target.conversation, key)
+                if not target.again:
+                    break
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(StoreUnavailable):
+                await self.lease.release(lease)
+        # a batch another process committed while this one held the lease: it left it to us
+        if await self.store.pending(key):
+            target.again = True
+            await self._deliver_held_again(key, target, lease)
+
+    async def _deliver_held_again(self, key: str, target: _Target, lease: str) -> None:
+        busy_for = await self.lease.hold(lease, self.lease_ttl)
+        if busy_for > 0:
+            raise LeaseLost  # the other process delivers it
+        await self._deliver_held(key, target, lease)
+
+    async def _keep(self, lease: str) -> None:
+        """Renew the lease while delivering (a 429's pause may outlast it)."""
+        while True:
+            await asyncio.sleep(self.lease_ttl / 3)
+            with contextlib.suppress(StoreUnavailable):
+                await self.lease.hold(lease, self.lease_ttl)
+
+    async def _record_unrecorded(self, key: str) -> None:
+        """What was sent while Redis was away is recorded before anything else goes."""
+        for entry, record in list(self._unrecorded.get(key, {}).items()):
+            await self.store.outbox.record(key, entry, record.done, record.message_ids)
+            self._forget(key, entry)
+
+    def _forget(self, key: str, entry: str) -> None:
+        entries = self._unrecorded.get(key)
+        if entries is not None:
+            entries.pop(entry, None)
+            if not entries:
+                del self._unrecorded[key]
 
     async def _deliver(self, key: str, target: _Target, batch: Batch) -> None:
-        done = self._progress.setdefault(key, {})
-
-        def progress(count: int) -> None:
-            done[batch.entry_id] = count
+        async def progress(done: int, message_ids: list[int]) -> None:
+            record = self._unrecorded.setdefault(key, {}).setdefault(
+                batch.entry_id, _Unrecorded(done)
+            )
+            record.done = done
+            record.message_ids.extend(message_ids)
+            held = await self.store.outbox.record(
+                key,
+                batch.entry_id,
+                done,
+                record.message_ids,
+                lease=self.lease.token,
+                lease_ttl=self.lease_ttl,
+            )
+            self._forget(key, batch.entry_id)
+            if not held:
+                raise LeaseLost
 
         await self.renderer.render(
-            key,
-            target.chat_id,
-            target.conversation,
-            batch,
-            done=done.get(batch.entry_id, 0),
-            progress=progress,
+            key, target.chat_id, target.conversation, batch, done=batch.done, progress=progress
         )
         erased = any(isinstance(e, Erase) for e in batch.effects)
         await self.store.ack(key, batch.entry_id, erased=erased)
-        done.pop(batch.entry_id, None)
 
     def _retry_later(self, key: str, target: _Target) -> None:
         """Redis or Telegram may be back in a moment: no caller waits for his next message to
         get the answer to the last one."""
         delay = min(self.retry_max, self._backoff.get(key, self.retry_first / 2) * 2)
         self._backoff[key] = delay
+        self._look_again(key, target, delay)
+
+    def _look_again(self, key: str, target: _Target, delay: float) -> None:
         loop = asyncio.get_running_loop()
         self._timers[key] = loop.call_later(
             delay, self._retry, key, target.chat_id, target.conversation

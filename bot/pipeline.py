@@ -1,4 +1,9 @@
-"""An update of a caller, end to end: one conversation at a time, committed, then delivered."""
+"""An update of a caller, end to end: one conversation at a time, committed, then delivered.
+
+One at a time twice over: a lock per conversation in this process (cheap, no Redis round trip
+for updates queued here), and inside it the conversation's ticket lock in Redis
+(flows.locks.TicketLock), so updates of one conversation that reached different processes
+apply one at a time too, in Telegram's order (by update_id)."""
 
 from __future__ import annotations
 
@@ -9,13 +14,13 @@ from contextlib import asynccontextmanager
 
 from bot.deliver import Deliverer
 from flows.dialogue import Dialogue, Handled
+from flows.locks import TicketLock
 from flows.model import Event
 
 
 class KeyedLocks:
     """One lock per conversation, so its updates apply one at a time and in arrival order within
-    this process (across processes the store's compare-and-set keeps them atomic). Idle locks are
-    dropped, so memory stays bounded under a flood of ids."""
+    this process. Idle locks are dropped, so memory stays bounded under a flood of ids."""
 
     def __init__(self) -> None:
         self._locks: OrderedDict[int, tuple[asyncio.Lock, int]] = OrderedDict()
@@ -43,6 +48,8 @@ class Pipeline:
         self.dialogue = dialogue
         self.deliverer = deliverer
         self.locks = KeyedLocks()
+        store = dialogue.store
+        self.turns = TicketLock(store.redis, store.key)
 
     async def from_caller(
         self,
@@ -54,9 +61,17 @@ class Pipeline:
         message_ref: int | None = None,
         language: str | None = None,
     ) -> Handled:
-        async with self.locks.hold(user_id):
+        key = self.dialogue.store.conversation_key(user_id)
+        async with self.locks.hold(user_id), self.turns.hold(key, update_id):
             handled = await self.dialogue.handle(
                 user_id, update_id, event, message_ref=message_ref, language=language
             )
+        self.deliverer.kick(handled.conversation_key, chat_id, handled.conversation)
+        return handled
+
+    async def from_desk(self, key: str, chat_id: int, update_id: int, event: Event) -> Handled:
+        """An operator's action in the caller's conversation: queued with his own updates."""
+        async with self.locks.hold(chat_id), self.turns.hold(key, update_id):
+            handled = await self.dialogue.handle_key(key, update_id, event, chat_id=chat_id)
         self.deliverer.kick(handled.conversation_key, chat_id, handled.conversation)
         return handled

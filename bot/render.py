@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import html
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import structlog
@@ -41,6 +41,8 @@ from flows.store import Batch, ConversationStore
 log = structlog.get_logger("hotline.render")
 
 Keyboard = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+# (effects done, ids of the messages the last one sent), after each effect of a batch
+Progress = Callable[[int, list[int]], Awaitable[None]]
 
 TELEGRAM_DELETE_CHUNK = 100
 # Telegram's answers that will not change by trying again (TelegramNotFound is a bad request)
@@ -91,10 +93,11 @@ class Renderer:
         batch: Batch,
         *,
         done: int = 0,
-        progress: Callable[[int], None] | None = None,
+        progress: Progress | None = None,
     ) -> None:
-        """Apply the batch's effects from the `done`-th on, telling `progress` how many are done
-        after each. Telegram refusing one for good (blocked, chat gone, bad request) is logged
+        """Apply the batch's effects from the `done`-th on, telling `progress` after each how
+        many are done and which messages it sent (the deliverer records both before the next
+        effect goes). Telegram refusing one for good (blocked, chat gone, bad request) is logged
         and skipped: it must not hold back the rest, nor every later batch of the conversation.
         Anything else (network, 429s in a row, the store) raises: the batch is tried again."""
         if any(isinstance(e, RegisterCase | Erase) for e in batch.effects):
@@ -104,9 +107,10 @@ class Renderer:
             erased = erased or isinstance(effect, Erase)
             if n < done:
                 continue
+            sent: list[int] = []
             try:
                 # after an erase nothing of the conversation is kept, not even a message id
-                await self.apply(key, chat_id, conversation, effect, remember=not erased)
+                sent = await self.apply(key, chat_id, conversation, effect)
             except PERMANENT as exc:
                 log.error(
                     "effect refused by Telegram",
@@ -114,21 +118,18 @@ class Renderer:
                     error=type(exc).__name__,
                 )
             if progress is not None:
-                progress(n + 1)
+                await progress(n + 1, [] if erased else sent)
+            elif sent and not erased:
+                await self.store.remember_chat_message(key, sent[0])
 
     async def apply(
-        self,
-        key: str,
-        chat_id: int,
-        conversation: Conversation,
-        effect: Effect,
-        *,
-        remember: bool = True,
-    ) -> None:
+        self, key: str, chat_id: int, conversation: Conversation, effect: Effect
+    ) -> list[int]:
+        """Apply one effect; the ids of the messages it sent to the caller (for /forget)."""
         if isinstance(effect, Reply):
-            await self.reply(key, chat_id, conversation.lang, effect, remember=remember)
-            return
+            return [await self.reply(chat_id, conversation.lang, effect)]
         await self._apply(key, chat_id, conversation, effect)
+        return []
 
     async def _apply(
         self, key: str, chat_id: int, conversation: Conversation, effect: Effect
@@ -196,17 +197,15 @@ class Renderer:
         rows_of_two = [keys[i : i + 2] for i in range(0, len(keys), 2)]
         return ReplyKeyboardMarkup(keyboard=rows_of_two, resize_keyboard=True, is_persistent=True)
 
-    async def reply(
-        self, key: str, chat_id: int, lang: str, reply: Reply, *, remember: bool = True
-    ) -> None:
+    async def reply(self, chat_id: int, lang: str, reply: Reply) -> int:
+        """Send a reply; its message id."""
         markup = self.keyboard(lang, reply, reply.screen or "")
         if markup is None and reply.message_id in _KEYBOARD_CLOSERS:
             markup = ReplyKeyboardRemove()
         message = await self.bot.send_message(
             chat_id, self.text(lang, reply), reply_markup=markup, protect_content=True
         )
-        if remember:
-            await self.store.remember_chat_message(key, message.message_id)
+        return message.message_id
 
     async def _delete(self, chat_id: int, message_ids: list[int]) -> None:
         for start in range(0, len(message_ids), TELEGRAM_DELETE_CHUNK):

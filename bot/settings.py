@@ -32,6 +32,8 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = None
     redis_url: SecretStr | None = None  # may carry an ACL password
+    # replicas that must hold a commit before its update is acknowledged (WAIT)
+    redis_min_replicas: int = Field(default=0, ge=0, le=16)
     telegram_api_url: str = TELEGRAM_API
     operator_chat_id: int | None = None
     # in the order configured: an operator is shown as "operator N", N their place in this list

@@ -7,6 +7,10 @@ limits, and a 429 that still comes is honoured by sleeping and sending again: no
 A group (the operator desk) may take its 20 at once: it is limited by a sliding minute, not by a
 message every 3 s, so the posts of one escalation do not hold back the caller's answer behind
 them while the desk is quiet.
+
+Telegram counts per bot, not per process: with `shared` (bot.shared_slots) every slot is booked
+in Redis, so N processes together stay under the limits, and a 429's pause closes the chat for
+all of them. While Redis does not answer, this process books its slots in its own memory.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from typing import Any
 
 from aiogram import Bot
@@ -26,10 +31,10 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
-PER_PRIVATE_CHAT = 1.0  # seconds between messages to one caller
-PER_GROUP = 20  # messages in any GROUP_WINDOW
-GROUP_WINDOW = 60.0
-OVERALL = 1 / 30
+from bot.shared_slots import GROUP_WINDOW, OVERALL, PER_GROUP, PER_PRIVATE_CHAT, SharedSlots
+from flows.unavailable import StoreUnavailable
+
+__all__ = ["GROUP_WINDOW", "OVERALL", "PER_GROUP", "PER_PRIVATE_CHAT", "Throttle"]
 MAX_RETRIES = 8  # 429s in a row before the call fails (the outbox then delivers it later)
 
 # Methods that post something to a chat and so count against its limit
@@ -43,7 +48,9 @@ class Throttle(BaseRequestMiddleware):
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         max_chats: int = 100_000,
+        shared: SharedSlots | None = None,
     ) -> None:
+        self.shared = shared
         self._clock = clock
         self._sleep = sleep
         self._next_by_chat: dict[int | str, float] = {}  # not before (private; a 429's pause)
@@ -103,7 +110,7 @@ class Throttle(BaseRequestMiddleware):
         posting = type(method).__name__.startswith(_POSTING)
         for attempt in range(MAX_RETRIES + 1):
             if posting:
-                delay = self.reserve(chat_id)
+                delay = await self._book(chat_id)
                 if delay > 0:
                     self.waited += delay
                     await self._sleep(delay)
@@ -116,15 +123,28 @@ class Throttle(BaseRequestMiddleware):
                 if posting and chat_id is not None:
                     # the chat is closed until then, for this call and for those queued behind it
                     self._pause_chat(chat_id, exc.retry_after)
+                    if self.shared is not None:
+                        with suppress(StoreUnavailable):
+                            await self.shared.pause(chat_id, exc.retry_after)
                 else:
                     self.waited += exc.retry_after
                     await self._sleep(exc.retry_after)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _book(self, chat_id: int | str | None) -> float:
+        if self.shared is not None:
+            try:
+                return await self.shared.reserve(chat_id, _is_group(chat_id))
+            except StoreUnavailable:
+                pass  # booked here until Redis answers again
+        return self.reserve(chat_id)
 
     def _pause_chat(self, chat_id: int | str, seconds: float) -> None:
         resume = self._clock() + seconds
         self._next_by_chat[chat_id] = max(self._next_by_chat.get(chat_id, 0.0), resume)
 
 
-def _is_group(chat_id: int | str) -> bool:
-    return isinstance(chat_id, str) or chat_id < 0  # "@channel" names and negative ids
+def _is_group(chat_id: int | str | None) -> bool:
+    return chat_id is not None and (
+        isinstance(chat_id, str) or chat_id < 0
+    )  # "@channel" names and negative ids

@@ -85,6 +85,7 @@ class Dialogue:
             loaded = await self.store.load(key, update_id)
             conv = loaded.conversation
             if loaded.duplicate:
+                await self.store.settle(key)
                 return Handled(key, conv, None)
             if loaded.version == 0 and language is not None:
                 conv.lang = language
@@ -100,6 +101,7 @@ class Dialogue:
                 chat_id=chat_id,
             )
             if result.duplicate:
+                await self.store.settle(key)
                 return Handled(key, conv, None)
             if result.batch is not None:
                 return Handled(key, outcome.conversation, result.batch, outcome.changed)

@@ -7,8 +7,7 @@ Every key of one conversation carries the same hash tag, so each atomic step tou
                                           conversation has a case: case, code, state, updated
     {prefix}:{<conv key>}:seen      zset  update_id -> time (ms) it was applied (dedupe), and
                                           after an erase "v" -> the version it reached
-    {prefix}:{<conv key>}:outbox    hash  seq (counter) and <n> -> sealed {"u": update_id,
-                                          "e": [effects]}; n orders the batches
+    {prefix}:{<conv key>}:outbox    hash  the batches of effects to deliver (flows.outbox)
     {prefix}:{<conv key>}:timeline  list  "<ms> <kind>" of CaseEvents (no personal data)
     {prefix}:{<conv key>}:chat      zset  message id -> time (ms), for /forget to delete them
 
@@ -30,16 +29,21 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-import redis.exceptions
 from redis.asyncio import Redis
 
 from flows import codec
 from flows.model import CaseEvent, CaseFound, Conversation, Effect, Erase, RegisterCase
+from flows.outbox import OUTBOX_COUNTER, Batch, Outbox
+from flows.replicas import Replicas
 from flows.sealing import RECORD_VERSION, Pseudonymizer, Sealer, SealError
+from flows.unavailable import StoreUnavailable
+from flows.unavailable import milliseconds as _ms
+from flows.unavailable import text as _text
+from flows.unavailable import unavailable as _unavailable
 
 __all__ = [
     "Batch",
@@ -54,7 +58,6 @@ log = logging.getLogger(__name__)
 
 DAY: Final = 86400.0
 TIMELINE_MAX: Final = 200  # case events kept per conversation, newest last
-OUTBOX_COUNTER: Final = "seq"
 # Marks the version an erased conversation reached, in its `seen` zset (see _COMMIT)
 ERASED_VERSION: Final = "v"
 # Parts other modules keep in a conversation's slot (the operator desk's record and its relayed
@@ -92,61 +95,10 @@ class Loaded:
 
 
 @dataclass(frozen=True, slots=True)
-class Batch:
-    """The effects of one committed update, durable in the outbox until acknowledged."""
-
-    entry_id: str  # ordered: later commits have larger ids (compare as integers)
-    effects: tuple[Effect, ...]
-    update_id: int | None = None
-    # where and in which language it goes, so another process can deliver it after a restart
-    # (sealed with the batch: a chat id is personal)
-    chat_id: int | None = None
-    lang: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class CommitResult:
     batch: Batch | None = None  # set on success
     duplicate: bool = False
     conflict: bool = False
-
-
-class StoreUnavailable(RuntimeError):
-    """Redis cannot be reached or refuses writes; nothing was half-applied. Try again later."""
-
-
-_UNAVAILABLE: Final = (
-    redis.exceptions.ConnectionError,  # includes BusyLoadingError
-    redis.exceptions.TimeoutError,
-    redis.exceptions.ReadOnlyError,
-    redis.exceptions.MasterDownError,
-    redis.exceptions.OutOfMemoryError,
-    redis.exceptions.TryAgainError,
-    ConnectionError,
-    TimeoutError,
-)
-
-
-@contextlib.contextmanager
-def _unavailable() -> Iterator[None]:
-    """Turn Redis being down into StoreUnavailable; the message names only the error type."""
-    try:
-        yield
-    except _UNAVAILABLE as exc:
-        raise StoreUnavailable(f"conversation store unavailable ({type(exc).__name__})") from None
-
-
-def _text(value: Any) -> str | None:
-    """A reply as str, whether the client decodes responses or not."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bytes):
-        return value.decode("utf-8")
-    return str(value)
-
-
-def _ms(seconds: float) -> int:
-    return max(1, round(seconds * 1000))
 
 
 # KEYS: conv, seen, outbox, timeline, chat, then the companions (one slot)
@@ -233,27 +185,6 @@ end
 return 0
 """
 
-# Acknowledge outbox entry ARGV[1]. Once only the counter is left, the hash is written anew:
-# big sealed batches turned it into a hashtable, which never shrinks back to a listpack.
-# With ARGV[2] = "drop" (the batch erased the conversation) the emptied outbox goes entirely:
-# nothing is pending, so a later commit may count from 1 again.
-_ACK: Final = f"""
-if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 and redis.call('HLEN', KEYS[1]) == 1 then
-  if ARGV[2] == 'drop' then
-    redis.call('DEL', KEYS[1])
-    return 0
-  end
-  local seq = redis.call('HGET', KEYS[1], '{OUTBOX_COUNTER}')
-  local ttl = redis.call('PTTL', KEYS[1])
-  if seq and ttl > 0 then
-    redis.call('DEL', KEYS[1])
-    redis.call('HSET', KEYS[1], '{OUTBOX_COUNTER}', seq)
-    redis.call('PEXPIRE', KEYS[1], ttl)
-  end
-end
-return 0
-"""
-
 # Delete a string key only while it still holds ARGV[1] (an index of this conversation).
 _DEL_IF: Final = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -298,6 +229,7 @@ class ConversationStore:
         prefix: str = "hl",
         *,
         clock: Callable[[], float] = time.time,
+        replicas: Replicas | None = None,
     ) -> None:
         if not prefix or any(ch in prefix for ch in "{}:*?[] "):
             raise ValueError("store prefix must be a plain non-empty word")
@@ -309,7 +241,10 @@ class ConversationStore:
         self._clock = clock
         self._commit_script = redis.register_script(_COMMIT)
         self._hset_if = redis.register_script(_HSET_IF)
-        self._ack = redis.register_script(_ACK)
+        self.outbox = Outbox(
+            redis, sealer, self.key, chat_ttl=retention.chat_messages, clock=clock
+        )
+        self.replicas = replicas or Replicas()
         self._del_if = redis.register_script(_DEL_IF)
         self._erase_owner = redis.register_script(_ERASE_OWNER)
 
@@ -351,9 +286,7 @@ class ConversationStore:
     def _fields_context(key: str) -> bytes:
         return key.encode("utf-8")
 
-    @staticmethod
-    def _outbox_context(key: str) -> bytes:
-        return key.encode("utf-8") + b"|outbox"
+    _outbox_context = staticmethod(Outbox.context)
 
     # -- one update: load and commit ---------------------------------------------------------
 
@@ -366,14 +299,18 @@ class ConversationStore:
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.hmget(self.key(key, "conv"), ["v", "meta", "sealed"])
                 pipe.zscore(self.key(key, "seen"), str(update_id))
-                pipe.hlen(self.key(key, "outbox"))
-                (version, meta, sealed), seen, outbox_size = await pipe.execute()
-        pending = max(0, int(outbox_size) - 1)  # the counter is a field too
+                pipe.hkeys(self.key(key, "outbox"))
+                (version, meta, sealed), seen, names = await pipe.execute()
+        pending = sum(1 for name in names if (_text(name) or "").isdigit())  # batches only
         if version is None:
             return Loaded(Conversation(), 0, seen is not None, pending)
         conversation = self._open_conversation(key, _text(meta), _text(sealed))
         conversation.version = int(version)
         return Loaded(conversation, conversation.version, seen is not None, pending)
+
+    async def settle(self, key: str) -> None:
+        """A repeated update is acknowledged once its first commit is on enough replicas."""
+        await self.replicas.settle(self._redis, self.key(key, "seen"))
 
     def _open_conversation(self, key: str, meta: str | None, sealed: str | None) -> Conversation:
         if meta is None or sealed is None:
@@ -442,7 +379,7 @@ class ConversationStore:
         ]
         with _unavailable():
             keys = [*self.keys_of(key), *(self.key(key, part) for part in COMPANION_PARTS)]
-            reply = await self._commit_script(keys=keys, args=args)
+            reply = await self.replicas.commit(self._commit_script, keys, args)
         status, version, seq = (int(x) for x in reply)
         # Only the pseudonymous key, numbers and effect type names: nothing personal.
         log.debug(
@@ -467,54 +404,13 @@ class ConversationStore:
     # -- the outbox --------------------------------------------------------------------------
 
     async def pending(self, key: str) -> list[Batch]:
-        """Undelivered batches, oldest first. A damaged record raises SealError/CodecError."""
-        with _unavailable():
-            entries = await self._redis.hgetall(self.key(key, "outbox"))
-        batches: list[tuple[int, Batch]] = []
-        for raw_name, raw_value in entries.items():
-            name = _text(raw_name)
-            if name is None or name == OUTBOX_COUNTER:
-                continue
-            batches.append((int(name), self._open_batch(key, name, _text(raw_value) or "")))
-        batches.sort(key=lambda item: item[0])
-        return [batch for _, batch in batches]
-
-    def _open_batch(self, key: str, entry_id: str, record: str) -> Batch:
-        data = self._sealer.unseal_json(record, self._outbox_context(key))
-        update_id = data.get("u")
-        if update_id is not None and (not isinstance(update_id, int) or update_id is True):
-            raise codec.CodecError("outbox entry has a bad update id")
-        chat_id, lang = data.get("c"), data.get("l")
-        if chat_id is not None and (not isinstance(chat_id, int) or chat_id is True):
-            raise codec.CodecError("outbox entry has a bad chat id")
-        if lang is not None and not isinstance(lang, str):
-            raise codec.CodecError("outbox entry has a bad language")
-        effects = codec.decode_effects(data.get("e"))
-        return Batch(entry_id, effects, update_id, chat_id, lang)
+        return await self.outbox.pending(key)
 
     async def with_pending(self) -> list[str]:
-        """Conversations whose outbox holds undelivered batches (one SCAN of the keyspace: for
-        start-up, when a stopped process may have left some behind)."""
-        found: list[str] = []
-        with _unavailable():
-            pattern = f"{self.prefix}:*:outbox"
-            async for raw in self._redis.scan_iter(match=pattern, count=1000, _type="HASH"):
-                name = _text(raw) or ""
-                if await self._redis.hlen(name) > 1:  # more than the counter
-                    found.append(self._split(name)[0])
-        return found
+        return await self.outbox.with_pending(self.prefix, lambda name: self._split(name)[0])
 
     async def ack(self, key: str, entry_id: str, *, erased: bool = False) -> None:
-        """The batch was delivered: it leaves the outbox (acknowledging twice is harmless).
-
-        `erased`: the batch erased the conversation; an outbox left empty is removed too, so no
-        key of the conversation but its dedupe marks remains."""
-        if not entry_id.isdigit():
-            raise ValueError("outbox entry ids are decimal numbers")
-        with _unavailable():
-            await self._ack(
-                keys=[self.key(key, "outbox")], args=[entry_id, "drop" if erased else ""]
-            )
+        await self.outbox.ack(key, entry_id, erased=erased)
 
     # -- the case indexes (other slots: written after the commit, idempotent) ---------------
 

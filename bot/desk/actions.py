@@ -293,11 +293,9 @@ class DeskActions:
         if chat is None or not await self.desk.state.conversation_exists(case.key):
             await self._refuse(user_id, action, case, "case-gone", via)
             return self.t("desk-case-gone")
-        pipeline = self.pipeline
         event = OperatorAction(FLOW_ACTIONS[action], params)
-        async with pipeline.locks.hold(chat):  # the caller's own updates queue behind it
-            handled = await pipeline.dialogue.handle_key(case.key, update_id, event, chat_id=chat)
-        pipeline.deliverer.kick(handled.conversation_key, chat, handled.conversation)
+        # queued with the caller's own updates
+        handled = await self.pipeline.from_desk(case.key, chat, update_id, event)
         if handled.batch is None:
             return None  # Telegram sent this update again: it was applied the first time
         if not handled.batch.effects:

@@ -15,7 +15,7 @@ import contextlib
 import statistics
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import structlog
 
@@ -120,20 +120,23 @@ class ServiceLevels:
         return "\n".join(lines)
 
     # -- the periodic task --------------------------------------------------------------------
-    def start(self, every: float) -> None:
+    def start(self, every: float, leader: Callable[[], Awaitable[bool]] | None = None) -> None:
+        """Tick every `every` seconds; with `leader`, only while it says this process leads
+        (several processes on one Redis: one of them does the desk's periodic work)."""
         if self._task is None or self._task.done():
             self._stopping = asyncio.Event()
-            self._task = asyncio.create_task(self._run(every), name="hotline-desk-tick")
+            self._task = asyncio.create_task(self._run(every, leader), name="hotline-desk-tick")
 
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    async def _run(self, every: float) -> None:
+    async def _run(self, every: float, leader: Callable[[], Awaitable[bool]] | None) -> None:
         stopping = self._stopping
         while not stopping.is_set():  # the first tick at start-up: details left get deleted
             try:
-                await self.tick()
+                if leader is None or await leader():
+                    await self.tick()
             except Exception as exc:
                 log.error("desk tick failed", error=type(exc).__name__)
             with contextlib.suppress(TimeoutError):

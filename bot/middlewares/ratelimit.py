@@ -1,7 +1,14 @@
 """Per-caller rate limit: a flood gets one polite notice per window, not one per message.
 
-Windows are kept for at most `max_tracked` callers (least recently seen dropped first), so a
-flood from many ids keeps memory bounded while real callers go on being answered.
+What is counted is the caller's distinct updates (by `update_id`): our own retries of an update
+and Telegram's redeliveries of it are the same update and never count again, so a caller whose
+message was retried through a Redis outage is not told "too many messages" afterwards.
+
+With a store the windows live in Redis, shared by every bot process, one small sorted set per
+caller in his conversation's slot (at most `per_minute` members, gone a minute after his last
+message). Without one (a unit under test) they live here, for at most `max_tracked` callers
+(least recently seen dropped first), so a flood from many ids keeps memory bounded while real
+callers go on being answered.
 """
 
 from __future__ import annotations
@@ -9,23 +16,50 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Final
 
 import structlog
 from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 
 from bot.i18n import Translator
+from flows.store import ConversationStore
+from flows.unavailable import milliseconds, unavailable
 
 log = structlog.get_logger("hotline.ratelimit")
 WINDOW = 60.0
+
+# KEYS: window (zset update_id -> ms), when last noticed (ms); ARGV: 1 update_id, 2 now (ms),
+# 3 window (ms), 4 limit. Returns {allowed, notice now}. An update already counted is allowed
+# again (it was the first time).
+_COUNT: Final = """
+local now, window, limit = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local allowed = 0
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  allowed = 1
+elseif redis.call('ZCARD', KEYS[1]) < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[1])
+  allowed = 1
+end
+redis.call('PEXPIRE', KEYS[1], window)
+if allowed == 1 then
+  return {1, 0}
+end
+if now - tonumber(redis.call('GET', KEYS[2]) or '-1e15') >= window then
+  redis.call('SET', KEYS[2], ARGV[2], 'PX', window)
+  return {0, 1}
+end
+return {0, 0}
+"""
 
 
 @dataclass(slots=True)
 class _Window:
     started: float
-    count: int = 0
+    updates: set[int] = field(default_factory=set)
+    over: int = 0  # updates refused in this window
     noticed: bool = False
 
 
@@ -35,34 +69,51 @@ class CallerRateLimit(BaseMiddleware):
         translator: Translator,
         *,
         per_minute: int,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
         max_tracked: int = 50_000,
+        store: ConversationStore | None = None,
     ) -> None:
         self.translator = translator
         self.per_minute = per_minute
         self.clock = clock
         self.max_tracked = max_tracked
+        self.store = store
+        self._count = store.redis.register_script(_COUNT) if store is not None else None
         self._windows: OrderedDict[int, _Window] = OrderedDict()
         self.dropped = 0
 
-    def allow(self, user_id: int) -> tuple[bool, bool]:
-        """(allowed, send the notice now)."""
+    async def check(self, user_id: int, update_id: int) -> tuple[bool, bool]:
+        """(allowed, send the notice now) for this update of this caller."""
+        if self.store is None or self._count is None:
+            return self.allow(user_id, update_id)
+        key = self.store.conversation_key(user_id)
+        keys = [self.store.key(key, "rate"), self.store.key(key, "ratenotice")]
+        args = [update_id, int(self.clock() * 1000), milliseconds(WINDOW), self.per_minute]
+        with unavailable():
+            allowed, notify = await self._count(keys=keys, args=args)
+        return bool(allowed), bool(notify)
+
+    def allow(self, user_id: int, update_id: int) -> tuple[bool, bool]:
+        """The same as `check`, in this process's memory."""
         now = self.clock()
         window = self._windows.get(user_id)
         if window is None or now - window.started >= WINDOW:
             window = _Window(started=now)
-        window.count += 1
         self._windows[user_id] = window
         self._windows.move_to_end(user_id)
         while len(self._windows) > self.max_tracked:
             self._windows.popitem(last=False)
-        if window.count <= self.per_minute:
+        if update_id in window.updates:
+            return True, False
+        if len(window.updates) < self.per_minute:
+            window.updates.add(update_id)
             return True, False
         first = not window.noticed
         window.noticed = True
         return False, first
 
     def __len__(self) -> int:
+        """Callers whose window is kept in this process."""
         return len(self._windows)
 
     async def __call__(
@@ -73,9 +124,11 @@ class CallerRateLimit(BaseMiddleware):
     ) -> Any:
         chat = data.get("event_chat")
         user = data.get("event_from_user")
+        update = data.get("event_update")
         if user is None or chat is None or chat.type != "private":
             return await handler(event, data)
-        allowed, notify = self.allow(user.id)
+        update_id = update.update_id if isinstance(update, Update) else -1
+        allowed, notify = await self.check(user.id, update_id)
         if allowed:
             return await handler(event, data)
         self.dropped += 1

@@ -94,6 +94,13 @@ def screen(lang: str, state: str, **params: str | int) -> str:
     return body
 
 
+def kept_after_erase(key: str) -> set[str]:
+    """What an erased conversation leaves: its dedupe marks (Telegram may redeliver) and its
+    rate-limit window (a minute of update ids and times; /forget must not reset a flood's
+    limit). Neither holds anything personal."""
+    return {f"hl:{{{key}}}:{part}" for part in ("seen", "rate", "ratenotice")}
+
+
 def labels(lang: str, state: str) -> list[str]:
     """The reply-keyboard labels of a state, in order."""
     return [t(lang, b.label) for b in flow.SCREENS[state].buttons]

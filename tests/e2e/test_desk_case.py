@@ -32,6 +32,7 @@ from tests.e2e.conftest import (
     Caller,
     Hotline,
     HotlineFactory,
+    kept_after_erase,
     register,
     screen,
     t,
@@ -199,7 +200,7 @@ async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
     assert not [k for k in keys if k.startswith(("hl:topic:", "hl:deskcase:"))]
     assert await hotline.redis.zcard("hl:desk:open") == 0
     conversation_keys = {k for k in keys if caller.key in k}
-    assert conversation_keys <= {f"hl:{{{caller.key}}}:seen"}
+    assert conversation_keys <= kept_after_erase(caller.key)
     audit = await hotline.app.audit.last(50)
     assert [(e["what"], e["result"]) for e in audit] == [
         ("claim", "ok"),
@@ -494,7 +495,7 @@ async def test_an_operator_erases_a_case(hotline3: Hotline) -> None:
     assert DeleteForumTopic(chat_id=DESK_CHAT, message_thread_id=topic) in view.calls(op.out)
     assert view.posts(op.out) == [dt("desk-feed", code=code, event="erased")]
     keys = await hotline.keys()
-    assert {k for k in keys if caller.key in k} <= {f"hl:{{{caller.key}}}:seen"}
+    assert {k for k in keys if caller.key in k} <= kept_after_erase(caller.key)
     assert not [k for k in keys if k.startswith(("hl:topic:", "hl:deskcase:"))]
     # the topic is gone: a late button on its card finds no case
     assert await op.press(topic, "claim") == dt("desk-no-case")
@@ -510,7 +511,7 @@ async def test_forget_takes_the_desk_record_and_the_topic(hotline3: Hotline) -> 
     await caller.command("forget")
     assert DeleteForumTopic(chat_id=DESK_CHAT, message_thread_id=topic) in view.calls(caller.out)
     keys = await hotline.keys()
-    assert {k for k in keys if caller.key in k} <= {f"hl:{{{caller.key}}}:seen"}
+    assert {k for k in keys if caller.key in k} <= kept_after_erase(caller.key)
     assert not [k for k in keys if k.startswith(("hl:topic:", "hl:deskcase:"))]
 
 
