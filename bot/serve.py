@@ -27,7 +27,7 @@ from bot.health import probe_webhook, start_health_server
 from bot.menus import set_menus
 from bot.polling import poll
 from bot.settings import SECRET_TOKEN, Settings, SettingsError, serving_problems
-from bot.webhook import webhook_app
+from bot.webhook import MAX_CONNECTIONS, webhook_runner
 
 log = structlog.get_logger("hotline.serve")
 
@@ -184,9 +184,7 @@ async def _start_webhook(app: App, runners: list[web.AppRunner]) -> None:
     settings = app.settings
     assert settings.webhook_url is not None  # _usable_secret checked it
     secret = webhook_secret(settings)
-    runner = web.AppRunner(
-        webhook_app(app, secret, settings.webhook_path), shutdown_timeout=STOP_GRACE
-    )
+    runner = webhook_runner(app, secret, settings.webhook_path, shutdown_timeout=STOP_GRACE)
     await runner.setup()
     runners.append(runner)
     await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
@@ -195,6 +193,7 @@ async def _start_webhook(app: App, runners: list[web.AppRunner]) -> None:
         secret_token=secret,
         allowed_updates=app.dispatcher.resolve_used_update_types(),
         request_timeout=TELEGRAM_LIMIT,
+        max_connections=MAX_CONNECTIONS,  # one chat's updates in Telegram's order (README)
     )
     log.info("webhook serving", port=settings.webhook_port)
 
