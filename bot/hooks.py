@@ -304,13 +304,15 @@ class WebhookConsumer:
         self.start()
         await self._queue.join()
 
-    async def aclose(self, grace: float = 5.0) -> None:
+    async def aclose(self, grace: float = 2.0) -> None:
+        """Within about `grace` seconds and one more: what is not posted by then stays queued
+        (in Redis: for the next start), and a cancel swallowed by a blocking read is not
+        waited for."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.drain(), grace)
         if self._worker is not None:
             self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
+            await asyncio.wait({self._worker}, timeout=1.0)
         if self._session is not None:
             await self._session.close()
 

@@ -54,6 +54,17 @@ class BotApi:
         result: Any = True
         if method == "getMe":
             result = {"id": 4242, "is_bot": True, "first_name": "Hotline", "username": "hl_bot"}
+        elif method == "getWebhookInfo":
+            result = {"url": "https://example.org/t", "has_custom_certificate": False,
+                      "pending_update_count": 0}  # fmt: skip
+        elif method == "sendMessage":
+            form = await request.post()
+            result = {
+                "message_id": len(self.asked),
+                "date": 0,
+                "chat": {"id": int(str(form["chat_id"])), "type": "private"},
+                "text": str(form.get("text", "")),
+            }
         return web.json_response({"ok": True, "result": result})
 
 
@@ -254,3 +265,49 @@ async def test_the_real_test_redis_passes_the_version_check(redis_url: str) -> N
     finally:
         with suppress(Exception):
             await client.aclose()
+
+
+async def test_webhook_mode_serves_reports_ready_and_stops_on_sigterm(bot_api: BotApi) -> None:
+    """In-process (the webhook's own tests are in test_webhook.py): start-up sets the webhook,
+    Telegram's request is answered, /readyz is green, SIGTERM ends it with 0."""
+    import aiohttp
+    from pydantic import SecretStr
+
+    from bot.serve import serve
+
+    webhook_port, metrics_port = free_port(), free_port()
+    secret = "webhook-startup-test-secret"
+    settings = Settings(
+        bot_token=SecretStr(TOKEN),
+        telegram_api_url=bot_api.url,
+        operator_chat_id=-1001000000999,
+        embedded_store=True,
+        mode="webhook",
+        webhook_url="https://example.org/telegram",
+        webhook_secret=SecretStr(secret),
+        webhook_port=webhook_port,
+        metrics_port=metrics_port,
+    )
+    task = asyncio.create_task(serve(settings))
+    await until(lambda: "setWebhook" in bot_api.asked or task.done())
+    update = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 100_999_002, "type": "private", "first_name": "C"},
+            "from": {"id": 100_999_002, "is_bot": False, "first_name": "C"},
+            "text": "/start",
+        },
+    }
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+    async with aiohttp.ClientSession() as client:
+        url = f"http://127.0.0.1:{webhook_port}/telegram"
+        async with client.post(url, json=update, headers=headers) as answer:
+            assert answer.status == 200
+        async with client.get(f"http://127.0.0.1:{metrics_port}/readyz") as answer:
+            assert answer.status == 200, await answer.text()
+    await until(lambda: "sendMessage" in bot_api.asked)  # the caller was answered
+    os.kill(os.getpid(), signal.SIGTERM)
+    assert await asyncio.wait_for(task, timeout=10) == 0
+    assert bot_api.asked[:3] == ["getMe", "setMyCommands", "setMyCommands"]
