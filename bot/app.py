@@ -82,6 +82,13 @@ class App:
         await self.deliverer.resume_pending()
         self._sweeper = asyncio.create_task(self.deliverer.sweep(SWEEP_SECONDS))
 
+    @property
+    def delivering(self) -> bool:
+        """The deliverer takes work and, once started, its sweep of left-over outboxes runs
+        (for /readyz)."""
+        sweeper = self._sweeper
+        return self.deliverer.accepting and (sweeper is None or not sweeper.done())
+
     async def leads_desk(self) -> bool:
         """Whether this process does the desk's periodic work now (held while it ticks, taken
         over by another process once it stops)."""

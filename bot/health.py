@@ -43,7 +43,7 @@ class Readiness:
         # more background loops may report here (name -> alive?)
         self.loops: dict[str, Callable[[], bool]] = {
             "desk_tick": lambda: app.service_levels.running,
-            "delivery": lambda: app.deliverer.accepting,
+            "delivery": lambda: app.delivering,
         }
 
     async def checks(self) -> dict[str, bool]:

@@ -8,6 +8,7 @@ redis-server is stopped and recovers once it is back.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import subprocess
@@ -198,6 +199,16 @@ async def test_healthz_answers_and_readyz_needs_word_from_telegram(desk_hotline:
         status, body = await get(f"{url}/readyz")
         assert status == 503
         assert '"desk_tick": false' in body
+        assert '"delivery": true' in body
+
+        async def died() -> None:
+            return None
+
+        sweeper = asyncio.create_task(died())  # the delivery loop ended
+        await sweeper
+        hotline.app._sweeper = sweeper
+        status, body = await get(f"{url}/readyz")
+        assert '"delivery": false' in body
     finally:
         await runner.cleanup()
 
