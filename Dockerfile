@@ -23,6 +23,9 @@ WORKDIR /app
 COPY bot ./bot
 COPY flows ./flows
 COPY locales ./locales
+# the team's list of genuine channels (bot/genuine.py finds it here; GENUINE_CHANNELS_FILE
+# names another, e.g. one mounted into the container)
+COPY config ./config
 USER 10001:10001
 # webhook mode listens on 8080 (MODE=webhook, WEBHOOK_HOST=0.0.0.0); metrics and health on 9090
 EXPOSE 8080 9090

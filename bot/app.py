@@ -27,6 +27,7 @@ from bot.desk.desk import Desk
 from bot.desk.operators import OperatorList
 from bot.desk.service_levels import ServiceLevels
 from bot.events import Labels
+from bot.genuine import load_genuine
 from bot.hooks import build_consumers, close_consumers, start_consumers
 from bot.i18n import Translator
 from bot.metrics import BotApiMetrics, UpdateMetrics
@@ -235,7 +236,7 @@ def build_app(
         delete_personal_messages=settings.delete_personal_messages,
     )
     deliverer = Deliverer(store, renderer)
-    pipeline = Pipeline(Dialogue(store, clock=clock), deliverer)
+    pipeline = Pipeline(Dialogue(store, clock=clock, genuine=load_genuine(settings)), deliverer)
     desk_actions = DeskActions(desk, pipeline, audit, clock=clock)
     service_levels = ServiceLevels(
         desk, claim_timeout_minutes=settings.claim_timeout_minutes, clock=clock

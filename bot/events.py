@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import Message
+from aiogram.types import (
+    Message,
+    MessageOriginChannel,
+    MessageOriginChat,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
+)
 
 from bot.i18n import Translator
 from flows import surrender as flow
+from flows.channels import Origin
 from flows.model import (
     Command,
     Contact,
@@ -18,6 +25,7 @@ from flows.model import (
     Press,
     Text,
 )
+from flows.words import label_key
 
 KNOWN_MEDIA = frozenset(
     {"sticker", "photo", "voice", "video_note", "document", "video", "audio", "animation"}
@@ -50,12 +58,14 @@ class Labels:
 
     @staticmethod
     def _norm(text: str) -> str:
-        return " ".join(text.split()).casefold()
+        # typed by hand, a label comes without its emoji, in any case, with ё as е
+        return label_key(text)
 
     def button_for(self, text: str) -> str | None:
         if len(text) > 64:
             return None
-        return self._by_text.get(self._norm(text))
+        key = self._norm(text)
+        return self._by_text.get(key) if key else None
 
 
 def content_kind(message: Message) -> str:
@@ -73,11 +83,27 @@ def command_of(text: str) -> str | None:
     return word.split("@", 1)[0].lower() or None
 
 
+def origin_of(message: Message) -> Origin | None:
+    """Where a forwarded message comes from: a channel (its id and handle), a bot or a
+    person (a handle, if any), or nobody Telegram names."""
+    origin = message.forward_origin
+    if isinstance(origin, MessageOriginChannel):
+        return Origin("channel", origin.chat.username, origin.chat.id)
+    if isinstance(origin, MessageOriginUser):
+        user = origin.sender_user
+        return Origin("bot" if user.is_bot else "user", user.username)
+    if isinstance(origin, MessageOriginChat):
+        return Origin("chat", origin.sender_chat.username, origin.sender_chat.id)
+    if isinstance(origin, MessageOriginHiddenUser):
+        return Origin("hidden")
+    return None
+
+
 def event_of(message: Message, labels: Labels) -> Event:
     """What a caller's new message means to the flow."""
     kind = content_kind(message)
     if message.forward_origin is not None:
-        return Forwarded(kind)
+        return Forwarded(kind, origin_of(message))
     if message.text is not None:
         command = command_of(message.text)
         if command is not None:

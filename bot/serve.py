@@ -138,14 +138,17 @@ def redis_version(text: str) -> tuple[int, ...]:
 
 
 async def check_telegram(app: App) -> None:
+    """The token is accepted; and the bot's own handle is learnt, the `@self` of the list of
+    genuine channels (only Telegram knows it)."""
     try:
-        await app.bot.get_me(request_timeout=TELEGRAM_LIMIT)
+        me = await app.bot.get_me(request_timeout=TELEGRAM_LIMIT)
     except (TelegramUnauthorizedError, TelegramNotFound):
         raise StartupFailure(
             "telegram", "BOT_TOKEN was refused (revoked or mistyped: see @BotFather)"
         ) from None
     except Exception as exc:
         raise StartupFailure("telegram", f"unreachable ({type(exc).__name__})") from None
+    app.pipeline.dialogue.own_username(me.username)
 
 
 async def _serve_polling(app: App, stop: asyncio.Event) -> None:

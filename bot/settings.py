@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     embedded_store: bool = False
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = Field(default=None, ge=1, le=65535)  # /metrics /healthz /readyz
+    # the team's list of genuine channels, bots and sites (TOML); unset: the one shipped
+    genuine_channels_file: Path | None = None
 
     @field_validator("log_level", mode="before")
     @classmethod

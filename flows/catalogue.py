@@ -6,7 +6,7 @@ proves both packs carry every id here with exactly these variables, all of them 
 
 from __future__ import annotations
 
-from flows import engine
+from flows import engine, relatives
 from flows import surrender as flow
 from flows.surrender import DETAILS
 
@@ -25,6 +25,10 @@ CALLER: dict[str, frozenset[str]] = {
     **{screen.prompt: _NONE for screen in flow.SCREENS.values()},
     "review": REVIEW_VARS,
     "registered": _vars("code"),
+    "request-review": _vars("where", *(d.param for d in relatives.REQUEST)),
+    "request-sent": _vars("code"),
+    "legion-info": _vars("apply"),
+    "check-info": _vars("hotline"),
     "step": _vars("k", "n"),
     # buttons
     **{b.label: _NONE for screen in flow.SCREENS.values() for b in screen.buttons},
@@ -37,16 +41,18 @@ CALLER: dict[str, frozenset[str]] = {
     "code-not-found": _vars("left"),
     "code-birth-mismatch": _vars("left"),
     "meeting-instructions": _vars("time", "place"),
+    "channel-genuine": _vars("name", "address"),
+    "channel-unknown": _vars("address"),
     # rejections of flows.fields
     "invalid-name-length": _vars("min", "max"),
     "invalid-name-chars": _NONE,
     "invalid-birth-format": _vars("example"),
-    "invalid-birth-date": _NONE,
+    "invalid-birth-date": _vars("example"),
     "invalid-birth-age": _vars("min", "max"),
     "invalid-unit-length": _vars("max"),
     "invalid-rank-length": _vars("max"),
     "invalid-service-number": _vars("max"),
-    "invalid-people-number": _NONE,
+    "invalid-people-number": _vars("example"),
     "invalid-people-range": _vars("min", "max"),
     "invalid-area-length": _vars("max"),
     "invalid-phone": _vars("example"),
@@ -54,6 +60,8 @@ CALLER: dict[str, frozenset[str]] = {
     "invalid-injuries-length": _vars("max"),
     "invalid-location-length": _vars("min", "max"),
     "invalid-safety-word": _vars("max"),
+    "invalid-note-length": _vars("min", "max"),
+    "invalid-answer-length": _vars("max"),
     # the Telegram layer
     "rate-limited": _NONE,
     "try-again-later": _NONE,

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flows import engine, fields
+from flows.channels import EMPTY, GenuineList
 from flows.model import CaseFound, Context, Conversation, Effect, Event, Lookup
 from flows.store import Batch, ConversationStore
 
@@ -39,6 +40,11 @@ class Dialogue:
     clock: Callable[[], float] = time.time
     new_code: Callable[[], str] = fields.new_case_code
     new_case_id: Callable[[], str] = field(default=lambda: secrets.token_hex(6))
+    genuine: GenuineList = EMPTY  # the team's list of genuine channels, bots and sites
+
+    def own_username(self, username: str | None) -> None:
+        """This bot's own handle, known once Telegram said it: the list's `@self`."""
+        self.genuine = self.genuine.with_own_username(username)
 
     def context(self, message_ref: int | None) -> Context:
         now = self.clock()
@@ -49,6 +55,7 @@ class Dialogue:
             new_case_id=self.new_case_id,
             digest=self.store.digest,
             message_ref=message_ref,
+            genuine=self.genuine,
         )
 
     async def handle(

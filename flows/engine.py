@@ -14,7 +14,7 @@ from typing import Any
 
 from transitions import Machine
 
-from flows import fields
+from flows import channels, fields, relatives, words
 from flows import surrender as flow
 from flows.model import (
     CaseEvent,
@@ -45,12 +45,22 @@ from flows.model import (
     Text,
 )
 from flows.relaying import relay_of
+from flows.screens import NOT_GIVEN, STATUS_PHASES, review_params, screen_reply, status_params
 
 INVALID_STREAK_ALERT = 3  # consecutive bad answers before an operator is asked to help
 CODE_TRIES = 5  # wrong codes or birth dates before the code step locks and alerts
 CODE_EXAMPLE = "K7QM-3P9X"  # the shape of a case code, shown when one is mistyped
 HEARD_KINDS = frozenset({"voice", "video_note"})  # relayed even outside a hand-off
-NOT_GIVEN = "not-given"  # a Fluent variant key: the packs say it in words
+
+__all__ = [
+    "MACHINE",
+    "NOT_GIVEN",
+    "STATUS_PHASES",
+    "handle",
+    "review_params",
+    "screen_reply",
+    "status_params",
+]
 
 MACHINE = Machine(
     model=None,
@@ -91,6 +101,9 @@ NOTICES = frozenset(
         "forget-done",
         "terminal-hint",
         "operator-ended",
+        "channel-genuine",
+        "channel-unknown",
+        "check-nothing",
     }
 )
 
@@ -140,11 +153,17 @@ class Turn:
     def owns_case(self) -> bool:
         return self.conv.case_id is not None and self.conv.owns_case
 
+    @property
+    def relative_case(self) -> bool:
+        return relatives.is_relative_case(self.conv)
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("returns_to_"):
             return self.conv.return_to == name.removeprefix("returns_to_")
         if name.startswith("confirms_to_"):
             return self.conv.confirm_from == name.removeprefix("confirms_to_")
+        if name.startswith("sos_to_"):
+            return self.conv.sos_from == name.removeprefix("sos_to_")
         raise AttributeError(name)
 
     # -- callbacks named in the flow data ----------------------------------------------------
@@ -165,6 +184,13 @@ class Turn:
 
     def remember_confirm(self) -> None:
         self.conv.confirm_from = self.conv.state
+
+    def remember_sos(self) -> None:
+        self.conv.sos_from = self.conv.state
+
+    def note_situation(self) -> None:
+        """Where the relative believes the one he looks for is: the screen he asks from."""
+        self.conv.fields["sought_where"] = "rel-" + self.conv.state.removeprefix("relatives_")
 
     def resuming(self) -> None:
         """Going back to a state already entered: its entry actions were done then."""
@@ -200,9 +226,9 @@ class Turn:
         self.escalate(Priority.HIGHEST, "emergency")
 
     def escalate_handoff(self) -> None:
-        reasons = {"relatives": "relatives", "legion": "legion"}
         locked = self.conv.code_failures >= CODE_TRIES
-        reason = "code" if locked else reasons.get(self.conv.return_to or "", "operator")
+        origin = self.conv.return_to or ""
+        reason = "code" if locked else flow.HANDOFF_REASONS.get(origin, "operator")
         self.escalate(Priority.HIGH if locked else Priority.NORMAL, reason, always=locked)
 
     def register_case(self) -> None:
@@ -212,12 +238,22 @@ class Turn:
             conv.birth_digest = birth_digest  # details updated: same case, same code
             self.effects.append(CaseEvent("updated"))
             return
+        self._new_case()
+        conv.birth_digest = birth_digest
+
+    def register_request(self) -> None:
+        """A relative's request: a case of its own, at the desk at once. It keeps no birth
+        digest, so its code can never link another account to it."""
+        self._new_case()
+        self.escalate(Priority.NORMAL, "relatives")
+
+    def _new_case(self) -> None:
+        conv = self.conv
         code = self.ctx.new_code()
         conv.case_id = self.ctx.new_case_id()
         conv.owns_case = True
         conv.fields["case_code"] = code
         conv.code_digest = self.ctx.digest("code", code)
-        conv.birth_digest = birth_digest
         self.effects.append(RegisterCase(conv.case_id, conv.code_digest))
         self.effects.append(CaseEvent("registered"))
 
@@ -285,74 +321,6 @@ def fire(turn: Turn, trigger: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# What each state shows
-
-
-def screen_reply(conv: Conversation) -> Reply:
-    screen = flow.SCREENS[conv.state]
-    return Reply(
-        screen.prompt,
-        _screen_params(conv),
-        screen.buttons,
-        inline=screen.inline,
-        step=flow.STEP_OF.get(conv.state),
-        screen=conv.state,
-    )
-
-
-def _screen_params(conv: Conversation) -> Params:
-    if conv.state == "review":
-        return review_params(conv)
-    if conv.state == "registered":
-        return {"code": conv.fields.get("case_code", NOT_GIVEN)}
-    return {}
-
-
-def review_params(conv: Conversation) -> Params:
-    params: dict[str, str | int] = {}
-    for detail in flow.DETAILS:
-        value = conv.fields.get(detail.name, NOT_GIVEN)
-        if detail.name == "birth_date" and value != NOT_GIVEN:
-            year, month, day = value.split("-")
-            value = f"{day}.{month}.{year}"
-        params[detail.name.replace("_", "-")] = value
-    return params
-
-
-# What /status can say; "recall-start" is a re-call not yet at the desk (the code or the
-# declaration still to come), so the caller is never told an operator has a signal too early
-STATUS_PHASES = (
-    "none",
-    "form",
-    "registered",
-    "recall-start",
-    "recall",
-    "emergency",
-    "meetup",
-    "handoff",
-)
-
-
-def status_params(conv: Conversation) -> Params:
-    state = conv.state
-    if state == "confirm_withdraw" and conv.confirm_from is not None:
-        state = conv.confirm_from  # the question interrupted this: that is where he is
-    if state.startswith("details_") or state in {"declaration", "review"}:
-        phase = "form"
-    elif state.startswith("recall_"):
-        phase = "recall" if state in flow.ESCALATED_STATES else "recall-start"
-    elif state.startswith("emergency"):
-        phase = "emergency"
-    elif state in {"meetup", "handoff"}:
-        phase = state
-    elif conv.case_id is not None:
-        phase = "registered"
-    else:
-        phase = "none"
-    return {"phase": phase, "code": conv.fields.get("case_code", NOT_GIVEN)}
-
-
-# ---------------------------------------------------------------------------------------------
 # The engine
 
 
@@ -378,7 +346,7 @@ def _move(turn: Turn, trigger: str) -> bool:
     if not fire(turn, trigger):
         return False
     if turn.conv.state != "start":
-        turn.effects.append(screen_reply(turn.conv))
+        turn.effects.append(screen_reply(turn.conv, turn.ctx.genuine))
     return True
 
 
@@ -389,7 +357,7 @@ def _again(turn: Turn, notice: str | None = None, params: Params | None = None) 
     if turn.conv.state == "start":
         _move(turn, "begin")
     else:
-        turn.effects.append(screen_reply(turn.conv))
+        turn.effects.append(screen_reply(turn.conv, turn.ctx.genuine))
 
 
 def _relay_if_escalated(turn: Turn, kind: str) -> None:
@@ -407,7 +375,19 @@ def _rejected(turn: Turn, rejection: fields.Rejected) -> None:
     turn.conv.invalid_streak += 1
     if turn.conv.invalid_streak == INVALID_STREAK_ALERT and not turn.conv.escalated:
         turn.escalate(Priority.NORMAL, "invalid")
-    _again(turn, rejection.message_id, rejection.params)
+    _refuse(turn, rejection.message_id, rejection.params)
+
+
+def _refuse(turn: Turn, notice: str, params: Params | None = None) -> None:
+    """One message that says what is expected, not the error and then the whole question
+    again; it carries the step's buttons, so nothing has to be scrolled back to."""
+    screen = flow.SCREENS[turn.conv.state]
+    if turn.conv.state == "start" or screen.inline:  # inline buttons belong to their screen
+        _again(turn, notice, params)
+        return
+    turn.effects.append(
+        Reply(notice, params or {}, screen.buttons, inline=screen.inline, screen=turn.conv.state)
+    )
 
 
 def _accepted(turn: Turn) -> None:
@@ -429,6 +409,8 @@ def _on_command(turn: Turn, event: Command) -> None:
         _again(turn, "help")
     elif name == "status":
         turn.say("status", status_params(conv))
+    elif name == "sos":
+        _sos(turn)
     elif name == "language":
         turn.effects.append(
             Reply(
@@ -450,7 +432,7 @@ def _on_command(turn: Turn, event: Command) -> None:
             notice = "already-with-operator" if name == "operator" else "nothing-to-cancel"
             _again(turn, notice)
     else:
-        _again(turn, "unknown-command")
+        _refuse(turn, "unknown-command")
 
 
 def _on_language(turn: Turn, event: ChooseLanguage) -> None:
@@ -465,6 +447,8 @@ def _on_language(turn: Turn, event: ChooseLanguage) -> None:
 def _on_press(turn: Turn, event: Press) -> None:
     conv = turn.conv
     screen = flow.SCREENS[conv.state]
+    if event.screen is None:
+        event = Press(_twin_on(screen, event.button))
     stale_message = event.screen is not None and event.screen != conv.state
     shortcut = flow.DECLARATION_SHORTCUTS.get(conv.state)
     if event.button == "declare" and shortcut is not None and not stale_message:
@@ -496,13 +480,24 @@ def _on_press(turn: Turn, event: Press) -> None:
         return
     if event.button == "skip":
         turn.conv.fields.pop(_field_of(conv.state), None)
-    trigger = flow.BUTTON_TRIGGERS.get(event.button, event.button)
+    trigger = flow.trigger_of(event.button)
     if _move(turn, trigger):
         return
     if trigger == "update" and conv.state == "registered":
         _again(turn, "update-from-first-phone")  # linked: his details stay with the first phone
     else:
-        _again(turn, "stale-button")
+        _refuse(turn, "stale-button")
+
+
+def _twin_on(screen: flow.Screen, button: str) -> str:
+    """A label typed (or a reply-keyboard button) names a button by its words; where two
+    buttons read alike («Связаться с оператором» in the menu and on a screen), the one of this
+    screen that does the same is meant."""
+    trigger = flow.trigger_of(button)
+    ids = [b.id for b in screen.buttons]
+    if button in ids:
+        return button
+    return next((b for b in ids if flow.trigger_of(b) == trigger), button)
 
 
 def _not_on_this_screen(turn: Turn, *, typed: bool) -> None:
@@ -517,17 +512,17 @@ def _not_on_this_screen(turn: Turn, *, typed: bool) -> None:
     else:
         if typed:
             _relay_if_escalated(turn, "text")
-        _again(turn, "stale-button")
+        _refuse(turn, "stale-button")
 
 
 def _declare_at_once(turn: Turn, trigger: str) -> None:
     """«Я иду сдаваться» said at the menu or after registration: open the declaration and take
     these words as it, instead of asking for them again."""
     if not fire(turn, trigger):
-        _again(turn, "stale-button")
+        _refuse(turn, "stale-button")
         return
     if not can_fire(turn.conv.state, "declare"):  # "ready" led to the code question first
-        turn.effects.append(screen_reply(turn.conv))
+        turn.effects.append(screen_reply(turn.conv, turn.ctx.genuine))
         return
     _move(turn, "declare")
 
@@ -559,7 +554,12 @@ def _on_text(turn: Turn, event: Text) -> None:
     conv = turn.conv
     state = conv.state
     _check_safety_word(turn, event.text)
-    if state == "start":
+    if words.is_sos(event.text) and state not in flow.EMERGENCY_STATES:
+        _relay_if_escalated(turn, "text")
+        _sos(turn)
+    elif state == "check_channel":
+        _check_channels(turn, channels.candidates(event.text), nothing="check-nothing")
+    elif state == "start":
         _move(turn, "begin")
     elif state in flow.TERMINAL:
         _again(turn, "terminal-hint")
@@ -591,14 +591,44 @@ def _on_text(turn: Turn, event: Text) -> None:
             _move(turn, "answer")
     elif state in flow.DECLARATION_SHORTCUTS and fields.is_declaration(event.text):
         _declare_at_once(turn, flow.DECLARATION_SHORTCUTS[state])
+    elif not conv.escalated and channels.candidates(event.text):
+        _check_channels(turn, channels.candidates(event.text))
     else:
         _unusable(turn, "text", "use-buttons")
+
+
+def _sos(turn: Turn) -> None:
+    """«SOS», «помогите», /sos: is the danger now? Asked once; a second cry is the answer.
+    Where an operator already follows the chat, the desk hears it at once, at the top."""
+    state = turn.conv.state
+    if state == "sos_confirm":
+        _move(turn, "sos_yes")
+    elif state in flow.ESCALATED_STATES:
+        turn.escalate(Priority.HIGHEST, "help-now", always=True)
+        turn.say("help-coming")
+    else:
+        _move(turn, "sos")
+
+
+def _check_channels(
+    turn: Turn, found: list[channels.Candidate], *, nothing: str | None = None
+) -> None:
+    """Whether each channel, bot or site named is on the team's list; the state stays."""
+    if not found and nothing is not None:
+        _refuse(turn, nothing)
+        return
+    for candidate in found:
+        entry = turn.ctx.genuine.find(candidate)
+        if entry is not None:
+            turn.say("channel-genuine", {"name": entry.name, "address": entry.address})
+        else:
+            turn.say("channel-unknown", {"address": candidate.value})
 
 
 def _text_detail(turn: Turn, text: str) -> None:
     detail = flow.DETAIL_BY_STATE[turn.conv.state]
     if detail.validate is None:
-        _again(turn, "use-buttons")
+        _refuse(turn, "use-buttons")
         return
     outcome = detail.validate(text, turn.ctx.today)
     if isinstance(outcome, fields.Rejected):
@@ -650,7 +680,7 @@ def _code_failed(turn: Turn, notice: str) -> None:
         turn.say("code-locked")
         _move(turn, "locked")
     else:
-        _again(turn, notice, {"left": CODE_TRIES - turn.conv.code_failures})
+        _refuse(turn, notice, {"left": CODE_TRIES - turn.conv.code_failures})
 
 
 def _on_case_found(turn: Turn, event: CaseFound) -> None:
@@ -725,7 +755,18 @@ def _on_edited(turn: Turn, event: Edited) -> None:
 
 
 def _on_forwarded(turn: Turn, event: Forwarded) -> None:
-    _unusable(turn, "forward", "forward-refused")
+    """A post forwarded from a channel or a bot is a question: is this one genuine?"""
+    origin = event.origin
+    # a person's message forwarded is not a question about a channel (and may be an answer)
+    if origin is None or origin.kind not in {"channel", "bot", "chat"}:
+        _unusable(turn, "forward", "forward-refused")
+        return
+    _relay_if_escalated(turn, "forward")
+    entry = channels.check_forward(turn.ctx.genuine, origin)
+    if entry is not None:
+        turn.say("channel-genuine", {"name": entry.name, "address": entry.address})
+    else:
+        turn.say("channel-unknown", {"address": origin.shown or NOT_GIVEN})
 
 
 def _live_relay(state: str) -> bool:
@@ -739,11 +780,11 @@ def _unusable(turn: Turn, relay_kind: str, notice: str, params: Params | None = 
     again) unless the operator relay is all the state is about."""
     _relay_if_escalated(turn, relay_kind)
     if not turn.conv.escalated or not _live_relay(turn.conv.state):
-        _again(turn, notice, params)
+        _refuse(turn, notice, params)
 
 
 def _on_stale(turn: Turn, event: StaleButton) -> None:
-    _again(turn, "stale-button")
+    _refuse(turn, "stale-button")
 
 
 # What the caller is told when an operator ends what he was in, before the screen he is back on

@@ -10,14 +10,15 @@ See ``dialogue.md`` ("Details" and "Case code") for the rules.
 
 from __future__ import annotations
 
-import datetime
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import TypeAlias
+from collections.abc import Callable
+
+from flows import words
+from flows.dates import birth_date
+from flows.typed import Accepted, Outcome, Rejected, clean_text
+from flows.typed import reject as _reject
 
 __all__ = [
     "CODE_ALPHABET",
@@ -39,75 +40,6 @@ __all__ = [
     "rank",
     "service_number",
 ]
-
-
-# --------------------------------------------------------------------------------------------
-# Outcomes
-# --------------------------------------------------------------------------------------------
-
-_NO_PARAMS: Mapping[str, str | int] = MappingProxyType({})
-
-
-def _empty_params() -> Mapping[str, str | int]:
-    return _NO_PARAMS
-
-
-@dataclass(frozen=True, slots=True)
-class Accepted:
-    """The input is valid; ``value`` is the normalised value as stored (kept out of repr: it is
-    personal data, and a repr ends up in logs and tracebacks)."""
-
-    value: str = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """The input is not valid; ``message_id`` names a Fluent message explaining what is expected.
-
-    ``params`` holds only constants (limits, examples), never the caller's input.  It is always a
-    read-only mapping, even when a plain ``dict`` is passed in.
-    """
-
-    message_id: str
-    params: Mapping[str, str | int] = field(default_factory=_empty_params, hash=False)
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.params, MappingProxyType):
-            object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
-
-
-Outcome: TypeAlias = Accepted | Rejected
-
-
-def _reject(message_id: str, **params: str | int) -> Rejected:
-    return Rejected(message_id, MappingProxyType(params))
-
-
-# --------------------------------------------------------------------------------------------
-# Text cleaning
-# --------------------------------------------------------------------------------------------
-
-_SPACE_CONTROLS = "\t\n\r"  # line breaks and tabs separate words: they become a space
-_BIDI_CONTROLS = [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
-_ZERO_WIDTH = [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF]
-_SURROGATES = range(0xD800, 0xE000)  # lone surrogates cannot be encoded: drop them
-
-_CLEAN_TABLE: dict[int, str | None] = dict.fromkeys(
-    [*range(0x00, 0x20), *range(0x7F, 0xA0), *_BIDI_CONTROLS, *_ZERO_WIDTH, *_SURROGATES]
-)
-_CLEAN_TABLE.update({ord(ch): " " for ch in _SPACE_CONTROLS})
-
-
-def clean_text(text: str) -> str:
-    """Return ``text`` with invisible and control characters removed, NFC-normalised.
-
-    C0/C1 control characters are dropped (tab, LF and CR become a space), as are bidi controls,
-    zero-width characters and lone surrogates; runs of whitespace collapse to one space and the
-    result is stripped.  The characters are removed *before* NFC normalisation so that the result
-    is NFC even when an invisible character stood between a letter and its combining mark.
-    """
-    stripped = text.translate(_CLEAN_TABLE)
-    return " ".join(unicodedata.normalize("NFC", stripped).split())
 
 
 # --------------------------------------------------------------------------------------------
@@ -168,54 +100,6 @@ def full_name(text: str) -> Outcome:
 
 
 # --------------------------------------------------------------------------------------------
-# Date of birth
-# --------------------------------------------------------------------------------------------
-
-AGE_MIN = 16
-AGE_MAX = 70
-BIRTH_EXAMPLE = "17.05.1990"
-
-_SEP = r"(?:\s?[./,\-]\s?|\s)"
-# An optional trailing "г." / "года" (ru) or "р." / "року" (uk) after the year.
-_YEAR_SUFFIX = r"(?:\s?(?:г|года|р|року)\.?)?"
-_DMY = re.compile(
-    rf"(?P<d>[0-9]{{1,2}}){_SEP}(?P<m>[0-9]{{1,2}}){_SEP}(?P<y>[0-9]{{4}}){_YEAR_SUFFIX}",
-    re.IGNORECASE,
-)
-_YMD = re.compile(
-    rf"(?P<y>[0-9]{{4}}){_SEP}(?P<m>[0-9]{{1,2}}){_SEP}(?P<d>[0-9]{{1,2}})", re.IGNORECASE
-)
-_DMY_COMPACT = re.compile(r"(?P<d>[0-9]{2})(?P<m>[0-9]{2})(?P<y>[0-9]{4})")
-
-
-def _full_years(born: datetime.date, today: datetime.date) -> int:
-    before_birthday = (today.month, today.day) < (born.month, born.day)
-    return today.year - born.year - int(before_birthday)
-
-
-def birth_date(text: str, today: datetime.date) -> Outcome:
-    """A date of birth giving an age of 16–70 full years on ``today``; value is ISO 8601.
-
-    Day-first dates with ``.``, ``/``, ``-``, ``,`` or a space as separator (``17.05.1990``,
-    ``7/5/1990``), ISO ``1990-05-17`` and the compact ``17051990`` are accepted.  The year must
-    have four digits: a two-digit year is ambiguous and reported as a format problem.
-    """
-    value = clean_text(text)
-    if len(value) > 32:
-        return _reject("invalid-birth-format", example=BIRTH_EXAMPLE)
-    match = _DMY.fullmatch(value) or _YMD.fullmatch(value) or _DMY_COMPACT.fullmatch(value)
-    if match is None:
-        return _reject("invalid-birth-format", example=BIRTH_EXAMPLE)
-    try:
-        born = datetime.date(int(match["y"]), int(match["m"]), int(match["d"]))
-    except ValueError:
-        return _reject("invalid-birth-date")
-    if not AGE_MIN <= _full_years(born, today) <= AGE_MAX:
-        return _reject("invalid-birth-age", min=AGE_MIN, max=AGE_MAX)
-    return Accepted(born.isoformat())
-
-
-# --------------------------------------------------------------------------------------------
 # Free-text fields
 # --------------------------------------------------------------------------------------------
 
@@ -233,8 +117,12 @@ def military_unit(text: str) -> Outcome:
 
 
 def rank(text: str) -> Outcome:
-    """Free text, 1–40 characters."""
-    return _free_text(text, "invalid-rank-length", min_len=1, max_len=RANK_MAX)
+    """Free text, 1–40 characters; a capital first letter is lowered («Сержант» reads
+    «сержант», as the button ranks do), an abbreviation («ВДВ») is kept as typed."""
+    outcome = _free_text(text, "invalid-rank-length", min_len=1, max_len=RANK_MAX)
+    if isinstance(outcome, Accepted) and outcome.value[1:2].islower():
+        return Accepted(outcome.value[0].lower() + outcome.value[1:])
+    return outcome
 
 
 def area(text: str) -> Outcome:
@@ -275,18 +163,25 @@ def service_number(text: str) -> Outcome:
 
 PEOPLE_MIN = 1
 PEOPLE_MAX = 50
+PEOPLE_EXAMPLE = "3"
 
 
 def people_count(text: str) -> Outcome:
-    """An integer 1–50 written with ASCII digits only; value is its canonical form (``"7"``)."""
+    """An integer 1–50, in ASCII digits or in words, alone or in a short phrase («7», «трое»,
+    «нас трое», «двадцять людей», «20 человек»); value is its canonical form (``"7"``)."""
     value = clean_text(text)
-    if not value or not value.isascii() or not value.isdigit():
-        return _reject("invalid-people-number")
-    digits = value.lstrip("0")
-    # Never call int() on an unbounded string (CPython refuses > 4300 digits).
-    if len(digits) > 3 or not PEOPLE_MIN <= int(digits or "0") <= PEOPLE_MAX:
+    if value.isascii() and value.isdigit():
+        digits = value.lstrip("0")
+        # Never call int() on an unbounded string (CPython refuses > 4300 digits).
+        number = int(digits or "0") if len(digits) <= 3 else PEOPLE_MAX + 1
+    else:
+        found = words.count_of(value)
+        if found is None:
+            return _reject("invalid-people-number", example=PEOPLE_EXAMPLE)
+        number = found
+    if not PEOPLE_MIN <= number <= PEOPLE_MAX:
         return _reject("invalid-people-range", min=PEOPLE_MIN, max=PEOPLE_MAX)
-    return Accepted(digits)
+    return Accepted(str(number))
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
+from flows.channels import EMPTY, GenuineList, Origin
+
 Params = Mapping[str, str | int]
 
 
@@ -36,6 +38,7 @@ class Conversation:
     # where handoff / confirmation states go back to
     return_to: str | None = None
     confirm_from: str | None = None  # where a withdrawal confirmation goes back to on "no"
+    sos_from: str | None = None  # where "no danger now" goes back to
     # the details step was entered from review: an answer goes back to review
     editing: bool = False
     escalated: bool = False
@@ -123,6 +126,7 @@ class Edited:
 @dataclass(frozen=True, slots=True)
 class Forwarded:
     kind: str = "text"
+    origin: Origin | None = None  # where the post came from, when Telegram says
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,3 +290,4 @@ class Context:
     new_case_id: Callable[[], str]
     digest: Callable[[str, str], str]  # keyed hash (namespace, value)
     message_ref: int | None = None
+    genuine: GenuineList = EMPTY  # the team's list of genuine channels, bots and sites

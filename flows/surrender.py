@@ -7,13 +7,39 @@ Message ids name entries of the Fluent packs in `locales/`.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from flows import fields
-from flows.model import Button
+from flows import dates, fields, relatives
+from flows.channels import GenuineList
+from flows.model import Conversation, Params
+from flows.parts import (
+    BACK,
+    DECLARE,
+    OPERATOR,
+    SHARE_CONTACT,
+    SHARE_LOCATION,
+    SKIP,
+    DetailField,
+    Screen,
+    button,
+    detail_screen,
+    form_transitions,
+    ignoring_date,
+)
+from flows.parts import t as _t
+
+__all__ = [
+    "BACK",
+    "DECLARE",
+    "OPERATOR",
+    "SHARE_CONTACT",
+    "SHARE_LOCATION",
+    "SKIP",
+    "DetailField",
+    "Screen",
+    "button",
+]
 
 TERMINAL = frozenset({"completed", "withdrawn"})
 
@@ -22,18 +48,16 @@ TERMINAL = frozenset({"completed", "withdrawn"})
 # Buttons
 
 
-def button(button_id: str, kind: str = "choice") -> Button:
-    return Button(id=button_id, label=f"btn-{button_id}", kind=kind)
-
-
-BACK = button("back")
-SKIP = button("skip")
-DECLARE = button("declare")
-OPERATOR = button("operator")
-SHARE_LOCATION = button("share-location", kind="location")
-SHARE_CONTACT = button("share-contact", kind="contact")
-
-MENU_CHOICES = ("premob", "surrender", "ready", "emergency", "relative", "legion", "operator")
+MENU_CHOICES = (
+    "premob",
+    "surrender",
+    "ready",
+    "emergency",
+    "relative",
+    "legion",
+    "check",
+    "operator",
+)
 HEALTH = ("health-none", "health-light", "health-serious")
 WISH = ("wish-exchange", "wish-stay", "wish-emigrate", "wish-undecided")
 RANKS = ("rank-private", "rank-sergeant", "rank-warrant", "rank-officer")
@@ -50,65 +74,24 @@ AREAS = (
 # ---------------------------------------------------------------------------------------------
 # Details of stage 1: one state per field, asked in this order
 
-Validator = Callable[[str, datetime.date], fields.Outcome]
-
-
-def _ignoring_date(check: Callable[[str], fields.Outcome]) -> Validator:
-    return lambda text, _today: check(text)
-
-
-@dataclass(frozen=True, slots=True)
-class DetailField:
-    name: str
-    required: bool
-    validate: Validator | None  # None: only the buttons are accepted
-    choices: tuple[str, ...] = ()
-    contact: bool = False  # offer Telegram's "share contact" button
-
-    @property
-    def state(self) -> str:
-        return f"details_{self.name}"
-
-
 DETAILS: tuple[DetailField, ...] = (
-    DetailField("full_name", True, _ignoring_date(fields.full_name)),
-    DetailField("birth_date", True, fields.birth_date),
-    DetailField("unit", False, _ignoring_date(fields.military_unit)),
-    DetailField("rank", False, _ignoring_date(fields.rank), choices=RANKS),
-    DetailField("service_number", False, _ignoring_date(fields.service_number)),
-    DetailField("people", True, _ignoring_date(fields.people_count)),
-    DetailField("area", False, _ignoring_date(fields.area), choices=AREAS),
-    DetailField("phone", False, _ignoring_date(fields.phone), contact=True),
+    DetailField("full_name", True, ignoring_date(fields.full_name)),
+    DetailField("birth_date", True, dates.birth_date),
+    DetailField("unit", False, ignoring_date(fields.military_unit)),
+    DetailField("rank", False, ignoring_date(fields.rank), choices=RANKS),
+    DetailField("service_number", False, ignoring_date(fields.service_number)),
+    DetailField("people", True, ignoring_date(fields.people_count)),
+    DetailField("area", False, ignoring_date(fields.area), choices=AREAS),
+    DetailField("phone", False, ignoring_date(fields.phone), contact=True),
     DetailField("health", False, None, choices=HEALTH),
     DetailField("wish", False, None, choices=WISH),
 )
-DETAIL_BY_STATE = {f.state: f for f in DETAILS}
+# every question of every form, by its state
+DETAIL_BY_STATE = {f.state: f for f in (*DETAILS, *relatives.REQUEST)}
 
 
 # ---------------------------------------------------------------------------------------------
 # What each state shows. `expects` tells the engine how to read free input in that state.
-
-
-@dataclass(frozen=True, slots=True)
-class Screen:
-    prompt: str
-    buttons: tuple[Button, ...] = ()
-    expects: str = "choice"  # choice | text | location | none (relay only)
-    inline: bool = False
-
-
-def _detail_screen(detail: DetailField) -> Screen:
-    buttons = [button(choice) for choice in detail.choices]
-    if detail.contact:
-        buttons.append(SHARE_CONTACT)
-    if not detail.required:
-        buttons.append(SKIP)
-    buttons.append(BACK)
-    return Screen(
-        prompt=f"ask-{detail.name.replace('_', '-')}",
-        buttons=tuple(buttons),
-        expects="choice" if detail.validate is None else "text",
-    )
 
 
 SCREENS: dict[str, Screen] = {
@@ -116,12 +99,12 @@ SCREENS: dict[str, Screen] = {
     "menu": Screen("menu", tuple(button(f"menu-{choice}") for choice in MENU_CHOICES)),
     "premob": Screen("premob-info", (button("register"), OPERATOR, BACK)),
     "declaration": Screen("declaration-ask", (DECLARE, button("not-yet")), expects="text"),
-    **{d.state: _detail_screen(d) for d in DETAILS},
+    **{d.state: detail_screen(d) for d in DETAILS},
     "review": Screen(
         "review",
         (
             button("confirm"),
-            *(button(f"edit-{d.name.replace('_', '-')}") for d in DETAILS),
+            *(button(f"edit-{d.param}") for d in DETAILS),
             button("withdraw"),
         ),
         inline=True,
@@ -144,8 +127,10 @@ SCREENS: dict[str, Screen] = {
         "emergency-injuries", (*(button(h) for h in HEALTH), SKIP), expects="text"
     ),
     "emergency": Screen("emergency-wait", expects="none"),
-    "relatives": Screen("relatives-info", (OPERATOR, BACK)),
+    **relatives.SCREENS,
     "legion": Screen("legion-info", (OPERATOR, BACK)),
+    "check_channel": Screen("check-info", (BACK,), expects="text"),
+    "sos_confirm": Screen("sos-ask", (button("sos-yes"), button("sos-no"))),
     "handoff": Screen("handoff", (button("leave"),), expects="none"),
     "confirm_withdraw": Screen(
         "confirm-withdraw", (button("withdraw-yes"), button("withdraw-no")), inline=True
@@ -155,7 +140,11 @@ SCREENS: dict[str, Screen] = {
 }
 
 # States whose prompt shows "step k of n"
-STEP_OF = {d.state: (i + 1, len(DETAILS)) for i, d in enumerate(DETAILS)}
+STEP_OF = {
+    d.state: (i + 1, len(form))
+    for form in (DETAILS, relatives.REQUEST)
+    for i, d in enumerate(form)
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,6 +160,7 @@ _ON_ENTER: dict[str, list[str]] = {
     "handoff": ["escalate_handoff"],
     "completed": ["complete_case"],
     "withdrawn": ["withdraw_case"],
+    **relatives.ON_ENTER,
 }
 
 STATES: list[dict[str, Any]] = [
@@ -199,24 +189,10 @@ EMERGENCY_STATES = ["emergency_location", "emergency_people", "emergency_injurie
 ABORTABLE = ["recall_location", "recall_people", "recall_injuries", "meetup", *EMERGENCY_STATES]
 
 
-def _t(trigger: str, source: str | list[str], dest: str, **extra: Any) -> dict[str, Any]:
-    return {"trigger": trigger, "source": source, "dest": dest, **extra}
-
-
-def _detail_transitions() -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    states = [d.state for d in DETAILS]
-    for i, detail in enumerate(DETAILS):
-        nxt = states[i + 1] if i + 1 < len(states) else "review"
-        prev = states[i - 1] if i > 0 else "declaration"
-        triggers = ["answer"] if detail.required else ["answer", "skip"]
-        for trigger in triggers:
-            out.append(_t(trigger, detail.state, "review", conditions="editing"))
-            out.append(_t(trigger, detail.state, nxt))
-        out.append(_t("back", detail.state, "review", conditions="editing"))
-        out.append(_t("back", detail.state, prev))
-    return out
-
+# A cry for help («SOS», «помогите», /sos) from a state where no operator follows yet: asked
+# once whether the danger is now, then the emergency path, with what the form held kept
+SOS_SOURCES = [name for name in SCREENS if name not in ESCALATED_STATES | {"sos_confirm"}]
+SOS_RETURNS = [name for name in SOS_SOURCES if name not in TERMINAL | {"start"}]
 
 _GLOBAL_SOURCES = list(RESUMABLE)
 
@@ -224,19 +200,25 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("begin", ["start", "completed", "withdrawn"], "menu", before="greet"),
     # menu
     _t("premob", "menu", "premob"),
+    # a relative's request is the case of this conversation: not a form of his own on top
+    _t("surrender", "menu", "request_sent", conditions="relative_case"),
     _t("surrender", "menu", "declaration"),
+    _t("ready", "menu", "request_sent", conditions="relative_case"),
     _t("ready", "menu", "recall_declare", conditions="has_case"),
     _t("ready", "menu", "recall_code"),
     _t("emergency", "menu", "emergency_location"),
     _t("relative", "menu", "relatives"),
     _t("legion", "menu", "legion"),
+    _t("check", "menu", "check_channel"),
     _t("operator", ["menu", "premob", "relatives", "legion"], "handoff", before="remember_return"),
-    _t("back", ["premob", "relatives", "legion"], "menu"),
+    _t("back", ["premob", "relatives", "legion", "check_channel"], "menu"),
+    *relatives.TRANSITIONS,
     # stage 1: declaration, details, review
+    _t("register", "premob", "request_sent", conditions="relative_case"),
     _t("register", "premob", "declaration"),
     _t("declare", "declaration", DETAILS[0].state),
     _t("not_yet", "declaration", "menu"),
-    *_detail_transitions(),
+    *form_transitions(DETAILS, before="declaration", review="review"),
     *(_t(f"edit_{d.name}", "review", d.state, after="start_editing") for d in DETAILS),
     _t("confirm", "review", "registered", conditions="form_complete", after="register_case"),
     _t("confirm", "review", DETAILS[0].state),  # required answers missing: the form again
@@ -279,6 +261,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     ),
     _t("op_met", ["meetup", "emergency", "handoff"], "completed"),
     # Abort also ends a re-call or an emergency whose caller fell silent mid-questions
+    _t("op_abort", ABORTABLE, "request_sent", conditions="relative_case"),
     _t("op_abort", ABORTABLE, "registered", conditions="has_case"),
     _t("op_abort", ABORTABLE, "menu"),
     _t("op_end", EMERGENCY_STATES, "menu"),
@@ -291,6 +274,13 @@ TRANSITIONS: list[dict[str, Any]] = [
     ),
     _t("cancel", [*_GLOBAL_SOURCES, "handoff"], "confirm_withdraw", before="remember_confirm"),
     _t("withdraw_yes", "confirm_withdraw", "withdrawn"),
+    _t("sos", SOS_SOURCES, "sos_confirm", before="remember_sos"),
+    _t("sos_yes", "sos_confirm", "emergency_location"),
+    *(
+        _t("sos_no", "sos_confirm", dest, conditions=f"sos_to_{dest}", before="resuming")
+        for dest in SOS_RETURNS
+    ),
+    _t("sos_no", "sos_confirm", "menu"),
     _t("forget", [*SCREENS], "start", after="forget_everything"),
     _t("op_erase", [*SCREENS], "start", after="erase_by_operator"),
     # back to where a hand-off or a confirmation came from (each remembers its own origin, so
@@ -332,8 +322,16 @@ BUTTON_TRIGGERS = {
     "cancel-meetup": "cancel_meetup",
     "withdraw-yes": "withdraw_yes",
     "withdraw-no": "withdraw_no",
-    **{f"edit-{d.name.replace('_', '-')}": f"edit_{d.name}" for d in DETAILS},
+    "sos-yes": "sos_yes",
+    "sos-no": "sos_no",
+    **{f"edit-{d.param}": f"edit_{d.name}" for d in DETAILS},
+    **relatives.BUTTON_TRIGGERS,
 }
+
+
+def trigger_of(button_id: str) -> str:
+    return BUTTON_TRIGGERS.get(button_id, button_id)
+
 
 # A declaration typed (or the declare button pressed) where no declaration step is open yet
 DECLARATION_SHORTCUTS = {"menu": "surrender", "registered": "ready"}
@@ -341,8 +339,29 @@ DECLARATION_SHORTCUTS = {"menu": "surrender", "registered": "ready"}
 
 # Commands that are triggers of the machine (the rest are answered without a state change)
 COMMAND_TRIGGERS = {"operator": "call_operator", "cancel": "cancel", "forget": "forget"}
-COMMANDS = ("start", "help", "status", "operator", "language", "cancel", "forget")
+COMMANDS = ("start", "help", "status", "sos", "operator", "language", "cancel", "forget")
+# what a hand-off from these states is about, for the desk (the rest: "operator")
+HANDOFF_REASONS = {**relatives.HANDOFF_REASON, "legion": "legion"}
 LANGUAGES = ("ru", "uk")
+
+
+# ---------------------------------------------------------------------------------------------
+# Screens whose text takes values (the engine's own: review, registered)
+
+
+def _genuine(genuine: GenuineList, role: str) -> str:
+    """The team's genuine entries of a role, one a line; "none" when it lists none yet."""
+    lines = [f"• {entry.name}: {entry.address}" for entry in genuine.by_role(role)]
+    return "\n".join(lines) or NONE_LISTED
+
+
+NONE_LISTED = "none"  # a Fluent variant key: the packs say it in words
+
+SCREEN_PARAMS: dict[str, Callable[[Conversation, GenuineList], Params]] = {
+    **relatives.SCREEN_PARAMS,
+    "legion": lambda _conv, genuine: {"apply": _genuine(genuine, "legion-apply")},
+    "check_channel": lambda _conv, genuine: {"hotline": _genuine(genuine, "hotline")},
+}
 
 
 def message_ids() -> set[str]:

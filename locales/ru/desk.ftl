@@ -10,6 +10,8 @@ desk-stage = { $stage ->
     [meetup] встреча
     [handoff] оператор
     [completed] завершено
+    [relatives-form] анкета родных
+    [relatives] обращение родных
    *[other] обращение
 }
 desk-priority = { $priority ->
@@ -33,7 +35,7 @@ desk-reason = { $reason ->
    *[other] { $reason }
 }
 desk-alert = { $reason ->
-    [safety-word] абонент использовал слово безопасности — возможно, действует под давлением. Абонент ничего необычного не видит.
+    [safety-word] абонент использовал тревожное слово — возможно, действует под давлением. Абонент ничего необычного не видит.
    *[other] { $reason }
 }
 
@@ -152,6 +154,13 @@ desk-field = { $field ->
     [emergency_location] Где сейчас (экстренно)
     [emergency_people] Сколько человек (экстренно)
     [emergency_injuries] Ранения (экстренно)
+    [sought_where] Где он, по словам родных
+    [sought_name] ФИО разыскиваемого
+    [sought_birth] Его дата рождения
+    [sought_unit] Его часть
+    [last_seen] Последний раз на связи
+    [asker] Кто обратился
+    [reply_to] Как ответить
    *[other] { $field }
 }
 desk-details-sent = 🔒 Данные отправлены вам в личный чат с ботом; они будут удалены через { $minutes } мин.

@@ -10,6 +10,8 @@ desk-stage = { $stage ->
     [meetup] зустріч
     [handoff] оператор
     [completed] завершено
+    [relatives-form] анкета рідних
+    [relatives] звернення рідних
    *[other] звернення
 }
 desk-priority = { $priority ->
@@ -33,7 +35,7 @@ desk-reason = { $reason ->
    *[other] { $reason }
 }
 desk-alert = { $reason ->
-    [safety-word] абонент ужив слово безпеки — можливо, діє під тиском. Абонент нічого незвичного не бачить.
+    [safety-word] абонент ужив тривожне слово — можливо, діє під тиском. Абонент нічого незвичного не бачить.
    *[other] { $reason }
 }
 
@@ -152,6 +154,13 @@ desk-field = { $field ->
     [emergency_location] Де зараз (екстрено)
     [emergency_people] Скільки людей (екстрено)
     [emergency_injuries] Поранення (екстрено)
+    [sought_where] Де він, за словами рідних
+    [sought_name] ПІБ того, кого шукають
+    [sought_birth] Його дата народження
+    [sought_unit] Його частина
+    [last_seen] Востаннє на зв’язку
+    [asker] Хто звернувся
+    [reply_to] Як відповісти
    *[other] { $field }
 }
 desk-details-sent = 🔒 Дані надіслано вам в особистий чат із ботом; їх буде видалено за { $minutes } хв.

@@ -138,24 +138,25 @@ async def _send(caller: Caller, what: str, old: SendMessage) -> Any:
 
 
 def _expected(lang: str, step: Step, what: str) -> list[str] | None:
-    """The localized answer, or None where the input only goes to the operators."""
-    again = screen(lang, step.state)
+    """The localized answer, or None where the input only goes to the operators. A refusal
+    is one message saying what is expected (the step's keyboard stays); a voice note is
+    heard, and the step is shown again."""
     if what in ("voice", "video_note"):
-        return [t(lang, "voice-relayed"), again]
+        return [t(lang, "voice-relayed"), screen(lang, step.state)]
     if what == "old-inline-button" or (what == "other-screen-label" and not step.live):
-        return [t(lang, "stale-button"), again]
+        return [t(lang, "stale-button")]
     if step.live:  # a typed label there is words for the operator, like any text
         return None
     if what in ("sticker", "photo", "document", "location", "contact"):
-        return [t(lang, "wrong-content", kind=what), again]
+        return [t(lang, "wrong-content", kind=what)]
     if what == "long-text":
         assert step.long_text is not None
         notice, params = step.long_text
-        return [t(lang, notice, **params), again]
+        return [t(lang, notice, **params)]
     if what == "edited":
-        return [t(lang, "edit-ignored"), again]
+        return [t(lang, "edit-ignored")]
     assert what == "forwarded"
-    return [t(lang, "forward-refused"), again]
+    return [t(lang, "forward-refused")]
 
 
 def _cases() -> list[Any]:
@@ -268,7 +269,7 @@ async def test_a_repeated_press_changes_nothing_twice(hotline: Hotline) -> None:
     assert _essentials(conversation) == _essentials(registered)
     assert conversation.fields["case_code"] == code
     assert conversation.case_id == registered.case_id
-    assert caller.texts == [t("ru", "stale-button"), screen("ru", "registered", code=code)]
+    assert caller.texts == [t("ru", "stale-button")]  # one message; the keyboard stays
     assert hotline.desk(caller.out) == []
 
     # "yes, erase" pressed twice: withdrawn once, the second press finds nothing to erase
@@ -289,7 +290,7 @@ async def test_a_repeated_press_changes_nothing_twice(hotline: Hotline) -> None:
     assert await caller.state() == "emergency_location"
     await caller.tap("menu-emergency")
     assert await caller.state() == "emergency_location"
-    assert caller.texts == [t("ru", "stale-button"), screen("ru", "emergency_location")]
+    assert caller.texts == [t("ru", "stale-button")]
 
 
 @pytest.mark.parametrize(
@@ -303,5 +304,5 @@ async def test_damaged_callback_data_is_a_stale_button(hotline: Hotline, data: s
     before = await caller.conversation()
     await caller.callback(data, caller.sent_id(declaration))
     assert _essentials(await caller.conversation()) == _essentials(before)
-    assert caller.texts == [t("uk", "stale-button"), screen("uk", "declaration")]
+    assert caller.texts == [t("uk", "stale-button")]
     assert any(isinstance(s.method, AnswerCallbackQuery) for s in caller.out)

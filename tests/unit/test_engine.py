@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from flows import engine
+from flows import engine, relatives
 from flows import surrender as flow
 from flows.catalogue import ALL as CATALOGUE
 from flows.model import (
@@ -144,6 +144,13 @@ def prompt(state: str) -> str:
     return flow.SCREENS[state].prompt
 
 
+def refusal(state: str, message_id: str, params: dict[str, Any] | None = None) -> Reply:
+    """What a refused answer gets: one message saying what is expected, with the buttons of
+    the step it stays on (never the question again)."""
+    screen = flow.SCREENS[state]
+    return Reply(message_id, params or {}, screen.buttons, inline=screen.inline, screen=state)
+
+
 def edit_button(name: str) -> str:
     """The id of the review button that edits the field `name`."""
     (button,) = [b for b, t in flow.BUTTON_TRIGGERS.items() if t == f"edit_{name}"]
@@ -179,6 +186,19 @@ RECALL_CODE: list[Event] = [*MENU, Press("menu-ready")]
 RECALL_LOCATION: list[Event] = [*RECALL_OWN, Text(DECLARATION)]
 MEETUP: list[Event] = [*RECALL_LOCATION, SPOT, Text("3"), Press("health-none")]
 EMERGENCY: list[Event] = [*MENU, Press("menu-emergency")]
+RELATIVES: list[Event] = [*MENU, Press("menu-relative")]
+REQUEST_START: list[Event] = [*RELATIVES, Press("rel-volunteers"), Press("request")]
+# (field, the relative's answer, the stored value)
+REQUEST_FORM: list[tuple[str, Event, str]] = [
+    ("sought_name", Text("Петров Пётр Петрович"), "Петров Пётр Петрович"),
+    ("sought_birth", Text("3 марта 99"), "1999-03-03"),
+    ("sought_unit", Text("в/ч 54321"), "в/ч 54321"),
+    ("last_seen", Text("звонил 2 апреля, был под Курском"), "звонил 2 апреля, был под Курском"),
+    ("asker", Text("мама, Ольга"), "мама, Ольга"),
+    ("reply_to", Press("reply-here"), "reply-here"),
+]
+assert [name for name, _, _ in REQUEST_FORM] == [d.name for d in relatives.REQUEST]
+REQUEST_REVIEW: list[Event] = [*REQUEST_START, *(answer for _, answer, _ in REQUEST_FORM)]
 
 PATHS: dict[str, list[Event]] = {
     "start": [],
@@ -203,7 +223,19 @@ PATHS: dict[str, list[Event]] = {
     "emergency_people": [*EMERGENCY, SPOT],
     "emergency_injuries": [*EMERGENCY, SPOT, Text("4")],
     "emergency": [*EMERGENCY, SPOT, Text("4"), Text("ранен в ногу")],
-    "relatives": [*MENU, Press("menu-relative")],
+    "relatives": RELATIVES,
+    **{
+        state: [*RELATIVES, Press(f"rel-{state.removeprefix('relatives_')}")]
+        for state in relatives.INFO_STATES
+    },
+    **{
+        d.state: [*REQUEST_START, *(answer for _, answer, _ in REQUEST_FORM[:i])]
+        for i, d in enumerate(relatives.REQUEST)
+    },
+    "request_review": REQUEST_REVIEW,
+    "request_sent": [*REQUEST_REVIEW, Press("request-send")],
+    "check_channel": [*MENU, Press("menu-check")],
+    "sos_confirm": [*MENU, Text("помогите")],
     "legion": [*MENU, Press("menu-legion")],
     "handoff": [*MENU, Press("menu-operator")],
     "confirm_withdraw": [*REGISTERED, Press("withdraw")],
@@ -280,7 +312,7 @@ def test_an_unknown_command_is_explained() -> None:
     caller = reach("menu")
     caller.command("frobnicate")
     assert caller.state == "menu"
-    assert caller.ids == ["unknown-command", "menu"]
+    assert caller.ids == ["unknown-command"]
 
 
 def test_premob_explains_and_offers_registration() -> None:
@@ -301,7 +333,7 @@ def test_the_declaration_must_be_in_the_callers_own_words() -> None:
     caller = reach("declaration")
     caller.text("ну может быть")
     assert caller.state == "declaration"
-    assert caller.ids == ["declaration-hint", "declaration-ask"]
+    assert caller.ids == ["declaration-hint"]
     caller.text("Я не сдаюсь")
     assert caller.state == "declaration"
     caller.text("я иду СДАВАТЬСЯ!")
@@ -388,7 +420,7 @@ def test_a_required_field_cannot_be_skipped(detail: flow.DetailField) -> None:
     fields = dict(caller.fields)
     caller.press("skip")
     assert caller.state == detail.state
-    assert caller.ids == ["stale-button", prompt(detail.state)]
+    assert caller.ids == ["stale-button"]
     assert caller.fields == fields
     assert not caller.changed
 
@@ -453,12 +485,12 @@ BAD_INPUT = [
     ("full_name", "R2-D2", "invalid-name-chars", {}),
     ("full_name", "И", "invalid-name-length", {"min": 2, "max": 100}),
     ("birth_date", "1990", "invalid-birth-format", {"example": "17.05.1990"}),
-    ("birth_date", "31.02.1990", "invalid-birth-date", {}),
+    ("birth_date", "31.02.1990", "invalid-birth-date", {"example": "17.05.1990"}),
     ("birth_date", "17.05.2015", "invalid-birth-age", {"min": 16, "max": 70}),
     ("unit", "в/ч " + "1" * 61, "invalid-unit-length", {"max": 64}),
     ("rank", "я" * 41, "invalid-rank-length", {"max": 40}),
     ("service_number", "№ 12/3", "invalid-service-number", {"max": 20}),
-    ("people", "три", "invalid-people-number", {}),
+    ("people", "три или четыре", "invalid-people-number", {"example": "3"}),
     ("people", "51", "invalid-people-range", {"min": 1, "max": 50}),
     ("area", "x" * 101, "invalid-area-length", {"max": 100}),
     ("phone", "12345", "invalid-phone", {"example": "+79123456789"}),
@@ -480,10 +512,9 @@ def test_bad_input_gets_the_fields_message_and_keeps_the_step(
     fields = dict(caller.fields)
     caller.text(text)
     assert caller.state == state
-    assert [(r.message_id, dict(r.params)) for r in caller.replies] == [
-        (message_id, params),
-        (prompt(state), {}),
-    ]
+    # one message that says what is expected, with the step's buttons: not the question again
+    assert [(r.message_id, dict(r.params)) for r in caller.replies] == [(message_id, params)]
+    assert caller.replies[0].buttons == flow.SCREENS[state].buttons
     assert caller.fields == fields
     assert caller.of(DeleteInput) == []
     assert not caller.changed
@@ -595,7 +626,7 @@ def test_an_overlong_safety_word_is_refused() -> None:
     caller = reach("safety_word")
     caller.text("ы" * 41)
     assert caller.state == "safety_word"
-    assert caller.replies[0] == Reply("invalid-safety-word", {"max": 40})
+    assert caller.replies[0] == refusal("safety_word", "invalid-safety-word", {"max": 40})
     assert caller.conv.safety_digest is None
 
 
@@ -701,7 +732,7 @@ def test_bad_answers_in_the_recall_are_relayed_and_asked_again() -> None:
     caller.text("много")
     assert caller.state == "recall_people"
     assert caller.of(Relay) == [Relay(REF, "text")]
-    assert caller.ids == ["invalid-people-number", "ask-people-now"]
+    assert caller.ids == ["invalid-people-number"]
 
 
 def test_messages_while_escalated_are_relayed() -> None:
@@ -781,7 +812,7 @@ def test_a_malformed_code_is_refused_without_a_lookup() -> None:
     caller.text("1234")
     assert caller.state == "recall_code"
     assert caller.of(Lookup) == []
-    assert caller.replies[0] == Reply("invalid-code-format", {"example": CODE})
+    assert caller.replies[0] == refusal("recall_code", "invalid-code-format", {"example": CODE})
     assert caller.conv.code_failures == 0
 
 
@@ -791,7 +822,7 @@ def test_unknown_codes_count_down_then_lock_and_alert() -> None:
         caller.text("AAAA-BBBB")
         caller.send(CaseFound(None))
         assert caller.state == "recall_code"
-        assert caller.replies[0] == Reply("code-not-found", {"left": left})
+        assert caller.replies[0] == refusal("recall_code", "code-not-found", {"left": left})
         assert caller.of(Escalate) == []
     caller.text("AAAA-BBBB")
     caller.send(CaseFound(None))
@@ -806,7 +837,7 @@ def test_wrong_birth_dates_count_down_then_lock_and_alert() -> None:
     for left in (4, 3, 2, 1):
         caller.text("18.05.1990")
         assert caller.state == "recall_birth"
-        assert caller.replies[0] == Reply("code-birth-mismatch", {"left": left})
+        assert caller.replies[0] == refusal("recall_birth", "code-birth-mismatch", {"left": left})
         assert caller.conv.case_id is None
     caller.text("18.05.1990")
     assert caller.state == "handoff"
@@ -821,7 +852,7 @@ def test_unknown_codes_and_wrong_birth_dates_share_one_count() -> None:
         caller.send(CaseFound(None))
     caller.send(CaseFound(OTHER_CASE, BIRTH_DIGEST))
     caller.text("01.01.1980")
-    assert caller.replies[0] == Reply("code-birth-mismatch", {"left": 1})
+    assert caller.replies[0] == refusal("recall_birth", "code-birth-mismatch", {"left": 1})
     caller.text("01.01.1980")
     assert caller.state == "handoff"
 
@@ -830,7 +861,7 @@ def test_a_badly_typed_birth_date_is_not_a_wrong_one() -> None:
     caller = reach("recall_birth")
     caller.text("в мае")
     assert caller.state == "recall_birth"
-    assert caller.ids == ["invalid-birth-format", "ask-code-birth-date"]
+    assert caller.ids == ["invalid-birth-format"]
     assert caller.conv.code_failures == 0
 
 
@@ -951,7 +982,7 @@ def test_operators_decide_how_an_emergency_goes_on() -> None:
 
 @pytest.mark.parametrize(
     ("choice", "state", "prompt_id"),
-    [("relative", "relatives", "relatives-info"), ("legion", "legion", "legion-info")],
+    [("relative", "relatives", "relatives-ask"), ("legion", "legion", "legion-info")],
 )
 def test_relatives_and_legion_hand_off_and_come_back(
     choice: str, state: str, prompt_id: str
@@ -959,7 +990,7 @@ def test_relatives_and_legion_hand_off_and_come_back(
     caller = reach("menu")
     caller.press(f"menu-{choice}")
     assert caller.state == state
-    assert [b.id for b in caller.reply(prompt_id).buttons] == ["operator", "back"]
+    assert [b.id for b in caller.reply(prompt_id).buttons][-2:] == ["operator", "back"]
     caller.press("operator")
     assert caller.state == "handoff"
     assert caller.of(Escalate) == [Escalate(Priority.NORMAL, state)]
@@ -1228,10 +1259,14 @@ def test_unusable_content_is_explained_and_the_step_stays(
     caller.send(event)
     assert caller.state == state
     assert caller.fields == before.fields
-    assert [(r.message_id, dict(r.params)) for r in caller.replies] == [
-        (notice, params),
-        (prompt(state), dict(engine.screen_reply(before).params)),
-    ]
+    screen = flow.SCREENS[state]
+    if screen.inline or state == "start":  # inline buttons belong to their screen: shown again
+        assert [(r.message_id, dict(r.params)) for r in caller.replies] == [
+            (notice, params),
+            (prompt(state), dict(engine.screen_reply(before).params)),
+        ]
+    else:  # one message saying what is expected, with the step's buttons
+        assert caller.replies == [refusal(state, notice, params)]
     assert notice in CATALOGUE
     assert caller.of(Relay) == []
     assert caller.of(Escalate) == []
@@ -1249,16 +1284,13 @@ def test_unusable_content_in_a_live_relay_goes_to_the_operator(
     assert caller.fields == before.fields
     assert caller.of(Escalate) == []
     if relay is None:  # a button from an old message
-        assert caller.ids == [notice, prompt(state)]
+        assert caller.replies == [refusal(state, notice, params)]
         assert caller.of(Relay) == []
         return
     assert caller.of(Relay) == [Relay(REF, relay)]
     if flow.SCREENS[state].expects in {"text", "location"}:
-        # a question is open: the caller is also told what it expects, and asked again
-        assert [(r.message_id, dict(r.params)) for r in caller.replies] == [
-            (notice, params),
-            (prompt(state), {}),
-        ]
+        # a question is open: the caller is also told, in one message, what it expects
+        assert caller.replies == [refusal(state, notice, params)]
     else:
         # the operator relay is all the state is about: nothing comes back
         assert caller.replies == []
@@ -1269,7 +1301,7 @@ def test_unusable_content_in_an_escalated_question_step_is_also_explained(state:
     caller = reach(state)
     caller.send(Media("sticker"))
     assert caller.of(Relay) == [Relay(REF, "sticker")]
-    assert caller.ids == ["wrong-content", prompt(state)]
+    assert caller.ids == ["wrong-content"]
 
 
 def test_a_location_is_refused_in_the_form_where_no_coordinates_are_asked() -> None:
@@ -1277,7 +1309,7 @@ def test_a_location_is_refused_in_the_form_where_no_coordinates_are_asked() -> N
     caller.send(SPOT)
     assert caller.state == "details_area"
     assert "area" not in caller.fields
-    assert caller.replies[0] == Reply("wrong-content", {"kind": "location"})
+    assert caller.replies[0] == refusal("details_area", "wrong-content", {"kind": "location"})
 
 
 def test_a_contact_card_of_someone_else_is_not_taken_as_the_callers_phone() -> None:
@@ -1332,7 +1364,7 @@ def test_an_inline_button_from_an_older_message_is_stale() -> None:
     caller = reach("registered")
     caller.send(Press("withdraw", screen="review"))  # the review message had "withdraw" too
     assert caller.state == "registered"
-    assert caller.ids == ["stale-button", "registered"]
+    assert caller.ids == ["stale-button"]
     caller.send(Press("withdraw", screen="registered"))
     assert caller.state == "confirm_withdraw"
 
@@ -1348,7 +1380,7 @@ def test_a_declaration_typed_in_the_menu_or_at_registered_is_taken_as_the_declar
     caller = reach("registered")
     caller.text("что дальше?")
     assert caller.state == "registered"
-    assert caller.ids == ["use-buttons", "registered"]
+    assert caller.replies == [refusal("registered", "use-buttons")]
 
 
 def test_a_repeated_press_changes_nothing_twice() -> None:
@@ -1359,7 +1391,7 @@ def test_a_repeated_press_changes_nothing_twice() -> None:
     caller.press("confirm")
     assert caller.state == "registered"
     assert caller.of(RegisterCase) == []
-    assert caller.ids == ["stale-button", "registered"]
+    assert caller.ids == ["stale-button"]
     assert caller.conv.meta() | {"updated_at": 0} == conv.meta() | {"updated_at": 0}
 
 
@@ -1669,7 +1701,7 @@ def test_an_operator_ending_a_handoff_tells_the_caller() -> None:
     caller = reach("relatives")
     caller.press("operator")
     caller.send(OperatorAction("end"))
-    assert caller.ids == ["operator-ended", "relatives-info"]
+    assert caller.ids == ["operator-ended", "relatives-ask"]
     assert CaseEvent("left") not in caller.effects  # the desk ended it: it knows
 
 
@@ -1722,7 +1754,7 @@ def test_a_typed_button_label_in_a_live_relay_reaches_the_operator(state: str) -
 def test_the_declaration_typed_where_the_code_is_asked_explains_the_code() -> None:
     caller = reach("recall_code")
     caller.press("declare")
-    assert caller.ids == ["invalid-code-format", "ask-code"]
+    assert caller.ids == ["invalid-code-format"]
     assert caller.conv.code_failures == 0  # not a wrong code: no try used up
 
 

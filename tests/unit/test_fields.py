@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from flows import fields
+from flows import dates, fields
 from flows.fields import (
     CODE_ALPHABET,
     Accepted,
@@ -48,12 +48,12 @@ PARAMS: dict[str, dict[str, str | int]] = {
     "invalid-name-length": {"min": 2, "max": 100},
     "invalid-name-chars": {},
     "invalid-birth-format": {"example": "17.05.1990"},
-    "invalid-birth-date": {},
+    "invalid-birth-date": {"example": "17.05.1990"},
     "invalid-birth-age": {"min": 16, "max": 70},
     "invalid-unit-length": {"max": 64},
     "invalid-rank-length": {"max": 40},
     "invalid-service-number": {"max": 20},
-    "invalid-people-number": {},
+    "invalid-people-number": {"example": "3"},
     "invalid-people-range": {"min": 1, "max": 50},
     "invalid-area-length": {"max": 100},
     "invalid-phone": {"example": "+79123456789"},
@@ -364,10 +364,9 @@ def test_birth_date_accepts(raw: str, value: str) -> None:
     [
         ("", "invalid-birth-format"),
         ("   ", "invalid-birth-format"),
-        ("17.05.90", "invalid-birth-format"),  # two-digit year
-        ("17/5/90", "invalid-birth-format"),
-        ("90-05-17", "invalid-birth-format"),
-        ("17 мая 1990", "invalid-birth-format"),
+        ("90-05-17", "invalid-birth-date"),  # a two-digit year comes last: day 90
+        ("17 мая", "invalid-birth-format"),  # no year
+        ("17 мартобря 1990", "invalid-birth-format"),  # not a month
         ("май 1990", "invalid-birth-format"),
         ("1990", "invalid-birth-format"),
         ("17.05.19900", "invalid-birth-format"),
@@ -470,7 +469,9 @@ def test_free_text_limits(
         (military_unit, "Unit 😀 №7", "Unit 😀 №7"),
         (rank, "рядовой", "рядовой"),
         (rank, "мл.\tсержант", "мл. сержант"),
-        (rank, "Private", "Private"),
+        (rank, "Private", "private"),  # typed ranks read as the button ranks do
+        (rank, "Старший лейтенант", "старший лейтенант"),
+        (rank, "ВДВ", "ВДВ"),
         (area, "Покровское направление", "Покровское направление"),
         (area, "Бахмут", "Бахмут"),
         (injuries, "ранение ноги, могу идти", "ранение ноги, могу идти"),
@@ -552,9 +553,10 @@ def test_people_count_accepts(raw: str, value: str) -> None:
     [
         ("", "invalid-people-number"),
         ("  ", "invalid-people-number"),
-        ("семь", "invalid-people-number"),
         ("seven", "invalid-people-number"),
-        ("7 человек", "invalid-people-number"),
+        ("7 человек и собака", "invalid-people-number"),
+        ("3-4", "invalid-people-number"),
+        ("пять или шесть", "invalid-people-number"),
         ("-3", "invalid-people-number"),
         ("+3", "invalid-people-number"),
         ("3.5", "invalid-people-number"),
@@ -1011,5 +1013,8 @@ def test_birth_date_never_raises_whatever_today(text: str, today: datetime.date)
 def test_every_message_id_is_listed() -> None:
     ids = set().union(*(ids for _, ids in VALIDATORS.values()))
     assert ids == set(PARAMS)
-    source = pathlib.Path(fields.__file__).read_text(encoding="utf-8")
+    source = "".join(
+        pathlib.Path(str(module.__file__)).read_text(encoding="utf-8")
+        for module in (fields, dates)
+    )
     assert set(re.findall(r'"(invalid-[a-z-]+)"', source)) == set(PARAMS)

@@ -43,6 +43,8 @@ CTX = Context(
 # Not every required answer: `form_complete` holds only when a row needs it
 FIELDS = {"full_name": "Иван Петров", "birth_date": "1990-05-17", "unit": "в/ч 12345"}
 MISSING = {"people": "3"}
+# what makes the conversation's case a relative's request
+RELATIVE = {"sought_name": "Пётр Петров"}
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -111,22 +113,29 @@ def conversation_for(source: str, true: Iterable[str] = ()) -> Conversation:
     unknown = {
         c
         for c in true
-        if c not in {"editing", "has_case", "owns_case", "form_complete"}
-        and not c.startswith(("returns_to_", "confirms_to_"))
+        if c not in {"editing", "has_case", "owns_case", "form_complete", "relative_case"}
+        and not c.startswith(("returns_to_", "confirms_to_", "sos_to_"))
     }
     assert not unknown, f"the table uses a condition this test cannot set: {unknown}"
     returns = sorted(c.removeprefix("returns_to_") for c in true if c.startswith("returns_to_"))
     assert len(returns) <= 1
     confirms = sorted(c.removeprefix("confirms_to_") for c in true if c.startswith("confirms_to_"))
     assert len(confirms) <= 1
+    sos = sorted(c.removeprefix("sos_to_") for c in true if c.startswith("sos_to_"))
+    assert len(sos) <= 1
     return Conversation(
         state=source,
-        fields={**FIELDS, **(MISSING if "form_complete" in true else {})},
+        fields={
+            **FIELDS,
+            **(MISSING if "form_complete" in true else {}),
+            **(RELATIVE if "relative_case" in true else {}),
+        },
         editing="editing" in true,
-        case_id=CASE_ID if true & {"has_case", "owns_case"} else None,
-        owns_case=bool(true & {"has_case", "owns_case"}),
+        case_id=CASE_ID if true & {"has_case", "owns_case", "relative_case"} else None,
+        owns_case=bool(true & {"has_case", "owns_case", "relative_case"}),
         return_to=returns[0] if returns else None,
         confirm_from=confirms[0] if confirms else None,
+        sos_from=sos[0] if sos else None,
         pending_case_id=PENDING_CASE_ID,
         pending_birth_digest=digest("birth", FIELDS["birth_date"]),
     )
@@ -188,7 +197,7 @@ def test_every_row_names_known_states_and_callbacks_of_the_turn() -> None:
         for name in (*row.before, *row.after):
             assert callable(getattr(engine.Turn, name, None)), (row.id, name)
         for condition in row.conditions:
-            if condition.startswith(("returns_to_", "confirms_to_")):
+            if condition.startswith(("returns_to_", "confirms_to_", "sos_to_")):
                 assert condition.split("_to_", 1)[1] in flow.SCREENS, row.id
             else:
                 assert isinstance(getattr(engine.Turn, condition, None), property), row.id
@@ -219,7 +228,8 @@ def test_every_state_but_the_terminal_ones_has_a_way_to_another_state() -> None:
     for state in set(flow.SCREENS) - flow.TERMINAL:
         assert any(r.source == state and r.dest != state for r in ROWS), state
     for state in flow.TERMINAL:
-        assert {r.dest for r in ROWS if r.source == state} == {"menu", "start"}, state
+        # begin anew, /forget, or a cry for help
+        assert {r.dest for r in ROWS if r.source == state} == {"menu", "start", "sos_confirm"}
 
 
 def test_the_triggers_the_engine_fires_are_events_of_the_machine() -> None:

@@ -1,0 +1,99 @@
+"""The pieces the dialogue data is written with: buttons, screens, form fields and transitions.
+
+`flows.surrender` (the caller's own dialogue) and `flows.relatives` (a relative's request)
+are both built from these; `flows.surrender` joins them into the one table the machine reads.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flows.model import Button
+from flows.typed import Outcome
+
+
+def button(button_id: str, kind: str = "choice") -> Button:
+    return Button(id=button_id, label=f"btn-{button_id}", kind=kind)
+
+
+BACK = button("back")
+SKIP = button("skip")
+DECLARE = button("declare")
+OPERATOR = button("operator")
+SHARE_LOCATION = button("share-location", kind="location")
+SHARE_CONTACT = button("share-contact", kind="contact")
+
+Validator = Callable[[str, datetime.date], Outcome]
+
+
+def ignoring_date(check: Callable[[str], Outcome]) -> Validator:
+    return lambda text, _today: check(text)
+
+
+@dataclass(frozen=True, slots=True)
+class DetailField:
+    """One question of a form; its answer is kept (sealed) under `name`."""
+
+    name: str
+    required: bool
+    validate: Validator | None  # None: only the buttons are accepted
+    choices: tuple[str, ...] = ()
+    contact: bool = False  # offer Telegram's "share contact" button
+    form: str = "details"  # the form it belongs to: its states are named `<form>_<name>`
+
+    @property
+    def state(self) -> str:
+        return f"{self.form}_{self.name}"
+
+    @property
+    def param(self) -> str:
+        """Its name as a Fluent variable and in message ids."""
+        return self.name.replace("_", "-")
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    prompt: str
+    buttons: tuple[Button, ...] = ()
+    expects: str = "choice"  # choice | text | location | none (relay only)
+    inline: bool = False
+
+
+def detail_screen(detail: DetailField) -> Screen:
+    buttons = [button(choice) for choice in detail.choices]
+    if detail.contact:
+        buttons.append(SHARE_CONTACT)
+    if not detail.required:
+        buttons.append(SKIP)
+    buttons.append(BACK)
+    return Screen(
+        prompt=f"ask-{detail.param}",
+        buttons=tuple(buttons),
+        expects="choice" if detail.validate is None else "text",
+    )
+
+
+def t(trigger: str, source: str | list[str], dest: str, **extra: Any) -> dict[str, Any]:
+    return {"trigger": trigger, "source": source, "dest": dest, **extra}
+
+
+def form_transitions(
+    form: Sequence[DetailField], *, before: str, review: str
+) -> list[dict[str, Any]]:
+    """One question after the other, Back to the one before (the first goes to `before`);
+    asked again from the review (editing), an answer or Back goes straight back to it."""
+    out: list[dict[str, Any]] = []
+    states = [d.state for d in form]
+    for i, detail in enumerate(form):
+        nxt = states[i + 1] if i + 1 < len(states) else review
+        prev = states[i - 1] if i > 0 else before
+        triggers = ["answer"] if detail.required else ["answer", "skip"]
+        for trigger in triggers:
+            out.append(t(trigger, detail.state, review, conditions="editing"))
+            out.append(t(trigger, detail.state, nxt))
+        out.append(t("back", detail.state, review, conditions="editing"))
+        out.append(t("back", detail.state, prev))
+    return out
