@@ -27,7 +27,7 @@ from bot.desk.desk import Desk
 from bot.desk.operators import OperatorList
 from bot.desk.service_levels import ServiceLevels
 from bot.events import Labels
-from bot.genuine import load_genuine
+from bot.genuine import load_genuine, warn_if_unfinished
 from bot.hooks import build_consumers, close_consumers, start_consumers
 from bot.i18n import Translator
 from bot.metrics import BotApiMetrics, UpdateMetrics
@@ -78,6 +78,7 @@ class App:
         """Background work of a serving process: the desk's service levels and clean-up (by one
         process at a time), the hook consumers' queues (a durable one may hold events from
         before a restart), and the outboxes a stopped process left undelivered."""
+        warn_if_unfinished(self.pipeline.dialogue.genuine)
         self.service_levels.start(self.settings.desk_tick_seconds, self.leads_desk)
         start_consumers(self.hooks)
         await self.deliverer.resume_pending()

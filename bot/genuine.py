@@ -29,7 +29,11 @@ def load_genuine(settings: Settings) -> GenuineList:
         ) from None
     except ListError as exc:
         raise SettingsError(f"setting GENUINE_CHANNELS_FILE: {exc}") from None
-    if genuine.examples:
-        # never vouched for, but the team must know the list is not finished
-        log.warning("genuine channels list holds example entries", examples=genuine.examples)
     return genuine
+
+
+def warn_if_unfinished(genuine: GenuineList) -> None:
+    """Said when serving starts (not at every build): example entries are never vouched for,
+    but the team must know the list is not finished."""
+    if genuine.examples:
+        log.warning("genuine channels list holds example entries", examples=genuine.examples)

@@ -108,8 +108,9 @@ async def test_a_relative_of_a_soldier_held_by_volunteers_reaches_a_topic_with_h
     topic = await view.topic(caller)
     operator = Operator(hotline, OPERATORS[0])
     await operator.say(topic, "/claim")
-    assert await operator.press(topic, "details") is None
-    (details,) = [m.text for m in view.calls(operator.out) if isinstance(m, SendMessage)]
+    assert await operator.press(topic, "details") == dt("desk-details-sent", minutes=5)
+    private = [s.method for s in operator.out if getattr(s.method, "chat_id", 0) == OPERATORS[0]]
+    (details,) = [m.text for m in private if isinstance(m, SendMessage)]
     assert f"{dt('desk-field', field='sought_name')}: {html.escape(SOUGHT[lang])}" in details
     assert f"{dt('desk-field', field='sought_where')}: {dt('btn-rel-volunteers')}" in details
     assert f"{dt('desk-field', field='last_seen')}: {html.escape(LAST_SEEN[lang])}" in details

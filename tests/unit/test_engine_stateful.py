@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from flows import engine
+from flows import engine, relatives
 from flows import surrender as flow
 from flows.catalogue import ALL as CATALOGUE
 from flows.model import (
@@ -77,7 +77,12 @@ EDGES = {(source, dest) for _, source, dest in ROWS}
 ALL_BUTTONS = sorted(
     {b.id for screen in flow.SCREENS.values() for b in screen.buttons} | {"lang-ru", "nope"}
 )
-DETAIL_PROMPTS = {flow.SCREENS[d.state].prompt for d in flow.DETAILS}
+# the questions of both forms, each with its own count of steps
+DETAIL_PROMPTS = {
+    flow.SCREENS[d.state].prompt: len(form)
+    for form in (flow.DETAILS, relatives.REQUEST)
+    for d in form
+}
 # Values a caller may type that are also ordinary words of the meta data (a state, a language)
 VOCABULARY = set(flow.SCREENS) | set(flow.LANGUAGES)
 
@@ -94,6 +99,12 @@ VALID: dict[str, list[str]] = {
     "details_people": ["1", "50"],
     "details_area": ["Купянск"],
     "details_phone": ["+79123456789", "067 123 45 67"],
+    "request_sought_name": ["Петров Пётр"],
+    "request_sought_birth": ["17 мая 1990", "17.05.90"],
+    "request_last_seen": ["звонил в марте"],
+    "request_asker": ["мама"],
+    "request_reply_to": ["+79123456789"],
+    "check_channel": ["@some_channel", "t.me/hotline_bot"],
     "safety_word": ["ромашка"],
     "recall_code": [CODE, "AAAA-BBBB"],
     "recall_birth": ["17.05.1990", "18.05.1990"],
@@ -317,8 +328,14 @@ class Dialogue(RuleBasedStateMachine):
         }
         for name in added | replaced:
             if name == "case_code":
-                assert before.state == "review"
-                assert after.state == "registered"
+                # a caller's case, or a relative's request: each registered once
+                assert (before.state, after.state) in {
+                    ("review", "registered"),
+                    ("request_review", "request_sent"),
+                }
+            elif name == "sought_where":  # where a relative's request starts from
+                assert before.state in relatives.REQUESTABLE
+                assert after.state == relatives.FIRST
             else:
                 assert name == step, (name, before.state, event)
 
@@ -331,7 +348,7 @@ class Dialogue(RuleBasedStateMachine):
             if reply.step is not None:
                 assert reply.message_id in DETAIL_PROMPTS
                 k, n = reply.step
-                assert 1 <= k <= n == len(flow.DETAILS)
+                assert 1 <= k <= n == DETAIL_PROMPTS[reply.message_id]
 
     @staticmethod
     def check_meta(conv: Conversation) -> None:
