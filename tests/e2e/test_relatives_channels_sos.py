@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import html
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -47,11 +48,14 @@ LAST_SEEN = {
 @pytest.fixture
 async def listed(
     make_hotline: HotlineFactory, redis_backend: redis.asyncio.Redis, tmp_path: Path
-) -> Hotline:
-    """Three operators and a list of genuine channels, on fakeredis and the real server."""
+) -> AsyncIterator[Hotline]:
+    """Three operators and a list of genuine channels, on fakeredis and the real server.
+    Nothing is left behind on the shared server: an unclaimed emergency would be announced
+    again by the next process that serves from it (tests/e2e/test_startup.py)."""
     path = tmp_path / "genuine.toml"
     path.write_text(LIST, encoding="utf-8")
-    return await make_hotline(redis_backend, operator_ids=OPERATORS, genuine_channels_file=path)
+    yield await make_hotline(redis_backend, operator_ids=OPERATORS, genuine_channels_file=path)
+    await redis_backend.flushall()
 
 
 @pytest.mark.parametrize("lang", LANGS)
