@@ -1,7 +1,7 @@
 """A throw-away `redis-server` on a free loopback port, for tests and benchmarks.
 
-Nothing is persisted (no RDB, no AOF) and everything lives in a temporary directory that is
-removed when the server stops.
+Nothing is persisted (no RDB; an AOF only when asked, as production runs it: `appendfsync
+everysec`) and everything lives in a temporary directory that is removed when the server stops.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def _wait_for_ping(proc: subprocess.Popen[bytes], port: int, deadline: float) ->
 
 
 @contextlib.contextmanager
-def running_redis(attempts: int = 3) -> Iterator[str]:
+def running_redis(attempts: int = 3, *, aof: bool = False) -> Iterator[str]:
     """Start a redis-server; yield its URL ("redis://127.0.0.1:PORT/0"); stop it afterwards."""
     executable = shutil.which("redis-server")
     if executable is None:
@@ -65,7 +65,8 @@ def running_redis(attempts: int = 3) -> Iterator[str]:
                     "--port", str(port),
                     "--bind", "127.0.0.1",
                     "--save", "",
-                    "--appendonly", "no",
+                    "--appendonly", "yes" if aof else "no",
+                    "--appendfsync", "everysec",
                     "--dir", tmp,
                     "--logfile", str(log),
                     "--daemonize", "no",

@@ -25,6 +25,7 @@ from aiogram.types import (
 from bot.events import ButtonData, LanguageData
 from bot.i18n import Translator
 from flows.model import (
+    Button,
     CaseEvent,
     Conversation,
     DeleteInput,
@@ -45,6 +46,7 @@ Keyboard = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 Progress = Callable[[int, list[int]], Awaitable[None]]
 
 TELEGRAM_DELETE_CHUNK = 100
+KEYBOARDS_CACHED = 1024  # more than languages x screens x their button sets
 # Telegram's answers that will not change by trying again (TelegramNotFound is a bad request)
 PERMANENT = (TelegramBadRequest, TelegramForbiddenError, TelegramEntityTooLarge)
 
@@ -84,6 +86,7 @@ class Renderer:
         self.store = store
         self.desk = desk
         self.delete_personal_messages = delete_personal_messages
+        self._keyboards: dict[tuple[str, str, bool, tuple[Button, ...]], Keyboard | None] = {}
 
     async def render(
         self,
@@ -172,6 +175,19 @@ class Renderer:
         return body
 
     def keyboard(self, lang: str, reply: Reply, screen: str) -> Keyboard | None:
+        """The markup of a reply; built once per language, screen and buttons (they come from
+        the flow data, a bounded set), not as a handful of pydantic models per message."""
+        key = (lang, screen, reply.inline, reply.buttons)
+        try:
+            return self._keyboards[key]
+        except KeyError:
+            pass
+        if len(self._keyboards) >= KEYBOARDS_CACHED:
+            self._keyboards.clear()
+        markup = self._keyboards[key] = self._build_keyboard(lang, reply, screen)
+        return markup
+
+    def _build_keyboard(self, lang: str, reply: Reply, screen: str) -> Keyboard | None:
         label = self.translator.text
         if reply.inline:
             rows = []
@@ -201,7 +217,7 @@ class Renderer:
         """Send a reply; its message id."""
         markup = self.keyboard(lang, reply, reply.screen or "")
         if markup is None and reply.message_id in _KEYBOARD_CLOSERS:
-            markup = ReplyKeyboardRemove()
+            markup = _REMOVE_KEYBOARD
         message = await self.bot.send_message(
             chat_id, self.text(lang, reply), reply_markup=markup, protect_content=True
         )
@@ -222,6 +238,7 @@ class Renderer:
         log.info("chat wiped", messages=len(message_ids))
 
 
+_REMOVE_KEYBOARD = ReplyKeyboardRemove()
 # Screens without buttons after which an old reply keyboard must not linger
 _KEYBOARD_CLOSERS = frozenset(
     {"emergency-wait", "completed", "withdrawn", "forget-done", "greeting"}

@@ -12,7 +12,7 @@ import datetime
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import Any, Final
 
 from flows.channels import EMPTY, GenuineList, Origin
 
@@ -57,19 +57,20 @@ class Conversation:
     updated_at: float = 0.0
 
     def meta(self) -> dict[str, Any]:
-        """Everything but the personal fields, as JSON-ready data."""
-        data = dataclasses.asdict(self)
-        del data["fields"]
-        return data
+        """Everything but the personal fields, as JSON-ready data. (Every such attribute is a
+        scalar: read one by one, not with `dataclasses.asdict`, which deep-copies each.)"""
+        return {name: getattr(self, name) for name in _META}
 
     @classmethod
     def from_parts(cls, meta: Mapping[str, Any], fields: Mapping[str, str]) -> Conversation:
-        known = {f.name for f in dataclasses.fields(cls)} - {"fields"}
-        kwargs = {k: v for k, v in meta.items() if k in known}
+        kwargs = {k: v for k, v in meta.items() if k in _META}
         return cls(fields=dict(fields), **kwargs)
 
     def copy(self) -> Conversation:
         return dataclasses.replace(self, fields=dict(self.fields))
+
+
+_META: Final = tuple(f.name for f in dataclasses.fields(Conversation) if f.name != "fields")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, Update
 
 from bot.events import ButtonData, Labels, LanguageData, edited_event, event_of
+from bot.filters import Awaited
 from bot.i18n import Translator
 from bot.pipeline import Pipeline
 from flows import surrender as flow
@@ -111,9 +112,9 @@ def build_router() -> Router:
     """A router for one app: aiogram attaches a router to one dispatcher only, so every
     `build_app` (tests, console) needs its own."""
     router = Router(name="caller")
-    router.message.filter(F.chat.type == "private")
-    router.edited_message.filter(F.chat.type == "private")
-    router.callback_query.filter(F.message.chat.type == "private")
+    router.message.filter(Awaited(F.chat.type == "private"))
+    router.edited_message.filter(Awaited(F.chat.type == "private"))
+    router.callback_query.filter(Awaited(F.message.chat.type == "private"))
     router.message.register(on_message)
     router.edited_message.register(on_edit)
     router.callback_query.register(on_button)

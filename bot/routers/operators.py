@@ -16,6 +16,7 @@ from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, TelegramObj
 from bot.desk.actions import COMMANDS, DeskActions
 from bot.desk.desk import DeskData
 from bot.desk.service_levels import ServiceLevels
+from bot.filters import Awaited
 
 log = structlog.get_logger("hotline.operators")
 
@@ -154,15 +155,15 @@ async def ignore(_: TelegramObject) -> None:
 def build_router(desk_chat: int) -> Router:
     """A router for one app (aiogram attaches a router to one dispatcher only)."""
     router = Router(name="operators")
-    router.message.filter(F.chat.id == desk_chat)
-    router.edited_message.filter(F.chat.id == desk_chat)
-    router.callback_query.filter(F.message.chat.id == desk_chat)
-    router.chat_member.filter(F.chat.id == desk_chat)
-    router.message.register(on_joined, F.new_chat_members)
-    router.message.register(on_command, F.text.startswith("/"))
-    router.message.register(on_topic_message, F.is_topic_message)
+    router.message.filter(Awaited(F.chat.id == desk_chat))
+    router.edited_message.filter(Awaited(F.chat.id == desk_chat))
+    router.callback_query.filter(Awaited(F.message.chat.id == desk_chat))
+    router.chat_member.filter(Awaited(F.chat.id == desk_chat))
+    router.message.register(on_joined, Awaited(F.new_chat_members))
+    router.message.register(on_command, Awaited(F.text.startswith("/")))
+    router.message.register(on_topic_message, Awaited(F.is_topic_message))
     router.message.register(ignore)
-    router.edited_message.register(on_edited, F.is_topic_message)
+    router.edited_message.register(on_edited, Awaited(F.is_topic_message))
     router.edited_message.register(ignore)
     router.callback_query.register(on_button)
     router.chat_member.register(on_member)

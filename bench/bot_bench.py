@@ -1,0 +1,247 @@
+"""The project next to a plain aiogram 3 FSM bot doing the same dialogue: speed, Redis traffic,
+memory and a burst (`make bench`; a figure printer, never pass/fail).
+
+Both bots run the same 17-update registration (bench/dialogue.py) and make the same Bot API
+calls, checked before anything is timed, on one redis-server of the benchmark's own (loopback,
+AOF everysec) and a no-network Bot session each (bench/session.py). The baseline is
+bench/baseline.py: `RedisStorage` + `RedisEventIsolation`, async filters only.
+
+- updates/s: CALLERS callers x 17 updates, sequentially and IN_FLIGHT callers at a time, RUNS
+  runs of each bot interleaved (the medians are printed); latency is from an update's arrival
+  to its last reply, p50/p99 per run, median over runs; CPU is this process's per update.
+- Redis: round trips the client makes and commands the server runs (INFO commandstats, the
+  commands inside Lua counted), per update; bytes (MEMORY USAGE) and keys per idle registered
+  conversation: every key in Redis after the callers finished, over their number.
+- RSS growth per distinct caller, RSS_CALLERS callers who only sent /start (bench/rss.py, a
+  process per bot, both at once).
+- the burst: BURST_CALLERS send /start at once, fetched by the bot's own polling from a fake
+  Bot API that answers every 50th post 429 (bench/burst.py), in real time.
+
+Knobs (environment): BENCH_RUNS (5), BENCH_CALLERS (200), BENCH_IN_FLIGHT (100),
+BENCH_RSS_CALLERS (100000), BENCH_BURST_CALLERS (1000); 0 skips the RSS or burst part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import redis.asyncio
+
+from bench import burst, throughput
+from bench.dialogue import CALLS_PER_UPDATE, REGISTRATION
+from bench.redis_server import running_redis
+from bench.variants import BASELINE, PROJECT
+
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+CALLERS = int(os.environ.get("BENCH_CALLERS", "200"))
+IN_FLIGHT = int(os.environ.get("BENCH_IN_FLIGHT", "100"))
+RSS_CALLERS = int(os.environ.get("BENCH_RSS_CALLERS", "100000"))
+BURST_CALLERS = int(os.environ.get("BENCH_BURST_CALLERS", "1000"))
+NAMES = (PROJECT, BASELINE)
+
+
+@dataclass
+class Results:
+    runs: dict[tuple[str, int], list[throughput.Run]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    cpu: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    idle: dict[str, tuple[float, float]] = field(default_factory=dict)
+    burst: dict[str, burst.BurstFigures] = field(default_factory=dict)
+    rss: dict[str, dict[str, float]] = field(default_factory=dict)
+    redis_version: str = ""
+
+
+async def _check() -> None:
+    expected = [list(step.calls) for step in REGISTRATION]
+    for name in NAMES:
+        got = [[method for method, _ in calls] for calls in await throughput.check(URL, name)]
+        if got != expected:
+            raise SystemExit(f"{name} does not make the dialogue's Bot API calls: {got}")
+
+
+async def _timed(results: Results) -> None:
+    for run in range(RUNS):
+        for in_flight in (1, IN_FLIGHT):
+            order = NAMES if run % 2 == 0 else NAMES[::-1]
+            for name in order:
+                cpu = time.process_time()
+                figures, variant = await throughput.measure(URL, name, CALLERS, in_flight)
+                results.cpu[name].append((time.process_time() - cpu) / figures.updates)
+                results.runs[name, in_flight].append(figures)
+                if name not in results.idle:
+                    results.idle[name] = await throughput.idle_memory(URL, CALLERS)
+                await variant.close()
+
+
+async def _burst(results: Results) -> None:
+    logging.getLogger("aiogram").setLevel(logging.CRITICAL)  # the baseline's lost updates
+    logging.getLogger("hotline").setLevel(logging.WARNING)
+    for name in NAMES:
+        results.burst[name] = await burst.run(name, URL, BURST_CALLERS)
+
+
+def _rss(results: Results) -> None:
+    children = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", "bench.rss", name, URL, str(RSS_CALLERS)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for name in NAMES
+    }
+    for name, child in children.items():
+        out, _ = child.communicate()
+        if child.returncode != 0:
+            raise SystemExit(f"bench.rss {name} failed")
+        results.rss[name] = json.loads(out.strip().splitlines()[-1])
+
+
+async def _redis_version() -> str:
+    client = redis.asyncio.Redis.from_url(URL)
+    try:
+        return str((await client.info("server"))["redis_version"])
+    finally:
+        await client.aclose()
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _pct(run: throughput.Run, q: int) -> float:
+    return statistics.quantiles(run.latencies, n=100)[q - 1] * 1e3
+
+
+def _row(label: str, project: str, baseline: str, note: str = "") -> str:
+    return f"{label:<46}{project:>12}{baseline:>12}  {note}"
+
+
+def _seconds(value: float) -> str:
+    return "never" if value == float("inf") else f"{value:.1f}"
+
+
+def report(results: Results) -> list[str]:
+    lines = [
+        "bot_bench: the project next to a plain aiogram 3 FSM bot (RedisStorage + "
+        "RedisEventIsolation, async filters only)",
+        f"  same dialogue ({len(REGISTRATION)} updates of a registration, {CALLS_PER_UPDATE:.2f} "
+        f"Bot API calls per update), redis-server {results.redis_version} (loopback, AOF "
+        f"everysec), no-network Bot session; {CALLERS} callers, medians of {RUNS} interleaved "
+        f"runs",
+        _row("", "project", "baseline", "project/baseline"),
+    ]
+
+    def both(key: int, get: Callable[[throughput.Run], float]) -> tuple[float, float]:
+        project, baseline = (_median([get(r) for r in results.runs[n, key]]) for n in NAMES)
+        return project, baseline
+
+    for key, what in ((1, "sequential"), (IN_FLIGHT, f"{IN_FLIGHT} in flight")):
+        p, b = both(key, lambda r: r.per_second)
+        lines.append(_row(f"updates/s, {what}", f"{p:,.0f}", f"{b:,.0f}", f"{p / b:.2f}x"))
+        for q in (50, 99):
+            p, b = both(key, functools.partial(_pct, q=q))
+            lines.append(_row(f"  latency p{q}, ms, {what}", f"{p:.2f}", f"{b:.2f}"))
+    p, b = (_median(results.cpu[n]) * 1e3 for n in NAMES)
+    lines.append(_row("CPU of the bot process per update, ms", f"{p:.2f}", f"{b:.2f}"))
+    p, b = both(1, lambda r: r.round_trips / r.updates)
+    lines.append(_row("Redis round trips per update", f"{p:.2f}", f"{b:.2f}"))
+    p, b = both(1, lambda r: r.server_commands / r.updates)
+    lines.append(_row("Redis commands run by the server per update", f"{p:.2f}", f"{b:.2f}"))
+    (pb, pk), (bb, bk) = (results.idle[n] for n in NAMES)
+    lines.append(_row("idle registered conversation: bytes", f"{pb:,.0f}", f"{bb:,.0f}"))
+    lines.append(_row("idle registered conversation: keys", f"{pk:.1f}", f"{bk:.1f}"))
+    if results.rss:
+        pr, br = (results.rss[n] for n in NAMES)
+        lines.append(
+            _row(
+                f"RSS growth per distinct caller, {RSS_CALLERS:,} /start",
+                f"{pr['bytes_per_caller']:.0f}",
+                f"{br['bytes_per_caller']:.0f}",
+                "bytes",
+            )
+        )
+        if "idle_bytes_per_caller" in pr:
+            lines.append(
+                _row(
+                    "  the same a minute later (rate-limit windows over)",
+                    f"{pr['idle_bytes_per_caller']:.0f}",
+                    f"{br.get('idle_bytes_per_caller', br['bytes_per_caller']):.0f}",
+                    "bytes",
+                )
+            )
+    if results.burst:
+        pf, bf = (results.burst[n] for n in NAMES)
+        floor = BURST_CALLERS / burst.FLOOR_PER_SECOND
+        per_chat = len(REGISTRATION[0].calls)
+        lines += [
+            f"burst: {BURST_CALLERS:,} callers send /start at once, fetched by the bot's own "
+            f"polling (project: bot/polling.py) from a fake Bot API answering every "
+            f"{burst.RETRY_EVERY}th post 429 (retry_after {burst.RETRY_AFTER} s); real time",
+            _row(
+                "  seconds until every caller's first reply",
+                _seconds(pf.first_replies),
+                _seconds(bf.first_replies),
+                f"floor {floor:.1f} s ({BURST_CALLERS} / 30)",
+            ),
+            _row(
+                f"  seconds until all {per_chat} replies of every caller",
+                _seconds(pf.all_replies),
+                _seconds(bf.all_replies),
+                f"floor {floor * per_chat:.1f} s",
+            ),
+            _row(
+                "  most calls in any 1-second window",
+                str(pf.most_per_second),
+                str(bf.most_per_second),
+                "Telegram allows 30",
+            ),
+            _row("  429s answered", str(pf.refused), str(bf.refused)),
+            _row(
+                "  messages lost / sent twice",
+                f"{pf.lost}/{pf.doubled}",
+                f"{bf.lost}/{bf.doubled}",
+            ),
+            _row("  chats the throttle still remembers after", str(pf.remembered_chats), "-"),
+        ]
+    return lines
+
+
+URL = ""
+
+
+def main() -> None:
+    global URL
+    results = Results()
+    started = time.perf_counter()
+    with running_redis(aof=True) as url:
+        URL = url
+
+        async def timed() -> None:
+            results.redis_version = await _redis_version()
+            await _check()
+            await _timed(results)
+            if BURST_CALLERS:
+                await _burst(results)
+
+        asyncio.run(timed())
+        if RSS_CALLERS:
+            _rss(results)
+    for line in report(results):
+        print(line)
+    print(f"  ({time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

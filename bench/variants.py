@@ -1,0 +1,109 @@
+"""The two bots the benchmarks compare, built the same way: the project as `build_app` composes
+it for production (its Redis client included), and the plain aiogram baseline, each on a
+`CountingSession` (no network) and the same Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+
+from bench.baseline import build_baseline
+from bench.dialogue import chat_of
+from bench.session import CountingSession
+from bot.app import build_app
+from bot.i18n import Translator
+from bot.settings import Settings
+from bot.throttle import Throttle
+
+PROJECT, BASELINE = "project", "baseline"
+DESK_CHAT = -1001000000555
+REPLY_TIMEOUT = 30.0  # a reply that never comes is a broken bot, not a slow one
+TRANSLATOR = Translator()
+
+
+def project_settings(redis_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "redis_url": redis_url,
+        "operator_chat_id": DESK_CHAT,
+        "operator_ids": (5_550_001,),
+        "hotline_seal_keys": "bench1:" + base64.b64encode(b"s" * 32).decode(),
+        "hotline_id_key": base64.b64encode(b"i" * 32).decode(),
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@dataclass
+class Variant:
+    name: str
+    bot: Bot
+    dispatcher: Dispatcher
+    session: CountingSession
+    settle: Callable[[], Awaitable[None]]  # wait for background deliveries
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def feed(self, raw: dict[str, Any], calls: int) -> None:
+        """Feed one update of a caller as Telegram would (JSON, parsed here as polling and the
+        webhook do); return when his replies went out."""
+        update = Update.model_validate(raw, context={"bot": self.bot})
+        chat = chat_of(raw)
+        if update.callback_query is not None:
+            self.session.expect_query(update.callback_query.id, chat)
+        await self.dispatcher.feed_update(self.bot, update)
+        await asyncio.wait_for(self.session.replies(chat, calls), REPLY_TIMEOUT)
+
+    async def close(self) -> None:
+        await self.settle()
+        for close in self.closers:
+            await close()
+
+
+async def _nothing() -> None:
+    return None
+
+
+def project(
+    redis_url: str,
+    *,
+    record: bool = False,
+    throttle_sleep: Callable[[float], Awaitable[None]] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Variant:
+    """The project; with `throttle_sleep`, its throttle books every call as in production and
+    waits with that (no throttle otherwise: the baseline has none)."""
+    session = CountingSession(record=record)
+    if throttle_sleep is not None:
+        session.middleware(Throttle(sleep=throttle_sleep))
+    app = build_app(
+        project_settings(redis_url),
+        session=session,
+        throttle=False,
+        translator=TRANSLATOR,
+        clock=clock,
+    )
+
+    async def close() -> None:
+        app.deliverer.stop()
+        await app.redis.aclose()
+
+    return Variant(PROJECT, app.bot, app.dispatcher, session, app.deliverer.drain, closers=[close])
+
+
+def baseline(redis_url: str, *, record: bool = False) -> Variant:
+    session = CountingSession(record=record)
+    bot, dispatcher = build_baseline(redis_url, session, TRANSLATOR)
+
+    async def close() -> None:
+        await dispatcher.storage.close()
+
+    return Variant(BASELINE, bot, dispatcher, session, _nothing, closers=[close])
+
+
+BUILD: dict[str, Callable[..., Variant]] = {PROJECT: project, BASELINE: baseline}
