@@ -57,10 +57,7 @@ class Clock:
 
 async def measure(name: str, url: str, count: int) -> dict[str, float]:
     clock = Clock()
-    if name == PROJECT:
-        variant = BUILD[name](url, clock=clock)
-    else:
-        variant = BUILD[name](url)
+    variant = BUILD[name](url, clock=clock) if name == PROJECT else BUILD[name](url)
     updates = Updates()
     await starts(variant, 1, WARMUP, updates)
     gc.collect()

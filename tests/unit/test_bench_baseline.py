@@ -34,8 +34,9 @@ async def test_the_baseline_completes_the_registration_as_the_project_does(
         list(step.calls) for step in REGISTRATION
     ]
     assert _masked(baseline) == _masked(project)
-    registered = baseline[REGISTRATION.index(REGISTRATION[15])][1][1]
-    assert registered is not None and CODE.search(registered)
+    confirmed = baseline[15]  # the confirmation: the spinner stopped, the case code shown
+    assert confirmed[0] == ("AnswerCallbackQuery", None)
+    assert CODE.search(confirmed[1][1] or "")
 
     client = redis.asyncio.Redis.from_url(redis_url)
     try:
