@@ -30,6 +30,6 @@ USER 10001:10001
 # webhook mode listens on 8080 (MODE=webhook, WEBHOOK_HOST=0.0.0.0); metrics and health on 9090
 EXPOSE 8080 9090
 HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
-    CMD ["python", "-m", "bot.health"]
+    CMD ["python", "-m", "bot.probe"]
 ENTRYPOINT ["python", "-m", "bot"]
 CMD ["run"]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 import structlog
 
@@ -146,6 +148,11 @@ def _run() -> int:
         for problem in error.problems:
             log.error(problem)
         return 2
+    except Exception as exc:  # one line too: the type and where, never the text (it may quote)
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
+        log.error("crashed", error=type(exc).__name__, at=where)
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""/metrics, /healthz and /readyz on METRICS_PORT, in polling and webhook mode alike; and
-`python -m bot.health`, the image's HEALTHCHECK (asks /readyz on the loopback).
+"""/metrics, /healthz and /readyz on METRICS_PORT, in polling and webhook mode alike (the
+image's HEALTHCHECK, `python -m bot.probe`, asks /readyz on the loopback).
 
 /healthz answers while the process's event loop does. /readyz says whether the bot can serve
 callers now: Redis answers, Telegram was heard from lately (an answered getUpdates in polling
@@ -11,11 +11,7 @@ only.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import sys
 import time
-import urllib.request
 from collections import Counter as Tally
 from collections.abc import Callable
 from contextlib import suppress
@@ -141,20 +137,3 @@ async def probe_webhook(app: App, stop: asyncio.Event) -> None:
             await app.bot.get_webhook_info(request_timeout=10)
         with suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), WEBHOOK_PROBE_EVERY)
-
-
-def main() -> int:
-    """The HEALTHCHECK: 0 when /readyz on this machine says ready."""
-    port = int(os.environ.get("METRICS_PORT") or "9090")
-    try:
-        url = f"http://127.0.0.1:{port}/readyz"
-        with urllib.request.urlopen(url, timeout=4) as answer:
-            print(json.dumps(json.load(answer)))
-            return 0
-    except Exception as exc:
-        print(f"not ready: {type(exc).__name__}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

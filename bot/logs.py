@@ -79,6 +79,7 @@ def configure(level: str = "INFO", *, json: bool = True) -> None:
     root.setLevel(level)
     # every event of every conversation's machine at INFO: noise, and no use to a deployer
     logging.getLogger("transitions").setLevel(max(logging.WARNING, root.level))
+    logging.captureWarnings(True)  # a library's warning is a JSON line too, not bare stderr
     structlog.configure(
         processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -22,12 +22,14 @@ import aiohttp
 import pytest
 import redis.asyncio
 import redis.exceptions
-from aiogram.methods import GetUpdates, SetMyCommands
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import GetUpdates, SendMessage, SetMyCommands
 from aiogram.types import BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.redis_server import MISSING, free_port
+from bot import probe
 from bot.desk.actions import COMMANDS as DESK_COMMANDS
 from bot.health import start_health_server
 from bot.menus import set_menus
@@ -183,18 +185,23 @@ async def test_a_failed_update_and_its_redelivery_are_counted(desk_hotline: Hotl
     assert delta("hotline_store_unavailable_total") == 1
 
 
-async def test_healthz_answers_and_readyz_needs_word_from_telegram(desk_hotline: Hotline) -> None:
+async def test_healthz_answers_and_readyz_needs_word_from_telegram(
+    desk_hotline: Hotline, monkeypatch: pytest.MonkeyPatch
+) -> None:
     hotline = desk_hotline
     runner, url = await serve_health(hotline)
+    monkeypatch.setenv("METRICS_PORT", url.rsplit(":", 1)[1])  # for the HEALTHCHECK's probe
     hotline.app.service_levels.start(30)
     try:
         assert (await get(f"{url}/healthz"))[0] == 200
         status, body = await get(f"{url}/readyz")
         assert status == 503  # started, but nothing heard from Telegram yet
         assert '"telegram": false' in body
+        assert await asyncio.to_thread(probe.main) == 1
         await hotline.app.bot(GetUpdates(timeout=0))  # an answered getUpdates
         status, body = await get(f"{url}/readyz")
         assert status == 200, body
+        assert await asyncio.to_thread(probe.main) == 0
         await hotline.app.service_levels.stop()
         status, body = await get(f"{url}/readyz")
         assert status == 503
@@ -321,3 +328,24 @@ async def test_the_operator_group_gets_its_own_menu_in_the_operators_language(
     callers = [c for c in calls if isinstance(c.scope, BotCommandScopeAllPrivateChats)]
     assert {c.language_code for c in callers} == {None, *T.languages}
     assert "claim" not in {c.command for c in callers[0].commands}  # the callers' menu is theirs
+
+
+async def test_a_429_from_telegram_is_counted_by_method(desk_hotline: Hotline) -> None:
+    hotline = desk_hotline
+    runner, url = await serve_health(hotline)
+    try:
+        _, before = await get(f"{url}/metrics")
+        flood = TelegramRetryAfter(
+            method=SendMessage(chat_id=CALLER_ID, text="-"), message="Flood", retry_after=1
+        )
+        hotline.session.fail_next(SendMessage, flood)
+        await Caller(hotline, CALLER_ID, "ru").command("start")
+        _, after = await get(f"{url}/metrics")
+    finally:
+        await runner.cleanup()
+    for outcome, moved in (("retry_after", 1), ("error", 0)):
+        assert (
+            value(after, "hotline_bot_api_calls_total", method="SendMessage", outcome=outcome)
+            - (value(before, "hotline_bot_api_calls_total", method="SendMessage", outcome=outcome))
+            == moved
+        )

@@ -232,6 +232,42 @@ async def test_every_missing_serving_setting_is_a_line_of_its_own() -> None:
     ]
 
 
+@pytest.fixture
+async def old_redis() -> AsyncIterator[str]:
+    """A server that speaks Redis's protocol and says it is Redis 6.0 (no XAUTOCLAIM)."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with suppress(asyncio.IncompleteReadError, ConnectionError, ValueError):
+            while header := await reader.readline():
+                words = []
+                for _ in range(int(header[1:])):
+                    size = int((await reader.readline())[1:])
+                    words.append((await reader.readexactly(size + 2))[:-2].decode().upper())
+                if words[0] == "INFO":
+                    body = "# Server\r\nredis_version:6.0.16\r\n"
+                    writer.write(f"${len(body)}\r\n{body}\r\n".encode())
+                else:
+                    writer.write(b"+PONG\r\n" if words[0] == "PING" else b"+OK\r\n")
+                await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    yield f"redis://127.0.0.1:{port}/0"
+    server.close()
+
+
+async def test_a_redis_older_than_6_2_at_start_is_one_line_and_exit_1(
+    old_redis: str, bot_api: BotApi
+) -> None:
+    code, lines = await (await hotline_run(production(old_redis, bot_api.url))).finish(30)
+    assert code == 1
+    assert [line["event"] for line in lines] == [
+        "start-up failed: redis: version 6.0.16 is older than 6.2 (XAUTOCLAIM is needed)"
+    ]
+    assert bot_api.asked == []
+
+
 class _OldRedis:
     def __init__(self, version: str) -> None:
         self.version = version

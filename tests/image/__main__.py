@@ -144,7 +144,7 @@ async def exercise() -> None:
             within=60,
         )
         await wait_for("/readyz", lambda: ready(metrics_port), within=30)
-        probe = docker("exec", bot_name, "python", "-m", "bot.health", check=False)
+        probe = docker("exec", bot_name, "python", "-m", "bot.probe", check=False)
         assert probe.returncode == 0, probe.stderr
         started = time.monotonic()
         docker("stop", "--time", "10", bot_name)

@@ -69,3 +69,45 @@ def test_an_exception_passed_as_an_argument_keeps_only_its_type() -> None:
     assert "Петренко" not in line
     assert "canary" not in line
     assert "ValueError: ValueError" in line
+
+
+def test_configured_logs_are_json_with_the_logger_name_library_records_included() -> None:
+    import json
+    import warnings
+
+    import structlog
+
+    from bot import logs
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    out = io.StringIO()
+    try:
+        logs.configure("DEBUG")
+        handler = root.handlers[0]
+        assert isinstance(handler, logging.StreamHandler)
+        handler.setStream(out)
+        assert logging.getLogger("transitions").getEffectiveLevel() == logging.WARNING
+        logging.getLogger("transitions.core").info("Executed callback for %s", CHAT_ID)
+        try:
+            raise RuntimeError(f"Bad Request: chat {CHAT_ID} not found")
+        except RuntimeError:
+            logging.getLogger("aiogram.event").exception("Update id=%s failed", CHAT_ID)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.warn("deprecated thing", DeprecationWarning, stacklevel=1)
+        structlog.get_logger("hotline.test").info("ours", update=7)
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+        logging.captureWarnings(False)
+        structlog.reset_defaults()
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [line["logger"] for line in lines] == ["aiogram.event", "py.warnings", "hotline.test"]
+    assert all({"event", "level", "timestamp"} <= line.keys() for line in lines)
+    failed = lines[0]
+    assert failed["level"] == "error"
+    assert CHAT_ID not in json.dumps(failed)
+    assert "Bad Request" not in json.dumps(failed)
+    assert "RuntimeError" in failed["event"]
+    assert lines[2]["update"] == 7
