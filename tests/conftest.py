@@ -96,6 +96,7 @@ def logs() -> Iterator[CollectLogs]:
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
+        logging.captureWarnings(False)
         structlog.reset_defaults()
     for line in handler.lines:  # every line a deployment writes is one JSON object
         assert isinstance(json.loads(line), dict), line
