@@ -99,6 +99,12 @@ def origin_of(message: Message) -> Origin | None:
     return None
 
 
+def hidden_links(message: Message) -> tuple[str, ...]:
+    """Where the links under words of a message go (at most a few: a check, not a crawl)."""
+    urls = [e.url for e in message.entities or () if e.type == "text_link" and e.url]
+    return tuple(urls[:3])
+
+
 def event_of(message: Message, labels: Labels) -> Event:
     """What a caller's new message means to the flow."""
     kind = content_kind(message)
@@ -109,7 +115,9 @@ def event_of(message: Message, labels: Labels) -> Event:
         if command is not None:
             return Command(command)
         button = labels.button_for(message.text)
-        return Press(button) if button is not None else Text(message.text)
+        if button is not None:
+            return Press(button)
+        return Text(message.text, links=hidden_links(message))
     if message.location is not None:
         return Location(message.location.latitude, message.location.longitude)
     if message.contact is not None:

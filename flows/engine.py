@@ -553,12 +553,13 @@ _STEP_VALIDATORS: dict[str, Callable[[str], fields.Outcome]] = {
 def _on_text(turn: Turn, event: Text) -> None:
     conv = turn.conv
     state = conv.state
-    _check_safety_word(turn, event.text)
-    if words.is_sos(event.text) and state not in flow.EMERGENCY_STATES:
+    # the safety word changes nothing the caller sees, even when it is a cry for help
+    duress = _check_safety_word(turn, event.text)
+    if not duress and words.is_sos(event.text) and state not in flow.EMERGENCY_STATES:
         _relay_if_escalated(turn, "text")
         _sos(turn)
     elif state == "check_channel":
-        _check_channels(turn, channels.candidates(event.text), nothing="check-nothing")
+        _check_channels(turn, _named(event), nothing="check-nothing")
     elif state == "start":
         _move(turn, "begin")
     elif state in flow.TERMINAL:
@@ -591,10 +592,16 @@ def _on_text(turn: Turn, event: Text) -> None:
             _move(turn, "answer")
     elif state in flow.DECLARATION_SHORTCUTS and fields.is_declaration(event.text):
         _declare_at_once(turn, flow.DECLARATION_SHORTCUTS[state])
-    elif not conv.escalated and channels.candidates(event.text):
-        _check_channels(turn, channels.candidates(event.text))
+    elif not conv.escalated and _named(event):
+        _check_channels(turn, _named(event))
     else:
         _unusable(turn, "text", "use-buttons")
+
+
+def _named(event: Text) -> list[channels.Candidate]:
+    """The channels, bots and sites a message names. Words with a link hidden under them
+    name where the link goes, not what they say: only the links are checked then."""
+    return channels.candidates(" ".join(event.links) if event.links else event.text)
 
 
 def _sos(turn: Turn) -> None:
@@ -650,15 +657,17 @@ def _set_safety_word(turn: Turn, text: str) -> None:
     _move(turn, "answer")
 
 
-def _check_safety_word(turn: Turn, text: str) -> None:
+def _check_safety_word(turn: Turn, text: str) -> bool:
     """The duress word raises a silent alert; the caller sees the normal flow."""
     digest = turn.conv.safety_digest
     if digest is None or not (turn.conv.escalated or turn.conv.state.startswith("recall_")):
-        return
+        return False
     words = fields.clean_text(text).casefold()
     candidates = {words, *re.findall(r"\w+", words)}
     if any(turn.ctx.digest("safety", word) == digest for word in candidates):
         turn.effects.append(SilentAlert("safety-word"))
+        return True
+    return False
 
 
 def _text_code(turn: Turn, text: str) -> None:

@@ -80,6 +80,9 @@ _META: Final = tuple(f.name for f in dataclasses.fields(Conversation) if f.name 
 @dataclass(frozen=True, slots=True)
 class Text:
     text: str
+    # where the links hidden under words of the message go (Telegram's text links): a
+    # look-alike can show a genuine name over a link to itself
+    links: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

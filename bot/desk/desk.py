@@ -644,7 +644,7 @@ class Desk:
     def _shown(self, name: str, value: str) -> str:
         if self.translator.has(self.language, f"btn-{value}"):
             return self.t(f"btn-{value}")  # a choice: its label, in the operators' language
-        if name == "birth_date" and value.count("-") == 2:
+        if name in {"birth_date", "sought_birth"} and value.count("-") == 2:
             year, month, day = value.split("-")
             return f"{day}.{month}.{year}"
         return value

@@ -20,15 +20,19 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 
 from bot.desk.records import DeskState
+from flows import relatives
 from flows import surrender as flow
 from flows.sealing import Sealer, SealError
 
 log = structlog.get_logger("hotline.desk")
 
-# Fields of a conversation as the details message lists them (the form, then the recall)
+# Fields of a conversation as the details message lists them (the form, or a relative's
+# request, then the recall)
 DETAIL_ORDER: Final = (
     "case_code",
     *(d.name for d in flow.DETAILS),
+    "sought_where",
+    *(d.name for d in relatives.REQUEST),
     "recall_location",
     "recall_people",
     "recall_injuries",

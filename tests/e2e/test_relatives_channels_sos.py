@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio
 from aiogram.methods import CreateForumTopic, SendMessage
-from aiogram.types import Chat, MessageOriginChannel
+from aiogram.types import Chat, MessageEntity, MessageOriginChannel
 
 from tests.e2e.conftest import (
     LANGS,
@@ -118,6 +118,11 @@ async def test_a_relative_of_a_soldier_held_by_volunteers_reaches_a_topic_with_h
     assert f"{dt('desk-field', field='sought_name')}: {html.escape(SOUGHT[lang])}" in details
     assert f"{dt('desk-field', field='sought_where')}: {dt('btn-rel-volunteers')}" in details
     assert f"{dt('desk-field', field='last_seen')}: {html.escape(LAST_SEEN[lang])}" in details
+    assert f"{dt('desk-field', field='sought_birth')}: 03.03.1999" in details
+    names = [line.split(":")[0] for line in details.splitlines()[1:]]
+    assert names[:3] == [
+        dt("desk-field", field=f) for f in ("case_code", "sought_where", "sought_name")
+    ]
 
     # /status for the relative
     await caller.command("status")
@@ -164,6 +169,11 @@ async def test_a_forwarded_post_is_confirmed_from_a_listed_channel_and_warned_ot
     await _forward_from_channel(caller, -1007777777777, None)
     assert caller.texts == [t(lang, "channel-unknown", address="not-given")]
     assert await caller.state() == "check_channel"
+
+    # a genuine name shown over a link to somewhere else is judged by where the link goes
+    hidden = MessageEntity(type="text_link", offset=0, length=16, url="https://t.me/hl_fake")
+    await caller.send(text="@hotline_genuine", entities=[hidden])
+    assert caller.texts == [t(lang, "channel-unknown", address="@hl_fake")]
 
     # the same check from the menu, and from the middle of the form: the step stays
     await caller.tap("back")

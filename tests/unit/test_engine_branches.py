@@ -22,6 +22,8 @@ from flows.model import (
     Priority,
     RegisterCase,
     Relay,
+    SilentAlert,
+    Text,
 )
 from tests.unit.test_engine import (
     CASE_ID,
@@ -354,3 +356,34 @@ def test_a_typed_label_means_the_button_of_this_screen_that_does_the_same() -> N
 def test_a_conversation_from_before_the_sos_field_loads() -> None:
     conv = Conversation.from_parts({"state": "menu", "confirm_from": None}, {})
     assert conv.sos_from is None
+
+
+def test_a_genuine_name_over_a_hidden_link_is_judged_by_where_the_link_goes() -> None:
+    caller = Caller(ctx=WITH_LIST).run([Command("start"), Press("menu-check")])
+    caller.send(Text("@genuine_channel", links=("https://t.me/fake_channel",)))
+    assert caller.ids == ["channel-unknown"]
+    assert caller.reply("channel-unknown").params == {"address": "@fake_channel"}
+    caller.send(Text("наш канал", links=("https://t.me/genuine_channel",)))
+    assert caller.ids == ["channel-genuine"]
+
+
+def test_a_cry_for_help_with_the_safety_word_in_it_changes_nothing_he_sees() -> None:
+    caller = reach("safety_word")
+    caller.text("ромашка")
+    assert caller.state == "registered"
+    caller.press("ready")
+    caller.text("Я иду сдаваться")
+    assert caller.state == "recall_location"
+    caller.text("ромашка, помогите")  # written under duress: the desk is told silently
+    assert caller.of(SilentAlert) == [SilentAlert("safety-word")]
+    assert caller.of(Escalate) == []
+    assert "help-coming" not in caller.ids
+
+
+def test_a_cry_for_help_is_never_taken_as_the_safety_word() -> None:
+    caller = reach("safety_word")
+    caller.text("помогите")
+    assert caller.state == "sos_confirm"
+    assert caller.conv.safety_digest is None
+    caller.press("sos-no")
+    assert caller.state == "safety_word"
