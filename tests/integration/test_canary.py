@@ -182,3 +182,64 @@ async def test_no_canary_reaches_redis_or_the_logs(
         assert not _leaks(line), f"in a log line: {_leaks(line)}"
     captured = capsys.readouterr()
     assert not _leaks(captured.out + captured.err)
+
+
+SOUGHT = "Пропавшин Сергей"
+SOUGHT_BIRTH = "3 марта 1993"
+LAST_SEEN = "звонил из Канареевки"
+ASKER = "мать Канарейкина"
+REPLY = "+79990003344"
+RELATIVE_CANARIES: set[str] = set().union(
+    *(
+        _spellings(v)
+        for v in (SOUGHT, "Пропавшин", SOUGHT_BIRTH, "1993-03-03", "03.03.1993", LAST_SEEN,
+                  "Канареевки", ASKER, REPLY, "79990003344", CODE, str(USER + 1))
+    )
+)  # fmt: skip
+REQUEST: list[tuple[Event, str]] = [
+    (Command("start"), "menu"),
+    (Press("menu-relative"), "relatives"),
+    (Press("rel-volunteers"), "relatives_volunteers"),
+    (Press("request"), "request_sought_name"),
+    (Text(SOUGHT), "request_sought_birth"),
+    (Text(SOUGHT_BIRTH), "request_sought_unit"),
+    (Press("skip"), "request_last_seen"),
+    (Text(LAST_SEEN), "request_asker"),
+    (Text(ASKER), "request_reply_to"),
+    (Text(REPLY), "request_review"),
+    (Press("request-send"), "request_sent"),
+    (Command("status"), "request_sent"),
+]
+
+
+async def test_no_canary_of_a_relatives_request_reaches_redis_or_the_logs(
+    real_redis: redis.asyncio.Redis, logs: CollectLogs, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A relative's request is sealed like a caller's details, lives as long as a registered
+    case, and its reference links nobody: no birth-date digest is kept for it."""
+    store = ConversationStore(real_redis, Sealer([OLD_KEY]), Pseudonymizer(b"canary-test-id-secret-2"))
+    dialogue = Dialogue(store, new_code=lambda: CODE, new_case_id=lambda: "fa11fa11fa11")
+    user = USER + 1
+    for n, (event, expected_state) in enumerate(REQUEST, start=1):
+        handled = await dialogue.handle(user, 2000 + n, event, message_ref=n, language="ru")
+        assert handled.batch is not None
+        assert handled.conversation.state == expected_state, f"step {n}: {event}"
+        await store.apply_index_effects(handled.conversation_key, handled.batch.effects)
+        await store.touch_indexes(handled.conversation, handled.conversation_key)
+
+    key = store.conversation_key(user)
+    loaded = await store.load(key, 1)
+    assert loaded.conversation.fields["sought_name"] == SOUGHT  # there, sealed
+    assert loaded.conversation.birth_digest is None
+    # the reference cannot link another account: its case is "not found" to a lookup
+    assert (await store.find_case(store.digest("code", CODE))).case_id is None
+    ttl = await real_redis.pttl(store.key(key, "conv"))
+    assert store.retention.registered * 1000 - 60_000 < ttl <= store.retention.registered * 1000
+
+    for item in await _everything_in(real_redis):
+        text = item.decode("utf-8", errors="replace")
+        assert not sorted(c for c in RELATIVE_CANARIES if c in text), text[:80]
+    for line in logs.lines:
+        assert not sorted(c for c in RELATIVE_CANARIES if c in line), line
+    captured = capsys.readouterr()
+    assert not sorted(c for c in RELATIVE_CANARIES if c in captured.out + captured.err)
