@@ -92,7 +92,8 @@ SCREENS: dict[str, Screen] = {
         ),
         inline=True,
     ),
-    "request_sent": Screen("request-sent", (OPERATOR, button("withdraw"), BACK)),
+    # while the request waits at the desk, what he writes goes to its topic as well
+    "request_sent": Screen("request-sent", (OPERATOR, button("withdraw"), BACK), expects="none"),
 }
 
 ON_ENTER: dict[str, list[str]] = {"request_review": ["leave_editing"]}

@@ -217,7 +217,9 @@ async def test_no_canary_of_a_relatives_request_reaches_redis_or_the_logs(
 ) -> None:
     """A relative's request is sealed like a caller's details, lives as long as a registered
     case, and its reference links nobody: no birth-date digest is kept for it."""
-    store = ConversationStore(real_redis, Sealer([OLD_KEY]), Pseudonymizer(b"canary-test-id-secret-2"))
+    store = ConversationStore(
+        real_redis, Sealer([OLD_KEY]), Pseudonymizer(b"canary-test-id-secret-2")
+    )
     dialogue = Dialogue(store, new_code=lambda: CODE, new_case_id=lambda: "fa11fa11fa11")
     user = USER + 1
     for n, (event, expected_state) in enumerate(REQUEST, start=1):

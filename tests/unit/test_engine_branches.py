@@ -387,3 +387,15 @@ def test_a_cry_for_help_is_never_taken_as_the_safety_word() -> None:
     assert caller.conv.safety_digest is None
     caller.press("sos-no")
     assert caller.state == "safety_word"
+
+
+def test_while_the_request_waits_what_the_relative_writes_goes_to_its_topic() -> None:
+    caller = reach("request_sent")
+    caller.text("Ещё: у него шрам на левой руке")
+    assert caller.state == "request_sent"
+    assert caller.of(Relay) == [Relay(REF, "text")]
+    assert caller.replies == []  # the operator answers, not the bot
+    caller.send(OperatorAction("end"))  # the desk closed it: now he is told what to use
+    caller.text("алло?")
+    assert caller.of(Relay) == []
+    assert caller.replies == [refusal("request_sent", "use-buttons")]
