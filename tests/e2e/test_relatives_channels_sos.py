@@ -225,3 +225,16 @@ async def test_srochno_at_step_five_reaches_the_emergency_with_the_form_kept(
     assert dt("desk-reason", reason="emergency") in card
     assert view.topics()  # the topic is open for the operators
     hotline.assert_all_protected()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_a_button_label_typed_by_hand_is_the_press(listed: Hotline, lang: str) -> None:
+    caller = listed.caller(lang=lang)
+    await caller.command("start")
+    typed = {"ru": "хочу сдаться в плен", "uk": "ХОЧУ ЗДАТИСЯ В ПОЛОН"}[lang]  # no emoji
+    await caller.text(typed)
+    assert await caller.state() == "declaration"
+    await caller.text({"ru": "Пока нет!", "uk": "поки що ні"}[lang])
+    assert await caller.state() == "menu"
+    await caller.text({"ru": "связаться с оператором", "uk": "звязатися з оператором"}[lang])
+    assert await caller.state() == "handoff"  # the menu's twin of this screen's button
