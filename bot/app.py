@@ -239,6 +239,7 @@ def build_app(
     deliverer = Deliverer(store, renderer)
     pipeline = Pipeline(Dialogue(store, clock=clock, genuine=load_genuine(settings)), deliverer)
     desk_actions = DeskActions(desk, pipeline, audit, clock=clock)
+    renderer.desk_done = desk_actions.done
     service_levels = ServiceLevels(
         desk, claim_timeout_minutes=settings.claim_timeout_minutes, clock=clock
     )

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from bot.deliver import Deliverer
 from flows.dialogue import Dialogue, Handled
 from flows.locks import TicketLock
-from flows.model import Event
+from flows.model import Effect, Event
 
 
 class KeyedLocks:
@@ -69,9 +69,14 @@ class Pipeline:
         self.deliverer.kick(handled.conversation_key, chat_id, handled.conversation)
         return handled
 
-    async def from_desk(self, key: str, chat_id: int, update_id: int, event: Event) -> Handled:
-        """An operator's action in the caller's conversation: queued with his own updates."""
+    async def from_desk(
+        self, key: str, chat_id: int, update_id: int, event: Event, *, also: Sequence[Effect] = ()
+    ) -> Handled:
+        """An operator's action in the caller's conversation: queued with his own updates;
+        `also` (the desk's own part) is committed and delivered with its effects."""
         async with self.locks.hold(chat_id), self.turns.hold(key, update_id):
-            handled = await self.dialogue.handle_key(key, update_id, event, chat_id=chat_id)
+            handled = await self.dialogue.handle_key(
+                key, update_id, event, chat_id=chat_id, also=also
+            )
         self.deliverer.kick(handled.conversation_key, chat_id, handled.conversation)
         return handled

@@ -29,6 +29,7 @@ from flows.model import (
     CaseEvent,
     Conversation,
     DeleteInput,
+    DeskDone,
     Effect,
     Erase,
     Escalate,
@@ -87,6 +88,8 @@ class Renderer:
         self.desk = desk
         self.delete_personal_messages = delete_personal_messages
         self._keyboards: dict[tuple[str, str, bool, tuple[Button, ...]], Keyboard | None] = {}
+        # the desk's part of an operator's action (bot.desk.actions, built after the renderer)
+        self.desk_done: Callable[[str, Conversation, DeskDone], Awaitable[None]] | None = None
 
     async def render(
         self,
@@ -148,6 +151,9 @@ class Renderer:
             await self.desk.alert(key, conversation, effect)
         elif isinstance(effect, CaseEvent):
             await self.desk.case_event(key, conversation, effect)
+        elif isinstance(effect, DeskDone):
+            if self.desk_done is not None:
+                await self.desk_done(key, conversation, effect)
         elif isinstance(effect, Erase):
             if effect.linked and effect.case_id is not None:
                 await self._erase_linked_case(key, effect.case_id)

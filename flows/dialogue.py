@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from flows import engine, fields
@@ -86,7 +86,9 @@ class Dialogue:
         message_ref: int | None = None,
         language: str | None = None,
         chat_id: int | None = None,
+        also: Sequence[Effect] = (),
     ) -> Handled:
+        """`also`: effects committed after the engine's, when the event has any."""
         ctx = self.context(message_ref)
         for _ in range(MAX_CONFLICT_RETRIES):
             loaded = await self.store.load(key, update_id)
@@ -98,6 +100,8 @@ class Dialogue:
                 conv.lang = language
             outcome = engine.handle(conv, event, ctx)
             effects = await self._answer_lookups(outcome.effects, outcome, ctx)
+            if effects:
+                effects = [*effects, *also]
             result = await self.store.commit(
                 key,
                 loaded.version,

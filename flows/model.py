@@ -271,6 +271,16 @@ class Erase:
     linked: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class DeskDone:
+    """The desk's part of an operator's action that reached the caller's conversation (the
+    escalation closed, the group told who did it): committed with the action and delivered from
+    the same outbox, so a network error after the commit never loses it."""
+
+    action: str
+    operator: str  # the operator's keyed digest
+
+
 Effect = (
     Reply
     | DeleteInput
@@ -281,6 +291,7 @@ Effect = (
     | Lookup
     | RegisterCase
     | Erase
+    | DeskDone
 )
 
 

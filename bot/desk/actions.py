@@ -28,7 +28,7 @@ from bot.desk.operators import OperatorList
 from bot.desk.records import DeskCase
 from bot.pipeline import Pipeline
 from flows import fields as field_rules
-from flows.model import OperatorAction
+from flows.model import Conversation, DeskDone, OperatorAction
 
 log = structlog.get_logger("hotline.operators")
 
@@ -294,8 +294,9 @@ class DeskActions:
             await self._refuse(user_id, action, case, "case-gone", via)
             return self.t("desk-case-gone")
         event = OperatorAction(FLOW_ACTIONS[action], params)
-        # queued with the caller's own updates
-        handled = await self.pipeline.from_desk(case.key, chat, update_id, event)
+        # queued with the caller's own updates; the desk's part leaves from the same outbox
+        also = [DeskDone(action, self.operators.digest(user_id))]
+        handled = await self.pipeline.from_desk(case.key, chat, update_id, event, also=also)
         if handled.batch is None:
             return None  # Telegram sent this update again: it was applied the first time
         if not handled.batch.effects:
@@ -304,12 +305,17 @@ class DeskActions:
         await self.audit.record(
             self.operators.who(user_id), action, case.case, result="ok", via=via
         )
-        if action in ("abort", "close"):
-            await self.desk.close_escalation(case.key, handled.conversation)
-        if action in ("meet", "abort", "close"):
-            await self.desk.post(case, self._done(user_id, action))
-        # met and erase: the delivery of the caller's effects ends the case on the desk
         return None
+
+    async def done(self, key: str, conversation: Conversation, effect: DeskDone) -> None:
+        """The desk's part of an action, delivered after the caller's effects of it (met and
+        erase: those effects end the case on the desk themselves)."""
+        case = await self.desk.state.load(key)
+        if effect.action in ("abort", "close"):
+            await self.desk.close_escalation(key, conversation)
+        if effect.action in ("meet", "abort", "close") and case is not None:
+            label = self.desk.operator_label(effect.operator)
+            await self.desk.post(case, self.t("desk-done", operator=label, action=effect.action))
 
     # -- the relay --------------------------------------------------------------------------
     async def relay(self, user_id: int, topic: int, message: Message) -> str | None:

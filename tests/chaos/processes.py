@@ -5,6 +5,7 @@ started again at will. Every process is stopped when its context ends.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import os
@@ -154,3 +155,34 @@ def persistent(directory: Path) -> RedisProcess:
     return RedisProcess(
         directory, ["--appendonly", "yes", "--appendfsync", "always", "--save", ""]
     )
+
+
+WEBHOOK_SECRET = "chaos-webhook-secret"
+
+
+def webhook_env(api_url: str, redis_url: str, port: int, **extra: str) -> dict[str, str]:
+    return bot_env(
+        api_url,
+        redis_url,
+        MODE="webhook",
+        WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
+        WEBHOOK_SECRET=WEBHOOK_SECRET,
+        WEBHOOK_HOST="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+        **extra,
+    )
+
+
+async def listening(port: int, bot: BotProcess, seconds: float = 60) -> str:
+    """Until the webhook of `bot` accepts connections: its URL."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert bot.alive, f"hotline run exited: see {bot.log}"
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        return f"http://127.0.0.1:{port}/telegram"
+    raise AssertionError(f"the webhook of hotline run did not open: see {bot.log}")

@@ -16,6 +16,7 @@ from flows.model import (
     CaseEvent,
     Conversation,
     DeleteInput,
+    DeskDone,
     Effect,
     Erase,
     Escalate,
@@ -52,6 +53,7 @@ EVERY_EFFECT: list[Effect] = [
     Erase(),
     Erase(wipe_chat=True, case_id="c0ffee", code_digest="digest"),
     Erase(case_id="c0ffee", linked=True),
+    DeskDone("close", "operator-digest"),
 ]
 
 
