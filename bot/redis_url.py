@@ -131,10 +131,11 @@ def _common(target: RedisTarget) -> dict[str, Any]:
     return options
 
 
-def connect(url: str) -> Redis:
-    """A client for REDIS_URL (hiredis, when installed, parses the replies)."""
+def connect(url: str, **overrides: Any) -> Redis:
+    """A client for REDIS_URL (hiredis, when installed, parses the replies); `overrides` are
+    client options (tests: decode_responses)."""
     target = parse(url)
-    options = _common(target)
+    options = {**_common(target), **overrides}
     if target.kind == "cluster":
         cluster: Any = RedisCluster(
             startup_nodes=[ClusterNode(host, port) for host, port in target.hosts],

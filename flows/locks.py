@@ -107,12 +107,19 @@ class LockTimeout(RuntimeError):
 
 
 class TicketLock:
-    TTL: Final = 10.0  # seconds a turn or a waiter lives without a sign of life
-    WAIT_MAX: Final = 30.0  # seconds a waiter waits at most for its turn
     POLL_FIRST: Final = 0.002
     POLL_MAX: Final = 0.05
 
-    def __init__(self, redis: Redis, key_of: Callable[[str, str], str]) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        key_of: Callable[[str, str], str],
+        *,
+        ttl: float = 10.0,  # seconds a turn or a waiter lives without a sign of life
+        wait_max: float = 30.0,  # seconds a waiter waits at most for its turn
+    ) -> None:
+        self.ttl = ttl
+        self.wait_max = wait_max
         self._key_of = key_of
         self._take = redis.register_script(_TAKE)
         self._give = redis.register_script(_GIVE)
@@ -125,9 +132,9 @@ class TicketLock:
         self._serial += 1
         ticket = f"{update_id}:{self._token}:{self._serial}"
         keys = [self._key_of(key, part) for part in ("queue", "alive", "turn")]
-        args: list[str | int] = [ticket, update_id, milliseconds(self.TTL)]
+        args: list[str | int] = [ticket, update_id, milliseconds(self.ttl)]
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.WAIT_MAX
+        deadline = loop.time() + self.wait_max
         pause = self.POLL_FIRST
         try:
             with unavailable():

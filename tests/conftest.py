@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 
@@ -14,9 +15,11 @@ import structlog
 
 from bench.redis_server import MISSING, running_redis
 from bot import logs as bot_logs
+from bot.redis_url import connect
 from flows.sealing import Pseudonymizer, Sealer, SealKey
 from flows.store import ConversationStore
 from tests import exploration  # noqa: F401  (loads the hypothesis profile first)
+from tests.redis_cluster import ClusterUnavailable, running_cluster
 
 TEST_SEAL_KEY = SealKey("test1", bytes(range(32)))
 TEST_ID_SECRET = b"test-id-secret-not-for-production"
@@ -24,16 +27,25 @@ TEST_ID_SECRET = b"test-id-secret-not-for-production"
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    """A redis-server of our own on a free loopback port, for the whole session."""
+    """A redis-server of our own on a free loopback port, for the whole session; with
+    HOTLINE_TEST_REDIS=cluster a 3-master Redis Cluster instead (`make chaos`)."""
     if shutil.which("redis-server") is None:
         pytest.fail(MISSING, pytrace=False)
+    if os.environ.get("HOTLINE_TEST_REDIS") == "cluster":
+        try:
+            with running_cluster() as url:
+                yield url
+        except ClusterUnavailable as exc:
+            pytest.skip(f"redis-server cannot run cluster mode here: {exc}")
+        return
     with running_redis() as url:
         yield url
 
 
 @pytest.fixture
 async def real_redis(redis_url: str) -> AsyncIterator[redis.asyncio.Redis]:
-    client = redis.asyncio.Redis.from_url(redis_url)
+    """A client of the real server (or cluster), emptied first."""
+    client = connect(redis_url)
     await client.flushall()
     yield client
     await client.aclose()

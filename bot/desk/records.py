@@ -325,10 +325,12 @@ class DeskState:
             names += [self.case_key(case.case), self.case_key(case.ref)]
             if case.topic is not None:
                 names.append(self.topic_key(case.topic))
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(*names)
+        async with self.redis.pipeline(transaction=False) as pipe:  # other slots: idempotent
             pipe.zrem(self.open_key, key)
+            for name in names[2:]:
+                pipe.delete(name)
             await pipe.execute()
+        await self.redis.delete(*names[:2])  # the record last: a repeat finds what is left
         return case
 
     async def mark_topic_ended(self, topic: int) -> None:

@@ -204,7 +204,8 @@ class Hotline:
                 assert protected(sent, lambda name: bot.default[name]), sent.method
 
     async def keys(self) -> set[str]:
-        return {k.decode() if isinstance(k, bytes) else k for k in await self.redis.keys("*")}
+        # SCAN, not KEYS: on a cluster it walks every node
+        return {k.decode() if isinstance(k, bytes) else k async for k in self.redis.scan_iter()}
 
 
 class Caller:

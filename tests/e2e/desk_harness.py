@@ -236,7 +236,7 @@ async def redis_state(hotline: Hotline) -> dict[str, Any]:
     redis = hotline.redis
     audit = hotline.app.audit.key
     snapshot: dict[str, Any] = {}
-    for raw in await redis.keys("*"):
+    async for raw in redis.scan_iter():
         key = raw.decode() if isinstance(raw, bytes) else raw
         if key == audit:
             continue

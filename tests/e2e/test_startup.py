@@ -22,6 +22,7 @@ import pytest
 from aiohttp import web
 
 from bench.redis_server import free_port
+from bot.redis_url import connect
 from bot.serve import StartupFailure, check_redis, redis_version
 from bot.settings import Settings
 from tests.conftest import TEST_ID_SECRET
@@ -293,9 +294,8 @@ async def test_redis_6_2_and_newer_pass(version: str) -> None:
 
 @pytest.mark.redis
 async def test_the_real_test_redis_passes_the_version_check(redis_url: str) -> None:
-    import redis.asyncio
 
-    client = redis.asyncio.Redis.from_url(redis_url)
+    client = connect(redis_url)
     try:
         await check_redis(client)
     finally:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import redis.asyncio
 
+from bot.redis_url import connect
 from flows import engine
 from flows.dialogue import ConflictError, Dialogue
 from flows.model import Command, Context, Conversation, Event, Press, Text
@@ -81,7 +82,7 @@ class CountingStore(ConversationStore):
 
 
 async def _feed(url: str, update_ids: list[int], start: Any, race: Any) -> dict[str, Any]:
-    client = redis.asyncio.Redis.from_url(url)
+    client = connect(url)
     store = CountingStore(client, Sealer([SEAL_KEY]), Pseudonymizer(ID_SECRET), race=race)
     dialogue = _dialogue(store)
     await client.ping()

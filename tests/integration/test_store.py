@@ -14,6 +14,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from bench.redis_server import free_port
+from bot.redis_url import connect
 from flows.dialogue import Dialogue
 from flows.model import (
     Button,
@@ -675,9 +676,7 @@ async def test_a_client_that_decodes_responses_works_the_same(
     if backend == "fake":
         client = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer(), decode_responses=True)
     else:
-        client = redis.asyncio.Redis.from_url(
-            request.getfixturevalue("redis_url"), decode_responses=True
-        )
+        client = connect(request.getfixturevalue("redis_url"), decode_responses=True)
         await client.flushall()
     store = _store_on(client, sealer, ids)
     key = store.conversation_key(USER)
