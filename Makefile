@@ -11,7 +11,7 @@ UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --generate-hashes --universal 
 	--python-version 3.11 --no-header -q
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup redis-server lint types unit flow-check locales-check docs fuzz bench clean \
+.PHONY: chaos run test setup redis-server lint types unit flow-check locales-check docs fuzz bench clean \
 	lock image-test
 
 $(STAMP): pyproject.toml $(DEV_LOCK)
@@ -31,10 +31,12 @@ lock: $(STAMP)
 setup: $(STAMP)
 
 redis-server:
-	@command -v redis-server >/dev/null || { \
-	  echo "installing redis-server with apt"; \
+	@# redis-server runs sentinels too (--sentinel); redis-cli (redis-tools) joins a test cluster
+	@{ command -v redis-server && command -v redis-cli; } >/dev/null || { \
+	  echo "installing redis-server and redis-tools with apt"; \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends redis-server; }
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+	    redis-server redis-tools; }
 
 run: $(STAMP)
 	@if [ -n "$$BOT_TOKEN" ]; then $(BIN)/hotline run; else $(BIN)/hotline console; fi
@@ -64,6 +66,13 @@ fuzz: $(STAMP) redis-server
 	HOTLINE_FUZZ=$${HOTLINE_FUZZ:-25} $(BIN)/pytest -q \
 	  tests/unit/test_engine_stateful.py tests/unit/test_fields.py tests/unit/test_codec.py \
 	  tests/unit/test_sealing.py tests/e2e/test_caller_fuzz.py
+
+# the fault tests in full (README "Faults, several processes, Sentinel and Cluster"): real
+# processes, 20 kills, 1,000 requests at once, a failover; then the store and e2e suites on a
+# 3-master Redis Cluster
+chaos: $(STAMP) redis-server
+	HOTLINE_CHAOS=full $(BIN)/pytest -q -s tests/chaos
+	HOTLINE_TEST_REDIS=cluster $(BIN)/pytest -q -rs tests/integration/test_store.py tests/e2e
 
 bench: $(STAMP) redis-server
 	$(BIN)/python -m bench

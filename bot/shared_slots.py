@@ -1,7 +1,8 @@
 """Telegram's outgoing limits booked in Redis, so that every bot process on one Redis shares
 them (bot.throttle asks here first).
 
-    {prefix}:{tg}:all            str   the next free slot overall (ms, Redis' clock)
+    {prefix}:{tg}:all            zset  slots booked overall in the last second (ms, Redis'
+                                       clock)
     {prefix}:{tg}:chat:<digest>  str   the next free slot of a private chat, or until when a
                                        chat is paused by a 429
     {prefix}:{tg}:group:<digest> zset  slots booked for a group in the last minute
@@ -26,30 +27,39 @@ GROUP_WINDOW: Final = 60.0
 OVERALL: Final = 1 / 30
 
 # KEYS: all, chat, group; ARGV: 1 kind ("private" | "group" | ""), 2 per private (ms),
-# 3 overall (ms), 4 per group, 5 window (ms), 6 a unique member. Returns the wait (ms).
+# 3 overall per second, 4 per group, 5 group window (ms), 6 a unique member. Returns the wait
+# (ms). Overall and per group the slots booked in a sliding window are counted (a chat that must
+# wait does not hold the others back); a private chat has one next slot.
 _RESERVE: Final = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local per_private, overall = tonumber(ARGV[2]), tonumber(ARGV[3])
 local per_group, window = tonumber(ARGV[4]), tonumber(ARGV[5])
-local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+local function fit(key, slot, limit, span)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - span)
+  local booked = redis.call('ZRANGEBYSCORE', key, '(' .. (slot - span), '+inf', 'WITHSCORES')
+  local count = #booked / 2
+  if count >= limit then
+    slot = math.max(slot, tonumber(booked[(count - limit) * 2 + 2]) + span)
+  end
+  return slot
+end
+local slot = now
 if ARGV[1] ~= '' then
   slot = math.max(slot, tonumber(redis.call('GET', KEYS[2]) or '0'))
 end
+if ARGV[1] == 'group' then
+  slot = fit(KEYS[3], slot, per_group, window)
+end
+slot = fit(KEYS[1], slot, overall, 1000)
 if ARGV[1] == 'private' then
   redis.call('SET', KEYS[2], slot + per_private, 'PX', slot + per_private - now + 1000)
 elseif ARGV[1] == 'group' then
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
-  local recent = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. (slot - window), '+inf',
-    'WITHSCORES')
-  local count = #recent / 2
-  if count >= per_group then
-    slot = math.max(slot, tonumber(recent[(count - per_group) * 2 + 2]) + window)
-  end
   redis.call('ZADD', KEYS[3], slot, ARGV[6])
   redis.call('PEXPIRE', KEYS[3], slot - now + window)
 end
-redis.call('SET', KEYS[1], slot + overall, 'PX', slot + overall - now + 1000)
+redis.call('ZADD', KEYS[1], slot, ARGV[6])
+redis.call('PEXPIRE', KEYS[1], slot - now + 1000)
 return slot - now
 """
 
@@ -89,7 +99,7 @@ class SharedSlots:
         args: list[str | int] = [
             kind,
             milliseconds(PER_PRIVATE_CHAT),
-            milliseconds(OVERALL),
+            round(1 / OVERALL),
             PER_GROUP,
             milliseconds(GROUP_WINDOW),
             secrets.token_hex(6),

@@ -56,8 +56,9 @@ class Replicas:
         if self.required <= 0:
             return
         with unavailable():
+            rewrite = client.register_script(_REWRITE)
             async with client.pipeline(transaction=False) as pipe:
-                pipe.eval(_REWRITE, 1, key)
+                await rewrite(keys=[key], client=pipe)
                 pipe.execute_command("WAIT", self.required, round(self.timeout * 1000))
                 _, copies = await pipe.execute()
         self._check(int(copies))

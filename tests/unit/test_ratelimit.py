@@ -227,3 +227,46 @@ async def test_a_flood_of_ids_while_redis_is_down_keeps_the_notice_table_bounded
             await store_down(failing, Update(update_id=i), data)
         assert len(store_down) <= 100
     assert len(sent) == 1_000  # every caller was told, each once
+
+
+async def test_redeliveries_and_retries_of_one_update_never_count_against_him(
+    app: tuple[App, RecordingSession, Clock],
+) -> None:
+    """Redis down: polling asks for the stuck update again and again; Telegram redelivers a
+    webhook update. None of that is the caller writing: his next real message is answered."""
+    bot_app, session, _ = app
+    user = 100_000_901
+    limiter = limiter_of(bot_app)
+    for _ in range(PER_MINUTE * 3):  # one update, tried 60 times
+        assert await limiter.check(user, 500) == (True, False)
+    update = Update(update_id=501, message=message(user, 2, "/help"))
+    await bot_app.dispatcher.feed_update(bot_app.bot, update)
+    await bot_app.deliverer.drain()
+    texts = [s.method.text for s in session.sent if isinstance(s.method, SendMessage)]
+    assert texts[0] == T.text("ru", "help")  # answered, not "too many messages"
+    assert T.text("ru", "rate-limited") not in texts
+    assert limiter.dropped == 0
+
+
+async def test_processes_on_one_redis_share_the_callers_limit() -> None:
+    """N processes must not allow N times the limit: the windows live in Redis."""
+    redis = fakeredis.FakeAsyncRedis()
+    clock = Clock()
+    apps = [
+        build_app(
+            Settings(rate_limit_per_minute=PER_MINUTE, operator_chat_id=-1001000000555),
+            session=RecordingSession(),
+            redis=redis,
+            clock=clock,
+            throttle=False,
+            translator=T,
+        )
+        for _ in range(2)
+    ]
+    # one id key for both (build_app made ephemeral ones): the same caller, the same window
+    apps[1].store._ids = apps[0].store._ids
+    limiters = [limiter_of(a) for a in apps]
+    answers = [await limiters[n % 2].check(100_000_902, n) for n in range(PER_MINUTE * 2)]
+    assert answers.count((True, False)) == PER_MINUTE
+    assert answers[PER_MINUTE] == (False, True)  # the one notice, from whichever process
+    assert answers.count((False, True)) == 1
