@@ -19,6 +19,7 @@ from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from bot.deliver import Deliverer
 from bot.desk.actions import DeskActions
@@ -153,6 +154,9 @@ def open_store(settings: Settings, redis: Redis) -> ConversationStore:
         form=settings.retention_form_days * DAY,
         registered=settings.retention_registered_days * DAY,
     )
+    if settings.redis_min_replicas and isinstance(redis, RedisCluster):
+        # WAIT counts one connection's writes, and a cluster client spreads them over nodes
+        raise SettingsError("setting REDIS_MIN_REPLICAS: not supported with redis+cluster://")
     replicas = Replicas(settings.redis_min_replicas)
     return ConversationStore(
         redis, Sealer(keys), Pseudonymizer(id_secret), retention, replicas=replicas

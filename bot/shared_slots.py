@@ -1,8 +1,7 @@
 """Telegram's outgoing limits booked in Redis, so that every bot process on one Redis shares
 them (bot.throttle asks here first).
 
-    {prefix}:{tg}:all            zset  slots booked overall in the last second (ms, Redis'
-                                       clock)
+    {prefix}:{tg}:all            zset  slots booked overall, from now on (ms, Redis' clock)
     {prefix}:{tg}:chat:<digest>  str   the next free slot of a private chat, or until when a
                                        chat is paused by a 429
     {prefix}:{tg}:group:<digest> zset  slots booked for a group in the last minute
@@ -27,9 +26,10 @@ GROUP_WINDOW: Final = 60.0
 OVERALL: Final = 1 / 30
 
 # KEYS: all, chat, group; ARGV: 1 kind ("private" | "group" | ""), 2 per private (ms),
-# 3 overall per second, 4 per group, 5 group window (ms), 6 a unique member. Returns the wait
-# (ms). Overall and per group the slots booked in a sliding window are counted (a chat that must
-# wait does not hold the others back); a private chat has one next slot.
+# 3 overall spacing (ms), 4 per group, 5 group window (ms), 6 a unique member. Returns the wait
+# (ms). Overall, the first free place a 30th of a second from every booked slot (a chat that
+# must wait books ahead and holds the others back no more than its one place); per group, the
+# slots of a sliding minute are counted; a private chat has one next slot.
 _RESERVE: Final = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
@@ -49,9 +49,21 @@ if ARGV[1] ~= '' then
   slot = math.max(slot, tonumber(redis.call('GET', KEYS[2]) or '0'))
 end
 if ARGV[1] == 'group' then
+  local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
+  if last[2] then
+    slot = math.max(slot, tonumber(last[2]))  -- a group's posts go in the order booked
+  end
   slot = fit(KEYS[3], slot, per_group, window)
 end
-slot = fit(KEYS[1], slot, overall, 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - overall)
+local taken = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (slot - overall), '+inf', 'WITHSCORES')
+for i = 2, #taken, 2 do
+  local at = tonumber(taken[i])
+  if at - slot >= overall then
+    break
+  end
+  slot = at + overall
+end
 if ARGV[1] == 'private' then
   redis.call('SET', KEYS[2], slot + per_private, 'PX', slot + per_private - now + 1000)
 elseif ARGV[1] == 'group' then
@@ -99,7 +111,7 @@ class SharedSlots:
         args: list[str | int] = [
             kind,
             milliseconds(PER_PRIVATE_CHAT),
-            round(1 / OVERALL),
+            milliseconds(OVERALL),
             PER_GROUP,
             milliseconds(GROUP_WINDOW),
             secrets.token_hex(6),

@@ -27,7 +27,7 @@ from pydantic import SecretStr
 
 from bot.app import build_app
 from bot.settings import Settings
-from bot.throttle import MAX_RETRIES, Throttle
+from bot.throttle import MAX_RETRIES, OVERALL, Throttle
 from tests.e2e.conftest import T, screen, t
 
 CALLER = 100_500_001
@@ -112,6 +112,14 @@ def test_bookings_at_one_instant_are_spread_out() -> None:
     delays = [throttle.reserve(2_000_000 + i) for i in range(100)]
     assert sum(d < 1 - 1e-9 for d in delays) == 30  # (the 31st at 1 s, up to float rounding)
     assert delays == sorted(delays)
+
+
+def test_a_chat_that_must_wait_holds_no_other_chat_back() -> None:
+    clock = VirtualTime()
+    throttle = Throttle(clock=clock, sleep=clock.sleep)
+    assert [throttle.reserve(CALLER) for _ in range(3)] == pytest.approx([0, 1, 2])
+    # his third message is booked 2 s ahead; another caller's goes now, not after it
+    assert throttle.reserve(CALLER + 1) == pytest.approx(OVERALL)
 
 
 async def test_methods_that_post_nothing_are_not_held_back() -> None:

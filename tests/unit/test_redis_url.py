@@ -3,13 +3,20 @@ clear line that never repeats the URL (it may hold a password)."""
 
 from __future__ import annotations
 
+import base64
+import os
+
 import pytest
+from pydantic import SecretStr
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.sentinel import SentinelConnectionPool
 
+from bot.app import build_app
+from bot.recording import RecordingSession
 from bot.redis_url import POOL_SIZE, RedisTarget, connect, parse
-from bot.settings import SettingsError
+from bot.settings import Settings, SettingsError
+from flows.sealing import new_key
 
 
 @pytest.mark.parametrize(
@@ -77,3 +84,16 @@ async def test_each_kind_gives_its_client_with_a_bounded_pool() -> None:
     assert isinstance(cluster, RedisCluster)
     for client in (server, sentinel):
         await client.aclose()
+
+
+def test_min_replicas_is_refused_with_a_cluster() -> None:
+    """WAIT counts the writes of one connection: a cluster client spreads them over nodes, so
+    the promise could not be kept, and the bot says so instead of pretending."""
+    settings = Settings(
+        redis_url=SecretStr("redis+cluster://127.0.0.1:7999"),
+        redis_min_replicas=1,
+        hotline_seal_keys=SecretStr(new_key()),
+        hotline_id_key=SecretStr(base64.b64encode(os.urandom(32)).decode()),
+    )
+    with pytest.raises(SettingsError, match="REDIS_MIN_REPLICAS"):
+        build_app(settings, session=RecordingSession())
