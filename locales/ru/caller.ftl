@@ -421,7 +421,10 @@ status =
     }
     { $code ->
         [not-given] Кода в этом чате нет.
-       *[other] Ваш код: <b>{ $code }</b>
+       *[other] { $phase ->
+            [relatives] Номер обращения
+           *[other] Ваш код
+        }: <b>{ $code }</b>
     }
 resume = Продолжим с того места, где вы остановились.
 unknown-command = Такой команды нет. Список команд: /help

@@ -421,7 +421,10 @@ status =
     }
     { $code ->
         [not-given] Коду в цьому чаті немає.
-       *[other] Ваш код: <b>{ $code }</b>
+       *[other] { $phase ->
+            [relatives] Номер звернення
+           *[other] Ваш код
+        }: <b>{ $code }</b>
     }
 resume = Продовжимо з того місця, де ви зупинилися.
 unknown-command = Такої команди немає. Список команд: /help
