@@ -137,6 +137,7 @@ def _run() -> int:
     """`hotline run`: every line it writes is JSON, a bad setting's too (one line each)."""
     from bot.serve import run
     from bot.settings import SettingsError, load_settings
+    from flows.sealing import KeyConfigError
 
     log = structlog.get_logger("hotline.settings")
     logs.configure("INFO")
@@ -148,10 +149,13 @@ def _run() -> int:
         for problem in error.problems:
             log.error(problem)
         return 2
+    except KeyConfigError as error:  # its text names the setting and never a key
+        log.error(f"setting {error}")
+        return 2
     except Exception as exc:  # one line too: the type and where, never the text (it may quote)
         frames = traceback.extract_tb(exc.__traceback__)
         where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
-        log.error("crashed", error=type(exc).__name__, at=where)
+        structlog.get_logger("hotline.run").error("crashed", error=type(exc).__name__, at=where)
         return 1
 
 

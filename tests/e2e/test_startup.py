@@ -94,15 +94,15 @@ def environment(**settings: str) -> dict[str, str]:
 
 
 def production(redis_url: str, api_url: str, **more: str) -> dict[str, str]:
-    return environment(
-        BOT_TOKEN=TOKEN,
-        REDIS_URL=redis_url,
-        HOTLINE_SEAL_KEYS=SEAL_KEYS,
-        HOTLINE_ID_KEY=ID_KEY,
-        OPERATOR_CHAT_ID="-1001000000999",
-        TELEGRAM_API_URL=api_url,
-        **more,
-    )
+    settings = {
+        "BOT_TOKEN": TOKEN,
+        "REDIS_URL": redis_url,
+        "HOTLINE_SEAL_KEYS": SEAL_KEYS,
+        "HOTLINE_ID_KEY": ID_KEY,
+        "OPERATOR_CHAT_ID": "-1001000000999",
+        "TELEGRAM_API_URL": api_url,
+    }
+    return environment(**{**settings, **more})
 
 
 @dataclass
@@ -347,3 +347,12 @@ async def test_webhook_mode_serves_reports_ready_and_stops_on_sigterm(bot_api: B
     os.kill(os.getpid(), signal.SIGTERM)
     assert await asyncio.wait_for(task, timeout=10) == 0
     assert bot_api.asked[:3] == ["getMe", "setMyCommands", "setMyCommands"]
+
+
+async def test_an_unusable_key_is_a_settings_line_and_exit_2(bot_api: BotApi) -> None:
+    env = production("redis://127.0.0.1:1/0", bot_api.url, HOTLINE_ID_KEY="c2hvcnQ=")  # "short"
+    code, lines = await (await hotline_run(env)).finish(within=30)
+    assert code == 2
+    assert [line["event"] for line in lines] == [
+        "setting HOTLINE_ID_KEY: must be at least 16 bytes"
+    ]
