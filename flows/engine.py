@@ -454,7 +454,13 @@ def _on_press(turn: Turn, event: Press) -> None:
     if event.button == "declare" and shortcut is not None and not stale_message:
         _declare_at_once(turn, shortcut)
         return
-    if stale_message or event.button not in {b.id for b in screen.buttons}:
+    on_screen = event.button in {b.id for b in screen.buttons}
+    alarm = event.button in flow.SOS_BUTTONS and conv.state not in flow.EMERGENCY_STATES
+    if event.screen is None and not on_screen and alarm:
+        _relay_if_escalated(turn, "text")
+        _sos(turn)  # «Срочно: мы в опасности» typed where the menu is not shown
+        return
+    if stale_message or not on_screen:
         _not_on_this_screen(turn, typed=event.screen is None)
         return
     detail = flow.DETAIL_BY_STATE.get(conv.state)

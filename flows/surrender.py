@@ -193,6 +193,8 @@ ABORTABLE = ["recall_location", "recall_people", "recall_injuries", "meetup", *E
 # once whether the danger is now, then the emergency path, with what the form held kept
 SOS_SOURCES = [name for name in SCREENS if name not in ESCALATED_STATES | {"sos_confirm"}]
 SOS_RETURNS = [name for name in SOS_SOURCES if name not in TERMINAL | {"start"}]
+# buttons whose words, typed (or tapped on an old keyboard) anywhere, are a cry for help
+SOS_BUTTONS = frozenset({"menu-emergency", "help-now", "sos-yes"})
 
 _GLOBAL_SOURCES = list(RESUMABLE)
 

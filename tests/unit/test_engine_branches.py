@@ -399,3 +399,13 @@ def test_while_the_request_waits_what_the_relative_writes_goes_to_its_topic() ->
     caller.text("алло?")
     assert caller.of(Relay) == []
     assert caller.replies == [refusal("request_sent", "use-buttons")]
+
+
+@pytest.mark.parametrize("button", sorted(flow.SOS_BUTTONS))
+def test_the_words_of_an_alarm_button_typed_elsewhere_are_a_cry_for_help(button: str) -> None:
+    caller = reach("details_unit")
+    caller.send(Press(button))  # typed: no screen
+    assert caller.state == "sos_confirm"
+    caller = reach("handoff")
+    caller.send(Press(button))
+    assert caller.of(Escalate) == [Escalate(Priority.HIGHEST, "help-now")]
