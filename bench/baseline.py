@@ -130,10 +130,8 @@ def build_router(translator: Translator) -> Router:
         await show(message, MENU)
 
     async def on_status(message: Message, state: FSMContext, raw_state: str | None) -> None:
-        data = await state.get_data()
         phase = "registered" if raw_state == REGISTERED else "form"
-        code = data.get("case_code", NOT_GIVEN)
-        await message.answer(screens.text("status", {"phase": phase, "code": code}))
+        await message.answer(screens.text("status", {"phase": phase}))  # never the code
 
     async def on_menu(message: Message, state: FSMContext) -> None:
         if labels.button_for(message.text or "") != "menu-surrender":
@@ -175,16 +173,19 @@ def build_router(translator: Translator) -> Router:
         await bot.delete_messages(message.chat.id, [message.message_id])
         await show(message, after, _review_params(data) if after == REVIEW else None)
 
-    async def on_review(callback: CallbackQuery, state: FSMContext) -> None:
+    async def on_review(callback: CallbackQuery, bot: Bot, state: FSMContext) -> None:
         message = callback.message
         assert isinstance(message, Message)  # the private filter let only shown messages in
         button = ButtonData.unpack(callback.data or "").button
         await callback.answer()
+        # the review with his details leaves the chat once he moves on (as the project does)
+        await bot.delete_messages(message.chat.id, [message.message_id])
         if button == "confirm":
             code = fields.new_case_code()
             await state.update_data(case_code=code, case_id=secrets.token_hex(6))
             await state.set_state(REGISTERED)
-            await show(message, REGISTERED, {"code": code})
+            await show(message, REGISTERED)
+            await message.answer(screens.text("code-once", {"code": code}))  # shown once
             return
         target = f"details_{button.removeprefix('edit-').replace('-', '_')}"
         await state.update_data(editing=True)

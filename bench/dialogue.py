@@ -36,7 +36,8 @@ class Step:
 
 _ASK = ("SendMessage",)
 _DETAIL = ("DeleteMessages", "SendMessage")  # his answer is personal: deleted, next asked
-_PRESS = ("AnswerCallbackQuery", "SendMessage")
+# a button of the review: the review (his details) leaves the chat, the next screen comes
+_PRESS = ("AnswerCallbackQuery", "DeleteMessages", "SendMessage")
 
 REGISTRATION: tuple[Step, ...] = (
     Step("text", "/start", ("SendMessage", "SendMessage")),  # greeting, menu
@@ -54,7 +55,8 @@ REGISTRATION: tuple[Step, ...] = (
     Step("text", label("wish-exchange"), _DETAIL),  # -> the review
     Step("button", ButtonData(screen="review", button="edit-phone").pack(), _PRESS),
     Step("text", "+79991234568", _DETAIL),  # -> the review again
-    Step("button", ButtonData(screen="review", button="confirm").pack(), _PRESS),
+    # the registered screen, then the code once in a message of its own
+    Step("button", ButtonData(screen="review", button="confirm").pack(), (*_PRESS, "SendMessage")),
     Step("text", "/status", _ASK),
 )
 START = REGISTRATION[:1]

@@ -150,7 +150,7 @@ async def _memory(client: redis.asyncio.Redis, keys: list[str]) -> dict[str, int
 async def bench_store(client: redis.asyncio.Redis) -> Figures:
     await client.flushall()
     sealer = Sealer([SealKey("bench", b"b" * 32)])
-    store = ConversationStore(client, sealer, Pseudonymizer(b"bench-id-secret-0123456789"))
+    store = ConversationStore(client, sealer, Pseudonymizer(b"bench-id-secret-0123456789abcdefgh"))
     dialogue = Dialogue(store)
     figures = Figures("store (this)")
 

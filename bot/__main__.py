@@ -89,9 +89,14 @@ async def _reseal() -> int:
     if settings.embedded:
         print("keys reseal needs REDIS_URL: the embedded store holds nothing between runs")
         return 1
+    from flows.salts import SealedSalt
+
     redis = open_redis(settings)
     try:
-        moved = await open_store(settings, redis).reseal_all()
+        store = open_store(settings, redis)
+        moved = await store.reseal_all()
+        salt = SealedSalt(redis, store.sealer, store.prefix, "operators")
+        moved += await salt.reseal()
     finally:
         await redis.aclose()
     print(f"resealed {moved} records under the newest key")

@@ -6,6 +6,7 @@ from bot.app import open_redis, open_store
 from bot.desk.audit import Audit, format_entry
 from bot.desk.operators import OperatorList
 from bot.settings import Settings
+from flows.salts import SealedSalt
 
 
 async def tail(settings: Settings, count: int) -> int:
@@ -15,7 +16,9 @@ async def tail(settings: Settings, count: int) -> int:
     redis = open_redis(settings)
     try:
         store = open_store(settings, redis)
-        operators = OperatorList(settings.operator_ids, store.digest)
+        salt = SealedSalt(redis, store.sealer, store.prefix, "operators")
+        operators = OperatorList(settings.operator_ids, salt.load)
+        await operators.ready()
         for entry in await Audit(redis, store.prefix).last(count):
             print(format_entry(entry, operators))
     finally:

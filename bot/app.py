@@ -6,7 +6,6 @@ The console, the tests and production all build the app here, so they run the sa
 from __future__ import annotations
 
 import asyncio
-import base64
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,13 +24,16 @@ from bot.deliver import Deliverer
 from bot.desk.actions import DeskActions
 from bot.desk.audit import Audit
 from bot.desk.desk import Desk
+from bot.desk.linking import CaseLinks
 from bot.desk.operators import OperatorList
 from bot.desk.service_levels import ServiceLevels
+from bot.ephemeral import SecretMessages
 from bot.events import Labels
 from bot.genuine import load_genuine, warn_if_unfinished
 from bot.hooks import build_consumers, close_consumers, start_consumers
 from bot.i18n import Translator
 from bot.metrics import BotApiMetrics, UpdateMetrics
+from bot.middlewares.damaged import Damaged, OperatorsReady
 from bot.middlewares.errors import StoreDown
 from bot.middlewares.ratelimit import CallerRateLimit
 from bot.pipeline import Pipeline
@@ -43,8 +45,17 @@ from bot.shared_slots import SharedSlots
 from bot.throttle import Throttle
 from flows.dialogue import Dialogue
 from flows.hooks import Hooks
+from flows.linking import LinkGuard, ProbeLimits
 from flows.replicas import Replicas
-from flows.sealing import Pseudonymizer, Sealer, ephemeral_keys, load_keys
+from flows.salts import SealedSalt
+from flows.sealing import (
+    KeyConfigError,
+    Pseudonymizer,
+    Sealer,
+    SealError,
+    ephemeral_keys,
+    load_keys,
+)
 from flows.store import ConversationStore, Retention, StoreUnavailable
 
 log = structlog.get_logger("hotline.app")
@@ -80,6 +91,12 @@ class App:
         process at a time), the hook consumers' queues (a durable one may hold events from
         before a restart), and the outboxes a stopped process left undelivered."""
         warn_if_unfinished(self.pipeline.dialogue.genuine)
+        try:
+            await self.desk.operators.ready()
+        except SealError as exc:
+            # sealed under a key no longer configured: every update tells the caller to try
+            # again and alerts the desk (bot.middlewares.damaged); the process still serves
+            log.error("the operators' salt does not open", reason=exc.reason)
         self.service_levels.start(self.settings.desk_tick_seconds, self.leads_desk)
         start_consumers(self.hooks)
         await self.deliverer.resume_pending()
@@ -131,16 +148,19 @@ def open_redis(settings: Settings) -> Redis:
 
 def open_store(settings: Settings, redis: Redis) -> ConversationStore:
     seal_keys = settings.hotline_seal_keys
-    keys = load_keys(
-        seal_keys.get_secret_value() if seal_keys is not None else None,
-        settings.hotline_seal_key_file,
-    )
-    id_secret = (
-        base64.b64decode(settings.hotline_id_key.get_secret_value())
-        if settings.hotline_id_key is not None
-        else None
-    )
-    if not keys or id_secret is None:
+    try:
+        keys = load_keys(
+            seal_keys.get_secret_value() if seal_keys is not None else None,
+            settings.hotline_seal_key_file,
+        )
+        ids = (
+            Pseudonymizer.from_text(settings.hotline_id_key.get_secret_value())
+            if settings.hotline_id_key is not None
+            else None
+        )
+    except KeyConfigError as exc:  # the message names the setting and the problem, never a key
+        raise SettingsError(f"setting {exc}") from None
+    if not keys or ids is None:
         if not settings.embedded:  # settings refuse this already; never seal with a throw-away key
             raise SystemExit("setting HOTLINE_SEAL_KEYS: required with REDIS_URL")
         log.warning(
@@ -149,7 +169,7 @@ def open_store(settings: Settings, redis: Redis) -> ConversationStore:
         )
         fresh_keys, fresh_secret = ephemeral_keys()
         keys = keys or fresh_keys
-        id_secret = id_secret or fresh_secret
+        ids = ids or Pseudonymizer(fresh_secret)
     retention = Retention(
         form=settings.retention_form_days * DAY,
         registered=settings.retention_registered_days * DAY,
@@ -158,9 +178,7 @@ def open_store(settings: Settings, redis: Redis) -> ConversationStore:
         # WAIT counts one connection's writes, and a cluster client spreads them over nodes
         raise SettingsError("setting REDIS_MIN_REPLICAS: not supported with redis+cluster://")
     replicas = Replicas(settings.redis_min_replicas)
-    return ConversationStore(
-        redis, Sealer(keys), Pseudonymizer(id_secret), retention, replicas=replicas
-    )
+    return ConversationStore(redis, Sealer(keys), ids, retention, replicas=replicas)
 
 
 def _caller_router() -> Router:
@@ -208,12 +226,13 @@ def build_app(
 
     desk_chat = settings.operator_chat_id or CONSOLE_DESK_CHAT
     hooks = Hooks()
+    operator_salt = SealedSalt(redis, store.sealer, store.prefix, "operators")
     desk = Desk(
         bot,
         store,
         translator,
         desk_chat,
-        operators=OperatorList(settings.operator_ids, store.digest),
+        operators=OperatorList(settings.operator_ids, operator_salt.load),
         hooks=hooks,
         language=settings.operator_language,
         clock=clock,
@@ -233,15 +252,31 @@ def build_app(
         )
     )
     audit = Audit(redis, store.prefix, clock=clock)
+    secret_messages = SecretMessages(
+        bot, store, seconds=settings.code_message_minutes * 60, clock=clock
+    )
+    guard = LinkGuard(
+        store,
+        ProbeLimits(
+            account_ttl=settings.probe_account_days * DAY,
+            campaign_failures=settings.probe_alert_failures,
+            campaign_window=settings.probe_alert_window_minutes * 60,
+        ),
+    )
+    desk.links = CaseLinks(desk, guard)
+    desk.expiring = secret_messages
     renderer = Renderer(
         bot,
         translator,
         store,
         desk,
         delete_personal_messages=settings.delete_personal_messages,
+        secrets=secret_messages,
     )
     deliverer = Deliverer(store, renderer)
-    pipeline = Pipeline(Dialogue(store, clock=clock, genuine=load_genuine(settings)), deliverer)
+    pipeline = Pipeline(
+        Dialogue(store, clock=clock, genuine=load_genuine(settings), guard=guard), deliverer
+    )
     desk_actions = DeskActions(desk, pipeline, audit, clock=clock)
     renderer.desk_done = desk_actions.done
     service_levels = ServiceLevels(
@@ -264,6 +299,8 @@ def build_app(
     update_metrics = UpdateMetrics()
     dispatcher.update.outer_middleware(update_metrics)  # first: it sees every outcome
     dispatcher.update.outer_middleware(StoreDown(translator))
+    dispatcher.update.outer_middleware(Damaged(translator, desk))
+    dispatcher.update.outer_middleware(OperatorsReady(desk.operators))
     rate_limit = CallerRateLimit(
         translator, per_minute=settings.rate_limit_per_minute, clock=clock, store=store
     )

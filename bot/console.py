@@ -74,6 +74,8 @@ class Console:
     lang: str = "ru"
     keys: list[Key] = field(default_factory=list)
     old_keys: list[Key] = field(default_factory=list)  # of earlier keyboards, newest first
+    # the reply keyboard stays on screen below a later message with inline buttons
+    reply_keys: list[Key] = field(default_factory=list)
     last_bot_message: int = 0
     last_message: int = 0  # the caller's last message (what `@edit` edits)
     code: str | None = None  # the last case code the bot showed (what `$CODE` stands for)
@@ -138,6 +140,8 @@ class Console:
             ]
         else:
             return
+        if isinstance(markup, ReplyKeyboardMarkup):
+            self.reply_keys = keys
         self.old_keys = self.keys + self.old_keys
         self.keys = keys
         for i, key in enumerate(self.keys, 1):
@@ -187,7 +191,8 @@ class Console:
         ):
             await self._press(self.keys[int(line) - 1])
         elif line.startswith("[") and line.endswith("]"):
-            key = self._find(self.keys, line[1:-1])
+            shown = self.keys + [k for k in self.reply_keys if k not in self.keys]
+            key = self._find(shown, line[1:-1])
             if key is not None:
                 await self._press(key)
         elif line.startswith("@"):
@@ -249,7 +254,7 @@ class Console:
             # another Telegram account (and optionally language) from now on
             self.user_id = int(args[0])
             self.lang = args[1] if len(args) > 1 else self.lang
-            self.keys, self.old_keys = [], []
+            self.keys, self.old_keys, self.reply_keys = [], [], []
         else:
             self._print(f"(unknown: {line})")
 

@@ -22,6 +22,7 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 
+from bot.ephemeral import SecretMessages
 from bot.events import ButtonData, LanguageData
 from bot.i18n import Translator
 from flows.model import (
@@ -33,11 +34,14 @@ from flows.model import (
     Effect,
     Erase,
     Escalate,
+    LinkNotice,
     RegisterCase,
     Relay,
     Reply,
+    Scrub,
     SilentAlert,
 )
+from flows.steps import SECRET_MESSAGES, TIMED_MESSAGES
 from flows.store import Batch, ConversationStore
 
 log = structlog.get_logger("hotline.render")
@@ -71,6 +75,8 @@ class DeskPort(Protocol):
 
     async def erase(self, key: str, *, topic: bool = False) -> None: ...
 
+    async def link_notice(self, effect: LinkNotice) -> None: ...
+
 
 class Renderer:
     def __init__(
@@ -81,6 +87,7 @@ class Renderer:
         desk: DeskPort,
         *,
         delete_personal_messages: bool = True,
+        secrets: SecretMessages | None = None,
     ) -> None:
         self.bot = bot
         self.translator = translator
@@ -90,6 +97,7 @@ class Renderer:
         self._keyboards: dict[tuple[str, str, bool, tuple[Button, ...]], Keyboard | None] = {}
         # the desk's part of an operator's action (bot.desk.actions, built after the renderer)
         self.desk_done: Callable[[str, Conversation, DeskDone], Awaitable[None]] | None = None
+        self.secrets = secrets or SecretMessages(bot, store, seconds=600)
 
     async def render(
         self,
@@ -108,14 +116,13 @@ class Renderer:
         Anything else (network, 429s in a row, the store) raises: the batch is tried again."""
         if any(isinstance(e, RegisterCase | Erase) for e in batch.effects):
             await self.store.apply_index_effects(key, batch.effects)
-        erased = False
         for n, effect in enumerate(batch.effects):
-            erased = erased or isinstance(effect, Erase)
             if n < done:
                 continue
             sent: list[int] = []
             try:
-                # after an erase nothing of the conversation is kept, not even a message id
+                # after an erase too, the ids of what is sent are kept (48 h, apart from the
+                # case, nothing personal): a later /forget wipes the goodbye as well
                 sent = await self.apply(key, chat_id, conversation, effect)
             except PERMANENT as exc:
                 log.error(
@@ -124,8 +131,8 @@ class Renderer:
                     error=type(exc).__name__,
                 )
             if progress is not None:
-                await progress(n + 1, [] if erased else sent)
-            elif sent and not erased:
+                await progress(n + 1, sent)
+            elif sent:
                 await self.store.remember_chat_message(key, sent[0])
 
     async def apply(
@@ -133,7 +140,11 @@ class Renderer:
     ) -> list[int]:
         """Apply one effect; the ids of the messages it sent to the caller (for /forget)."""
         if isinstance(effect, Reply):
-            return [await self.reply(chat_id, conversation.lang, effect)]
+            message_id = await self.reply(chat_id, conversation.lang, effect)
+            if effect.message_id in SECRET_MESSAGES:  # to go once he has moved on
+                timed = effect.message_id in TIMED_MESSAGES
+                await self.secrets.remember(key, chat_id, message_id, timed=timed)
+            return [message_id]
         await self._apply(key, chat_id, conversation, effect)
         return []
 
@@ -154,7 +165,12 @@ class Renderer:
         elif isinstance(effect, DeskDone):
             if self.desk_done is not None:
                 await self.desk_done(key, conversation, effect)
+        elif isinstance(effect, Scrub):
+            await self.secrets.scrub(key, chat_id)
+        elif isinstance(effect, LinkNotice):
+            await self.desk.link_notice(effect)
         elif isinstance(effect, Erase):
+            await self.secrets.scrub(key, chat_id)  # also when the chat is not wiped
             if effect.linked and effect.case_id is not None:
                 await self._erase_linked_case(key, effect.case_id)
             await self.desk.erase(key)
@@ -168,6 +184,7 @@ class Renderer:
         owner = await self.store.conversation_of_case(case_id)
         if owner is not None and owner != key:
             await self.desk.erase(owner, topic=True)
+            await self.secrets.forget(owner)
         erased = await self.store.erase_linked_case(case_id)
         log.info("linked case erased", owner_found=owner is not None, owner_erased=erased)
 

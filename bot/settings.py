@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     claim_timeout_minutes: float = Field(default=10, gt=0)
     desk_timezone: str = "Europe/Kyiv"  # times on case cards and the day of /stats
     desk_tick_seconds: float = Field(default=30, gt=0)  # service levels and details clean-up
+    # the message with the case code (and the safety word's confirmation) is deleted after this
+    # long at most, or when he presses "I have written it down"
+    code_message_minutes: float = Field(default=10, gt=0)
+    # failed second-factor checks across all cases within the window: a probing campaign
+    probe_alert_failures: int = Field(default=20, ge=1)
+    probe_alert_window_minutes: float = Field(default=60, ge=1)
+    # how long one calling account's failed checks are remembered (across its erasures)
+    probe_account_days: float = Field(default=30, gt=0)
     hooks: Annotated[frozenset[str], NoDecode] = frozenset({"desk"})
     hook_webhook_url: str | None = None
     hook_webhook_secret: SecretStr | None = None

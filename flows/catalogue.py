@@ -24,22 +24,23 @@ CALLER: dict[str, frozenset[str]] = {
     # screens
     **{screen.prompt: _NONE for screen in flow.SCREENS.values()},
     "review": REVIEW_VARS,
-    "registered": _vars("code"),
     "request-review": _vars("where", *(d.param for d in relatives.REQUEST)),
     "request-sent": _vars("code"),
     "legion-info": _vars("apply"),
     "check-info": _vars("hotline"),
+    "review-given": REVIEW_VARS,
+    "btn-code-written": _NONE,
     "step": _vars("k", "n"),
     # buttons
     **{b.label: _NONE for screen in flow.SCREENS.values() for b in screen.buttons},
     **{f"btn-lang-{lang}": _NONE for lang in flow.LANGUAGES},
     # notices of the engine
     **dict.fromkeys(engine.NOTICES, _NONE),
-    "status": _vars("phase", "code"),
+    "status": _vars("phase"),
+    "code-once": _vars("code"),
     "wrong-content": _vars("kind"),
     "invalid-code-format": _vars("example"),
-    "code-not-found": _vars("left"),
-    "code-birth-mismatch": _vars("left"),
+    "code-or-date-mismatch": _vars("left"),
     "meeting-instructions": _vars("time", "place"),
     "channel-genuine": _vars("name", "address"),
     "channel-unknown": _vars("address"),
@@ -86,9 +87,10 @@ DESK_BUTTONS = (
     "confirm-erase",
     "cancel",
     "open-topic",
+    "unlock",
 )
 # the operator group's command menu (setMyCommands for that chat), in this order
-DESK_MENU = (*DESK_CASE_ACTIONS, "stats", "help")
+DESK_MENU = (*DESK_CASE_ACTIONS, "unlock", "stats", "help")
 DESK: dict[str, frozenset[str]] = {
     **{f"desk-cmd-{name}": _NONE for name in DESK_MENU},
     # parts the others refer to (they see the same variables)
@@ -142,6 +144,17 @@ DESK: dict[str, frozenset[str]] = {
     "desk-not-waiting": _NONE,
     "desk-relay-ended": _NONE,
     "desk-caller-left": _vars("stage"),
+    # links to a case, failed checks, probes (bot.desk.linking)
+    "desk-card-links": _vars("linked", "unlinked", "failed", "locked"),
+    "desk-link-linked": _NONE,
+    "desk-link-unlinked": _NONE,
+    "desk-link-withdraw-request": _NONE,
+    "desk-link-failed": _vars("count", "limit"),
+    "desk-link-locked": _vars("count"),
+    "desk-link-unlocked": _vars("operator"),
+    "desk-queue-locked": _vars("code", "count"),
+    "desk-probe-campaign": _vars("count", "minutes"),
+    "desk-record-damaged": _vars("reason"),
     # shown to the caller, in the caller's language, before an operator's corrected message
     "desk-relay-correction": _NONE,
 }

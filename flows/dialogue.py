@@ -16,7 +16,19 @@ from dataclasses import dataclass, field
 
 from flows import engine, fields
 from flows.channels import EMPTY, GenuineList
-from flows.model import CaseFound, Context, Conversation, Effect, Event, Lookup
+from flows.linking import Check, LinkGuard
+from flows.model import (
+    BirthChecked,
+    CaseFound,
+    Context,
+    Conversation,
+    Effect,
+    Event,
+    Lookup,
+    Text,
+    VerifyBirth,
+)
+from flows.recall import SAFETY_FIELD
 from flows.store import Batch, ConversationStore
 
 MAX_CONFLICT_RETRIES = 8
@@ -41,12 +53,22 @@ class Dialogue:
     new_code: Callable[[], str] = fields.new_case_code
     new_case_id: Callable[[], str] = field(default=lambda: secrets.token_hex(6))
     genuine: GenuineList = EMPTY  # the team's list of genuine channels, bots and sites
+    guard: LinkGuard | None = None  # failed second-factor checks, counted in Redis
 
     def own_username(self, username: str | None) -> None:
         """This bot's own handle, known once Telegram said it: the list's `@self`."""
         self.genuine = self.genuine.with_own_username(username)
 
-    def context(self, message_ref: int | None) -> Context:
+    def __post_init__(self) -> None:
+        if self.guard is None:
+            self.guard = LinkGuard(self.store)
+
+    @property
+    def link_guard(self) -> LinkGuard:
+        assert self.guard is not None  # made in __post_init__
+        return self.guard
+
+    def context(self, message_ref: int | None, case_safety_word: str | None = None) -> Context:
         now = self.clock()
         return Context(
             now=now,
@@ -56,7 +78,18 @@ class Dialogue:
             digest=self.store.digest,
             message_ref=message_ref,
             genuine=self.genuine,
+            case_safety_word=case_safety_word,
         )
+
+    async def _case_safety_word(self, conv: Conversation, event: Event) -> str | None:
+        """The safety word of the case a linked conversation belongs to (the owner's, sealed
+        with his fields): only read when a text could carry it."""
+        if not isinstance(event, Text) or conv.case_id is None or conv.owns_case:
+            return None
+        owner = await self.store.conversation_of_case(conv.case_id)
+        if owner is None:
+            return None
+        return (await self.store.load(owner, -1)).conversation.fields.get(SAFETY_FIELD)
 
     async def handle(
         self,
@@ -89,7 +122,7 @@ class Dialogue:
         also: Sequence[Effect] = (),
     ) -> Handled:
         """`also`: effects committed after the engine's, when the event has any."""
-        ctx = self.context(message_ref)
+        checks: dict[tuple[str | None, str], Check] = {}  # one count per update, not per retry
         for _ in range(MAX_CONFLICT_RETRIES):
             loaded = await self.store.load(key, update_id)
             conv = loaded.conversation
@@ -98,8 +131,9 @@ class Dialogue:
                 return Handled(key, conv, None)
             if loaded.version == 0 and language is not None:
                 conv.lang = language
+            ctx = self.context(message_ref, await self._case_safety_word(conv, event))
             outcome = engine.handle(conv, event, ctx)
-            effects = await self._answer_lookups(outcome.effects, outcome, ctx)
+            effects = await self._answer_queries(key, outcome.effects, outcome, ctx, checks)
             if effects:
                 effects = [*effects, *also]
             result = await self.store.commit(
@@ -118,15 +152,38 @@ class Dialogue:
                 return Handled(key, outcome.conversation, result.batch, outcome.changed)
         raise ConflictError("conversation changed concurrently too often")
 
-    async def _answer_lookups(
-        self, effects: list[Effect], outcome: engine.Outcome, ctx: Context
+    async def _answer_queries(
+        self,
+        key: str,
+        effects: list[Effect],
+        outcome: engine.Outcome,
+        ctx: Context,
+        checks: dict[tuple[str | None, str], Check],
     ) -> list[Effect]:
-        """Lookups are queries, not effects: answer them now and fire the answer as an event."""
-        lookups = [e for e in effects if isinstance(e, Lookup)]
-        if not lookups:
+        """Lookups and birth-date checks are queries, not effects: answered now, the answer
+        fired as an event. Neither is stored (a check carries the typed date)."""
+        query = next((e for e in effects if isinstance(e, Lookup | VerifyBirth)), None)
+        if query is None:
             return effects
-        found: CaseFound = await self.store.find_case(lookups[0].code_digest)
-        then = engine.handle(outcome.conversation, found, ctx)
+        answer: Event
+        guard = self.link_guard
+        if isinstance(query, Lookup):
+            found = await self.store.find_case(query.code_digest)
+            answer = CaseFound(found.case_id, await guard.account_left(key))
+        else:
+            case_id = outcome.conversation.pending_case_id
+            check = checks.get((case_id, query.birth_date))
+            if check is None:
+                check = await guard.check(key, case_id, query.birth_date, ctx.now)
+                checks[(case_id, query.birth_date)] = check
+            answer = BirthChecked(
+                check.matched,
+                check.account_left,
+                check.case_failures,
+                check.locked_now,
+                check.campaign,
+            )
+        then = engine.handle(outcome.conversation, answer, ctx)
         outcome.conversation = then.conversation
         outcome.changed = outcome.changed or then.changed
-        return [e for e in effects if not isinstance(e, Lookup)] + then.effects
+        return [e for e in effects if not isinstance(e, Lookup | VerifyBirth)] + then.effects

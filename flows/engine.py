@@ -7,16 +7,14 @@ costs microseconds per event instead of a Machine per conversation.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from transitions import Machine
-
-from flows import channels, fields, relatives, words
+from flows import channels, fields, recall, relatives, steps, words
 from flows import surrender as flow
 from flows.model import (
+    BirthChecked,
     CaseEvent,
     CaseFound,
     ChooseLanguage,
@@ -24,15 +22,14 @@ from flows.model import (
     Contact,
     Context,
     Conversation,
-    DeleteInput,
     Edited,
     Effect,
     Erase,
     Escalate,
     Event,
     Forwarded,
+    LinkNotice,
     Location,
-    Lookup,
     Media,
     OperatorAction,
     Params,
@@ -40,16 +37,13 @@ from flows.model import (
     Priority,
     RegisterCase,
     Reply,
-    SilentAlert,
+    Scrub,
     StaleButton,
     Text,
 )
 from flows.relaying import relay_of
 from flows.screens import NOT_GIVEN, STATUS_PHASES, review_params, screen_reply, status_params
 
-INVALID_STREAK_ALERT = 3  # consecutive bad answers before an operator is asked to help
-CODE_TRIES = 5  # wrong codes or birth dates before the code step locks and alerts
-CODE_EXAMPLE = "K7QM-3P9X"  # the shape of a case code, shown when one is mistyped
 HEARD_KINDS = frozenset({"voice", "video_note"})  # relayed even outside a hand-off
 
 __all__ = [
@@ -62,14 +56,19 @@ __all__ = [
     "status_params",
 ]
 
-MACHINE = Machine(
-    model=None,
-    states=flow.STATES,
-    transitions=flow.TRANSITIONS,
-    initial="start",
-    auto_transitions=False,
-    send_event=False,
-)
+# the moves every handler makes, and what each state shows (flows.steps)
+MACHINE = steps.MACHINE
+CODE_EXAMPLE = recall.CODE_EXAMPLE
+can_fire = steps.can_fire
+fire = steps.fire
+_move = steps.move
+_again = steps.again
+_relay_if_escalated = steps.relay_if_escalated
+_delete_input = steps.delete_input
+_rejected = steps.rejected
+_refuse = steps.refuse
+_accepted = steps.accepted
+
 
 # Notices the engine itself shows, beside the screens of flow.SCREENS
 NOTICES = frozenset(
@@ -90,12 +89,12 @@ NOTICES = frozenset(
         "voice-relayed",
         "declaration-hint",
         "invalid-code-format",
-        "code-not-found",
-        "code-birth-mismatch",
+        "code-or-date-mismatch",
         "code-locked",
         "already-with-operator",
         "nothing-to-cancel",
         "safety-word-saved",
+        "code-once",
         "at-point-noted",
         "help-coming",
         "forget-done",
@@ -124,6 +123,7 @@ class Turn:
         self.effects: list[Effect] = []
         self.erased = False
         self.resumed = False
+        self.new_code: str | None = None  # registered now: shown once, after the screen
         self.pending_params: Params = {}
         self.event: Event | None = None  # what is relayed, should the desk follow the chat
 
@@ -226,59 +226,70 @@ class Turn:
         self.escalate(Priority.HIGHEST, "emergency")
 
     def escalate_handoff(self) -> None:
-        locked = self.conv.code_failures >= CODE_TRIES
+        locked = self.conv.code_locked
         origin = self.conv.return_to or ""
         reason = "code" if locked else flow.HANDOFF_REASONS.get(origin, "operator")
         self.escalate(Priority.HIGH if locked else Priority.NORMAL, reason, always=locked)
 
     def register_case(self) -> None:
         conv = self.conv
-        birth_digest = self.ctx.digest("birth", conv.fields["birth_date"])
         if conv.owns_case and conv.case_id is not None:
-            conv.birth_digest = birth_digest  # details updated: same case, same code
-            self.effects.append(CaseEvent("updated"))
+            self.effects.append(CaseEvent("updated"))  # details updated: same case, same code
             return
-        self._new_case()
-        conv.birth_digest = birth_digest
+        self.new_code = self._new_case()  # shown once, after the screen
 
     def register_request(self) -> None:
-        """A relative's request: a case of its own, at the desk at once. It keeps no birth
-        digest, so its code can never link another account to it."""
+        """A relative's request: a case of its own, at the desk at once. Its code can never
+        link another account to it (flows.linking checks only a serviceman's own case)."""
         self._new_case()
         self.escalate(Priority.NORMAL, "relatives")
 
-    def _new_case(self) -> None:
+    def _new_case(self) -> str:
         conv = self.conv
         code = self.ctx.new_code()
         conv.case_id = self.ctx.new_case_id()
         conv.owns_case = True
-        conv.fields["case_code"] = code
+        conv.fields["case_code"] = code  # sealed; only its digest finds the case
         conv.code_digest = self.ctx.digest("code", code)
         self.effects.append(RegisterCase(conv.case_id, conv.code_digest))
         self.effects.append(CaseEvent("registered"))
+        return code
 
     def link_case(self) -> None:
         self.conv.case_id = self.conv.pending_case_id
         self.conv.owns_case = False
-        self.conv.pending_case_id = self.conv.pending_birth_digest = None
-        self.conv.code_failures = 0
+        self.conv.pending_case_id = None
+        self.effects.append(LinkNotice("linked", self.conv.case_id))
+
+    @property
+    def linked(self) -> bool:
+        return self.conv.case_id is not None and not self.conv.owns_case
 
     def complete_case(self) -> None:
         self.effects.append(CaseEvent("completed"))
-        self._erase(wipe_chat=False)
+        self._erase(wipe_chat=True, whole_case=True)  # met: nothing of it stays on his phone
 
     def withdraw_case(self) -> None:
-        self.effects.append(CaseEvent("withdrawn"))
-        self._erase(wipe_chat=False)
+        if self.linked:
+            # only the owner's phone withdraws the case: from here it is a request to the desk
+            self.effects.append(CaseEvent("unlinked"))
+            self.effects.append(LinkNotice("withdraw-request", self.conv.case_id))
+        else:
+            self.effects.append(CaseEvent("withdrawn"))
+        self._erase(wipe_chat=True)
 
     def forget_everything(self) -> None:
-        self.effects.append(CaseEvent("erased"))
+        if self.linked:
+            self.effects.append(CaseEvent("unlinked"))
+            self.effects.append(LinkNotice("unlinked", self.conv.case_id))
+        else:
+            self.effects.append(CaseEvent("erased"))
         self._erase(wipe_chat=True)
         self.say("forget-done")
 
     def erase_by_operator(self) -> None:
         self.effects.append(CaseEvent("erased"))
-        self._erase(wipe_chat=False)
+        self._erase(wipe_chat=False, whole_case=True)
 
     def send_instructions(self) -> None:
         params = self.pending_params
@@ -291,37 +302,32 @@ class Turn:
     def greet(self) -> None:
         self.say("greeting")
 
-    def _erase(self, *, wipe_chat: bool) -> None:
-        """The conversation starts afresh; the effect says which case goes with it and whether
-        this conversation owned it or was linked to it (then the owner's side goes too)."""
+    def _erase(self, *, wipe_chat: bool, whole_case: bool = False) -> None:
+        """The conversation starts afresh; the effect says which case goes with it. An owned
+        case goes with its owner's conversation. A linked conversation takes only itself and
+        its link, unless an operator ended the case from it (`whole_case`: met, erase): then
+        the owner's side goes too."""
         old = self.conv
         owned = old.owns_case
+        linked = old.case_id is not None and not owned
         self.conv = Conversation(state=old.state, lang=old.lang, version=old.version)
         self.erased = True
         self.effects.append(
             Erase(
                 wipe_chat=wipe_chat,
-                case_id=old.case_id,
+                case_id=old.case_id if owned or whole_case else None,
                 code_digest=old.code_digest if owned else None,
-                linked=old.case_id is not None and not owned,
+                linked=linked and whole_case,
             )
         )
 
 
-def can_fire(state: str, trigger: str) -> bool:
-    event = MACHINE.events.get(trigger)
-    return event is not None and state in event.transitions
-
-
-def fire(turn: Turn, trigger: str) -> bool:
-    """Fire `trigger` if the table allows it from the current state; True when a transition ran."""
-    if not can_fire(turn.conv.state, trigger):
-        return False
-    return bool(MACHINE.events[trigger].trigger(turn))
-
-
 # ---------------------------------------------------------------------------------------------
 # The engine
+
+# Screens a seized phone must not show: their messages are deleted once he has moved on
+SCRUBBED_ON_LEAVING = frozenset({"review", "safety_word"})
+CODE_SCREEN = "code"  # the message with the code, deleted once he has written it down
 
 
 def handle(conversation: Conversation, event: Event, ctx: Context) -> Outcome:
@@ -332,6 +338,18 @@ def handle(conversation: Conversation, event: Event, ctx: Context) -> Outcome:
     _dispatch(turn, event)
     conv = turn.conv
     conv.updated_at = ctx.now
+    if before in SCRUBBED_ON_LEAVING and conv.state != before:
+        turn.effects.insert(0, Scrub())  # what that screen showed leaves the chat first
+    if turn.new_code is not None:
+        turn.effects.append(
+            Reply(
+                "code-once",
+                {"code": turn.new_code},
+                (flow.button("code-written"),),
+                inline=True,
+                screen=CODE_SCREEN,
+            )
+        )
     return Outcome(conv, turn.effects, changed=turn.erased or conv.state != before)
 
 
@@ -339,59 +357,6 @@ def _dispatch(turn: Turn, event: Event) -> None:
     handler = _HANDLERS.get(type(event))
     if handler is not None:
         handler(turn, event)
-
-
-def _move(turn: Turn, trigger: str) -> bool:
-    """Fire a trigger and show the screen of the state it leads to."""
-    if not fire(turn, trigger):
-        return False
-    if turn.conv.state != "start":
-        turn.effects.append(screen_reply(turn.conv, turn.ctx.genuine))
-    return True
-
-
-def _again(turn: Turn, notice: str | None = None, params: Params | None = None) -> None:
-    """Explain, and show the current step once more; the state does not change."""
-    if notice is not None:
-        turn.say(notice, params)
-    if turn.conv.state == "start":
-        _move(turn, "begin")
-    else:
-        turn.effects.append(screen_reply(turn.conv, turn.ctx.genuine))
-
-
-def _relay_if_escalated(turn: Turn, kind: str) -> None:
-    ref = turn.ctx.message_ref
-    if turn.conv.escalated and ref is not None:
-        turn.effects.append(relay_of(turn.event, ref, kind))
-
-
-def _delete_input(turn: Turn) -> None:
-    if turn.ctx.message_ref is not None:
-        turn.effects.append(DeleteInput(turn.ctx.message_ref))
-
-
-def _rejected(turn: Turn, rejection: fields.Rejected) -> None:
-    turn.conv.invalid_streak += 1
-    if turn.conv.invalid_streak == INVALID_STREAK_ALERT and not turn.conv.escalated:
-        turn.escalate(Priority.NORMAL, "invalid")
-    _refuse(turn, rejection.message_id, rejection.params)
-
-
-def _refuse(turn: Turn, notice: str, params: Params | None = None) -> None:
-    """One message that says what is expected, not the error and then the whole question
-    again; it carries the step's buttons, so nothing has to be scrolled back to."""
-    screen = flow.SCREENS[turn.conv.state]
-    if turn.conv.state == "start" or screen.inline:  # inline buttons belong to their screen
-        _again(turn, notice, params)
-        return
-    turn.effects.append(
-        Reply(notice, params or {}, screen.buttons, inline=screen.inline, screen=turn.conv.state)
-    )
-
-
-def _accepted(turn: Turn) -> None:
-    turn.conv.invalid_streak = 0
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -446,6 +411,9 @@ def _on_language(turn: Turn, event: ChooseLanguage) -> None:
 
 def _on_press(turn: Turn, event: Press) -> None:
     conv = turn.conv
+    if event.button == "code-written" and event.screen == CODE_SCREEN:
+        turn.effects.append(Scrub())  # written down: the message with the code goes
+        return
     screen = flow.SCREENS[conv.state]
     if event.screen is None:
         event = Press(_twin_on(screen, event.button))
@@ -489,7 +457,7 @@ def _on_press(turn: Turn, event: Press) -> None:
     trigger = flow.trigger_of(event.button)
     if _move(turn, trigger):
         return
-    if trigger == "update" and conv.state == "registered":
+    if trigger in ("update", "safety_word") and conv.state == "registered":
         _again(turn, "update-from-first-phone")  # linked: his details stay with the first phone
     else:
         _refuse(turn, "stale-button")
@@ -560,7 +528,7 @@ def _on_text(turn: Turn, event: Text) -> None:
     conv = turn.conv
     state = conv.state
     # the safety word changes nothing the caller sees, even when it is a cry for help
-    duress = _check_safety_word(turn, event.text)
+    duress = recall.check_safety_word(turn, event.text)
     if not duress and words.is_sos(event.text) and state not in flow.EMERGENCY_STATES:
         _relay_if_escalated(turn, "text")
         _sos(turn)
@@ -581,11 +549,11 @@ def _on_text(turn: Turn, event: Text) -> None:
     elif state in flow.DETAIL_BY_STATE:
         _text_detail(turn, event.text)
     elif state == "safety_word":
-        _set_safety_word(turn, event.text)
+        recall.set_safety_word(turn, event.text)
     elif state == "recall_code":
-        _text_code(turn, event.text)
+        recall.text_code(turn, event.text)
     elif state == "recall_birth":
-        _text_code_birth(turn, event.text)
+        recall.text_birth(turn, event.text)
     elif state in _STEP_VALIDATORS:
         _relay_if_escalated(turn, "text")
         outcome = _STEP_VALIDATORS[state](event.text)
@@ -649,78 +617,6 @@ def _text_detail(turn: Turn, text: str) -> None:
         return
     _delete_input(turn)
     _answer_detail(turn, detail.name, outcome.value)
-
-
-def _set_safety_word(turn: Turn, text: str) -> None:
-    word = fields.clean_text(text).casefold()
-    if not 1 <= len(word) <= 40:
-        _rejected(turn, fields.Rejected("invalid-safety-word", {"max": 40}))
-        return
-    _delete_input(turn)
-    turn.conv.safety_digest = turn.ctx.digest("safety", word)
-    _accepted(turn)
-    turn.say("safety-word-saved")
-    _move(turn, "answer")
-
-
-def _check_safety_word(turn: Turn, text: str) -> bool:
-    """The duress word raises a silent alert; the caller sees the normal flow."""
-    digest = turn.conv.safety_digest
-    if digest is None or not (turn.conv.escalated or turn.conv.state.startswith("recall_")):
-        return False
-    words = fields.clean_text(text).casefold()
-    candidates = {words, *re.findall(r"\w+", words)}
-    if any(turn.ctx.digest("safety", word) == digest for word in candidates):
-        turn.effects.append(SilentAlert("safety-word"))
-        return True
-    return False
-
-
-def _text_code(turn: Turn, text: str) -> None:
-    if turn.conv.code_failures >= CODE_TRIES:
-        turn.say("code-locked")  # no more lookups for this conversation: an operator decides
-        _move(turn, "locked")
-        return
-    code = fields.parse_case_code(text)
-    if code is None:
-        _rejected(turn, fields.Rejected("invalid-code-format", {"example": CODE_EXAMPLE}))
-        return
-    _delete_input(turn)
-    turn.effects.append(Lookup(turn.ctx.digest("code", code)))
-
-
-def _code_failed(turn: Turn, notice: str) -> None:
-    turn.conv.code_failures += 1
-    if turn.conv.code_failures >= CODE_TRIES:
-        turn.say("code-locked")
-        _move(turn, "locked")
-    else:
-        _refuse(turn, notice, {"left": CODE_TRIES - turn.conv.code_failures})
-
-
-def _on_case_found(turn: Turn, event: CaseFound) -> None:
-    conv = turn.conv
-    if conv.state != "recall_code":
-        return
-    if event.case_id is None or event.birth_digest is None:
-        _code_failed(turn, "code-not-found")
-        return
-    conv.pending_case_id = event.case_id
-    conv.pending_birth_digest = event.birth_digest
-    _move(turn, "found")
-
-
-def _text_code_birth(turn: Turn, text: str) -> None:
-    outcome = fields.birth_date(text, turn.ctx.today)
-    if isinstance(outcome, fields.Rejected):
-        _rejected(turn, outcome)
-        return
-    _delete_input(turn)
-    if turn.ctx.digest("birth", outcome.value) != turn.conv.pending_birth_digest:
-        _code_failed(turn, "code-birth-mismatch")
-        return
-    _accepted(turn)
-    _move(turn, "verified")
 
 
 # -- other content ----------------------------------------------------------------------------
@@ -858,5 +754,6 @@ _HANDLERS: dict[type, Callable[[Turn, Any], None]] = {
     Forwarded: _on_forwarded,
     StaleButton: _on_stale,
     OperatorAction: _on_operator,
-    CaseFound: _on_case_found,
+    CaseFound: recall.on_case_found,
+    BirthChecked: recall.on_birth_checked,
 }

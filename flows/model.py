@@ -44,16 +44,14 @@ class Conversation:
     escalated: bool = False
     priority: int = 0
     invalid_streak: int = 0
-    code_failures: int = 0
+    code_locked: bool = False  # this account failed the code check too often
     # case this conversation registered (owner) or linked to (after code + birth date)
     case_id: str | None = None
     owns_case: bool = False
-    # keyed digests only: the case found by a typed code, waiting for the birth-date check
+    # the case found by a typed code (None: none found), waiting for the birth-date check;
+    # the date is checked against the owner's sealed field, never against a digest of it
     pending_case_id: str | None = None
-    pending_birth_digest: str | None = None
-    birth_digest: str | None = None
     code_digest: str | None = None
-    safety_digest: str | None = None
     updated_at: float = 0.0
 
     def meta(self) -> dict[str, Any]:
@@ -154,10 +152,24 @@ class OperatorAction:
 
 @dataclass(frozen=True, slots=True)
 class CaseFound:
-    """The store's answer to a `Lookup`: the case behind a typed code, or None."""
+    """The store's answer to a `Lookup`: the case behind a typed code, or None, and how many
+    failed checks this account has left (counted in Redis, across erasures)."""
 
     case_id: str | None
-    birth_digest: str | None = None
+    account_left: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class BirthChecked:
+    """The answer to a `VerifyBirth`: whether the date matched the case's, the tries this
+    account has left, and what the desk must hear (failures of the case, a lock made by this
+    one, a probing campaign seen across all cases)."""
+
+    matched: bool
+    account_left: int
+    case_failures: int = 0
+    locked_now: bool = False
+    campaign: int = 0
 
 
 Event = (
@@ -173,6 +185,7 @@ Event = (
     | ChooseLanguage
     | OperatorAction
     | CaseFound
+    | BirthChecked
 )
 
 
@@ -250,6 +263,31 @@ class Lookup:
 
 
 @dataclass(frozen=True, slots=True)
+class VerifyBirth:
+    """Check a typed birth date against the case of `pending_case_id`: a query answered before
+    the commit with a `BirthChecked` event, never stored."""
+
+    birth_date: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkNotice:
+    """For the desk, on the card and in the topic of the case (not of this conversation):
+    linked, unlinked, withdraw-request, failed (`count` failed checks), locked; campaign (no
+    case: `count` failures across all cases)."""
+
+    kind: str
+    case_id: str | None = None
+    count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Scrub:
+    """Delete the bot's messages in the chat that showed something a seized phone must not
+    (the review summary, the code, the safety-word prompt and its confirmation)."""
+
+
+@dataclass(frozen=True, slots=True)
 class RegisterCase:
     case_id: str
     code_digest: str
@@ -289,9 +327,12 @@ Effect = (
     | SilentAlert
     | CaseEvent
     | Lookup
+    | VerifyBirth
     | RegisterCase
     | Erase
     | DeskDone
+    | LinkNotice
+    | Scrub
 )
 
 
@@ -306,3 +347,5 @@ class Context:
     digest: Callable[[str, str], str]  # keyed hash (namespace, value)
     message_ref: int | None = None
     genuine: GenuineList = EMPTY  # the team's list of genuine channels, bots and sites
+    # the safety word of the case this conversation is linked to (it belongs to the case)
+    case_safety_word: str | None = None

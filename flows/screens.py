@@ -11,12 +11,16 @@ from flows import surrender as flow
 from flows.model import Conversation, Params, Reply
 
 NOT_GIVEN = "not-given"  # a Fluent variant key: the packs say it in words
+GIVEN = "given"  # shown instead of a stored value once the case is registered
 
 
 def screen_reply(conv: Conversation, genuine: channels.GenuineList = channels.EMPTY) -> Reply:
     screen = flow.SCREENS[conv.state]
+    prompt = screen.prompt
+    if conv.state == "review" and conv.owns_case:
+        prompt = "review-given"  # updating a registered case: which fields, never their values
     return Reply(
-        screen.prompt,
+        prompt,
         _screen_params(conv, genuine),
         screen.buttons,
         inline=screen.inline,
@@ -31,16 +35,16 @@ def _screen_params(conv: Conversation, genuine: channels.GenuineList) -> Params:
         return maker(conv, genuine)
     if conv.state == "review":
         return review_params(conv)
-    if conv.state == "registered":
-        return {"code": conv.fields.get("case_code", NOT_GIVEN)}
-    return {}
+    return {}  # the code is shown once, in a message of its own (never on a screen again)
 
 
 def review_params(conv: Conversation) -> Params:
     params: dict[str, str | int] = {}
     for detail in flow.DETAILS:
         value = conv.fields.get(detail.name, NOT_GIVEN)
-        if detail.name == "birth_date" and value != NOT_GIVEN:
+        if value != NOT_GIVEN and conv.owns_case:
+            value = GIVEN  # a seized phone must not get the dossier back in one tap
+        elif detail.name == "birth_date" and value != NOT_GIVEN:
             year, month, day = value.split("-")
             value = f"{day}.{month}.{year}"
         params[detail.name.replace("_", "-")] = value
@@ -48,7 +52,8 @@ def review_params(conv: Conversation) -> Params:
 
 
 # What /status can say; "recall-start" is a re-call not yet at the desk (the code or the
-# declaration still to come), so the caller is never told an operator has a signal too early
+# declaration still to come), so the caller is never told an operator has a signal too early.
+# It never shows the code.
 STATUS_PHASES = (
     "none",
     "form",
@@ -83,4 +88,4 @@ def status_params(conv: Conversation) -> Params:
         phase = "registered"
     else:
         phase = "none"
-    return {"phase": phase, "code": conv.fields.get("case_code", NOT_GIVEN)}
+    return {"phase": phase}  # never the code: a phone checked at a checkpoint gives nothing

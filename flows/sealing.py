@@ -48,14 +48,14 @@ __all__ = [
 SECRET_BYTES: Final = 32
 NONCE_BYTES: Final = 12
 TAG_BYTES: Final = 16
-MIN_ID_SECRET_BYTES: Final = 16
+MIN_ID_SECRET_BYTES: Final = 32
 RECORD_VERSION: Final = "s1"
 KEYS_ENV: Final = "HOTLINE_SEAL_KEYS"
 ID_KEY_ENV: Final = "HOTLINE_ID_KEY"
 
 _KEY_ID_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,16}")
 _URLSAFE_RE: Final = re.compile(r"[A-Za-z0-9_-]*")
-_ANY_B64_RE: Final = re.compile(r"[A-Za-z0-9+/_-]*={0,2}")
+_STRICT_B64_RE: Final = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 # Separates namespace from value in the pseudonym MAC input; forbidden in namespaces, so the
 # encoding is unambiguous.
 _NS_SEP: Final = "\x1f"
@@ -94,22 +94,20 @@ class SealKey:
             raise KeyConfigError(f"seal key {self.key_id}: secret must be {SECRET_BYTES} bytes")
 
 
-def _b64decode_any(text: str) -> bytes | None:
-    """Decode standard or URL-safe base64, padded or not; None if it is not base64.
-
-    Lenient about the alphabet so `openssl rand -base64 32` output and `new_key` lines both
-    work; strict about everything else (no stray characters silently dropped).
-    """
+def _b64decode_strict(text: str) -> bytes | None:
+    """Decode strict base64 (the standard alphabet, padded, canonical: what `openssl rand
+    -base64 32` and `hotline keys` print); None for anything else, so a truncated or mangled
+    secret is refused at start instead of silently giving a weaker key."""
     text = text.strip()
-    if not _ANY_B64_RE.fullmatch(text):
-        return None
-    body = text.rstrip("=").replace("-", "+").replace("_", "/")
-    if len(body) % 4 == 1:
+    if not _STRICT_B64_RE.fullmatch(text) or len(text) % 4:
         return None
     try:
-        return base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
+        secret = base64.b64decode(text, validate=True)
     except binascii.Error:
         return None
+    if base64.b64encode(secret).decode("ascii") != text:
+        return None  # non-canonical: changed unused bits
+    return secret
 
 
 def parse_keys(spec: str, *, source: str = KEYS_ENV) -> list[SealKey]:
@@ -137,9 +135,9 @@ def parse_keys(spec: str, *, source: str = KEYS_ENV) -> list[SealKey]:
                 )
             if key_id in seen:
                 raise KeyConfigError(f"{source}: entry {entry} repeats key id {key_id}")
-            secret = _b64decode_any(material)
+            secret = _b64decode_strict(material)
             if secret is None:
-                raise KeyConfigError(f"{source}: entry {entry} is not valid base64")
+                raise KeyConfigError(f"{source}: entry {entry} is not strict base64")
             if len(secret) != SECRET_BYTES:
                 raise KeyConfigError(
                     f"{source}: entry {entry} is not {SECRET_BYTES} bytes of base64"
@@ -340,10 +338,10 @@ class Pseudonymizer:
 
     @classmethod
     def from_text(cls, value: str) -> Pseudonymizer:
-        """Build from base64 text (standard or URL-safe, padding optional)."""
-        secret = _b64decode_any(value)
+        """Build from strict base64 text (standard alphabet, padded)."""
+        secret = _b64decode_strict(value)
         if secret is None:
-            raise KeyConfigError(f"{ID_KEY_ENV}: is not valid base64")
+            raise KeyConfigError(f"{ID_KEY_ENV}: is not strict base64")
         return cls(secret)
 
     def digest(self, namespace: str, value: str) -> str:

@@ -9,7 +9,10 @@ Every key of one conversation carries the same hash tag, so each atomic step tou
                                           after an erase "v" -> the version it reached
     {prefix}:{<conv key>}:outbox    hash  the batches of effects to deliver (flows.outbox)
     {prefix}:{<conv key>}:timeline  list  "<ms> <kind>" of CaseEvents (no personal data)
-    {prefix}:{<conv key>}:chat      zset  message id -> time (ms), for /forget to delete them
+    {prefix}:{<conv key>}:chat      zset  message id -> time (ms), for /forget to delete them;
+                                          kept through an erase that does not wipe the chat
+                                          (an operator's Erase), with its own TTL, so a later
+                                          /forget still wipes what the bot can delete
 
 and the two indexes of a registered case, written after the commit (they live in other slots):
 
@@ -130,9 +133,6 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[4])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
 if ARGV[8] ~= '' then
   redis.call('DEL', KEYS[1], KEYS[4])
-  if ARGV[8] ~= 'wipe' then
-    redis.call('DEL', KEYS[5])
-  end
   local names = redis.call('HKEYS', KEYS[3])
   for i = 1, #names do
     if names[i] ~= '{OUTBOX_COUNTER}' then
@@ -164,7 +164,7 @@ else
   end
   redis.call('PEXPIRE', KEYS[4], ARGV[6])
 end
-if ARGV[16] ~= '' and ARGV[8] ~= 'erase' then
+if ARGV[16] ~= '' then
   -- the caller's own message, so /forget can delete it too
   redis.call('ZADD', KEYS[5], ARGV[3], ARGV[16])
   redis.call('PEXPIRE', KEYS[5], ARGV[17])
@@ -454,7 +454,7 @@ class ConversationStore:
             await self._del_if(keys=[self._case_index(case_id)], args=[key])
 
     async def find_case(self, code_digest: str) -> CaseFound:
-        """The case registered under a code digest, with the owner's birth-date digest."""
+        """The case registered under a code digest (its owner's conversation still holds it)."""
         with _unavailable():
             target = _text(await self._redis.get(self._code_index(code_digest)))
             if target is None or "|" not in target:
@@ -463,11 +463,9 @@ class ConversationStore:
             case, meta = await self._redis.hmget(self.key(key, "conv"), ["case", "meta"])
         if _text(case) != case_id or meta is None:
             return CaseFound(None)  # dangling: the owner is gone or moved on
-        data = codec.decode_meta(_text(meta) or "")
-        birth = data.get("birth_digest")
-        if not data.get("owns_case") or not isinstance(birth, str):
+        if not codec.decode_meta(_text(meta) or "").get("owns_case"):
             return CaseFound(None)
-        return CaseFound(case_id, birth)
+        return CaseFound(case_id)
 
     async def conversation_of_case(self, case_id: str) -> str | None:
         with _unavailable():

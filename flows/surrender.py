@@ -230,13 +230,15 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("back", "registered", "menu"),
     # only the phone that registered holds the details; a linked one asks an operator
     _t("update", "registered", "review", conditions="owns_case"),
-    _t("safety_word", "registered", "safety_word"),
+    # the safety word belongs to the case: set from the phone that registered it
+    _t("safety_word", "registered", "safety_word", conditions="owns_case"),
     _t("answer", "safety_word", "registered"),
     _t("back", "safety_word", "registered"),
     # stage 2: the arrival re-call
     _t("found", "recall_code", "recall_birth"),
     _t("no_code", "recall_code", "recall_declare"),
     _t("verified", "recall_birth", "recall_declare", after="link_case"),
+    _t("retry", "recall_birth", "recall_code"),  # code or date wrong: which is not said
     _t("locked", ["recall_code", "recall_birth"], "handoff", before="remember_return"),
     _t("back", ["recall_code", "recall_birth"], "menu"),
     _t("declare", "recall_declare", "recall_location"),

@@ -40,7 +40,9 @@ FLOW_ACTIONS: Final = {
     "close": "end",
     "erase": "erase",
 }
-CASE_ACTIONS: Final = frozenset({"claim", "release", "details", "verified", *FLOW_ACTIONS})
+CASE_ACTIONS: Final = frozenset(
+    {"claim", "release", "details", "verified", "unlock", *FLOW_ACTIONS}
+)
 COMMANDS: Final = frozenset({*CASE_ACTIONS, "stats", "help"})
 MEET_TIME_MAX: Final = 40
 MEET_PLACE_MAX: Final = 400
@@ -144,6 +146,8 @@ class DeskActions:
             return await self.claim(user_id, case, via)
         if action == "release":
             return await self.release(user_id, case, via)
+        if action == "unlock":  # any listed operator: the case need not be open
+            return await self.unlock(user_id, case, via)
         refusal = await self._claimer_only(user_id, action, case, via)
         if refusal is not None:
             return refusal
@@ -263,6 +267,17 @@ class DeskActions:
             self.operators.who(user_id), "details", case.case, result="ok", via=via
         )
         return self.t("desk-details-sent", minutes=_minutes(self.desk.details.minutes))
+
+    async def unlock(self, user_id: int, case: DeskCase, via: str) -> str | None:
+        """Linking the case is possible again after too many failed checks; audited."""
+        links = self.desk.links
+        if links is None:
+            return None
+        label = self.desk.operator_label(self.operators.digest(user_id))
+        was = await links.unlock(case, label)
+        who = self.operators.who(user_id)
+        await self.audit.record(who, "unlock", case.case, result="ok" if was else "none", via=via)
+        return None
 
     async def verified(self, user_id: int, case: DeskCase, via: str) -> str | None:
         await self.desk.state.update(case.key, {"verified": 1})

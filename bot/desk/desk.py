@@ -1,11 +1,13 @@
 """The operator desk: a forum supergroup with one topic per case, a card on top of each, a queue
 view in the General topic, and the relay between the caller and the topic.
 
-Topics are titled with the case code (or `#<ref>`, a random label, before registration) and the
-stage, never a name. The card (the first message of the topic) shows the state, priority, since
-when it waits and which operator has it ("operator N": their place in OPERATOR_IDS; callers never
-see it), and is edited as the case moves. Everything the desk keeps is in `bot.desk.records`; what
-operators do is in `bot.desk.actions`.
+Topics are titled with a short case reference (`#` and the start of the case's pseudonymous
+id, or of a random ref before registration) and the stage, never a name and never the case
+code, which is the caller's secret. The card (the first message of the topic) shows the state,
+priority, since when it waits and which operator has it ("operator N": their place in
+OPERATOR_IDS; callers never see it), and is edited as the case moves. Everything the desk keeps
+is in `bot.desk.records`; what operators do is in `bot.desk.actions`; links to a case from
+other accounts and failed checks in `bot.desk.linking`.
 
 The renderer calls `escalate`, `relay_from_caller`, `alert`, `case_event` and `erase` (the
 `DeskPort` of bot.render) while it delivers a caller's effects, in order and one conversation at
@@ -22,7 +24,7 @@ import time
 import zoneinfo
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
-from typing import Final
+from typing import TYPE_CHECKING, Final, Protocol
 
 import structlog
 from aiogram import Bot
@@ -42,11 +44,26 @@ from bot.desk.relay import CallerRelay
 from bot.i18n import Translator
 from flows import engine
 from flows.hooks import HookEvent, Hooks
-from flows.model import CaseEvent, Conversation, Escalate, Priority, Relay, SilentAlert
-from flows.sealing import SealError
+from flows.model import (
+    CaseEvent,
+    Conversation,
+    Escalate,
+    LinkNotice,
+    Priority,
+    Relay,
+    SilentAlert,
+)
 from flows.store import ConversationStore
 
+if TYPE_CHECKING:
+    from bot.desk.linking import CaseLinks
+
 log = structlog.get_logger("hotline.desk")
+
+
+class Sweeper(Protocol):
+    async def sweep(self, now: float) -> int: ...
+
 
 PRIORITY_NAMES: Final[Mapping[int, str]] = {
     Priority.NORMAL: "normal",
@@ -57,7 +74,9 @@ PRIORITY_NAMES: Final[Mapping[int, str]] = {
 # The group refused for good (a bad request, no rights, gone): retrying cannot help. The network
 # and flood control are not among them: those raise, and the batch is tried again.
 REFUSED_FOR_GOOD: Final = (TelegramBadRequest, TelegramForbiddenError, TelegramNotFound)
-TOPIC_DELETED: Final = frozenset({"withdrawn", "erased"})
+# "unlinked": a linked account's own conversation ended (its /forget or withdrawal), the case
+# itself goes on with its owner
+TOPIC_DELETED: Final = frozenset({"withdrawn", "erased", "unlinked"})
 # Hook events the group's queue view shows (escalations are announced there already)
 FEED_KINDS: Final = frozenset({"claimed", "meetup", "completed", "withdrawn", "erased"})
 HOOKED: Final = frozenset(
@@ -97,6 +116,12 @@ def _zone(name: str) -> datetime.tzinfo:
         return datetime.UTC
 
 
+def case_reference(case: DeskCase) -> str:
+    """`#` and the start of the case's pseudonymous id (random, unrelated to the code); a linked
+    account's topic shows the same reference as the owner's."""
+    return f"#{case.case[:8]}"
+
+
 def priority_name(priority: int) -> str:
     return PRIORITY_NAMES.get(priority, "none")
 
@@ -134,6 +159,8 @@ class Desk:
         self.details = DetailsReveal(
             bot, self.state, store.sealer, clock=clock, minutes=details_minutes
         )
+        self.links: CaseLinks | None = None  # links and failed checks (bot.desk.linking)
+        self.expiring: Sweeper | None = None  # the caller's messages with a time limit
 
     # -- words --------------------------------------------------------------------------------
     def t(self, message_id: str, **params: str | int) -> str:
@@ -148,11 +175,8 @@ class Desk:
         return self.t("desk-operator", n=self.operators.number(digest) or "?")
 
     def label(self, case: DeskCase) -> str:
-        """The case code, or `#<ref>` before there is one."""
-        if case.label is not None:
-            with contextlib.suppress(SealError, UnicodeDecodeError):
-                return self._open(case.key, case.label)
-        return f"#{case.ref[:8]}"
+        """The short case reference operators know a case by: never the code."""
+        return case_reference(case)
 
     def local_time(self, moment: float) -> str:
         return datetime.datetime.fromtimestamp(moment, self.zone).strftime("%d.%m %H:%M")
@@ -176,7 +200,7 @@ class Desk:
             return "closed"
         return "claimed" if case.claimer is not None else "waiting"
 
-    def card_text(self, case: DeskCase, ended: str | None = None) -> str:
+    def card_text(self, case: DeskCase, ended: str | None = None, extra: str | None = None) -> str:
         text = self.t(
             "desk-card",
             code=self.label(case),
@@ -190,7 +214,10 @@ class Desk:
         )
         if case.alert is not None:
             text += "\n" + self.t("desk-card-alert", reason=case.alert)
-        return text
+        return text if extra is None else f"{text}\n{extra}"
+
+    async def _card_extra(self, case: DeskCase) -> str | None:
+        return await self.links.card_line(case) if self.links is not None else None
 
     def card_markup(self, case: DeskCase, confirm: str | None = None) -> InlineKeyboardMarkup:
         topic = case.topic or 0
@@ -213,7 +240,7 @@ class Desk:
         markup = None if ended is not None else self.card_markup(case, confirm)
         try:
             await self.bot.edit_message_text(
-                text=self.card_text(case, ended),
+                text=self.card_text(case, ended, await self._card_extra(case)),
                 chat_id=self.chat_id,
                 message_id=case.card,
                 reply_markup=markup,
@@ -233,16 +260,6 @@ class Desk:
             )
 
     # -- the topic ------------------------------------------------------------------------------
-    async def _code_of(self, key: str, conversation: Conversation) -> str | None:
-        code = conversation.fields.get("case_code")
-        if code is None and conversation.case_id is not None and not conversation.owns_case:
-            # linked from another account: the code lives with the case's owner
-            owner = await self.store.conversation_of_case(conversation.case_id)
-            if owner is not None:
-                loaded = await self.store.load(owner, -1)
-                code = loaded.conversation.fields.get("case_code")
-        return code
-
     async def _sync(
         self,
         key: str,
@@ -271,8 +288,8 @@ class Desk:
         drop: tuple[str, ...] = (),
         current: DeskCase | None = None,
     ) -> tuple[DeskCase, bool]:
-        """The record brought up to date with the conversation; whether its label is new (the
-        topic is to be titled again)."""
+        """The record brought up to date with the conversation; whether its reference is new
+        (the topic is to be titled again)."""
         current = current or await self.state.load(key)
         fields: dict[str, str | int | float] = dict(changes or {})
         if current is None or current.lang != conversation.lang:
@@ -283,12 +300,7 @@ class Desk:
             fields["case"] = conversation.case_id
         if chat_id is not None and (current is None or current.chat is None):
             fields["chat"] = self._seal(key, str(chat_id))
-        retitle = False
-        if current is None or current.label is None or "case" in fields:
-            code = await self._code_of(key, conversation)
-            if code is not None:
-                fields["label"] = self._seal(key, code)
-                retitle = current is not None
+        retitle = current is not None and "case" in fields  # registered: a new reference
         if current is not None and not fields and not drop:
             case = current  # nothing new: no write (a relay costs one read)
         else:
@@ -312,7 +324,7 @@ class Desk:
             case = replace(case, topic=topic, stage=stage)
             card = await self.bot.send_message(
                 self.chat_id,
-                self.card_text(case),
+                self.card_text(case, extra=await self._card_extra(case)),
                 message_thread_id=topic,
                 reply_markup=self.card_markup(case),
             )
@@ -393,6 +405,16 @@ class Desk:
     async def case_event(self, key: str, conversation: Conversation, effect: CaseEvent) -> None:
         async with self._refusals("case event"):
             await self._case_event(key, conversation, effect)
+
+    async def link_notice(self, effect: LinkNotice) -> None:
+        if self.links is not None:
+            async with self._refusals("link notice"):
+                await self.links.notice(effect)
+
+    async def show_case(self, key: str, conversation: Conversation) -> DeskCase:
+        """The case's record and topic (made if missing), as the conversation is now."""
+        case, _ = await self._sync(key, conversation, None, show=True)
+        return case
 
     async def _escalate(
         self, key: str, conversation: Conversation, chat_id: int, effect: Escalate
@@ -509,6 +531,8 @@ class Desk:
             case = await self.state.load(key)
             if case is not None and case.topic is not None:
                 await self._delete_topic(case.topic)
+        if self.links is not None:
+            await self.links.drop(key)
         await self.state.delete(key)
 
     async def _delete_topic(self, topic: int) -> None:
@@ -650,7 +674,10 @@ class Desk:
         return value
 
     async def sweep(self, now: float | None = None) -> int:
-        return await self.details.sweep(now)
+        done = await self.details.sweep(now)
+        if self.expiring is not None:
+            await self.expiring.sweep(self.clock() if now is None else now)  # the code shown once
+        return done
 
     async def aclose(self) -> None:
         await self.details.aclose()

@@ -28,6 +28,9 @@ log = structlog.get_logger("hotline.desk")
 
 # Fields of a conversation as the details message lists them (the form, or a relative's
 # request, then the recall)
+# The caller's secrets: no operator ever sees them (the code would let anyone link to the case;
+# a relative's request code links no one, and is what the relative quotes)
+NEVER_SHOWN: Final = frozenset({"case_code", "safety_word"})
 DETAIL_ORDER: Final = (
     "case_code",
     *(d.name for d in flow.DETAILS),
@@ -68,8 +71,9 @@ def render_details(
     """The details message: `head`, then one line per field in DETAIL_ORDER (then the rest),
     every value escaped; a shared location is a map link here and nowhere else."""
     lines = [head]
-    names = [n for n in DETAIL_ORDER if n in fields]
-    names += sorted(n for n in fields if n not in DETAIL_ORDER)
+    hidden = NEVER_SHOWN - {"case_code"} if "sought_name" in fields else NEVER_SHOWN
+    names = [n for n in DETAIL_ORDER if n in fields and n not in hidden]
+    names += sorted(n for n in fields if n not in DETAIL_ORDER and n not in hidden)
     for name in names:
         value = shown(name, fields[name])
         link = map_link(value) if name in LOCATIONS else None

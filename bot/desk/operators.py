@@ -1,8 +1,16 @@
-"""The listed operators (OPERATOR_IDS), and how the desk names them without their Telegram ids."""
+"""The listed operators (OPERATOR_IDS), and how the desk names them without their Telegram ids.
+
+An operator's pseudonym (on a card as claimer, in the audit, in the logs) is an HMAC of their id
+under a salt of the deployment, sealed in Redis (flows.salts), not under HOTLINE_ID_KEY: a
+seized dump plus the id key must not tell which of a group's members did what. The salt is read
+once (`ready`) before anything is named.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import hashlib
+import hmac
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 
 DIGEST_CHARS: Final = 12
@@ -13,13 +21,23 @@ UNLISTED: Final = "x:"
 class OperatorList:
     """The operators of OPERATOR_IDS, in order, and how they are named without their ids."""
 
-    def __init__(self, ids: Sequence[int], digest: Callable[[str, str], str]) -> None:
+    def __init__(self, ids: Sequence[int], salt: Callable[[], Awaitable[bytes]]) -> None:
         self.ids = tuple(ids)
-        self._digest = digest
-        self._number = {self.digest(user_id): n for n, user_id in enumerate(self.ids, 1)}
+        self._salt = salt
+        self._key: bytes | None = None
+        self._number: dict[str, int] = {}
+
+    async def ready(self) -> None:
+        """Read the salt (once); every other method needs it."""
+        if self._key is None:
+            self._key = await self._salt()
+            self._number = {self.digest(user_id): n for n, user_id in enumerate(self.ids, 1)}
 
     def digest(self, user_id: int) -> str:
-        return self._digest("operator", str(int(user_id)))
+        if self._key is None:
+            raise RuntimeError("operator pseudonyms used before OperatorList.ready()")
+        mac = hmac.new(self._key, f"operator\x1f{int(user_id)}".encode(), hashlib.sha256)
+        return mac.hexdigest()[:32]
 
     def listed(self, user_id: int) -> bool:
         return user_id in self.ids

@@ -95,10 +95,11 @@ def screen(lang: str, state: str, **params: str | int) -> str:
 
 
 def kept_after_erase(key: str) -> set[str]:
-    """What an erased conversation leaves: its dedupe marks (Telegram may redeliver) and its
+    """What an erased conversation leaves: its dedupe marks (Telegram may redeliver), its
     rate-limit window (a minute of update ids and times; /forget must not reset a flood's
-    limit). Neither holds anything personal."""
-    return {f"hl:{{{key}}}:{part}" for part in ("seen", "rate", "ratenotice")}
+    limit) and, after an erase that did not wipe the chat, the ids of the bot's messages
+    there (48 h at most: a later /forget still wipes them). None holds anything personal."""
+    return {f"hl:{{{key}}}:{part}" for part in ("seen", "rate", "ratenotice", "chat")}
 
 
 def labels(lang: str, state: str) -> list[str]:

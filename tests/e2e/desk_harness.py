@@ -209,6 +209,13 @@ async def recall(caller: Caller) -> str:
     return code
 
 
+async def reference(caller: Caller) -> str:
+    """The short case reference operators see for his case: never the code."""
+    case_id = (await caller.conversation()).case_id
+    assert case_id is not None
+    return f"#{case_id[:8]}"
+
+
 class Recorder:
     """A hook consumer that keeps what it is given."""
 

@@ -119,21 +119,30 @@ async def test_premob_declaration_details_review_registered_and_recall(
     assert conversation.fields == expected_fields
     assert caller.texts == [screen(lang, "review", **review_values(lang, expected_fields))]
 
+    review = caller.last_inline()
     await caller.press("confirm")
     conversation = await caller.conversation()
     assert conversation.state == "registered"
     code = conversation.fields["case_code"]
     assert CODE.fullmatch(code)
-    assert caller.texts == [screen(lang, "registered", code=code)]
-    assert f"<b>{code}</b>" in caller.texts[0]
+    # the review with his details leaves the chat; the code is shown once, apart
+    assert caller.sent_id(review) in caller.deleted()
+    assert caller.texts == [screen(lang, "registered"), t(lang, "code-once", code=code)]
+    assert code not in caller.texts[0]
+    assert f"<b>{code}</b>" in caller.texts[1]
     assert keyboard_of(caller.replies[0]) == labels(lang, "registered")
+    code_message = caller.replies[1]
+    await caller.press("code-written", on=code_message)
+    assert caller.deleted() == [caller.sent_id(code_message)]
+    assert caller.texts == []
     assert conversation.owns_case
     assert conversation.case_id is not None
     case_id = conversation.case_id
 
-    # /status shows the code again
+    # /status never shows the code
     await caller.command("status")
-    assert caller.texts == [t(lang, "status", phase="registered", code=code)]
+    assert caller.texts == [t(lang, "status", phase="registered")]
+    assert code not in caller.texts[0]
 
     # at the front: ready now, from the same account: no code asked
     await caller.tap("ready")
@@ -183,9 +192,15 @@ async def test_recall_from_another_account_needs_the_code_and_the_birth_date(
     assert caller.texts == [screen(lang, "recall_code")]
     assert keyboard_of(caller.replies[0]) == labels(lang, "recall_code")
 
+    # a code that finds no case is answered like one that does: the date is asked for
     wrong = await caller.text("ZZZZ-ZZZZ")
     assert caller.deleted() == [wrong.message_id]
-    assert caller.texts == [t(lang, "code-not-found", left=4)]  # one message, keyboard kept
+    assert caller.texts == [screen(lang, "recall_birth")]
+    assert await caller.state() == "recall_birth"
+    any_date = await caller.text("01.01.1991")
+    assert caller.deleted() == [any_date.message_id]
+    assert caller.texts == [t(lang, "code-or-date-mismatch", left=4)]  # one message
+    assert keyboard_of(caller.replies[0]) == labels(lang, "recall_code")
     assert await caller.state() == "recall_code"
 
     typed = await caller.text(code.lower().replace("-", " "))  # typed sloppily: still his code
@@ -195,9 +210,10 @@ async def test_recall_from_another_account_needs_the_code_and_the_birth_date(
 
     wrong_birth = await caller.text("01.01.1991")
     assert caller.deleted() == [wrong_birth.message_id]
-    assert caller.texts == [t(lang, "code-birth-mismatch", left=3)]
+    assert caller.texts == [t(lang, "code-or-date-mismatch", left=3)]
     assert (await caller.conversation()).case_id is None
 
+    await caller.text(code)
     birth = await caller.text("17.05.1990")
     assert caller.deleted() == [birth.message_id]
     conversation = await caller.conversation()

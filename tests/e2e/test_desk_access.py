@@ -18,6 +18,7 @@ from bot.desk.audit import Audit
 from bot.desk.operators import OperatorList
 from bot.settings import load_settings
 from flows.catalogue import DESK_BUTTONS
+from flows.salts import SealedSalt
 from flows.sealing import new_key
 from tests.conftest import CollectLogs
 from tests.e2e.conftest import DESK_CHAT, MEDIA, Hotline, HotlineFactory
@@ -186,7 +187,9 @@ async def test_audit_tail_names_listed_operators_and_no_ids(
         operator_ids=",".join(str(i) for i in OPERATORS),
     )
     store = open_store(settings, real_redis)
-    operators = OperatorList(settings.operator_ids, store.digest)
+    salt = SealedSalt(real_redis, store.sealer, store.prefix, "operators")
+    operators = OperatorList(settings.operator_ids, salt.load)
+    await operators.ready()
     audit = Audit(real_redis, store.prefix, clock=lambda: 1_750_000_000.0)
     await audit.record(operators.who(OPERATORS[1]), "claim", "a1b2c3d4e5f6", result="ok")
     await audit.record(

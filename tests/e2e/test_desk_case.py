@@ -18,6 +18,7 @@ from aiogram.methods import (
     CopyMessage,
     CreateForumTopic,
     DeleteForumTopic,
+    DeleteMessages,
     EditForumTopic,
     EditMessageText,
     ReopenForumTopic,
@@ -47,6 +48,7 @@ from tests.e2e.desk_harness import (
     op_label,
     recall,
     redis_state,
+    reference,
     to_caller,
     to_meetup,
 )
@@ -91,6 +93,7 @@ async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
     op1, op2 = Operator(hotline, OPERATORS[0]), Operator(hotline, OPERATORS[1])
 
     code = await register(caller)
+    ref = await reference(caller)
     assert view.topics() == []  # registered, not escalated: nothing for the operators yet
     assert [e.kind for e in hooks.events] == ["registered"]
 
@@ -99,15 +102,13 @@ async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
     await caller.text("Я иду сдаваться")
     assert await caller.state() == "recall_location"
     topic = await view.topic(caller)
-    assert [m.name for m in view.topics()] == [dt("desk-topic-title", code=code, stage="recall")]
+    assert [m.name for m in view.topics()] == [dt("desk-topic-title", code=ref, stage="recall")]
     since = desk.local_time((await view.case(caller)).since)
     text, markup = view.card()
-    assert text == card(hotline, code, since=since)
+    assert text == card(hotline, ref, since=since)
     assert card_actions(markup) == ALL_ACTIONS
     assert view.posts(caller.out, topic) == [text]  # the card, nothing else in the topic
-    assert view.posts(caller.out) == [
-        dt("desk-queue", code=code, priority="high", reason="recall")
-    ]
+    assert view.posts(caller.out) == [dt("desk-queue", code=ref, priority="high", reason="recall")]
     assert [e.kind for e in hooks.events][1:] == ["escalated", "recall"]
     assert {(e.priority, e.reason) for e in hooks.events[1:]} == {("high", "recall")}
 
@@ -122,9 +123,9 @@ async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
     # an operator claims it: the card says who; the queue sees it taken
     await op1.say(topic, "/claim")
     text, _ = view.card()
-    assert text == card(hotline, code, state="claimed", operator=op_label(1), since=since)
+    assert text == card(hotline, ref, state="claimed", operator=op_label(1), since=since)
     assert view.posts(op1.out, topic) == [dt("desk-claimed", operator=op_label(1))]
-    assert view.posts(op1.out) == [dt("desk-feed", code=code, event="claimed")]
+    assert view.posts(op1.out) == [dt("desk-feed", code=ref, event="claimed")]
     assert hooks.events[-1].kind == "claimed"
 
     # relay both ways; a note stays in the group
@@ -150,7 +151,7 @@ async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
     await caller.tap("health-none")
     assert await caller.state() == "meetup"
     assert [m.name for m in view.calls(caller.out) if isinstance(m, EditForumTopic)] == [
-        dt("desk-topic-title", code=code, stage="meetup")
+        dt("desk-topic-title", code=ref, stage="meetup")
     ]
 
     # the meeting: time and place reach him, with the meetup screen
@@ -181,7 +182,7 @@ async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
     text, markup = view.card()
     assert text == card(
         hotline,
-        code,
+        ref,
         stage="completed",
         state="completed",
         operator=op_label(1),
@@ -191,7 +192,7 @@ async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
     closing = view.calls(op1.out)
     assert CloseForumTopic(chat_id=DESK_CHAT, message_thread_id=topic) in closing
     assert dt("desk-case-ended") in view.posts(op1.out, topic)
-    assert view.posts(op1.out) == [dt("desk-feed", code=code, event="completed")]
+    assert view.posts(op1.out) == [dt("desk-feed", code=ref, event="completed")]
     assert [e.kind for e in hooks.events][-2:] == ["meetup", "completed"]
 
     # nothing of the case is left but the dedupe marks (and the audit, which names no one)
@@ -446,13 +447,13 @@ async def test_abort_sends_a_registered_caller_back_to_his_case(hotline3: Hotlin
     view = DeskView(hotline)
     caller = hotline.caller()
     op = Operator(hotline, OPERATORS[0])
-    code = await recall(caller)
+    await recall(caller)
     await to_meetup(caller)
     topic = await view.topic(caller)
     await op.press(topic, "claim")
     assert await op.press(topic, "abort") is None
     texts = [m.text for m in to_caller(op, caller) if isinstance(m, SendMessage)]
-    assert texts == [t("ru", "operator-aborted"), screen("ru", "registered", code=code)]
+    assert texts == [t("ru", "operator-aborted"), screen("ru", "registered")]
     assert await caller.state() == "registered"
     assert not (await view.case(caller)).open
     assert view.posts(op.out, topic) == [dt("desk-done", operator=op_label(1), action="abort")]
@@ -486,14 +487,16 @@ async def test_an_operator_erases_a_case(hotline3: Hotline) -> None:
     view = DeskView(hotline)
     caller = hotline.caller()
     op = Operator(hotline, OPERATORS[0])
-    code = await recall(caller)
+    await recall(caller)
+    ref = await reference(caller)
     topic = await view.topic(caller)
     await op.say(topic, "/claim")
     await op.say(topic, "/erase")
-    assert to_caller(op, caller) == []  # he is not told: his phone may be in other hands
+    # he is not told (his phone may be in other hands); only what must not stay there goes
+    assert [m for m in to_caller(op, caller) if not isinstance(m, DeleteMessages)] == []
     assert (await caller.conversation()).fields == {}
     assert DeleteForumTopic(chat_id=DESK_CHAT, message_thread_id=topic) in view.calls(op.out)
-    assert view.posts(op.out) == [dt("desk-feed", code=code, event="erased")]
+    assert view.posts(op.out) == [dt("desk-feed", code=ref, event="erased")]
     keys = await hotline.keys()
     assert {k for k in keys if caller.key in k} <= kept_after_erase(caller.key)
     assert not [k for k in keys if k.startswith(("hl:topic:", "hl:deskcase:"))]
@@ -587,7 +590,8 @@ async def test_a_higher_priority_is_told_to_the_topic_and_the_queue(hotline3: Ho
     hotline = hotline3
     view = DeskView(hotline)
     caller = hotline.caller()
-    code = await recall(caller)
+    await recall(caller)
+    ref = await reference(caller)
     await to_meetup(caller)
     topic = await view.topic(caller)
     # "I am at the point": the case is high already, but the desk hears it, once in the queue
@@ -596,7 +600,7 @@ async def test_a_higher_priority_is_told_to_the_topic_and_the_queue(hotline3: Ho
         dt("desk-escalated", priority="high", reason="at-point")
     ]
     assert view.posts(caller.out) == [
-        dt("desk-queue", code=code, priority="high", reason="at-point")
+        dt("desk-queue", code=ref, priority="high", reason="at-point")
     ]
     await caller.tap("at-point")
     assert view.posts(caller.out, topic) == [
@@ -608,7 +612,7 @@ async def test_a_higher_priority_is_told_to_the_topic_and_the_queue(hotline3: Ho
         dt("desk-escalated", priority="highest", reason="help-now")
     ]
     assert view.posts(caller.out) == [
-        dt("desk-queue", code=code, priority="highest", reason="help-now")
+        dt("desk-queue", code=ref, priority="highest", reason="help-now")
     ]
     text, _ = view.card()
     assert dt("desk-priority", priority="highest") in text
@@ -619,14 +623,15 @@ async def test_a_withdrawal_takes_the_topic_with_it(hotline3: Hotline) -> None:
     hotline = hotline3
     view = DeskView(hotline)
     caller = hotline.caller()
-    code = await register(caller)
+    await register(caller)
+    ref = await reference(caller)
     await caller.command("operator")
     topic = await view.topic(caller)
     await caller.command("cancel")
     await caller.press("withdraw-yes")
     assert screen("ru", "withdrawn") in caller.texts
     assert DeleteForumTopic(chat_id=DESK_CHAT, message_thread_id=topic) in view.calls(caller.out)
-    assert view.posts(caller.out) == [dt("desk-feed", code=code, event="withdrawn")]
+    assert view.posts(caller.out) == [dt("desk-feed", code=ref, event="withdrawn")]
     keys = await hotline.keys()
     assert not [k for k in keys if k.startswith(("hl:topic:", "hl:deskcase:"))]
     assert await hotline.redis.zcard("hl:desk:open") == 0

@@ -50,6 +50,7 @@ from tests.e2e.desk_harness import (
     card_actions,
     dt,
     recall,
+    reference,
     to_caller,
     to_meetup,
 )
@@ -133,8 +134,9 @@ async def test_a_failed_reannouncement_comes_at_the_next_tick_and_holds_back_not
     hotline = await make_hotline(operator_ids=OPERATORS, claim_timeout_minutes=10)
     view = DeskView(hotline)
     first, second = hotline.caller(user_id=100_400_001), hotline.caller(user_id=100_400_002)
-    code1 = await recall(first)
-    code2 = await recall(second)
+    await recall(first)
+    await recall(second)
+    code1, code2 = await reference(first), await reference(second)
     since1 = (await view.case(first)).since
     since2 = (await view.case(second)).since
     assert since1 < since2
@@ -372,7 +374,8 @@ async def test_abort_brings_title_and_card_back_to_the_registered_stage(
     view = DeskView(hotline)
     caller = hotline.caller()
     op = Operator(hotline, OPERATORS[0])
-    code = await recall(caller)
+    await recall(caller)
+    code = await reference(caller)  # what operators see
     await to_meetup(caller)
     topic = await view.topic(caller)
     await op.press(topic, "claim")
@@ -402,7 +405,8 @@ async def test_a_registration_after_a_closed_hand_off_retitles_without_reopening
     assert (case.open, case.shut) == (False, True)
 
     mark = len(hotline.session.sent)
-    code = await register(caller)
+    await register(caller)
+    code = await reference(caller)  # what operators see
     calls = view.calls(hotline.session.sent[mark:])
     assert [m.name for m in calls if isinstance(m, EditForumTopic)] == [
         dt("desk-topic-title", code=code, stage="registered")
@@ -486,7 +490,8 @@ async def test_the_caller_cancelling_the_meeting_closes_its_escalation(hotline3:
     view = DeskView(hotline)
     caller = hotline.caller()
     op = Operator(hotline, OPERATORS[0])
-    code = await recall(caller)
+    await recall(caller)
+    code = await reference(caller)  # what operators see
     await to_meetup(caller)
     topic = await view.topic(caller)
     await op.say(topic, "/claim")

@@ -20,6 +20,7 @@ from tests.e2e.desk_harness import (
     dt,
     op_label,
     recall,
+    reference,
 )
 
 MINUTE = 60.0
@@ -41,7 +42,13 @@ async def test_details_are_shown_to_the_claimer_only_audited_and_deleted_in_time
     view = DeskView(hotline)
     caller = hotline.caller()
     code = await recall(caller)
+    code_message = next(
+        m
+        for m in (s.method for s in caller.all_messages())
+        if isinstance(m, SendMessage) and code in m.text
+    )
     await caller.location()
+    ref = await reference(caller)
     topic = await view.topic(caller)
     op1, op2 = Operator(hotline, OPERATORS[0]), Operator(hotline, OPERATORS[1])
 
@@ -62,12 +69,12 @@ async def test_details_are_shown_to_the_claimer_only_audited_and_deleted_in_time
     assert isinstance(reveal, SendMessage)
     assert reveal.protect_content is True
     details = reveal.text
-    assert details.splitlines()[0] == dt(
-        "desk-details", code=code, operator=op_label(1), minutes=5
-    )
+    assert details.splitlines()[0] == dt("desk-details", code=ref, operator=op_label(1), minutes=5)
     assert f"{dt('desk-field', field='full_name')}: {html.escape(NAME['ru'])}" in details
     assert f"{dt('desk-field', field='birth_date')}: 17.05.1990" in details
-    assert f"{dt('desk-field', field='case_code')}: {code}" in details
+    # never the code, nor the safety word: the caller's secrets, even to the claimer
+    assert code not in details
+    assert dt("desk-field", field="case_code") not in details
     # the location he shared is a map link, here and nowhere else
     assert 'href="https://www.openstreetmap.org/?mlat=47.91000&amp;mlon=37.62000' in details
     group_texts = str([m for m in view.calls() if not isinstance(m, DeleteMessage)])
@@ -104,7 +111,16 @@ async def test_details_are_shown_to_the_claimer_only_audited_and_deleted_in_time
     assert deleted == [DeleteMessage(chat_id=OPERATORS[0], message_id=message_id)]
     assert await redis.zcard("hl:desk:purge") == 0
     await restarted.app.service_levels.tick(revealed_at + 10 * MINUTE)
-    assert len([s for s in restarted.session.sent if isinstance(s.method, DeleteMessage)]) == 1
+    in_private = [
+        s
+        for s in restarted.session.sent
+        if isinstance(s.method, DeleteMessage) and s.method.chat_id == OPERATORS[0]
+    ]
+    assert len(in_private) == 1
+    # by then the caller's message with his code, shown once, is gone from his chat too
+    assert DeleteMessage(chat_id=caller.user_id, message_id=caller.sent_id(code_message)) in [
+        s.method for s in restarted.session.sent
+    ]
 
 
 async def test_an_operator_who_never_started_the_bot_is_told_how_and_gets_nothing(
@@ -154,7 +170,8 @@ async def test_an_unclaimed_escalation_is_announced_again_once_per_interval(
     hotline = await _desk(make_hotline, claim_timeout_minutes=10)
     view = DeskView(hotline)
     caller = hotline.caller()
-    code = await recall(caller)
+    await recall(caller)
+    code = await reference(caller)  # what operators see
     since = (await view.case(caller)).since
     levels = hotline.app.service_levels
     # a second process on the same Redis ticks at the same moments
@@ -249,7 +266,8 @@ async def test_the_desk_records_follow_a_key_rotation(make_hotline: HotlineFacto
     id_key = base64.b64encode(os.urandom(32)).decode()
     hotline = await _desk(make_hotline, hotline_seal_keys=old, hotline_id_key=id_key)
     caller = hotline.caller()
-    code = await recall(caller)
+    await recall(caller)
+    ref = await reference(caller)
     record = hotline.app.desk.state.record_key(caller.key)
 
     rotated = await _desk(
@@ -257,11 +275,11 @@ async def test_the_desk_records_follow_a_key_rotation(make_hotline: HotlineFacto
     )
     assert await rotated.app.store.reseal_all() >= 2
     sealer = rotated.app.store.sealer
-    for name in ("chat", "label"):
-        value = await hotline.redis.hget(record, name)
-        assert isinstance(value, bytes)
-        assert sealer.key_id_of(value.decode()) == "new1"
+    value = await hotline.redis.hget(record, "chat")
+    assert isinstance(value, bytes)
+    assert sealer.key_id_of(value.decode()) == "new1"
+    assert await hotline.redis.hget(record, "label") is None  # no code kept for the desk
     case = await rotated.app.desk.state.load(caller.key)
     assert case is not None
-    assert rotated.app.desk.label(case) == code
+    assert rotated.app.desk.label(case) == ref
     assert rotated.app.desk.caller_chat(case) == caller.user_id

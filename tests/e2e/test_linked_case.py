@@ -1,6 +1,10 @@
-"""A case registered from one account and ended from another, linked to it by code and birth date:
-the whole case goes, whichever way it ends there (the operator's Met or Erase, the caller's
-withdrawal or /forget).
+"""A case registered from one account and ended from another, linked to it by code and birth date.
+
+An operator's ending there (Met, Erase) takes the whole case. The linked account's own /forget
+or withdrawal never does: it erases only that account's conversation and its link, the owner's
+case stays whole, and the desk hears of it in the case's topic (a withdrawal becomes a request
+the desk confirms). (Until issue 8 the linked account's /forget or withdrawal erased the whole
+case, which let anyone holding the code and the birth date end it: this file asserted that.)
 
 The owner's account registers with canary values and has a hand-off of its own (a topic of its
 own on the desk); at the front he writes from a second account, gives the code and the birth date
@@ -39,7 +43,8 @@ from tests.integration.test_linked_erase import opened_records
 
 pytestmark = pytest.mark.redis
 
-ENDINGS = ("met", "operator-erase", "withdrawal", "forget")
+ENDINGS = ("met", "operator-erase")  # an operator's: the whole case goes
+OWN_ENDINGS = ("withdrawal", "forget")  # the linked account's own: only itself and its link
 THIRD_ACCOUNT = 773_456_789
 
 
@@ -127,8 +132,10 @@ async def end_from(hotline: Hotline, other: Caller, ending: str) -> None:
     elif ending == "withdrawal":
         await other.command("cancel")
         await other.press("withdraw-yes")
-    else:
+    elif ending == "forget":
         await other.command("forget")
+    else:
+        raise AssertionError(ending)
     # its own conversation is erased as any: nothing written back
     left = await other.conversation()
     assert (left.version, left.case_id, left.fields) == (0, None, {})
@@ -190,7 +197,7 @@ async def test_a_case_ended_from_a_linked_account_is_erased_entirely(
     await stranger.command("start")
     await stranger.tap("menu-ready")
     await stranger.text(code)
-    assert await stranger.state() == "recall_code"
+    assert await stranger.state() == "recall_birth"  # asked for the date all the same
     assert (await stranger.conversation()).pending_case_id is None
 
     # the owner's next message starts a fresh conversation, counting on (no version comes back)
@@ -242,7 +249,7 @@ async def test_a_stale_case_index_erases_nothing_of_another_conversation(
     assert {f"{prefix}conv", f"{prefix}desk"} <= set(before)
     assert len(before) >= 6  # and his code, case, desk case and topic indexes
 
-    await other.command("forget")
+    await end_from(hotline, other, "operator-erase")
 
     assert await bystanders_keys() == before
     assert await bystander.conversation() == theirs
@@ -273,8 +280,11 @@ async def test_an_interrupted_erase_is_finished_when_the_batch_is_delivered_agai
             raise redis.exceptions.ConnectionError("gone")
         return await drop(keys=keys, args=args)
 
+    operator = Operator(hotline, OPERATORS[0])
+    topic = await DeskView(hotline).topic(other)
+    await operator.press(topic, "claim")
     monkeypatch.setattr(store, "_del_if", failing)
-    await other.command("forget")
+    await operator.say(topic, "/erase")
     assert failed
     assert await real_redis.get(case_index) is not None
     assert await store.pending(other.key)  # not delivered: it waits in the outbox
@@ -308,3 +318,41 @@ async def test_the_first_phone_withdrawing_does_not_tell_the_desk_a_live_recall_
         owner.out
     )
     assert (await view.case(other)).open  # the re-call at the front goes on
+
+
+@pytest.mark.parametrize("ending", OWN_ENDINGS)
+async def test_a_linked_accounts_own_ending_leaves_the_owners_case_whole(
+    ending: str,
+    real_redis: redis.asyncio.Redis,
+    make_hotline: HotlineFactory,
+    logs: CollectLogs,
+) -> None:
+    hotline = await make_hotline(real_redis, operator_ids=OPERATORS)
+    store = hotline.app.store
+    view = DeskView(hotline)
+    owner, code, owner_topic = await owner_with_a_topic(hotline)
+    other = await linked_at_the_front(hotline, owner, code)
+    owned = await owner.conversation()
+    linked_topic = await view.topic(other)
+
+    await end_from(hotline, other, ending)
+
+    # the owner's conversation, fields, case and indexes exactly as they were
+    assert await owner.conversation() == owned
+    found = await store.find_case(store.digest("code", code))
+    assert found == CaseFound(owned.case_id)
+    assert await store.conversation_of_case(owned.case_id or "") == owner.key
+    assert await hotline.app.desk.state.load(owner.key) is not None
+    # the linked account's own topic goes with its data; the owner's stays and hears of it
+    deleted = {
+        m.message_thread_id for m in view.calls(other.out) if isinstance(m, DeleteForumTopic)
+    }
+    assert linked_topic in deleted
+    assert owner_topic not in deleted
+    notice = "desk-link-withdraw-request" if ending == "withdrawal" else "desk-link-unlinked"
+    assert view.posts(other.out, owner_topic) == [t("uk", notice)]
+    assert [e for e in await hotline.app.audit.last(20) if e["what"] == "erase"] == []
+    # the owner goes on: his next message finds his case
+    await owner.command("status")
+    assert owner.texts == [t("ru", "status", phase="registered")]
+    assert leaks(logs.lines, canaries_of(code)) == []

@@ -18,6 +18,7 @@ import redis.asyncio
 import structlog
 
 from flows.dialogue import Dialogue
+from flows.linking import LinkGuard
 from flows.model import Command, Event, Press, Text
 from flows.sealing import Pseudonymizer, Sealer, SealKey
 from flows.store import ConversationStore
@@ -132,7 +133,7 @@ async def test_no_canary_reaches_redis_or_the_logs(
     structlog.get_logger("canary.probe").debug("structlog probe")
 
     old = Sealer([OLD_KEY])
-    ids = Pseudonymizer(b"canary-test-id-secret")
+    ids = Pseudonymizer(b"canary-test-id-secret-0123456789ab")
     store = ConversationStore(real_redis, old, ids)
     dialogue = Dialogue(store, new_code=lambda: CODE, new_case_id=lambda: "5eed5eed5eed")
 
@@ -218,7 +219,7 @@ async def test_no_canary_of_a_relatives_request_reaches_redis_or_the_logs(
     """A relative's request is sealed like a caller's details, lives as long as a registered
     case, and its reference links nobody: no birth-date digest is kept for it."""
     store = ConversationStore(
-        real_redis, Sealer([OLD_KEY]), Pseudonymizer(b"canary-test-id-secret-2")
+        real_redis, Sealer([OLD_KEY]), Pseudonymizer(b"canary-test-id-secret-2-0123456789ab")
     )
     dialogue = Dialogue(store, new_code=lambda: CODE, new_case_id=lambda: "fa11fa11fa11")
     user = USER + 1
@@ -232,9 +233,13 @@ async def test_no_canary_of_a_relatives_request_reaches_redis_or_the_logs(
     key = store.conversation_key(user)
     loaded = await store.load(key, 1)
     assert loaded.conversation.fields["sought_name"] == SOUGHT  # there, sealed
-    assert loaded.conversation.birth_digest is None
-    # the reference cannot link another account: its case is "not found" to a lookup
-    assert (await store.find_case(store.digest("code", CODE))).case_id is None
+    assert "birth_date" not in loaded.conversation.fields
+    # the reference cannot link another account, whatever date is typed (his or any)
+    found = await store.find_case(store.digest("code", CODE))
+    guard = LinkGuard(store)
+    for typed in (loaded.conversation.fields["sought_birth"], "1990-05-17"):
+        check = await guard.check(store.conversation_key(USER + 7), found.case_id, typed, 0.0)
+        assert not check.matched
     ttl = await real_redis.pttl(store.key(key, "conv"))
     assert store.retention.registered * 1000 - 60_000 < ttl <= store.retention.registered * 1000
 

@@ -1,6 +1,9 @@
-"""A case ended from a conversation linked to it (a re-call from another account with code and
-birth date), not from its owner's: `ConversationStore.erase_linked_case` takes the owner's
-conversation and the code and case indexes with it, on fakeredis and on the real server.
+"""A case ended by an operator (Met, Erase) from a conversation linked to it (a re-call from
+another account with code and birth date), not from its owner's:
+`ConversationStore.erase_linked_case` takes the owner's conversation and the code and case
+indexes with it, on fakeredis and on the real server. (The linked account's own /forget or
+withdrawal never gets here: it ends only that account's conversation and link, see
+tests/e2e/test_linked_case.py and tests/security/.)
 
 What every erase keeps stays (the dedupe marks with the version reached, the outbox counter);
 a stale case index never erases a conversation that holds another case; and a run interrupted
@@ -46,6 +49,8 @@ async def opened_records(client: redis.asyncio.Redis, sealer: Sealer) -> list[st
     items = await everything_raw(client)
     owners = {m.group(1).decode() for item in items if (m := CONVERSATION_KEY.match(item))}
     contexts = [f"{o}{suffix}".encode() for o in owners for suffix in ("", "|outbox", "|desk")]
+    # the deployment's own: the operators' salt, the caller messages due for deletion
+    contexts += [b"salt|operators", b"expiring"]
     opened: list[str] = []
     for item in items:
         if not item.startswith(f"{RECORD_VERSION}.".encode()):
@@ -168,7 +173,6 @@ async def test_a_stale_case_index_erases_nothing_of_the_conversation_it_points_a
     theirs.state = "registered"
     theirs.case_id, theirs.owns_case = "beefbeef", True
     theirs.code_digest = store.digest("code", "ZZZZ-ZZZZ")
-    theirs.birth_digest = store.digest("birth", "1991-05-17")
     register = RegisterCase(theirs.case_id, theirs.code_digest)
     await _commit(store, bystander, 1, theirs, [register])
     await store.apply_index_effects(bystander, [register])

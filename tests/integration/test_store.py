@@ -272,7 +272,6 @@ async def _register(store: ConversationStore, key: str, update_id: int = 1) -> C
     conv.state = "registered"
     conv.case_id, conv.owns_case = "c0ffee01", True
     conv.code_digest = store.digest("code", "K7QM-3P9X")
-    conv.birth_digest = store.digest("birth", "1991-05-17")
     effects: list[Effect] = [RegisterCase(conv.case_id, conv.code_digest), CaseEvent("registered")]
     result = await _commit(store, key, update_id, conv, effects)
     assert result.batch is not None
@@ -284,7 +283,8 @@ async def test_a_registered_case_is_found_by_its_code(store: ConversationStore) 
     key = store.conversation_key(USER)
     conv = await _register(store, key)
     found = await store.find_case(store.digest("code", "K7QM-3P9X"))
-    assert (found.case_id, found.birth_digest) == ("c0ffee01", conv.birth_digest)
+    assert found.case_id == "c0ffee01"
+    assert conv.fields["birth_date"] == "1991-05-17"  # checked against the sealed field
     assert await store.conversation_of_case("c0ffee01") == key
     assert (await store.find_case(store.digest("code", "AAAA-AAAA"))).case_id is None
     assert await store.conversation_of_case("unknown") is None
@@ -379,12 +379,25 @@ async def test_the_callers_own_messages_are_remembered_by_the_commit(
     assert await store.chat_messages(key) == [41, 42, 43]
 
 
-async def test_an_erase_without_wipe_drops_the_chat_ids(store: ConversationStore) -> None:
+async def test_an_erase_without_wipe_keeps_the_chat_ids_for_a_later_forget(
+    store: ConversationStore,
+) -> None:
+    """An operator's Erase does not wipe his chat; his /forget afterwards still must: the
+    message ids live apart from the case, with their own TTL (48 h, Telegram's limit)."""
     key = store.conversation_key(USER)
     await _commit(store, key, 1, _person())
     await store.remember_chat_message(key, 7)
-    await _commit(store, key, 2, Conversation(), [CaseEvent("completed"), Erase()])
-    assert await _all_keys(_client(store)) == {store.key(key, "seen"), store.key(key, "outbox")}
+    loaded = await store.load(key, 2)
+    erase: list[Effect] = [CaseEvent("erased"), Erase()]
+    await store.commit(key, loaded.version, Conversation(), 2, erase, chat_message=8)
+    chat = store.key(key, "chat")
+    assert await _all_keys(_client(store)) == {
+        store.key(key, "seen"),
+        store.key(key, "outbox"),
+        chat,
+    }
+    assert await store.chat_messages(key) == [7, 8]
+    assert 0 < await _client(store).pttl(chat) <= store.retention.chat_messages * 1000
 
 
 async def test_a_commit_prepared_before_an_erase_cannot_land_after_it(

@@ -20,12 +20,15 @@ from flows.model import (
     Effect,
     Erase,
     Escalate,
+    LinkNotice,
     Lookup,
     Priority,
     RegisterCase,
     Relay,
     Reply,
+    Scrub,
     SilentAlert,
+    VerifyBirth,
 )
 
 CANARY = "Канарейкин Тест +79990001122"
@@ -54,6 +57,9 @@ EVERY_EFFECT: list[Effect] = [
     Erase(wipe_chat=True, case_id="c0ffee", code_digest="digest"),
     Erase(case_id="c0ffee", linked=True),
     DeskDone("close", "operator-digest"),
+    VerifyBirth("1990-05-17"),
+    LinkNotice("failed", "c0ffee", 2),
+    Scrub(),
 ]
 
 
@@ -245,7 +251,7 @@ def _registered() -> Conversation:
         priority=2,
         case_id="c0ffee",
         owns_case=True,
-        birth_digest="b" * 32,
+        pending_case_id="b" * 12,
         code_digest="c" * 32,
         updated_at=1_700_000_000.25,
     )

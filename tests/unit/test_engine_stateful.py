@@ -25,10 +25,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from flows import engine, relatives
+from flows import engine, relatives, steps
 from flows import surrender as flow
 from flows.catalogue import ALL as CATALOGUE
 from flows.model import (
+    BirthChecked,
     CaseFound,
     ChooseLanguage,
     Command,
@@ -66,7 +67,6 @@ CTX = Context(
     digest=digest,
     message_ref=None,
 )
-BIRTH_DIGEST = digest("birth", "1990-05-17")
 
 ROWS = {
     (row["trigger"], source, row["dest"])
@@ -183,7 +183,8 @@ for _state, _buttons in {
 FORWARD["recall_location"].append(Location(48.5, 37.9))
 FORWARD["emergency_location"].append(Location(48.5, 37.9))
 FORWARD["details_phone"].append(Contact("+79123456789", own=True))
-FORWARD["recall_code"].append(CaseFound("case-0777", BIRTH_DIGEST))
+FORWARD["recall_code"].append(CaseFound("case-0777"))
+FORWARD.setdefault("recall_birth", []).append(BirthChecked(True, 5))
 
 
 def _snapshots() -> list[Conversation]:
@@ -212,8 +213,9 @@ def _snapshots() -> list[Conversation]:
             Command("start"),
             Press("menu-ready"),
             Text(CODE),
-            CaseFound("case-0777", BIRTH_DIGEST),
+            CaseFound("case-0777"),
             Text("17.05.1990"),
+            BirthChecked(True, 5),
             Text("Я иду сдаваться"),
             Location(48.5, 37.9),
             Text("2"),
@@ -237,20 +239,20 @@ SNAPSHOTS = _snapshots()
 def recording_fires() -> Iterator[list[tuple[str, str, str]]]:
     """Record every transition `engine.fire` runs as (trigger, source, dest)."""
     fired: list[tuple[str, str, str]] = []
-    real_fire = engine.fire
+    real_fire = steps.fire
 
-    def fire(turn: engine.Turn, trigger: str) -> bool:
+    def fire(turn: steps.Step, trigger: str) -> bool:
         source = turn.conv.state
         done = real_fire(turn, trigger)
         if done:
             fired.append((trigger, source, turn.conv.state))
         return done
 
-    engine.fire = fire
+    engine.fire = steps.fire = fire  # the engine's own calls, and those of its moves
     try:
         yield fired
     finally:
-        engine.fire = real_fire
+        engine.fire = steps.fire = real_fire
 
 
 def field_of(state: str) -> str:
@@ -298,10 +300,10 @@ class Dialogue(RuleBasedStateMachine):
         self.check_fields(before, after, event, bool(erased))
         self.check_replies(outcome.effects)
         self.check_meta(after)
-        if before.safety_digest is not None:
+        if "safety_word" in before.fields:
             # the duress word changes nothing the caller sees
             plain = copy.deepcopy(before)
-            plain.safety_digest = None
+            del plain.fields["safety_word"]
             unaware = engine.handle(plain, event, ctx)
             assert replies(unaware.effects) == replies(outcome.effects)
         self.conv = after
@@ -333,6 +335,8 @@ class Dialogue(RuleBasedStateMachine):
                     ("review", "registered"),
                     ("request_review", "request_sent"),
                 }
+            elif name == "safety_word":
+                assert before.state == "safety_word"
             elif name == "sought_where":  # where a relative's request starts from
                 assert before.state in relatives.REQUESTABLE
                 assert after.state == relatives.FIRST
@@ -438,10 +442,14 @@ class Dialogue(RuleBasedStateMachine):
 
     @rule(
         case_id=st.sampled_from([None, "case-0001", "case-0777"]),
-        birth=st.sampled_from([None, BIRTH_DIGEST, digest("birth", "1980-01-01")]),
+        left=st.integers(0, 5),
     )
-    def case_found(self, case_id: str | None, birth: str | None) -> None:
-        self.send(CaseFound(case_id, birth), None)
+    def case_found(self, case_id: str | None, left: int) -> None:
+        self.send(CaseFound(case_id, left), None)
+
+    @rule(matched=st.booleans(), left=st.integers(0, 5), failures=st.integers(0, 4))
+    def birth_checked(self, matched: bool, left: int, failures: int) -> None:
+        self.send(BirthChecked(matched, left, failures, failures == 3), None)
 
     @precondition(lambda self: self.last is not None)
     @rule()

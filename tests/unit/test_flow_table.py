@@ -20,7 +20,16 @@ import pytest
 
 from flows import engine
 from flows import surrender as flow
-from flows.model import CaseEvent, Context, Conversation, Erase, Escalate, RegisterCase, Reply
+from flows.model import (
+    CaseEvent,
+    Context,
+    Conversation,
+    Erase,
+    Escalate,
+    LinkNotice,
+    RegisterCase,
+    Reply,
+)
 
 KEY = b"test-key-flow-table"
 CASE_ID = "case-0001"
@@ -137,7 +146,6 @@ def conversation_for(source: str, true: Iterable[str] = ()) -> Conversation:
         confirm_from=confirms[0] if confirms else None,
         sos_from=sos[0] if sos else None,
         pending_case_id=PENDING_CASE_ID,
-        pending_birth_digest=digest("birth", FIELDS["birth_date"]),
     )
 
 
@@ -279,12 +287,17 @@ def _check_callbacks(row: Row, before: Conversation, turn: engine.Turn) -> None:
         assert any(isinstance(e, Escalate) for e in turn.effects)
     if row.dest in flow.TERMINAL or {"forget_everything", "erase_by_operator"} & set(row.after):
         assert conv.fields == {}
+        # an operator's ending (met, erase) takes a linked account's whole case; the
+        # account's own (/forget, withdrawal) only itself and its link; all but an operator's
+        # Erase wipe the chat
+        by_operator = row.dest == "completed" or "erase_by_operator" in row.after
+        linked = before.case_id is not None and not before.owns_case
         assert [e for e in turn.effects if isinstance(e, Erase)] == [
             Erase(
-                wipe_chat="forget_everything" in row.after,
-                case_id=before.case_id,
+                wipe_chat="erase_by_operator" not in row.after,
+                case_id=before.case_id if before.owns_case or by_operator else None,
                 code_digest=before.code_digest if before.owns_case else None,
-                linked=before.case_id is not None and not before.owns_case,
+                linked=linked and by_operator,
             )
         ]
         assert turn.erased
@@ -298,7 +311,7 @@ def _check_callbacks(row: Row, before: Conversation, turn: engine.Turn) -> None:
         assert conv.case_id == PENDING_CASE_ID
         assert conv.owns_case is False
         assert conv.pending_case_id is None
-        assert conv.code_failures == 0
+        assert LinkNotice("linked", PENDING_CASE_ID) in turn.effects
     if "greet" in row.before:
         assert [e.message_id for e in turn.effects if isinstance(e, Reply)] == ["greeting"]
 

@@ -92,10 +92,15 @@ def test_select_variants_are_really_shown(translator: Translator, lang: str) -> 
     # a field not given reads in agreement with its name
     assert ("Воинская часть: не указана" if lang == "ru" else "частина: не вказано") in text
     for phase in STATUS_PHASES:
-        status = translator.text(lang, "status", {"phase": phase, "code": "not-given"})
+        status = translator.text(lang, "status", {"phase": phase})
         assert "not-given" not in status
-    shown = translator.text(lang, "status", {"phase": "registered", "code": "K7QM-3P9X"})
+    shown = translator.text(lang, "code-once", {"code": "K7QM-3P9X"})
     assert "K7QM-3P9X" in shown
+    given = dict.fromkeys(ALL["review-given"], "given")
+    given["unit"] = "not-given"
+    updating = translator.text(lang, "review-given", given)
+    assert "given" not in updating.replace("не ", "")
+    assert ("не указано" if lang == "ru" else "не вказано") in updating
 
 
 PLURALS = {
@@ -114,7 +119,7 @@ PLURALS = {
 }
 
 
-@pytest.mark.parametrize("message_id", ["code-not-found", "code-birth-mismatch"])
+@pytest.mark.parametrize("message_id", ["code-or-date-mismatch"])
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("left", NUMBERS)
 def test_tries_left_plural(translator: Translator, message_id: str, lang: str, left: int) -> None:

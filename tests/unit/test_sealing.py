@@ -34,10 +34,10 @@ SECRET2 = b"SECRETCANARY-two-0123456789abcde"
 SECRET3 = b"SECRETCANARY-three-0123456789abc"
 # base64 of these is full of + and / (std) or - and _ (URL-safe): both alphabets must work
 WIDE_SECRET = b"\xfb\xef\xff" * 10 + b"K4"
-WIDE_ID_SECRET = b"\xfb\xef\xff" * 6
+WIDE_ID_SECRET = b"\xfb\xef\xff" * 10 + b"K5"
 OWNER = b"owner-1"
 OTHER_OWNER = b"owner-2"
-ID_SECRET = b"ID-SECRET-CANARY-0123456789"
+ID_SECRET = b"ID-SECRET-CANARY-0123456789abcdef"
 
 K1 = SealKey("k1", SECRET1)
 K2 = SealKey("k2", SECRET2)
@@ -427,12 +427,10 @@ def test_parse_keys() -> None:
         # rotated 2024-05-01: k3 is new, k1 retires after the re-seal
         k3:{_b64(SECRET3)}
 
-        k2 : {base64.urlsafe_b64encode(SECRET2).decode().rstrip("=")} ,, k1:{_b64(SECRET1)},
+        k2 : {_b64(SECRET2)} ,, k1:{_b64(SECRET1)},
         # k0:not-a-key-at-all
-        k4:{base64.urlsafe_b64encode(WIDE_SECRET).decode()}
-        k5:{_b64(WIDE_SECRET).rstrip("=")}
+        k4:{_b64(WIDE_SECRET)}
     """
-    assert "_" in base64.urlsafe_b64encode(WIDE_SECRET).decode()
     assert "/" in _b64(WIDE_SECRET)
     keys = parse_keys(spec)
     assert keys == [
@@ -440,9 +438,23 @@ def test_parse_keys() -> None:
         SealKey("k2", SECRET2),
         SealKey("k1", SECRET1),
         SealKey("k4", WIDE_SECRET),
-        SealKey("k5", WIDE_SECRET),
     ]
     assert Sealer(keys).current_key_id == "k3"
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda b: base64.urlsafe_b64encode(b).decode(),
+        lambda b: base64.b64encode(b).decode().rstrip("="),
+        lambda b: base64.b64encode(b).decode()[:-2] + "R=",  # unused bits changed
+    ],
+    ids=["urlsafe", "unpadded", "not-canonical"],
+)
+def test_seal_keys_that_are_not_strict_base64_are_refused(encode: Callable[[bytes], str]) -> None:
+    """A mangled key is refused at start, never read as some other key."""
+    with pytest.raises(KeyConfigError, match="entry 1 is not strict base64"):
+        parse_keys(f"k1:{encode(WIDE_SECRET)}")
 
 
 def test_parse_keys_single_entry_and_nothing() -> None:
@@ -454,9 +466,9 @@ def test_parse_keys_single_entry_and_nothing() -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        (f"k1:{_b64(SECRET1)},k2:{_b64(SECRET2)[:-3]}*!=", "entry 2 is not valid base64"),
-        (f"k1:{_b64(SECRET1)},k2:{_b64(SECRET2)} x", "entry 2 is not valid base64"),
-        (f"k1:{_b64(SECRET1)}\nk2:{_b64(SECRET2)[:-2]}", "entry 2 is not 32 bytes of base64"),
+        (f"k1:{_b64(SECRET1)},k2:{_b64(SECRET2)[:-3]}*!=", "entry 2 is not strict base64"),
+        (f"k1:{_b64(SECRET1)},k2:{_b64(SECRET2)} x", "entry 2 is not strict base64"),
+        (f"k1:{_b64(SECRET1)}\nk2:{_b64(SECRET2)[:-2]}", "entry 2 is not strict base64"),
         (f"k1:{_b64(SECRET1[:16])}", "entry 1 is not 32 bytes of base64"),
         (f"k1:{_b64(SECRET1)},k2:{_b64(SECRET2 + b'xx')}", "entry 2 is not 32 bytes of base64"),
         ("k1:", "entry 1 is not 32 bytes of base64"),
@@ -559,7 +571,7 @@ def test_ephemeral_keys() -> None:
     keys, id_secret = ephemeral_keys()
     assert [key.key_id for key in keys] == ["ephemeral"]
     assert len(keys[0].secret) == 32
-    assert len(id_secret) >= 16
+    assert len(id_secret) >= 32
     sealer = Sealer(keys)
     assert sealer.unseal(sealer.seal(PLAIN, OWNER), OWNER) == PLAIN
     Pseudonymizer(id_secret).digest("caller", "1")
@@ -611,10 +623,10 @@ def test_pseudonym_of_lone_surrogate() -> None:
     assert re.fullmatch(r"[a-z2-7]{32}", pseudo.digest("name", "x\udfffy"))
 
 
-def test_pseudonymizer_needs_16_bytes() -> None:
-    Pseudonymizer(b"x" * 16)
+def test_pseudonymizer_needs_32_bytes() -> None:
+    Pseudonymizer(b"x" * 32)
     with pytest.raises(KeyConfigError, match="HOTLINE_ID_KEY") as info:
-        Pseudonymizer(b"CANARYx" * 2)
+        Pseudonymizer(b"CANARYx" * 4)
     assert_no_leak(info.value, "CANARY")
 
 
@@ -623,16 +635,29 @@ def test_pseudonymizer_needs_16_bytes() -> None:
     "encode",
     [
         lambda b: base64.b64encode(b).decode(),
-        lambda b: base64.b64encode(b).decode().rstrip("="),
-        lambda b: base64.urlsafe_b64encode(b).decode(),
-        lambda b: base64.urlsafe_b64encode(b).decode().rstrip("="),
         lambda b: " " + base64.b64encode(b).decode() + "\n",
     ],
-    ids=["std", "std-unpadded", "urlsafe", "urlsafe-unpadded", "whitespace"],
+    ids=["std", "whitespace"],
 )
 def test_pseudonymizer_from_text(secret: bytes, encode: Callable[[bytes], str]) -> None:
     expected = Pseudonymizer(secret).digest("caller", "1")
     assert Pseudonymizer.from_text(encode(secret)).digest("caller", "1") == expected
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda b: base64.b64encode(b).decode().rstrip("="),
+        lambda b: base64.urlsafe_b64encode(b).decode(),
+        lambda b: base64.b64encode(b[:31]).decode(),
+    ],
+    ids=["unpadded", "urlsafe", "short"],
+)
+def test_an_id_key_that_is_short_or_not_strict_base64_is_refused(
+    encode: Callable[[bytes], str],
+) -> None:
+    with pytest.raises(KeyConfigError, match="HOTLINE_ID_KEY"):
+        Pseudonymizer.from_text(encode(WIDE_ID_SECRET))
 
 
 @pytest.mark.parametrize(
