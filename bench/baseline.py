@@ -37,6 +37,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from bot.events import ButtonData, Labels
 from bot.i18n import Translator
+from bot.redis_url import POOL_SIZE, POOL_WAIT
 from flows import fields
 from flows import surrender as flow
 
@@ -205,9 +206,9 @@ def build_router(translator: Translator) -> Router:
 
 
 def build_baseline(redis_url: str, session: Any, translator: Translator) -> tuple[Bot, Dispatcher]:
-    # a pool that waits for a free connection, as the project's does: aiogram's default pool
-    # fails an update once 100 are in use (a burst polled as tasks gets there at once)
-    pool = BlockingConnectionPool.from_url(redis_url, max_connections=100, timeout=3)
+    # the project's pool (bot/redis_url.py): aiogram's default one fails an update at once
+    # when every connection is in use, which a burst polled as tasks reaches at once
+    pool = BlockingConnectionPool.from_url(redis_url, max_connections=POOL_SIZE, timeout=POOL_WAIT)
     storage = RedisStorage(Redis.from_pool(pool), state_ttl=TTL, data_ttl=TTL)
     dispatcher = Dispatcher(storage=storage, events_isolation=RedisEventIsolation(storage.redis))
     dispatcher.include_router(build_router(translator))

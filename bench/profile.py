@@ -17,41 +17,83 @@ from bench.variants import PROJECT
 
 CALLERS = 200
 
-# Parts of an update, innermost first: a sample is booked to the first whose frame it holds
-PARTS: tuple[tuple[str, str], ...] = (
-    ("redis-py: commands on the wire", "redis/asyncio/"),
-    ("sealing (AES-GCM, keyed hashes)", "flows/sealing.py"),
-    ("codec (outbox, meta to and from JSON)", "flows/codec.py"),
-    ("the engine", "flows/engine.py"),
-    ("pydantic: Update parsing, methods, results", "pydantic"),
-    ("aiogram: Bot API call building and session", "aiogram/client/"),
-    ("render: effects to Bot API calls", "bot/render.py"),
-    ("delivery: outbox, progress, acks", "bot/deliver.py"),
-    ("store: load and commit", "flows/store.py"),
-    ("dialogue: load, engine, commit", "flows/dialogue.py"),
-    ("middlewares: rate limit, store down, metrics", "bot/middlewares/"),
-    ("aiogram: dispatch, routers, filters", "aiogram/dispatcher/"),
-    ("asyncio event loop", "asyncio/"),
+# Stages of an update: a sample is booked to the stage whose frame is deepest in its stack
+STAGES: tuple[tuple[str, str], ...] = (
+    ("parse the update's JSON (aiogram types)", "feed (bench/variants.py"),
+    ("aiogram dispatch, middlewares, routers", "feed_update (aiogram/dispatcher/dispatcher.py"),
+    ("rate limit (Redis)", "check (bot/middlewares/ratelimit.py"),
+    ("caller router, pipeline", "from_caller (bot/pipeline.py"),
+    ("conversation lock (Redis)", "hold (flows/locks.py"),
+    ("conversation lock (Redis)", "release (flows/locks.py"),
+    ("dialogue: load", "load (flows/store.py"),
+    ("dialogue: engine", "handle (flows/engine.py"),
+    ("dialogue: commit (seal, encode, Lua)", "commit (flows/store.py"),
+    ("delivery: other", "_run (bot/deliver.py"),
+    ("delivery: read the outbox", "pending (flows/store.py"),
+    ("delivery: record progress", "progress (bot/deliver.py"),
+    ("delivery: acknowledge", "ack (flows/store.py"),
+    ("delivery: render and send", "render (bot/render.py"),
+    ("delivery: the desk's record", "case_event (bot/desk/desk.py"),
+    ("the fake Bot API's answers (bench)", "_answer (bot/recording.py"),
+    # redis-py writes each command from a callback of its own: no stage above it in the stack
+    ("Redis: writing commands to the socket (all stages)", "_send_packed_command (redis/"),
+    ("waiting on the selector (epoll)", "EpollSelector.select"),
+)
+# Layers: a sample is booked to the library of its innermost frame that has one
+LAYERS: tuple[tuple[str, str], ...] = (
+    ("socket writes (the Redis commands: a syscall each)", "_SelectorSocketTransport.write"),
+    ("epoll", "EpollSelector.select"),
+    ("pydantic (models, validation)", "pydantic"),
+    ("redis-py (commands, replies, pool)", "redis/"),
+    ("cryptography (sealing)", "cryptography"),
+    ("json", "json/"),
+    ("transitions (the FSM)", "transitions/"),
+    ("fluent (texts)", "fluent/"),
+    ("aiogram", "aiogram/"),
+    ("the project (bot/, flows/)", "(bot/"),
+    ("the project (bot/, flows/)", "(flows/"),
+    ("asyncio", "asyncio/"),
 )
 
 
+def _stage(frames: list[str]) -> str:
+    best, depth = "event loop, other", -1
+    for label, marker in STAGES:
+        for i in range(len(frames) - 1, depth, -1):
+            if marker in frames[i]:
+                best, depth = label, i
+                break
+    return best
+
+
+def _layer(frames: list[str]) -> str:
+    for frame in reversed(frames):
+        for label, marker in LAYERS:
+            if marker in frame:
+                return label
+    return "other"
+
+
 def summarise(path: str) -> None:
-    parts: collections.Counter[str] = collections.Counter()
+    """Only samples of the event loop (the run), not of imports and start-up."""
+    stages: collections.Counter[str] = collections.Counter()
+    layers: collections.Counter[str] = collections.Counter()
     total = 0
     with open(path) as raw:
         for line in raw:
             stack, _, count = line.rstrip().rpartition(" ")
             frames = stack.split(";")
+            if not any("run_until_complete" in frame for frame in frames):
+                continue
             n = int(count)
             total += n
-            for label, marker in PARTS:
-                if any(marker in frame for frame in frames):
-                    parts[label] += n
-                    break
-            else:
-                parts["other"] += n
-    print(f"{total} samples on the CPU")
-    for label, n in parts.most_common():
+            stages[_stage(frames)] += n
+            layers[_layer(frames)] += n
+    print(f"{total} samples on the CPU while updates ran; by stage of the update:")
+    for label, n in stages.most_common():
+        print(f"  {n / total:6.1%}  {label}")
+    print("by library of the innermost frame:")
+    for label, n in layers.most_common():
         print(f"  {n / total:6.1%}  {label}")
 
 
