@@ -13,7 +13,7 @@ bench/baseline.py: `RedisStorage` + `RedisEventIsolation`, async filters only.
   commands inside Lua counted), per update; bytes (MEMORY USAGE) and keys per idle registered
   conversation: every key in Redis after the callers finished, over their number.
 - RSS growth per distinct caller, RSS_CALLERS callers who only sent /start (bench/rss.py, a
-  process per bot, both at once, on a Redis of their own, beside the burst).
+  process per bot, both at once, on a Redis of their own, beside the project's burst).
 - the burst: BURST_CALLERS send /start at once, fetched by the bot's own polling from a fake
   Bot API that answers every 50th post 429 (bench/burst.py), in real time.
 
@@ -86,11 +86,10 @@ async def _timed(results: Results) -> None:
                 await variant.close()
 
 
-async def _burst(results: Results) -> None:
+async def _burst(results: Results, name: str) -> None:
     logging.getLogger("aiogram").setLevel(logging.CRITICAL)  # the baseline's lost updates
     logging.getLogger("hotline").setLevel(logging.WARNING)
-    for name in NAMES:
-        results.burst[name] = await burst.run(name, URL, BURST_CALLERS)
+    results.burst[name] = await burst.run(name, URL, BURST_CALLERS)
 
 
 def _start_rss(url: str) -> dict[str, subprocess.Popen[str]]:
@@ -244,11 +243,13 @@ def main() -> None:
             await _timed(results)
 
         asyncio.run(timed())
-        # memory is not timed: its processes (a Redis of their own) run beside the burst, which
-        # waits on Telegram's limits far more than it computes
+        if BURST_CALLERS:  # the baseline's burst computes all at once: on a machine to itself
+            asyncio.run(_burst(results, BASELINE))
+        # memory is not timed: its processes (a Redis of their own) run beside the project's
+        # burst, which waits on Telegram's limits far more than it computes
         children = _start_rss(rss_url) if RSS_CALLERS else {}
         if BURST_CALLERS:
-            asyncio.run(_burst(results))
+            asyncio.run(_burst(results, PROJECT))
         _collect_rss(results, children)
     for line in report(results):
         print(line)
