@@ -35,6 +35,10 @@ class Redact(logging.Filter):
                 type(a).__name__ if isinstance(a, BaseException) else a for a in record.args
             )
         message = record.getMessage()
+        if record.name == "asyncio":
+            # its lines after the first are reprs of the task or future, and a task's repr
+            # quotes the text of the exception it died of: only the first line is its own
+            message = message.partition("\n")[0]
         record.msg = _LONG_DIGITS.sub("<id>", message)
         record.args = None
         if record.exc_info and record.exc_info[0] is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 
@@ -111,3 +112,40 @@ def test_configured_logs_are_json_with_the_logger_name_library_records_included(
     assert "Bad Request" not in json.dumps(failed)
     assert "RuntimeError" in failed["event"]
     assert lines[2]["update"] == 7
+
+
+def test_a_task_exception_never_retrieved_keeps_only_its_type() -> None:
+    """asyncio reports a task that died unobserved with the task's repr, which quotes the
+    exception's text: neither may reach the log."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(Redact())
+    handler.setFormatter(logging.Formatter("%(name)s %(message)s"))
+    logger = logging.getLogger("asyncio")
+    logger.addHandler(handler)
+    logger.propagate = False
+    loop = asyncio.new_event_loop()
+    try:
+
+        async def dies() -> None:
+            raise ValueError(f"Иванов Пётр {PHONE}")
+
+        task = loop.create_task(dies())
+        loop.run_until_complete(asyncio.sleep(0))
+        assert task.done()
+        loop.default_exception_handler(
+            {
+                "message": "Task exception was never retrieved",
+                "exception": task.exception(),
+                "future": task,
+            }
+        )
+    finally:
+        loop.close()
+        logger.removeHandler(handler)
+        logger.propagate = True
+    line = out.getvalue()
+    assert "Task exception was never retrieved" in line
+    assert "ValueError" in line
+    assert "Иванов" not in line
+    assert "9123456789" not in line
