@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -16,6 +17,21 @@ import redis
 from bench.redis_server import free_port
 
 MASTERS = 3
+BUS_OFFSET = 10_000  # a node also listens on its port + 10000 (the cluster bus)
+
+
+def cluster_port() -> int:
+    """A free port whose bus port (+10000, below 65536) is free too."""
+    while True:
+        port = free_port()
+        if port + BUS_OFFSET >= 65536:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port + BUS_OFFSET))
+            except OSError:
+                continue
+        return port
 
 
 class ClusterUnavailable(RuntimeError):
@@ -48,7 +64,7 @@ def running_cluster() -> Iterator[str]:
     if server is None or cli is None:
         raise ClusterUnavailable("redis-server or redis-cli is not installed")
     with tempfile.TemporaryDirectory(prefix="hotline-cluster-") as tmp:
-        ports = [free_port() for _ in range(MASTERS)]
+        ports = [cluster_port() for _ in range(MASTERS)]
         procs = []
         try:
             for port in ports:
@@ -67,8 +83,11 @@ def running_cluster() -> Iterator[str]:
                     )
                 )  # fmt: skip
             time.sleep(0.3)
-            if any(p.poll() is not None for p in procs):
-                raise ClusterUnavailable("redis-server refused --cluster-enabled")
+            for port, proc in zip(ports, procs, strict=True):
+                if proc.poll() is not None:
+                    log = Path(tmp) / f"{port}.log"
+                    last = log.read_text().strip().splitlines()[-1:] if log.exists() else []
+                    raise ClusterUnavailable(f"a cluster node exited: {' '.join(last)}")
             created = subprocess.run(
                 [cli, "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports),
                  "--cluster-replicas", "0", "--cluster-yes"],
