@@ -6,6 +6,7 @@ The console, the tests and production all build the app here, so they run the sa
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from bot.deliver import Deliverer
 from bot.desk.actions import DeskActions
 from bot.desk.audit import Audit
 from bot.desk.desk import Desk
+from bot.desk.followups import follow_up
 from bot.desk.linking import CaseLinks
 from bot.desk.operators import OperatorList
 from bot.desk.service_levels import ServiceLevels
@@ -278,7 +280,7 @@ def build_app(
         Dialogue(store, clock=clock, genuine=load_genuine(settings), guard=guard), deliverer
     )
     desk_actions = DeskActions(desk, pipeline, audit, clock=clock)
-    renderer.desk_done = desk_actions.done
+    renderer.desk_done = functools.partial(follow_up, desk)
     service_levels = ServiceLevels(
         desk, claim_timeout_minutes=settings.claim_timeout_minutes, clock=clock
     )

@@ -80,3 +80,14 @@ class Pipeline:
             )
         self.deliverer.kick(handled.conversation_key, chat_id, handled.conversation)
         return handled
+
+    async def note(
+        self, key: str, chat_id: int, update_id: int, effects: Sequence[Effect]
+    ) -> Handled | None:
+        """Effects about a conversation that change nothing in it (the desk's part of a claim),
+        queued with its updates and delivered from its outbox; None: no conversation."""
+        async with self.locks.hold(chat_id), self.turns.hold(key, update_id):
+            handled = await self.dialogue.note(key, update_id, effects, chat_id=chat_id)
+        if handled is not None:
+            self.deliverer.kick(key, chat_id, handled.conversation)
+        return handled

@@ -152,6 +152,28 @@ class Dialogue:
                 return Handled(key, outcome.conversation, result.batch, outcome.changed)
         raise ConflictError("conversation changed concurrently too often")
 
+    async def note(
+        self, key: str, update_id: int, effects: Sequence[Effect], *, chat_id: int | None = None
+    ) -> Handled | None:
+        """Commit effects that change nothing in the conversation, under the update's dedupe
+        mark: delivered once, after what it committed before. None: there is no conversation
+        (a batch would bring back a conversation that was erased)."""
+        for _ in range(MAX_CONFLICT_RETRIES):
+            loaded = await self.store.load(key, update_id)
+            if loaded.duplicate:
+                await self.store.settle(key)
+                return Handled(key, loaded.conversation, None)
+            if loaded.version == 0:
+                return None
+            result = await self.store.commit(
+                key, loaded.version, loaded.conversation, update_id, effects, chat_id=chat_id
+            )
+            if result.duplicate:
+                return Handled(key, loaded.conversation, None)
+            if result.batch is not None:
+                return Handled(key, loaded.conversation, result.batch)
+        raise ConflictError("conversation changed concurrently too often")
+
     async def _answer_queries(
         self,
         key: str,

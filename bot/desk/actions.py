@@ -24,11 +24,12 @@ from aiogram.types import Message
 from bot import metrics
 from bot.desk.audit import Audit
 from bot.desk.desk import Desk
+from bot.desk.followups import follow_up
 from bot.desk.operators import OperatorList
 from bot.desk.records import DeskCase
 from bot.pipeline import Pipeline
 from flows import fields as field_rules
-from flows.model import Conversation, DeskDone, OperatorAction
+from flows.model import DeskDone, OperatorAction
 
 log = structlog.get_logger("hotline.operators")
 
@@ -143,9 +144,9 @@ class DeskActions:
         if case is None:
             return self.t("desk-no-case")
         if action == "claim":
-            return await self.claim(user_id, case, via)
+            return await self.claim(user_id, case, via, update_id)
         if action == "release":
-            return await self.release(user_id, case, via)
+            return await self.release(user_id, case, via, update_id)
         if action == "unlock":  # any listed operator: the case need not be open
             return await self.unlock(user_id, case, via)
         refusal = await self._claimer_only(user_id, action, case, via)
@@ -154,7 +155,7 @@ class DeskActions:
         if action == "details":
             return await self.details(user_id, case, via)
         if action == "verified":
-            return await self.verified(user_id, case, via)
+            return await self.verified(user_id, case, via, update_id)
         if action in FLOW_ACTIONS:
             return await self.to_flow(user_id, update_id, case, action, args, via)
         return None
@@ -193,7 +194,7 @@ class DeskActions:
         return notice, notice is not None
 
     # -- claims ---------------------------------------------------------------------------------
-    async def claim(self, user_id: int, case: DeskCase, via: str) -> str | None:
+    async def claim(self, user_id: int, case: DeskCase, via: str, update_id: int) -> str | None:
         me = self.operators.digest(user_id)
         now = self.clock()
         result = await self.desk.state.claim(case.key, me, now)
@@ -216,16 +217,10 @@ class DeskActions:
         await self.audit.record(
             self.operators.who(user_id), "claim", case.case, result="ok", via=via
         )
-        claimed = await self.desk.state.load(case.key)
-        if claimed is not None:
-            await self.desk.refresh_card(claimed)
-            await self.desk.post(
-                claimed, self.t("desk-claimed", operator=self.desk.operator_label(me))
-            )
-            await self.desk.emit("claimed", claimed)
+        await self._follow_up(case, update_id, DeskDone("claim", me))
         return None
 
-    async def release(self, user_id: int, case: DeskCase, via: str) -> str | None:
+    async def release(self, user_id: int, case: DeskCase, via: str, update_id: int) -> str | None:
         me = self.operators.digest(user_id)
         status = await self.desk.state.release(case.key, me, self.clock())
         if status == -1:
@@ -236,12 +231,7 @@ class DeskActions:
         await self.audit.record(
             self.operators.who(user_id), "release", case.case, result="ok", via=via
         )
-        released = await self.desk.state.load(case.key)
-        if released is not None:
-            await self.desk.refresh_card(released)
-            await self.desk.post(
-                released, self.t("desk-released", operator=self.desk.operator_label(me))
-            )
+        await self._follow_up(case, update_id, DeskDone("release", me))
         return None
 
     # -- the claimer's actions ------------------------------------------------------------------
@@ -279,20 +269,26 @@ class DeskActions:
         await self.audit.record(who, "unlock", case.case, result="ok" if was else "none", via=via)
         return None
 
-    async def verified(self, user_id: int, case: DeskCase, via: str) -> str | None:
+    async def verified(self, user_id: int, case: DeskCase, via: str, update_id: int) -> str | None:
         await self.desk.state.update(case.key, {"verified": 1})
         await self.audit.record(
             self.operators.who(user_id), "verified", case.case, result="ok", via=via
         )
-        marked = await self.desk.state.load(case.key)
-        if marked is not None:
-            await self.desk.refresh_card(marked)
-            await self.desk.post(marked, self._done(user_id, "verified"))
+        await self._follow_up(
+            case, update_id, DeskDone("verified", self.operators.digest(user_id))
+        )
         return None
 
-    def _done(self, user_id: int, action: str) -> str:
-        label = self.desk.operator_label(self.operators.digest(user_id))
-        return self.t("desk-done", operator=label, action=action)
+    async def _follow_up(self, case: DeskCase, update_id: int, done: DeskDone) -> None:
+        """What the group sees of it, from the caller's outbox (bot.desk.followups); with no
+        conversation to carry it (gone already), at once."""
+        chat = self.desk.caller_chat(case)
+        handled = None
+        if chat is not None:
+            handled = await self.pipeline.note(case.key, chat, update_id, [done])
+        if handled is None:
+            conversation = (await self.desk.store.load(case.key, -1)).conversation
+            await follow_up(self.desk, case.key, conversation, done)
 
     async def to_flow(
         self, user_id: int, update_id: int, case: DeskCase, action: str, args: str, via: str
@@ -321,16 +317,6 @@ class DeskActions:
             self.operators.who(user_id), action, case.case, result="ok", via=via
         )
         return None
-
-    async def done(self, key: str, conversation: Conversation, effect: DeskDone) -> None:
-        """The desk's part of an action, delivered after the caller's effects of it (met and
-        erase: those effects end the case on the desk themselves)."""
-        case = await self.desk.state.load(key)
-        if effect.action in ("abort", "close"):
-            await self.desk.close_escalation(key, conversation)
-        if effect.action in ("meet", "abort", "close") and case is not None:
-            label = self.desk.operator_label(effect.operator)
-            await self.desk.post(case, self.t("desk-done", operator=label, action=effect.action))
 
     # -- the relay --------------------------------------------------------------------------
     async def relay(self, user_id: int, topic: int, message: Message) -> str | None:
