@@ -26,12 +26,14 @@ from bot.desk.actions import DeskActions
 from bot.desk.audit import Audit
 from bot.desk.desk import Desk
 from bot.desk.followups import follow_up
+from bot.desk.lane import DeskLane
 from bot.desk.linking import CaseLinks
 from bot.desk.operators import OperatorList
-from bot.desk.service_levels import ServiceLevels
+from bot.desk.service_levels import ClaimTimeouts, ServiceLevels
 from bot.ephemeral import SecretMessages
 from bot.events import Labels
 from bot.genuine import load_genuine, warn_if_unfinished
+from bot.group_posts import GroupGate
 from bot.hooks import build_consumers, close_consumers, start_consumers
 from bot.i18n import Translator
 from bot.metrics import BotApiMetrics, UpdateMetrics
@@ -87,6 +89,14 @@ class App:
     update_metrics: UpdateMetrics = field(default_factory=UpdateMetrics)
     api_metrics: BotApiMetrics = field(default_factory=BotApiMetrics)
     _sweeper: asyncio.Task[None] | None = None
+    desk_lane: DeskLane | None = None
+
+    async def drain(self) -> None:
+        """Until what was handed over so far is delivered, to callers and to the desk (tests,
+        the console)."""
+        await self.deliverer.drain()
+        if self.desk_lane is not None:
+            await self.desk_lane.drain()
 
     async def start(self) -> None:
         """Background work of a serving process: the desk's service levels and clean-up (by one
@@ -103,6 +113,8 @@ class App:
         start_consumers(self.hooks)
         await self.deliverer.resume_pending()
         self._sweeper = asyncio.create_task(self.deliverer.sweep(SWEEP_SECONDS))
+        if self.desk_lane is not None:
+            await self.desk_lane.resume()  # the desk's work a stopped process left
 
     @property
     def delivering(self) -> bool:
@@ -127,6 +139,8 @@ class App:
         await self.service_levels.stop()
         await self.deliverer.drain()
         self.deliverer.stop()  # retries scheduled for later die with the process
+        if self.desk_lane is not None:
+            await self.desk_lane.stop()  # what waits for the group stays in Redis
         await self.desk.aclose()
         await close_consumers(self.hooks)
         await self.bot.session.close()
@@ -205,16 +219,23 @@ def build_app(
     session: BaseSession | None = None,
     redis: Redis | None = None,
     clock: Callable[[], float] = time.time,
-    throttle: bool = True,
+    throttle: bool | Throttle = True,
     translator: Translator | None = None,
 ) -> App:
+    """`throttle`: Telegram's limits kept (a Throttle of one's own: with its own clock)."""
     translator = translator or Translator()
     redis = redis if redis is not None else open_redis(settings)
     store = open_store(settings, redis)
 
     if session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    limiter = Throttle(shared=SharedSlots(redis, store.digest, store.prefix)) if throttle else None
+    if isinstance(throttle, Throttle):
+        limiter: Throttle | None = throttle
+    elif throttle:
+        shared = SharedSlots(redis, store.digest, store.prefix)
+        limiter = Throttle(shared=shared, gate=GroupGate())
+    else:
+        limiter = None
     if limiter is not None:
         session.middleware(limiter)
     api_metrics = BotApiMetrics()
@@ -267,11 +288,12 @@ def build_app(
     )
     desk.links = CaseLinks(desk, guard)
     desk.expiring = secret_messages
+    desk_lane = DeskLane(desk, clock=clock)  # the desk's work never holds back a caller
     renderer = Renderer(
         bot,
         translator,
         store,
-        desk,
+        desk_lane,
         delete_personal_messages=settings.delete_personal_messages,
         secrets=secret_messages,
     )
@@ -282,7 +304,14 @@ def build_app(
     desk_actions = DeskActions(desk, pipeline, audit, clock=clock)
     renderer.desk_done = functools.partial(follow_up, desk)
     service_levels = ServiceLevels(
-        desk, claim_timeout_minutes=settings.claim_timeout_minutes, clock=clock
+        desk,
+        claim_timeouts=ClaimTimeouts(
+            emergency=settings.claim_timeout_emergency_minutes,
+            recall=settings.claim_timeout_recall_minutes,
+            normal=settings.claim_timeout_minutes,
+        ),
+        digest_minutes=settings.desk_digest_minutes,
+        clock=clock,
     )
 
     dispatcher = Dispatcher(
@@ -326,4 +355,5 @@ def build_app(
         service_levels=service_levels,
         update_metrics=update_metrics,
         api_metrics=api_metrics,
+        desk_lane=desk_lane,
     )

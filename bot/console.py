@@ -171,7 +171,7 @@ class Console:
             await app.dispatcher.feed_update(
                 app.bot, Update(update_id=next(iter(self._update_ids)), **update)
             )
-        await app.deliverer.drain()
+        await app.drain()
 
     async def line(self, raw: str) -> None:
         line = raw.strip()

@@ -56,7 +56,11 @@ class Settings(BaseSettings):
     delete_personal_messages: bool = True
     rate_limit_per_minute: int = Field(default=20, ge=1)
     details_reveal_minutes: float = Field(default=5, gt=0)
-    claim_timeout_minutes: float = Field(default=10, gt=0)
+    # an unclaimed escalation is announced again after this long, by priority
+    claim_timeout_minutes: float = Field(default=10, gt=0)  # normal
+    claim_timeout_recall_minutes: float = Field(default=5, gt=0)
+    claim_timeout_emergency_minutes: float = Field(default=2, gt=0)
+    desk_digest_minutes: float = Field(default=5, gt=0)  # at most one digest post so often
     desk_timezone: str = "Europe/Kyiv"  # times on case cards and the day of /stats
     desk_tick_seconds: float = Field(default=30, gt=0)  # service levels and details clean-up
     # the message with the case code (and the safety word's confirmation) is deleted after this

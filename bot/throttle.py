@@ -11,6 +11,8 @@ them while the desk is quiet.
 Telegram counts per bot, not per process: with `shared` (bot.shared_slots) every slot is booked
 in Redis, so N processes together stay under the limits, and a 429's pause closes the chat for
 all of them. While Redis does not answer, this process books its slots in its own memory.
+With a `GroupGate` (bot.group_posts, as the app builds it) a group's posts first wait in its
+queue, in order of priority, not of arrival.
 """
 
 from __future__ import annotations
@@ -32,14 +34,16 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
+from bot.group_posts import GroupGate
 from bot.shared_slots import GROUP_WINDOW, OVERALL, PER_GROUP, PER_PRIVATE_CHAT, SharedSlots
 from flows.unavailable import StoreUnavailable
 
 __all__ = ["GROUP_WINDOW", "OVERALL", "PER_GROUP", "PER_PRIVATE_CHAT", "Throttle"]
 MAX_RETRIES = 8  # 429s in a row before the call fails (the outbox then delivers it later)
 
-# Methods that post something to a chat and so count against its limit
-_POSTING = ("Send", "Copy", "Forward", "Edit")
+# Methods that post something to a chat and so count against its limit (a new topic posts its
+# service message)
+_POSTING = ("Send", "Copy", "Forward", "Edit", "CreateForumTopic")
 
 
 class Throttle(BaseRequestMiddleware):
@@ -50,9 +54,11 @@ class Throttle(BaseRequestMiddleware):
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         max_chats: int = 100_000,
         shared: SharedSlots | None = None,
+        gate: GroupGate | None = None,
     ) -> None:
         self.shared = shared
         self._clock = clock
+        self.gate = gate
         self._sleep = sleep
         self._next_by_chat: dict[int | str, float] = {}  # not before (private; a 429's pause)
         self._group_sent: dict[int | str, deque[float]] = {}  # slots of the last minute
@@ -64,18 +70,21 @@ class Throttle(BaseRequestMiddleware):
         self.waited = 0.0  # seconds spent waiting, for metrics and benches
         self.retries = 0
 
-    def reserve(self, chat_id: int | str | None) -> float:
-        """Book the next free slot for this chat; returns how long to wait for it."""
+    def reserve(self, chat_id: int | str | None, *, gated: bool = False) -> float:
+        """Book the next free slot for this chat (`gated`: the group's own slot came from the
+        gate already); returns how long to wait for it."""
         now = self._clock()
         slot = now
         if chat_id is not None:
             slot = max(slot, self._next_by_chat.get(chat_id, 0.0))
             if _is_group(chat_id):
-                slot = self._group_slot(chat_id, slot)
+                if not gated:
+                    slot = self._group_slot(chat_id, slot)
         slot = self._overall_slot(now, slot)
         if chat_id is not None:
             if _is_group(chat_id):
-                self._group_sent[chat_id].append(slot)  # booked in order: the deque is sorted
+                if not gated:  # booked in order: the deque is sorted
+                    self._group_sent[chat_id].append(slot)
             else:
                 self._next_by_chat[chat_id] = slot + PER_PRIVATE_CHAT
             if len(self._next_by_chat) > self._sweep_at:
@@ -126,9 +135,12 @@ class Throttle(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         chat_id: Any = getattr(method, "chat_id", None)
         posting = type(method).__name__.startswith(_POSTING)
+        gated = posting and self.gate is not None and chat_id is not None and _is_group(chat_id)
+        if gated and self.gate is not None:
+            await self.gate.turn(chat_id)
         for attempt in range(MAX_RETRIES + 1):
             if posting:
-                delay = await self._book(chat_id)
+                delay = await self._book(chat_id, gated=gated)
                 if delay > 0:
                     self.waited += delay
                     await self._sleep(delay)
@@ -149,13 +161,13 @@ class Throttle(BaseRequestMiddleware):
                     await self._sleep(exc.retry_after)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _book(self, chat_id: int | str | None) -> float:
+    async def _book(self, chat_id: int | str | None, *, gated: bool = False) -> float:
         if self.shared is not None:
             try:
                 return await self.shared.reserve(chat_id, _is_group(chat_id))
             except StoreUnavailable:
                 pass  # booked here until Redis answers again
-        return self.reserve(chat_id)
+        return self.reserve(chat_id, gated=gated)
 
     def _pause_chat(self, chat_id: int | str, seconds: float) -> None:
         resume = self._clock() + seconds

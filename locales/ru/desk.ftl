@@ -79,7 +79,12 @@ desk-btn-cancel = ✖️ Нет, назад
 desk-btn-open-topic = Открыть тему дела
 desk-escalated = { desk-priority } приоритет: { desk-reason }
 desk-queue = 📥 <b>{ $code }</b> — { desk-priority } приоритет: { desk-reason }
-desk-reannounce = ⏰ <b>{ $code }</b> всё ещё без оператора ({ $minutes } мин) — { desk-priority } приоритет: { desk-reason }
+desk-reannounce-emergency =
+    🆘 <b>{ $code }</b> — ЭКСТРЕННО, всё ещё без оператора ({ $minutes } мин): { desk-reason }
+    На смене: { $operators }
+desk-digest = ⏰ <b>Ждут оператора: { $count }</b>
+desk-digest-line = • { $code } — { desk-priority } · { desk-reason } · { $minutes } мин
+desk-digest-more = …и ещё { $count }: /queue
 desk-from-caller = 💬 <b>{ $kind ->
     [text] Абонент пишет:
     [button] Абонент нажал кнопку:

@@ -79,7 +79,12 @@ desk-btn-cancel = ✖️ Ні, назад
 desk-btn-open-topic = Відкрити тему справи
 desk-escalated = { desk-priority } пріоритет: { desk-reason }
 desk-queue = 📥 <b>{ $code }</b> — { desk-priority } пріоритет: { desk-reason }
-desk-reannounce = ⏰ <b>{ $code }</b> досі без оператора ({ $minutes } хв) — { desk-priority } пріоритет: { desk-reason }
+desk-reannounce-emergency =
+    🆘 <b>{ $code }</b> — ЕКСТРЕНО, досі без оператора ({ $minutes } хв): { desk-reason }
+    На зміні: { $operators }
+desk-digest = ⏰ <b>Чекають оператора: { $count }</b>
+desk-digest-line = • { $code } — { desk-priority } · { desk-reason } · { $minutes } хв
+desk-digest-more = …і ще { $count }: /queue
 desk-from-caller = 💬 <b>{ $kind ->
     [text] Абонент пише:
     [button] Абонент натиснув кнопку:

@@ -5,7 +5,7 @@ Redis (fakeredis or the real server of tests/conftest.py), the throttle off and 
 stands still except when an update arrives (each one moves it STEP seconds on, so the per-caller
 rate limit of the default settings is never reached by a normal dialogue). `Caller` plays one
 Telegram account in its private chat: every action builds a real `Update` (new `update_id`),
-feeds it to the Dispatcher, waits for the outbox (`deliverer.drain()`) and keeps what the bot
+feeds it to the Dispatcher, waits for the outbox and the desk (`app.drain()`) and keeps what the bot
 sent in answer in `caller.out`.
 
 Expected texts are rendered from the message packs with `bot.i18n.Translator` (never
@@ -187,7 +187,7 @@ class Hotline:
             await self.app.dispatcher.feed_update(self.app.bot, update)
         except STORE_DOWN:
             self.unacknowledged.append(update.update_id)
-        await self.app.deliverer.drain()
+        await self.app.drain()
         return self.session.sent[mark:]
 
     def desk(self, sent: list[Sent] | None = None) -> list[TelegramMethod[Any]]:
@@ -457,7 +457,7 @@ async def make_hotline() -> AsyncIterator[HotlineFactory]:
     yield make
     for hotline in made:
         hotline.app.deliverer.stop()
-        await hotline.app.deliverer.drain()
+        await hotline.app.drain()
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ async def _until(hotline: Hotline, caller: Caller, count: int) -> None:
         enough.set()
     async with asyncio.timeout(10):
         await enough.wait()
-    await hotline.app.deliverer.drain()
+    await hotline.app.drain()
 
 
 def _texts(caller: Caller) -> list[str]:
@@ -132,7 +132,7 @@ async def test_what_a_stopped_process_left_in_the_outbox_is_delivered_at_the_nex
 
     after = await make_hotline(redis_backend, **keys)  # a new process, the same Redis and keys
     assert await after.app.deliverer.resume_pending() == 1
-    await after.app.deliverer.drain()
+    await after.app.drain()
 
     sent = after.session.sent
     deleted = [

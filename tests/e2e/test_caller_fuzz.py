@@ -77,7 +77,7 @@ async def _play(steps: list[tuple[str, Any]]) -> None:
         hotline.assert_all_protected()
     finally:
         app.deliverer.stop()
-        await app.deliverer.drain()
+        await app.drain()
 
 
 # Always tried, whatever the draw: the characters an adversary reaches for first

@@ -34,7 +34,7 @@ async def test_two_answers_arriving_together_apply_in_arrival_order(
     monkeypatch.setattr(store, "load", slow_for_the_first)
     dispatcher, bot = hotline.app.dispatcher, hotline.app.bot
     await asyncio.gather(dispatcher.feed_update(bot, name), dispatcher.feed_update(bot, birth))
-    await hotline.app.deliverer.drain()
+    await hotline.app.drain()
 
     conversation = await caller.conversation()
     assert conversation.state == "details_unit"  # the name, then the birth date

@@ -62,7 +62,8 @@ async def test_the_desk_script_runs_a_case_to_met() -> None:
     confirm = index(_desk("(notice) " + dt("desk-confirm", action="met")))
     closed = index("desk> (topic closed)")
     ended = index("bot> " + re.sub(r"</?b>", "", t("ru", "completed")).splitlines()[0])
-    assert opened < queued < claimed < details < meeting < confirm < closed < ended
+    # the caller hears first; the desk's share follows in its lane
+    assert opened < queued < claimed < details < meeting < confirm < ended < closed
 
     # the operator's greeting reached the caller; the "!" note did not
     assert lines.count("bot> (an operator's message)") == 1

@@ -131,7 +131,7 @@ async def test_a_closed_case_cannot_be_claimed_nor_written_to(hotline3: Hotline)
 async def test_a_failed_reannouncement_comes_at_the_next_tick_and_holds_back_nothing_else(
     make_hotline: HotlineFactory, logs: CollectLogs
 ) -> None:
-    hotline = await make_hotline(operator_ids=OPERATORS, claim_timeout_minutes=10)
+    hotline = await make_hotline(operator_ids=OPERATORS, claim_timeout_recall_minutes=10)
     view = DeskView(hotline)
     first, second = hotline.caller(user_id=100_400_001), hotline.caller(user_id=100_400_002)
     await recall(first)
@@ -145,10 +145,6 @@ async def test_a_failed_reannouncement_comes_at_the_next_tick_and_holds_back_not
     # a details message due for deletion: the clean-up runs whatever happens before it
     await desk.state.schedule_purge(f"{DESK_CHAT}:4242", moment - 1)  # an old record
 
-    def again(code: str, since: float, at: float) -> str:
-        minutes = int((at - since) // 60)
-        return dt("desk-reannounce", code=code, priority="high", reason="recall", minutes=minutes)
-
     hotline.session.fail_next(
         SendMessage,
         TelegramRetryAfter(
@@ -156,22 +152,27 @@ async def test_a_failed_reannouncement_comes_at_the_next_tick_and_holds_back_not
         ),
     )
     mark = len(hotline.session.sent)
-    assert await levels.tick(moment) == 1  # the first case failed, the second was announced
+    assert await levels.tick(moment) == 0  # the digest failed
     sent = hotline.session.sent[mark:]
-    assert view.posts(sent) == [again(code2, since2, moment)]
+    assert view.posts(sent) == []
     assert DeleteMessage(chat_id=DESK_CHAT, message_id=4242) in view.calls(sent)
-    assert await hotline.redis.hget(desk.state.record_key(first.key), "announced") is None
+    for caller in (first, second):
+        assert await hotline.redis.hget(desk.state.record_key(caller.key), "announced") is None
 
-    # the one that failed is not marked announced: the next tick makes it, once
+    # nothing was marked announced: the next tick makes the digest, once, both in it
     later = moment + 30
     mark = len(hotline.session.sent)
-    assert await levels.tick(later) == 1
-    assert view.posts(hotline.session.sent[mark:]) == [again(code1, since1, later)]
+    assert await levels.tick(later) == 2
+    (digest,) = view.posts(hotline.session.sent[mark:])
+    lines = digest.splitlines()
+    assert lines[0] == dt("desk-digest", count=2)
+    assert [code1 in lines[1], code2 in lines[2]] == [True, True]  # the longest wait first
+    assert lines[1].endswith(f"{int((later - since1) // 60)} хв")
     mark = len(hotline.session.sent)
     assert await levels.tick(later + 60) == 0
     assert view.posts(hotline.session.sent[mark:]) == []
 
-    failures = [line for line in logs.lines if "desk tick failed for a case" in line]
+    failures = [line for line in logs.lines if "desk tick: digest failed" in line]
     assert len(failures) == 1
     assert "TelegramRetryAfter" in failures[0]
     assert str(DESK_CHAT) not in failures[0]
@@ -655,6 +656,6 @@ async def test_a_topic_whose_deletion_failed_on_the_network_is_deleted_on_the_re
 
     hotline.session.listeners.append(on_sent)
     await asyncio.wait_for(deleted.wait(), 10)  # the retry runs on its own timer
-    await hotline.app.deliverer.drain()
+    await hotline.app.drain()
     assert [s.method for s in hotline.session.sent].count(method) == 1  # deleted after all
     assert not [k for k in await hotline.keys() if k.startswith(("hl:topic:", "hl:deskcase:"))]

@@ -167,7 +167,7 @@ async def test_details_are_deleted_by_the_process_timer(make_hotline: HotlineFac
 async def test_an_unclaimed_escalation_is_announced_again_once_per_interval(
     make_hotline: HotlineFactory,
 ) -> None:
-    hotline = await _desk(make_hotline, claim_timeout_minutes=10)
+    hotline = await _desk(make_hotline, claim_timeout_recall_minutes=10)
     view = DeskView(hotline)
     caller = hotline.caller()
     await recall(caller)
@@ -175,7 +175,9 @@ async def test_an_unclaimed_escalation_is_announced_again_once_per_interval(
     since = (await view.case(caller)).since
     levels = hotline.app.service_levels
     # a second process on the same Redis ticks at the same moments
-    other = await make_hotline(hotline.redis, operator_ids=OPERATORS, claim_timeout_minutes=10)
+    other = await make_hotline(
+        hotline.redis, operator_ids=OPERATORS, claim_timeout_recall_minutes=10
+    )
 
     async def tick(minutes: float) -> list[str]:
         mark = len(hotline.session.sent), len(other.session.sent)
@@ -185,14 +187,15 @@ async def test_an_unclaimed_escalation_is_announced_again_once_per_interval(
             other.session.sent[mark[1] :]
         )
 
-    def again(minutes: int) -> str:
-        return dt("desk-reannounce", code=code, priority="high", reason="recall", minutes=minutes)
-
     assert await tick(9.9) == []
-    assert await tick(10) == [again(10)]
+    (digest,) = await tick(10)
+    assert digest.splitlines()[0] == dt("desk-digest", count=1)
+    assert code in digest
+    assert digest.endswith(" · 10 хв")
     assert await tick(12) == []
     assert await tick(19.9) == []
-    assert await tick(20) == [again(20)]
+    (digest,) = await tick(20)
+    assert digest.endswith(" · 20 хв")
     await Operator(hotline, OPERATORS[0]).say(await view.topic(caller), "/claim")
     assert await tick(40) == []
 

@@ -191,7 +191,7 @@ async def until(condition: Callable[[], bool], within: float = 10.0) -> None:
 async def stopped(stop: asyncio.Event, task: asyncio.Task[None], app: App) -> None:
     stop.set()
     await asyncio.wait_for(task, timeout=5)
-    await asyncio.wait_for(app.deliverer.drain(), timeout=10)
+    await asyncio.wait_for(app.drain(), timeout=10)
 
 
 async def _state(app: App, user: int) -> tuple[str, int]:
@@ -343,7 +343,7 @@ async def test_stop_finishes_the_update_in_hand_and_acknowledges_nothing_after_i
     telegram.unconfirmed = [update(1, ALICE, "/start"), update(2, BOB, "/start")]
     task = start(app, stop)
     await asyncio.wait_for(task, timeout=5)
-    await asyncio.wait_for(app.deliverer.drain(), timeout=10)
+    await asyncio.wait_for(app.drain(), timeout=10)
 
     assert commits == [1]
     assert await _state(app, ALICE) == ("menu", 1)  # finished

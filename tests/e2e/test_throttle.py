@@ -270,7 +270,7 @@ async def test_a_429_from_the_bot_api_is_honoured_over_the_network(
             text="/start",
         )
         await app.dispatcher.feed_update(app.bot, Update(update_id=1, message=message))
-        await asyncio.wait_for(app.deliverer.drain(), timeout=20)
+        await asyncio.wait_for(app.drain(), timeout=20)
     finally:
         await app.close()
 

@@ -85,7 +85,7 @@ async def _state(hotline: Hotline) -> tuple[str, int]:
 
 async def test_the_right_secret_is_handled(hotline: Hotline, served: str) -> None:
     assert await post(served, update_json(1, "/start"), SECRET) == 200
-    await hotline.app.deliverer.drain()
+    await hotline.app.drain()
     assert await _state(hotline) == ("menu", 1)
     sent = [s.method for s in hotline.session.sent if isinstance(s.method, SendMessage)]
     assert [m.text for m in sent] == [t("uk", "greeting"), screen("uk", "menu")]
@@ -99,14 +99,14 @@ async def test_a_wrong_or_missing_secret_gets_401_and_runs_nothing(
     hotline: Hotline, served: str, secret: str | None
 ) -> None:
     assert await post(served, update_json(1, "/start"), secret) == 401
-    await hotline.app.deliverer.drain()
+    await hotline.app.drain()
     assert hotline.session.sent == []
     assert await _state(hotline) == ("start", 0)
     assert await hotline.keys() == set()  # not even a dedupe mark: nothing ran
 
     # Telegram itself, with the secret, is still served afterwards
     assert await post(served, update_json(1, "/start"), SECRET) == 200
-    await hotline.app.deliverer.drain()
+    await hotline.app.drain()
     assert await _state(hotline) == ("menu", 1)
 
 
@@ -114,10 +114,10 @@ async def test_a_redelivered_update_is_acknowledged_and_applied_once(
     hotline: Hotline, served: str
 ) -> None:
     assert await post(served, update_json(7, "/start"), SECRET) == 200
-    await hotline.app.deliverer.drain()
+    await hotline.app.drain()
     sent = len(hotline.session.sent)
     assert await post(served, update_json(7, "/start"), SECRET) == 200
-    await hotline.app.deliverer.drain()
+    await hotline.app.drain()
     assert len(hotline.session.sent) == sent
     assert await _state(hotline) == ("menu", 1)
 
@@ -152,12 +152,12 @@ async def test_an_update_that_could_not_be_committed_is_not_acknowledged(
     monkeypatch.setattr(store, "commit", failing_once)
     status = await post(served, update_json(3, "/start"), SECRET)
     assert status >= 500  # Telegram will deliver it again
-    await hotline.app.deliverer.drain()
+    await hotline.app.drain()
     assert _texts(hotline) == [t("uk", m) for m in told]
     assert await _state(hotline) == ("start", 0)
 
     assert await post(served, update_json(3, "/start"), SECRET) == 200  # the redelivery
-    await hotline.app.deliverer.drain()
+    await hotline.app.drain()
     assert await _state(hotline) == ("menu", 1)
     assert _texts(hotline)[len(told) :] == [t("uk", "greeting"), screen("uk", "menu")]
 

@@ -115,7 +115,7 @@ async def hotline(server: RedisServer) -> AsyncIterator[Hotline]:
     app.deliverer.retry_first = 0.1  # try again soon: the test waits for it
     yield Hotline(app, session, clock)
     app.deliverer.stop()
-    await app.deliverer.drain()
+    await app.drain()
     await app.redis.aclose()
 
 

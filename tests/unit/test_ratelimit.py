@@ -47,7 +47,7 @@ async def app() -> AsyncIterator[tuple[App, RecordingSession, Clock]]:
         translator=T,
     )
     yield app, session, clock
-    await app.deliverer.drain()
+    await app.drain()
 
 
 def message(user_id: int, message_id: int, text: str, lang: str = "ru") -> Message:
@@ -82,7 +82,7 @@ async def test_a_flood_from_one_id_gets_one_notice_per_window(
                 update_id=next(update_ids), message=message(user, i + 1, "/help", lang)
             )
             await bot_app.dispatcher.feed_update(bot_app.bot, update)
-        await bot_app.deliverer.drain()
+        await bot_app.drain()
         return [s.method for s in session.sent[mark:] if isinstance(s.method, SendMessage)]
 
     sent = await flood(60)
@@ -180,7 +180,7 @@ async def test_a_flood_of_ids_through_the_dispatcher_leaves_a_real_caller_answer
             await bot_app.dispatcher.feed_update(
                 bot_app.bot, Update(update_id=10_000 + i, message=help_)
             )
-            await bot_app.deliverer.drain()
+            await bot_app.drain()
             texts = [
                 s.method.text
                 for s in session.sent[mark:]
@@ -190,7 +190,7 @@ async def test_a_flood_of_ids_through_the_dispatcher_leaves_a_real_caller_answer
             answers += 1
             clock.now += 20
     assert answers == 6
-    await bot_app.deliverer.drain()
+    await bot_app.drain()
     assert len(bot_app.pipeline.locks) == 0  # no lock left behind per id
 
 
@@ -201,7 +201,7 @@ async def test_a_flood_of_ids_keeps_no_per_id_state_in_aiogram(
     for i in range(500):
         flood = message(8_000_000 + i, 1, "/start")
         await bot_app.dispatcher.feed_update(bot_app.bot, Update(update_id=i, message=flood))
-    await bot_app.deliverer.drain()
+    await bot_app.drain()
     # conversations live in the store: aiogram's FSM storage would keep a record per id
     storage = bot_app.dispatcher.fsm.storage
     assert isinstance(storage, MemoryStorage)

@@ -1,0 +1,230 @@
+"""The desk's share of a caller's effects, done in a lane of its own per conversation.
+
+A caller's batch is rendered in order: his replies, and what the desk must do (escalate, relay,
+alert, case events, erase). Group posts wait for the group's budget (bot.group_posts), which a
+flood of probes can fill for many minutes; were the desk's work done in the caller's own
+delivery, his next answer would wait behind it. So the renderer hands the desk's effects to this
+lane (it is the renderer's DeskPort) and goes on at once: each is written to a Redis list of the
+conversation (sealed: a relay holds his words), and a worker per conversation applies them to
+the desk in the order they came, under the priority of the case (`posting_for`).
+
+Durable: the batch leaves the outbox once its desk effects are in the lane, and a job leaves the
+lane once applied (at least once; a stopped process's lane is resumed at start). Keys:
+
+    {prefix}:{<conv key>}:desklane  list  sealed jobs: the effect, the chat, the conversation's
+                                          meta and its case code as the effect saw them
+    {prefix}:desk:lanes             set   conversation keys whose lane holds jobs
+
+A job for a conversation that is gone by then (he erased it) is dropped, but for case events and
+the erase itself, which end what the desk holds of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any, Final
+
+import structlog
+
+from bot.desk.desk import Desk
+from bot.group_posts import posting_for
+from flows import codec
+from flows.model import (
+    CaseEvent,
+    Conversation,
+    Effect,
+    Escalate,
+    LinkNotice,
+    Priority,
+    Relay,
+    SilentAlert,
+)
+from flows.sealing import SealError
+
+log = structlog.get_logger("hotline.desk")
+
+RETRY_FIRST: Final = 1.0
+RETRY_MAX: Final = 60.0
+KEPT: Final = 2 * 86400  # a lane nobody works on goes after this long (as an outbox would)
+ENDINGS: Final = frozenset({"event", "erase", "link"})
+LINKS_LANE: Final = "links"  # link notices name a case, not a conversation
+
+
+class DeskLane:
+    def __init__(self, desk: Desk, *, clock: Callable[[], float] = time.time) -> None:
+        self.desk = desk
+        self.store = desk.store
+        self.redis = desk.store.redis
+        self.clock = clock
+        self.index = f"{desk.store.prefix}:desk:lanes"
+        self._running: dict[str, bool] = {}  # key -> kicked again while running
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._backoff: dict[str, float] = {}
+
+    def lane_key(self, key: str) -> str:
+        return self.store.key(key, "desklane")
+
+    def _context(self, key: str) -> bytes:
+        return key.encode() + b"|desklane"
+
+    # -- the renderer's DeskPort --------------------------------------------------------------
+    async def escalate(
+        self, key: str, conversation: Conversation, chat_id: int, effect: Escalate
+    ) -> None:
+        await self._push(key, "escalate", conversation, effect, chat_id)
+
+    async def relay_from_caller(
+        self, key: str, conversation: Conversation, chat_id: int, effect: Relay
+    ) -> None:
+        await self._push(key, "relay", conversation, effect, chat_id)
+
+    async def alert(self, key: str, conversation: Conversation, effect: SilentAlert) -> None:
+        await self._push(key, "alert", conversation, effect)
+
+    async def case_event(self, key: str, conversation: Conversation, effect: CaseEvent) -> None:
+        await self._push(key, "event", conversation, effect)
+
+    async def link_notice(self, effect: LinkNotice) -> None:
+        # about a case as a whole (a link made, a check failed), in a lane of their own
+        await self._push(LINKS_LANE, "link", None, effect)
+
+    async def erase(self, key: str, *, topic: bool = False) -> None:
+        if topic:
+            # the owner's record of a case ended from a linked phone: erased with its
+            # conversation right after this, so its topic is found now (no post is made)
+            await self.desk.erase(key, topic=True)
+            return
+        await self._push(key, "erase", None, None)
+
+    # -- the lane -----------------------------------------------------------------------------
+    async def _push(
+        self,
+        key: str,
+        op: str,
+        conversation: Conversation | None,
+        effect: Effect | None,
+        chat_id: int | None = None,
+    ) -> None:
+        priority = int(Priority.NORMAL)
+        job: dict[str, Any] = {"op": op, "at": self.clock()}
+        if conversation is not None:
+            priority = max(priority, conversation.priority)
+            job["meta"] = conversation.meta()
+            code = conversation.fields.get("case_code")
+            if code is not None:
+                job["code"] = code
+        if isinstance(effect, Escalate):
+            priority = max(priority, int(effect.priority))
+        if effect is not None:
+            job["effect"] = codec.encode_effect(effect)
+        if chat_id is not None:
+            job["chat"] = chat_id
+        job["p"] = priority
+        record = self.store.sealer.seal_json(job, self._context(key))
+        name = self.lane_key(key)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(name, record)
+            pipe.expire(name, KEPT)
+            pipe.sadd(self.index, key)
+            await pipe.execute()
+        self.kick(key)
+
+    def kick(self, key: str) -> None:
+        timer = self._timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+        if key in self._running:
+            self._running[key] = True
+            return
+        self._running[key] = False
+        task = asyncio.create_task(self._work(key))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def resume(self) -> int:
+        """Take up the lanes a stopped process left; how many."""
+        members = await self.redis.smembers(self.index)
+        keys = [k.decode() if isinstance(k, bytes) else str(k) for k in members]
+        for key in keys:
+            self.kick(key)
+        return len(keys)
+
+    async def _work(self, key: str) -> None:
+        failed = False
+        try:
+            while True:
+                self._running[key] = False
+                name = self.lane_key(key)
+                while (raw := await self.redis.lindex(name, 0)) is not None:
+                    await self._apply(key, raw.decode() if isinstance(raw, bytes) else raw)
+                    await self.redis.lpop(name)
+                await self.redis.srem(self.index, key)
+                if await self.redis.llen(name):  # pushed while the index was left
+                    await self.redis.sadd(self.index, key)
+                    continue
+                if not self._running[key]:
+                    break
+        except Exception as exc:
+            failed = True
+            log.error("desk lane failed, tried again later", error=type(exc).__name__)
+        finally:
+            del self._running[key]
+        if failed:
+            delay = min(RETRY_MAX, self._backoff.get(key, RETRY_FIRST / 2) * 2)
+            self._backoff[key] = delay
+            loop = asyncio.get_running_loop()
+            self._timers[key] = loop.call_later(delay, self._retry, key)
+        else:
+            self._backoff.pop(key, None)
+
+    def _retry(self, key: str) -> None:
+        self._timers.pop(key, None)
+        self.kick(key)
+
+    async def _apply(self, key: str, record: str) -> None:
+        try:
+            job = self.store.sealer.unseal_json(record, self._context(key))
+            effect = codec.decode_effect(job["effect"]) if "effect" in job else None
+            meta = job.get("meta") or {}
+            fields = {"case_code": job["code"]} if "code" in job else {}
+            conversation = Conversation.from_parts(meta, fields)
+            op, chat = str(job["op"]), job.get("chat")
+            priority, since = int(job.get("p", Priority.NORMAL)), float(job.get("at", 0))
+        except (SealError, codec.CodecError, KeyError, TypeError, ValueError) as exc:
+            log.error("desk lane job unreadable: dropped", error=type(exc).__name__)
+            return
+        if op not in ENDINGS and not await self.desk.state.conversation_exists(key):
+            return  # he erased it meanwhile: nothing of it goes to the group any more
+        desk = self.desk
+        with posting_for(priority, since):
+            if op == "escalate" and isinstance(effect, Escalate) and isinstance(chat, int):
+                await desk.escalate(key, conversation, chat, effect)
+            elif op == "relay" and isinstance(effect, Relay) and isinstance(chat, int):
+                await desk.relay_from_caller(key, conversation, chat, effect)
+            elif op == "alert" and isinstance(effect, SilentAlert):
+                await desk.alert(key, conversation, effect)
+            elif op == "event" and isinstance(effect, CaseEvent):
+                await desk.case_event(key, conversation, effect)
+            elif op == "erase":
+                await desk.erase(key)
+            elif op == "link" and isinstance(effect, LinkNotice):
+                await desk.link_notice(effect)
+            else:
+                log.error("desk lane job of an unknown kind: dropped", op=op)
+
+    async def drain(self) -> None:
+        """Until every lane kicked so far is done (tests, the console)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Shutdown: what waits stays in Redis for the next start."""
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
