@@ -35,6 +35,9 @@ PER_WINDOW: Final = 20  # posts a group takes in any WINDOW
 WINDOW: Final = 60.0
 RESERVED: Final = 3  # of them, kept for emergencies: a topic, a card and a queue post
 UNSAID: Final = int(Priority.HIGH)  # a post nobody ranked: an operator is waiting for it
+# after an emergency's post, others wait this long: its next posts (the card after the topic,
+# the queue post after the card) follow it, not a post of lower priority
+TOGETHER: Final = 1.0
 
 # (priority, since): the rank of the posts made in this context
 POST_RANK: ContextVar[tuple[int, float] | None] = ContextVar("hotline_post_rank", default=None)
@@ -56,6 +59,7 @@ class _Group:
     sent: deque[float] = field(default_factory=deque)  # when the last window's posts went
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     pump: asyncio.Task[None] | None = None
+    held_until: float = 0.0  # lower priorities wait while an emergency's posts go out
 
 
 class GroupGate:
@@ -106,13 +110,18 @@ class GroupGate:
             while group.sent and group.sent[0] <= now - self.window:
                 group.sent.popleft()
             allowed = self._allowed(-rank)
-            if len(group.sent) < allowed:
+            urgent = -rank >= Priority.HIGHEST
+            if len(group.sent) < allowed and (urgent or now >= group.held_until):
                 heapq.heappop(group.waiting)
                 group.sent.append(now)
+                if urgent:
+                    group.held_until = now + TOGETHER
                 ready.set_result(None)
                 await asyncio.sleep(0)  # let it send before the next is let through
                 continue
-            free_at = group.sent[len(group.sent) - allowed] + self.window
+            free_at = group.held_until
+            if len(group.sent) >= allowed:
+                free_at = max(free_at, group.sent[len(group.sent) - allowed] + self.window)
             group.wake.clear()
             await _first(self._sleep(free_at - now), group.wake.wait())
 

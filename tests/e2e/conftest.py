@@ -5,8 +5,8 @@ Redis (fakeredis or the real server of tests/conftest.py), the throttle off and 
 stands still except when an update arrives (each one moves it STEP seconds on, so the per-caller
 rate limit of the default settings is never reached by a normal dialogue). `Caller` plays one
 Telegram account in its private chat: every action builds a real `Update` (new `update_id`),
-feeds it to the Dispatcher, waits for the outbox and the desk (`app.drain()`) and keeps what the bot
-sent in answer in `caller.out`.
+feeds it to the Dispatcher, waits for the outbox and the desk (`app.drain()`) and keeps what
+the bot sent in answer in `caller.out`.
 
 Expected texts are rendered from the message packs with `bot.i18n.Translator` (never
 hard-coded), screens and buttons from the flow data in `flows.surrender`.
