@@ -121,7 +121,9 @@ async def test_an_emergency_goes_before_200_probes_and_the_budget_holds() -> Non
     # the probes' own answers came at once; the group is far behind, within its budget
     for probe in probes:
         texts = [
-            s.method.text for s in session.sent if getattr(s.method, "chat_id", 0) == probe.user_id
+            s.method.text
+            for s in session.sent
+            if isinstance(s.method, SendMessage) and s.method.chat_id == probe.user_id
         ]
         assert t("ru", "handoff") in texts
     group_times = [at for at, m in timeline if getattr(m, "chat_id", None) == DESK_CHAT]
