@@ -13,7 +13,7 @@ lane once applied (at least once; a stopped process's lane is resumed at start).
 
     {prefix}:{<conv key>}:desklane  list  sealed jobs: the effect, the chat, the conversation's
                                           meta and its case code as the effect saw them
-    {prefix}:desk:lanes             set   conversation keys whose lane holds jobs
+    {prefix}:desk:lanes             zset  conversation key -> when: lanes that hold jobs
 
 A job for a conversation that is gone by then (he erased it) is dropped, but for case events and
 the erase itself, which end what the desk holds of it.
@@ -128,7 +128,7 @@ class DeskLane:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.rpush(name, record)
             pipe.expire(name, KEPT)
-            pipe.sadd(self.index, key)
+            pipe.zadd(self.index, {key: job["at"]})
             await pipe.execute()
         self.kick(key)
 
@@ -146,7 +146,7 @@ class DeskLane:
 
     async def resume(self) -> int:
         """Take up the lanes a stopped process left; how many."""
-        members = await self.redis.smembers(self.index)
+        members = await self.redis.zrange(self.index, 0, -1)
         keys = [k.decode() if isinstance(k, bytes) else str(k) for k in members]
         for key in keys:
             self.kick(key)
@@ -158,12 +158,14 @@ class DeskLane:
             while True:
                 self._running[key] = False
                 name = self.lane_key(key)
-                while (raw := await self.redis.lindex(name, 0)) is not None:
+                # (only the commands the deployment's Redis ACL grants: LRANGE and LTRIM)
+                while head := await self.redis.lrange(name, 0, 0):
+                    raw = head[0]
                     await self._apply(key, raw.decode() if isinstance(raw, bytes) else raw)
-                    await self.redis.lpop(name)
-                await self.redis.srem(self.index, key)
-                if await self.redis.llen(name):  # pushed while the index was left
-                    await self.redis.sadd(self.index, key)
+                    await self.redis.ltrim(name, 1, -1)
+                await self.redis.zrem(self.index, key)
+                if await self.redis.lrange(name, 0, 0):  # pushed while the index was left
+                    await self.redis.zadd(self.index, {key: self.clock()})
                     continue
                 if not self._running[key]:
                     break
