@@ -74,10 +74,6 @@ class ServiceLevels:
         self.desk = desk
         self.timeouts = claim_timeouts or ClaimTimeouts()
         self.digest_interval = digest_minutes * 60
-        self.digest_key = f"{desk.store.prefix}:desk:digest"
-        redis = desk.state.redis
-        self._take_digest = redis.register_script(_TAKE_DIGEST)
-        self._give_back = redis.register_script(_GIVE_BACK)
         self.clock = clock
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -156,7 +152,10 @@ class ServiceLevels:
 
     async def _digest(self, waiting: list[DeskCase], moment: float) -> int:
         """One post for every non-emergency case due again, if no digest went out lately."""
-        taken = await self._take_digest(
+        redis = self.desk.state.redis
+        self.digest_key = f"{self.desk.store.prefix}:desk:digest"
+        self._give_back = redis.register_script(_GIVE_BACK)
+        taken = await redis.register_script(_TAKE_DIGEST)(
             keys=[self.digest_key], args=[repr(moment), repr(self.digest_interval)]
         )
         if not int(taken):

@@ -29,7 +29,7 @@ async def test_the_desk_tick_stops_on_its_flag_between_ticks() -> None:
         ticks += 1
         return 0
 
-    levels = ServiceLevels(desk=Any, claim_timeout_minutes=10)  # type: ignore[arg-type]
+    levels = ServiceLevels(desk=Any)  # type: ignore[arg-type]
     levels.tick = tick  # type: ignore[method-assign]
     levels.start(every=3600)
     await asyncio.sleep(0)
@@ -41,7 +41,7 @@ async def test_the_desk_tick_stops_on_its_flag_between_ticks() -> None:
 
 async def test_a_tick_that_swallows_its_cancel_does_not_hold_the_stop() -> None:
     release = asyncio.Event()
-    levels = ServiceLevels(desk=Any, claim_timeout_minutes=10)  # type: ignore[arg-type]
+    levels = ServiceLevels(desk=Any)  # type: ignore[arg-type]
 
     async def tick(now: float | None = None) -> int:
         await stubborn(release)
