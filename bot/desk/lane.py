@@ -12,7 +12,8 @@ Durable: the batch leaves the outbox once its desk effects are in the lane, and 
 lane once applied (at least once; a stopped process's lane is resumed at start). Keys:
 
     {prefix}:{<conv key>}:desklane  list  sealed jobs: the effect, the chat, the conversation's
-                                          meta and its case code as the effect saw them
+                                          meta, the names of the details given and the case
+                                          code, as the effect saw them
     {prefix}:desk:lanes             zset  conversation key -> when: lanes that hold jobs
 
 A job for a conversation that is gone by then (he erased it) is dropped, but for case events and
@@ -113,6 +114,8 @@ class DeskLane:
         if conversation is not None:
             priority = max(priority, conversation.priority)
             job["meta"] = conversation.meta()
+            # which details he gave (the stage the desk shows depends on it), not what they are
+            job["given"] = sorted(conversation.fields)
             code = conversation.fields.get("case_code")
             if code is not None:
                 job["code"] = code
@@ -191,7 +194,9 @@ class DeskLane:
             job = self.store.sealer.unseal_json(record, self._context(key))
             effect = codec.decode_effect(job["effect"]) if "effect" in job else None
             meta = job.get("meta") or {}
-            fields = {"case_code": job["code"]} if "code" in job else {}
+            fields = dict.fromkeys(job.get("given") or [], "")
+            if "code" in job:
+                fields["case_code"] = job["code"]
             conversation = Conversation.from_parts(meta, fields)
             op, chat = str(job["op"]), job.get("chat")
             priority, since = int(job.get("p", Priority.NORMAL)), float(job.get("at", 0))
