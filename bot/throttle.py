@@ -77,9 +77,8 @@ class Throttle(BaseRequestMiddleware):
         slot = now
         if chat_id is not None:
             slot = max(slot, self._next_by_chat.get(chat_id, 0.0))
-            if _is_group(chat_id):
-                if not gated:
-                    slot = self._group_slot(chat_id, slot)
+            if _is_group(chat_id) and not gated:
+                slot = self._group_slot(chat_id, slot)
         slot = self._overall_slot(now, slot)
         if chat_id is not None:
             if _is_group(chat_id):
