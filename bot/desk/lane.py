@@ -128,10 +128,12 @@ class DeskLane:
         job["p"] = priority
         record = self.store.sealer.seal_json(job, self._context(key))
         name = self.lane_key(key)
+        # the index first (another slot of a cluster): a stop between the two leaves an empty
+        # lane indexed, which the worker clears, never a job nobody would resume
+        await self.redis.zadd(self.index, {key: job["at"]})
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.rpush(name, record)
             pipe.expire(name, KEPT)
-            pipe.zadd(self.index, {key: job["at"]})
             await pipe.execute()
         self.kick(key)
 
