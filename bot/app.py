@@ -286,7 +286,7 @@ def build_app(
             campaign_window=settings.probe_alert_window_minutes * 60,
         ),
     )
-    desk.links = CaseLinks(desk, guard)
+    desk.links = CaseLinks(desk, guard, audit)
     desk.expiring = secret_messages
     desk_lane = DeskLane(desk, clock=clock)  # the desk's work never holds back a caller
     renderer = Renderer(

@@ -326,7 +326,7 @@ class Turn:
 # The engine
 
 # Screens a seized phone must not show: their messages are deleted once he has moved on
-SCRUBBED_ON_LEAVING = frozenset({"review", "safety_word"})
+SCRUBBED_ON_LEAVING = frozenset({"review", "request_review", "safety_word"})
 CODE_SCREEN = "code"  # the message with the code, deleted once he has written it down
 
 

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from transitions import Machine
 
-from flows import fields
+from flows import fields, relatives
 from flows import surrender as flow
 from flows.model import (
     Context,
@@ -123,6 +123,7 @@ def accepted(turn: Step) -> None:
 PERSONAL_ANSWERS = frozenset(
     {
         *flow.DETAIL_BY_STATE,
+        *(d.state for d in relatives.REQUEST),  # a relative's request: the soldier's details
         "safety_word",
         "recall_code",
         "recall_birth",
@@ -143,6 +144,7 @@ SECRET_MESSAGES = frozenset(
     {
         "review",
         "review-given",
+        "request-review",
         "code-once",
         "ask-safety-word",
         "safety-word-saved",

@@ -147,8 +147,9 @@ class DeskActions:
             return await self.claim(user_id, case, via, update_id)
         if action == "release":
             return await self.release(user_id, case, via, update_id)
-        if action == "unlock":  # any listed operator: the case need not be open
-            return await self.unlock(user_id, case, via)
+        if action == "unlock" and self.desk.links is not None:  # any listed operator, audited
+            await self.desk.links.unlock(user_id, case, via)
+            return None
         refusal = await self._claimer_only(user_id, action, case, via)
         if refusal is not None:
             return refusal
@@ -257,17 +258,6 @@ class DeskActions:
             self.operators.who(user_id), "details", case.case, result="ok", via=via
         )
         return self.t("desk-details-sent", minutes=_minutes(self.desk.details.minutes))
-
-    async def unlock(self, user_id: int, case: DeskCase, via: str) -> str | None:
-        """Linking the case is possible again after too many failed checks; audited."""
-        links = self.desk.links
-        if links is None:
-            return None
-        label = self.desk.operator_label(self.operators.digest(user_id))
-        was = await links.unlock(case, label)
-        who = self.operators.who(user_id)
-        await self.audit.record(who, "unlock", case.case, result="ok" if was else "none", via=via)
-        return None
 
     async def verified(self, user_id: int, case: DeskCase, via: str, update_id: int) -> str | None:
         await self.desk.state.update(case.key, {"verified": 1})

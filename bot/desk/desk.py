@@ -24,7 +24,7 @@ import time
 import zoneinfo
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import Final, Protocol
 
 import structlog
 from aiogram import Bot
@@ -55,14 +55,23 @@ from flows.model import (
 )
 from flows.store import ConversationStore
 
-if TYPE_CHECKING:
-    from bot.desk.linking import CaseLinks
-
 log = structlog.get_logger("hotline.desk")
 
 
 class Sweeper(Protocol):
     async def sweep(self, now: float) -> int: ...
+
+
+class Links(Protocol):
+    """Links to a case and failed checks (bot.desk.linking, which builds on this module)."""
+
+    async def card_line(self, case: DeskCase) -> str | None: ...
+
+    async def notice(self, effect: LinkNotice) -> None: ...
+
+    async def drop(self, owner: str) -> None: ...
+
+    async def unlock(self, user_id: int, case: DeskCase, via: str) -> None: ...
 
 
 PRIORITY_NAMES: Final[Mapping[int, str]] = {
@@ -159,7 +168,7 @@ class Desk:
         self.details = DetailsReveal(
             bot, self.state, store.sealer, clock=clock, minutes=details_minutes
         )
-        self.links: CaseLinks | None = None  # links and failed checks (bot.desk.linking)
+        self.links: Links | None = None  # links and failed checks (bot.desk.linking)
         self.expiring: Sweeper | None = None  # the caller's messages with a time limit
 
     # -- words --------------------------------------------------------------------------------

@@ -11,17 +11,16 @@ it is kept beside the owner's conversation (nothing personal, no account named):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import structlog
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.desk.audit import Audit
+from bot.desk.desk import Desk, DeskData
 from bot.desk.records import DeskCase
 from flows.linking import LOCK_AFTER, LinkGuard
 from flows.model import LinkNotice
-
-if TYPE_CHECKING:
-    from bot.desk.desk import Desk
 
 log = structlog.get_logger("hotline.desk.links")
 
@@ -29,9 +28,10 @@ COUNTED: Final = {"linked": "linked", "unlinked": "unlinked", "withdraw-request"
 
 
 class CaseLinks:
-    def __init__(self, desk: Desk, guard: LinkGuard) -> None:
+    def __init__(self, desk: Desk, guard: LinkGuard, audit: Audit) -> None:
         self.desk = desk
         self.guard = guard
+        self.audit = audit
         self.redis = desk.store.redis
 
     def links_key(self, owner: str) -> str:
@@ -102,21 +102,24 @@ class CaseLinks:
             await pipe.execute()
 
     def unlock_markup(self, case: DeskCase) -> InlineKeyboardMarkup:
-        from bot.desk.desk import DeskData  # the card buttons' data (desk imports this module)
-
         data = DeskData(action="unlock", topic=case.topic or 0).pack()
         button = InlineKeyboardButton(text=self.desk.t("desk-btn-unlock"), callback_data=data)
         return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
     # -- the operator's answer ---------------------------------------------------------------
-    async def unlock(self, case: DeskCase, operator: str) -> bool:
-        """Linking the case is possible again (its failed checks forgotten); whether it was
-        locked or had failures. The card and the topic say who unlocked it."""
+    async def unlock(self, user_id: int, case: DeskCase, via: str) -> None:
+        """A listed operator's /unlock: linking the case is possible again (its failed checks
+        forgotten); the card and the topic say who, the audit keeps it."""
+        operators = self.desk.operators
         was = await self.guard.unlock(case.case)
         await self.redis.hset(self.links_key(case.key), mapping={"locked": 0, "failed": 0})
         await self.desk.refresh_card(case)
-        await self.desk.post(case, self.desk.t("desk-link-unlocked", operator=operator))
-        return was
+        label = self.desk.operator_label(operators.digest(user_id))
+        await self.desk.post(case, self.desk.t("desk-link-unlocked", operator=label))
+        result = "ok" if was else "none"
+        await self.audit.record(
+            operators.who(user_id), "unlock", case.case, result=result, via=via
+        )
 
 
 def _s(value: bytes | str) -> str:
