@@ -134,17 +134,17 @@ class Renderer:
                 await progress(n + 1, sent)
             elif sent:
                 await self.store.remember_chat_message(key, sent[0])
+            if sent and isinstance(effect, Reply) and effect.message_id in SECRET_MESSAGES:
+                # after the progress is recorded: Redis failing here must not send it twice
+                timed = effect.message_id in TIMED_MESSAGES
+                await self.secrets.remember(key, chat_id, sent[0], timed=timed)
 
     async def apply(
         self, key: str, chat_id: int, conversation: Conversation, effect: Effect
     ) -> list[int]:
         """Apply one effect; the ids of the messages it sent to the caller (for /forget)."""
         if isinstance(effect, Reply):
-            message_id = await self.reply(chat_id, conversation.lang, effect)
-            if effect.message_id in SECRET_MESSAGES:  # to go once he has moved on
-                timed = effect.message_id in TIMED_MESSAGES
-                await self.secrets.remember(key, chat_id, message_id, timed=timed)
-            return [message_id]
+            return [await self.reply(chat_id, conversation.lang, effect)]
         await self._apply(key, chat_id, conversation, effect)
         return []
 
