@@ -15,10 +15,11 @@ from typing import Any, Protocol
 import structlog
 from aiogram import BaseMiddleware
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import TelegramObject, Update
+from aiogram.types import TelegramObject
 
 from bot.desk.operators import OperatorList
 from bot.i18n import Translator
+from bot.middlewares.errors import tell_try_again
 from flows.codec import CodecError
 from flows.sealing import SealError
 
@@ -56,21 +57,9 @@ class Damaged(BaseMiddleware):
         except (SealError, CodecError) as exc:
             reason = exc.reason if isinstance(exc, SealError) else "codec"
             log.error("a stored record does not open", reason=reason)
-            await self._tell_caller(event, data)
+            await tell_try_again(self.translator, event, data)
             await self._alert_desk(reason)
             return None
-
-    async def _tell_caller(self, event: TelegramObject, data: dict[str, Any]) -> None:
-        chat = data.get("event_chat")
-        user = data.get("event_from_user")
-        if not isinstance(event, Update) or chat is None or chat.type != "private":
-            return
-        lang = self.translator.language_of(getattr(user, "language_code", None))
-        try:
-            text = self.translator.text(lang, "try-again-later")
-            await data["bot"].send_message(chat.id, text, protect_content=True)
-        except TelegramAPIError as exc:
-            log.error("could not tell the caller", error=type(exc).__name__)
 
     async def _alert_desk(self, reason: str) -> None:
         now = self.clock()

@@ -68,20 +68,36 @@ class StoreDown(BaseMiddleware):
             raise  # not recorded: must not be acknowledged
 
     async def _tell(self, event: TelegramObject, data: dict[str, Any]) -> None:
-        chat = data.get("event_chat")
-        user = data.get("event_from_user")
-        if not isinstance(event, Update) or chat is None or chat.type != "private":
-            return
+        await tell_try_again(self.translator, event, data, first_in_window=self._first_in_window)
+
+    def _first_in_window(self, chat_id: int) -> bool:
         now = self.clock()
-        if now - self._noticed.get(chat.id, -NOTICE_EVERY) < NOTICE_EVERY:
-            return
-        self._noticed[chat.id] = now
-        self._noticed.move_to_end(chat.id)
+        if now - self._noticed.get(chat_id, -NOTICE_EVERY) < NOTICE_EVERY:
+            return False
+        self._noticed[chat_id] = now
+        self._noticed.move_to_end(chat_id)
         while len(self._noticed) > self.max_tracked:
             self._noticed.popitem(last=False)
-        lang = self.translator.language_of(getattr(user, "language_code", None))
-        try:
-            text = self.translator.text(lang, "try-again-later")
-            await data["bot"].send_message(chat.id, text, protect_content=True)
-        except TelegramAPIError as exc:
-            log.error("could not tell the caller", error=type(exc).__name__)
+        return True
+
+
+async def tell_try_again(
+    translator: Translator,
+    event: TelegramObject,
+    data: dict[str, Any],
+    *,
+    first_in_window: Callable[[int], bool] = lambda _: True,
+) -> None:
+    """The localized "try again shortly" to a private chat whose update could not be applied."""
+    chat = data.get("event_chat")
+    user = data.get("event_from_user")
+    if not isinstance(event, Update) or chat is None or chat.type != "private":
+        return
+    if not first_in_window(chat.id):
+        return
+    lang = translator.language_of(getattr(user, "language_code", None))
+    try:
+        text = translator.text(lang, "try-again-later")
+        await data["bot"].send_message(chat.id, text, protect_content=True)
+    except TelegramAPIError as exc:
+        log.error("could not tell the caller", error=type(exc).__name__)
