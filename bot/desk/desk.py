@@ -6,8 +6,9 @@ id, or of a random ref before registration) and the stage, never a name and neve
 code, which is the caller's secret. The card (the first message of the topic) shows the state,
 priority, since when it waits and which operator has it ("operator N": their place in
 OPERATOR_IDS; callers never see it), and is edited as the case moves. Everything the desk keeps
-is in `bot.desk.records`; what operators do is in `bot.desk.actions`; links to a case from
-other accounts and failed checks in `bot.desk.linking`.
+is in `bot.desk.records`; the card and the words in `bot.desk.cards`, the topic in
+`bot.desk.topics` (the bases of `Desk`); what operators do is in `bot.desk.actions`; links to a
+case from other accounts and failed checks in `bot.desk.linking`.
 
 The renderer calls `escalate`, `relay_from_caller`, `alert`, `case_event` and `erase` (the
 `DeskPort` of bot.render) while it delivers a caller's effects, in order and one conversation at
@@ -18,67 +19,28 @@ consumer: `feed` posts lifecycle lines into the queue view.
 from __future__ import annotations
 
 import contextlib
-import datetime
-import html
-import time
-import zoneinfo
-from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import replace
-from typing import Final, Protocol
+from collections.abc import AsyncIterator
+from typing import Final
 
 import structlog
-from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNotFound,
 )
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.desk.details import DetailsReveal, render_details
-from bot.desk.operators import OperatorList
-from bot.desk.records import DeskCase, DeskState
-from bot.desk.relay import CallerRelay
-from bot.i18n import Translator
-from flows import engine
-from flows.hooks import HookEvent, Hooks
-from flows.model import (
-    CaseEvent,
-    Conversation,
-    Escalate,
-    LinkNotice,
-    Priority,
-    Relay,
-    SilentAlert,
-)
-from flows.store import ConversationStore
+from bot.desk.cards import PRIORITY_NAMES, DeskData, priority_name, stage_of, topic_link
+from bot.desk.records import DeskCase
+from bot.desk.topics import Topics
+from flows.hooks import HookEvent
+from flows.model import CaseEvent, Conversation, Escalate, LinkNotice, Relay, SilentAlert
+
+# what the rest of the bot takes from the desk (the card's parts are defined in bot.desk.cards)
+__all__ = ["PRIORITY_NAMES", "Desk", "DeskData", "priority_name", "topic_link"]
 
 log = structlog.get_logger("hotline.desk")
 
-
-class Sweeper(Protocol):
-    async def sweep(self, now: float) -> int: ...
-
-
-class Links(Protocol):
-    """Links to a case and failed checks (bot.desk.linking, which builds on this module)."""
-
-    async def card_line(self, case: DeskCase) -> str | None: ...
-
-    async def notice(self, effect: LinkNotice) -> None: ...
-
-    async def drop(self, owner: str) -> None: ...
-
-    async def unlock(self, user_id: int, case: DeskCase, via: str) -> None: ...
-
-
-PRIORITY_NAMES: Final[Mapping[int, str]] = {
-    Priority.NORMAL: "normal",
-    Priority.HIGH: "high",
-    Priority.HIGHEST: "highest",
-}
 # Endings at the caller's wish: the topic goes with his data (a met case's is kept, closed)
 # The group refused for good (a bad request, no rights, gone): retrying cannot help. The network
 # and flood control are not among them: those raise, and the batch is tried again.
@@ -91,292 +53,9 @@ FEED_KINDS: Final = frozenset({"claimed", "meetup", "completed", "withdrawn", "e
 HOOKED: Final = frozenset(
     {"registered", "escalated", "recall", "meetup", "completed", "withdrawn", "erased"}
 )
-CARD_ROWS: Final = (
-    ("claim", "release"),
-    ("details", "verified"),
-    ("meet",),
-    ("met", "abort"),
-    ("close", "erase"),
-)
-CONFIRMED: Final = {"met": "confirm-met", "erase": "confirm-erase"}
-TOPIC_TITLE_MAX: Final = 128
 
 
-class DeskData(CallbackData, prefix="desk"):
-    """A card button: the action and the topic of the card (old cards keep working)."""
-
-    action: str
-    topic: int
-
-
-def topic_link(chat_id: int, topic: int) -> str | None:
-    """t.me link to a topic of a supergroup (its id is -100 followed by the internal id)."""
-    text = str(chat_id)
-    if not text.startswith("-100") or len(text) <= 4:
-        return None
-    return f"https://t.me/c/{text[4:]}/{topic}"
-
-
-def _zone(name: str) -> datetime.tzinfo:
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        log.warning("unknown desk time zone: UTC is used")
-        return datetime.UTC
-
-
-def case_reference(case: DeskCase) -> str:
-    """`#` and the start of the case's pseudonymous id (random, unrelated to the code); a linked
-    account's topic shows the same reference as the owner's."""
-    return f"#{case.case[:8]}"
-
-
-def priority_name(priority: int) -> str:
-    return PRIORITY_NAMES.get(priority, "none")
-
-
-def stage_of(conversation: Conversation) -> str:
-    return str(engine.status_params(conversation)["phase"])
-
-
-class Desk:
-    def __init__(
-        self,
-        bot: Bot,
-        store: ConversationStore,
-        translator: Translator,
-        chat_id: int,
-        *,
-        operators: OperatorList,
-        hooks: Hooks | None = None,
-        language: str = "uk",
-        clock: Callable[[], float] = time.time,
-        timezone: str = "Europe/Kyiv",
-        details_minutes: float = 5.0,
-    ) -> None:
-        self.bot = bot
-        self.store = store
-        self.translator = translator
-        self.chat_id = chat_id
-        self.operators = operators
-        self.hooks = hooks if hooks is not None else Hooks()
-        self.language = language
-        self.clock = clock
-        self.zone = _zone(timezone)
-        self.state = DeskState(store)
-        self.caller_relay = CallerRelay(bot, chat_id, self.t, self._label_of)
-        self.details = DetailsReveal(
-            bot, self.state, store.sealer, clock=clock, minutes=details_minutes
-        )
-        self.links: Links | None = None  # links and failed checks (bot.desk.linking)
-        self.expiring: Sweeper | None = None  # the caller's messages with a time limit
-
-    # -- words --------------------------------------------------------------------------------
-    def t(self, message_id: str, **params: str | int) -> str:
-        return self.translator.text(self.language, message_id, params)
-
-    def _label_of(self, message_id: str) -> str | None:
-        return self.t(message_id) if self.translator.has(self.language, message_id) else None
-
-    def operator_label(self, digest: str | None) -> str:
-        if digest is None:
-            return "none"
-        return self.t("desk-operator", n=self.operators.number(digest) or "?")
-
-    def label(self, case: DeskCase) -> str:
-        """The short case reference operators know a case by: never the code."""
-        return case_reference(case)
-
-    def local_time(self, moment: float) -> str:
-        return datetime.datetime.fromtimestamp(moment, self.zone).strftime("%d.%m %H:%M")
-
-    def local_day(self, moment: float) -> str:
-        return datetime.datetime.fromtimestamp(moment, self.zone).date().isoformat()
-
-    # -- sealing: what the desk keeps of the caller opens only for this conversation's record --
-    def _seal(self, key: str, value: str) -> str:
-        return self.store.sealer.seal(value.encode(), f"{key}|desk".encode())
-
-    def _open(self, key: str, record: str) -> str:
-        return self.store.sealer.unseal(record, f"{key}|desk".encode()).decode()
-
-    def caller_chat(self, case: DeskCase) -> int | None:
-        return int(self._open(case.key, case.chat)) if case.chat is not None else None
-
-    # -- the card -----------------------------------------------------------------------------
-    def card_state(self, case: DeskCase) -> str:
-        if not case.open:
-            return "closed"
-        return "claimed" if case.claimer is not None else "waiting"
-
-    def card_text(self, case: DeskCase, ended: str | None = None, extra: str | None = None) -> str:
-        text = self.t(
-            "desk-card",
-            code=self.label(case),
-            stage=ended or case.stage,
-            state=ended or self.card_state(case),
-            priority=priority_name(case.priority),
-            reason=case.reason or "none",
-            since=self.local_time(case.since) if case.open and ended is None else "none",
-            operator=self.operator_label(case.claimer),
-            verified="yes" if case.verified else "no",
-        )
-        if case.alert is not None:
-            text += "\n" + self.t("desk-card-alert", reason=case.alert)
-        return text if extra is None else f"{text}\n{extra}"
-
-    async def _card_extra(self, case: DeskCase) -> str | None:
-        return await self.links.card_line(case) if self.links is not None else None
-
-    def card_markup(self, case: DeskCase, confirm: str | None = None) -> InlineKeyboardMarkup:
-        topic = case.topic or 0
-
-        def key(action: str) -> InlineKeyboardButton:
-            data = DeskData(action=action, topic=topic).pack()
-            return InlineKeyboardButton(text=self.t(f"desk-btn-{action}"), callback_data=data)
-
-        if confirm is not None:
-            return InlineKeyboardMarkup(
-                inline_keyboard=[[key(CONFIRMED[confirm])], [key("cancel")]]
-            )
-        return InlineKeyboardMarkup(inline_keyboard=[[key(a) for a in row] for row in CARD_ROWS])
-
-    async def refresh_card(
-        self, case: DeskCase, *, ended: str | None = None, confirm: str | None = None
-    ) -> None:
-        if case.card is None:
-            return
-        markup = None if ended is not None else self.card_markup(case, confirm)
-        try:
-            await self.bot.edit_message_text(
-                text=self.card_text(case, ended, await self._card_extra(case)),
-                chat_id=self.chat_id,
-                message_id=case.card,
-                reply_markup=markup,
-            )
-        except TelegramAPIError as exc:  # "message is not modified", or the topic is gone
-            log.info("card not edited", error=type(exc).__name__)
-
-    async def show_keys(self, case: DeskCase, confirm: str | None = None) -> None:
-        """Swap the card's buttons for a confirmation (or back), without touching its text."""
-        if case.card is None:
-            return
-        with contextlib.suppress(TelegramAPIError):
-            await self.bot.edit_message_reply_markup(
-                chat_id=self.chat_id,
-                message_id=case.card,
-                reply_markup=self.card_markup(case, confirm),
-            )
-
-    # -- the topic ------------------------------------------------------------------------------
-    async def _sync(
-        self,
-        key: str,
-        conversation: Conversation,
-        chat_id: int | None,
-        *,
-        show: bool,
-        changes: Mapping[str, str | int | float] | None = None,
-        drop: tuple[str, ...] = (),
-        current: DeskCase | None = None,
-        refresh: bool = True,
-    ) -> tuple[DeskCase, bool]:
-        """Bring the record up to date with the conversation (and, with `show`, the topic and
-        its card); whether the card was posted just now."""
-        case, retitle = await self._record(key, conversation, chat_id, changes, drop, current)
-        if not show:
-            return case, False
-        return await self._show(case, stage_of(conversation), retitle=retitle, refresh=refresh)
-
-    async def _record(
-        self,
-        key: str,
-        conversation: Conversation,
-        chat_id: int | None,
-        changes: Mapping[str, str | int | float] | None = None,
-        drop: tuple[str, ...] = (),
-        current: DeskCase | None = None,
-    ) -> tuple[DeskCase, bool]:
-        """The record brought up to date with the conversation; whether its reference is new
-        (the topic is to be titled again)."""
-        current = current or await self.state.load(key)
-        fields: dict[str, str | int | float] = dict(changes or {})
-        if current is None or current.lang != conversation.lang:
-            fields["lang"] = conversation.lang
-        if conversation.case_id is not None and (
-            current is None or current.case != conversation.case_id
-        ):
-            fields["case"] = conversation.case_id
-        if chat_id is not None and (current is None or current.chat is None):
-            fields["chat"] = self._seal(key, str(chat_id))
-        retitle = current is not None and "case" in fields  # registered: a new reference
-        if current is not None and not fields and not drop:
-            case = current  # nothing new: no write (a relay costs one read)
-        else:
-            case, _ = await self.state.ensure(key, fields, drop)
-        return case, retitle
-
-    def title(self, case: DeskCase, stage: str) -> str:
-        return self.t("desk-topic-title", code=self.label(case), stage=stage)[:TOPIC_TITLE_MAX]
-
-    async def _show(
-        self, case: DeskCase, stage: str, *, retitle: bool, refresh: bool = True
-    ) -> tuple[DeskCase, bool]:
-        """The topic made (with its card) if missing, else titled anew when its stage or label
-        changed (the card too, unless `refresh` is off: the caller refreshes it anyway), and
-        reopened if the bot had closed it and the case waits again."""
-        if case.topic is None:
-            title = self.title(case, stage)
-            created = await self.bot.create_forum_topic(self.chat_id, title)
-            topic = created.message_thread_id
-            await self.state.set_topic(case.key, topic)
-            case = replace(case, topic=topic, stage=stage)
-            card = await self.bot.send_message(
-                self.chat_id,
-                self.card_text(case, extra=await self._card_extra(case)),
-                message_thread_id=topic,
-                reply_markup=self.card_markup(case),
-            )
-            await self.state.update(case.key, {"stage": stage, "card": card.message_id})
-            return replace(case, card=card.message_id), True
-        if stage != case.stage or retitle:
-            case = await self._restage(case, stage)
-            if refresh:
-                await self.refresh_card(case)
-        if case.shut and case.open and case.topic is not None:
-            with contextlib.suppress(TelegramAPIError):
-                await self.bot.reopen_forum_topic(self.chat_id, case.topic)
-            await self.state.update(case.key, None, "shut")
-            case = replace(case, shut=False)
-        return case, False
-
-    async def _restage(self, case: DeskCase, stage: str) -> DeskCase:
-        """The topic titled with the case's label and this stage, which the record keeps."""
-        if case.topic is not None:
-            with contextlib.suppress(TelegramAPIError):
-                await self.bot.edit_forum_topic(
-                    self.chat_id, case.topic, name=self.title(case, stage)
-                )
-        await self.state.update(case.key, {"stage": stage})
-        return replace(case, stage=stage)
-
-    async def post(
-        self, case: DeskCase, text: str, markup: InlineKeyboardMarkup | None = None
-    ) -> Message:
-        """A message in the case's topic (in General while it has none)."""
-        return await self.bot.send_message(
-            self.chat_id, text, message_thread_id=case.topic, reply_markup=markup
-        )
-
-    async def announce(self, text: str, case: DeskCase | None = None) -> None:
-        """A post in the queue view (the General topic), with a way into the case's topic."""
-        markup = None
-        link = topic_link(self.chat_id, case.topic) if case and case.topic else None
-        if link is not None:
-            button = InlineKeyboardButton(text=self.t("desk-btn-open-topic"), url=link)
-            markup = InlineKeyboardMarkup(inline_keyboard=[[button]])
-        await self.bot.send_message(self.chat_id, text, reply_markup=markup)
-
+class Desk(Topics):
     # -- effects of the flow (the renderer's DeskPort) --------------------------------------
     @contextlib.asynccontextmanager
     async def _refusals(self, effect: str) -> AsyncIterator[None]:
@@ -614,74 +293,6 @@ class Desk:
             with contextlib.suppress(TelegramAPIError):
                 await self.bot.close_forum_topic(self.chat_id, case.topic)
 
-    # -- operator to caller ---------------------------------------------------------------------
-    async def relay_to_caller(self, case: DeskCase, message: Message) -> bool:
-        chat = self.caller_chat(case)
-        if chat is None:
-            return False
-        try:
-            copied = await self.bot.copy_message(
-                chat, self.chat_id, message.message_id, protect_content=True
-            )
-        except TelegramAPIError as exc:
-            return await self._undelivered(case, exc)
-        await self.store.remember_chat_message(case.key, copied.message_id)
-        await self.state.remember_relayed(case.key, message.message_id, self.clock())
-        return True
-
-    async def relay_correction(self, case: DeskCase, message: Message) -> bool:
-        """An operator edited a message the caller has: the new version goes again, marked."""
-        chat = self.caller_chat(case)
-        if chat is None:
-            return False
-        mark = self.translator.text(case.lang, "desk-relay-correction")
-        try:
-            if message.text is not None:
-                body = f"{mark}\n{html.escape(message.text)}"
-                sent = await self.bot.send_message(chat, body, protect_content=True)
-                ids = [sent.message_id]
-            else:
-                sent = await self.bot.send_message(chat, mark, protect_content=True)
-                copied = await self.bot.copy_message(
-                    chat, self.chat_id, message.message_id, protect_content=True
-                )
-                ids = [sent.message_id, copied.message_id]
-        except TelegramAPIError as exc:
-            return await self._undelivered(case, exc)
-        for message_id in ids:
-            await self.store.remember_chat_message(case.key, message_id)
-        return True
-
-    async def _undelivered(self, case: DeskCase, exc: TelegramAPIError) -> bool:
-        log.warning("relay to the caller failed", error=type(exc).__name__)
-        with contextlib.suppress(TelegramAPIError):
-            await self.post(case, self.t("desk-relay-failed"))
-        return False
-
-    # -- details, shown to the claimer only, for a few minutes --------------------------------
-    def details_text(self, case: DeskCase, fields: Mapping[str, str], claimer: str) -> str:
-        head = self.t(
-            "desk-details",
-            code=self.label(case),
-            operator=self.operator_label(claimer),
-            minutes=_minutes(self.details.minutes),
-        )
-        return render_details(
-            fields,
-            head=head,
-            field_name=lambda name: self.t("desk-field", field=name),
-            shown=self._shown,
-            empty=self.t("desk-details-empty"),
-        )
-
-    def _shown(self, name: str, value: str) -> str:
-        if self.translator.has(self.language, f"btn-{value}"):
-            return self.t(f"btn-{value}")  # a choice: its label, in the operators' language
-        if name in {"birth_date", "sought_birth"} and value.count("-") == 2:
-            year, month, day = value.split("-")
-            return f"{day}.{month}.{year}"
-        return value
-
     async def sweep(self, now: float | None = None) -> int:
         done = await self.details.sweep(now)
         if self.expiring is not None:
@@ -690,7 +301,3 @@ class Desk:
 
     async def aclose(self) -> None:
         await self.details.aclose()
-
-
-def _minutes(value: float) -> int | str:
-    return int(value) if float(value).is_integer() else f"{value:g}"

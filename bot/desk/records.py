@@ -32,128 +32,13 @@ from typing import Any, Final
 
 from redis.asyncio import Redis
 
+from bot.desk import record_scripts as scripts
 from flows import codec
 from flows.store import COMPANION_GRACE, ConversationStore
 
 __all__ = ["ClaimResult", "DeskCase", "DeskState"]
 
 CLAIM_DAYS_KEPT: Final = 2 * 86400  # per-day claim durations: today's and yesterday's
-
-# From ARGV[at]: n, then n field/value pairs to write into KEYS[1], then fields to delete
-_WRITE_FIELDS: Final = """
-local function write_fields(at)
-  local n = tonumber(ARGV[at])
-  for i = 0, n - 1 do
-    redis.call('HSET', KEYS[1], ARGV[at + 1 + 2 * i], ARGV[at + 2 + 2 * i])
-  end
-  for i = at + 1 + 2 * n, #ARGV do
-    redis.call('HDEL', KEYS[1], ARGV[i])
-  end
-end
-"""
-
-# KEYS[1] record; ARGV from 1 as write_fields takes them. Only while the record exists (its
-# lifetime is set when it is made and by every commit of its conversation).
-_UPDATE: Final = (
-    _WRITE_FIELDS
-    + """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-write_fields(1)
-return 1
-"""
-)
-
-# A desk part lives as long as its conversation (KEYS[2]) and the grace period (ARGV[1] ms);
-# every commit of the conversation extends it again (flows.store.COMPANION_PARTS)
-_LIVE_AS_LONG: Final = """
-local function live_as_long(name)
-  local left = redis.call('PTTL', KEYS[2])
-  if left < 0 then left = 0 end
-  redis.call('PEXPIRE', name, left + tonumber(ARGV[1]))
-end
-"""
-
-# KEYS[1] record, KEYS[2] conversation; ARGV[1] grace (ms), ARGV[2] a new ref, ARGV[3] n,
-# then n field/value pairs and the fields to delete. {made (0/1), the record as flat pairs}
-_ENSURE: Final = (
-    _LIVE_AS_LONG
-    + _WRITE_FIELDS
-    + """
-local made = redis.call('HSETNX', KEYS[1], 'ref', ARGV[2])
-write_fields(3)
-live_as_long(KEYS[1])
-return {made, redis.call('HGETALL', KEYS[1])}
-"""
-)
-
-# KEYS[1] record, KEYS[2] conversation, KEYS[3] relayed ids; ARGV[1] grace (ms), ARGV[2]
-# message id, ARGV[3] now, ARGV[4] the oldest time kept. Only while the record exists.
-_REMEMBER_RELAYED: Final = (
-    _LIVE_AS_LONG
-    + """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[4])
-live_as_long(KEYS[3])
-return 1
-"""
-)
-
-# KEYS[1] record; ARGV[1] operator digest, ARGV[2] now.
-# {1, me, first} claimed now (first: the first claim of this escalation) | {2, me} already
-# mine | {0, other} someone else's | {-2, ''} no open escalation | {-1, ''} no record
-_CLAIM: Final = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, ''} end
-local current = redis.call('HGET', KEYS[1], 'claimer')
-if current then
-  if current == ARGV[1] then return {2, current} end
-  return {0, current}
-end
-if redis.call('HGET', KEYS[1], 'open') ~= '1' then return {-2, ''} end
-redis.call('HSET', KEYS[1], 'claimer', ARGV[1], 'claimed_at', ARGV[2])
-local first = redis.call('HSETNX', KEYS[1], 'counted', '1')
-return {1, ARGV[1], first}
-"""
-
-# KEYS[1] record; ARGV[1] operator digest, ARGV[2] now. 1 released | 0 not theirs | -1 none.
-# A released open escalation waits anew: its service-level clock starts again.
-_RELEASE: Final = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-if redis.call('HGET', KEYS[1], 'claimer') ~= ARGV[1] then return 0 end
-redis.call('HDEL', KEYS[1], 'claimer', 'claimed_at', 'announced')
-if redis.call('HGET', KEYS[1], 'open') == '1' then
-  redis.call('HSET', KEYS[1], 'since', ARGV[2])
-end
-return 1
-"""
-
-# KEYS[1] record; ARGV[1] now, ARGV[2] interval (s). {1, previous} when an unclaimed open
-# escalation has waited an interval and was not announced in the last one: it is taken for an
-# announcement now (by one ticking process only), `previous` what to put back should it fail.
-_ANNOUNCE: Final = """
-if redis.call('HGET', KEYS[1], 'open') ~= '1' then return {0, ''} end
-if redis.call('HEXISTS', KEYS[1], 'claimer') == 1 then return {0, ''} end
-local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local since = tonumber(redis.call('HGET', KEYS[1], 'since') or ARGV[1])
-if now - since < interval then return {0, ''} end
-local last = redis.call('HGET', KEYS[1], 'announced')
-if last and now - tonumber(last) < interval then return {0, ''} end
-redis.call('HSET', KEYS[1], 'announced', ARGV[1])
-return {1, last or ''}
-"""
-
-# KEYS[1] record; ARGV[1] the moment taken, ARGV[2] what was there before ('' none). The
-# announcement was not sent: the mark goes back, unless someone has marked it since.
-_UNANNOUNCE: Final = """
-if redis.call('HGET', KEYS[1], 'announced') ~= ARGV[1] then return 0 end
-if ARGV[2] == '' then
-  redis.call('HDEL', KEYS[1], 'announced')
-else
-  redis.call('HSET', KEYS[1], 'announced', ARGV[2])
-end
-return 1
-"""
 
 
 def _s(value: Any) -> str:
@@ -240,14 +125,14 @@ class DeskState:
         self._prefix = prefix
         self.open_key = f"{prefix}:desk:open"
         self.purge_key = f"{prefix}:desk:purge"
-        self._update = redis.register_script(_UPDATE)
-        self._ensure = redis.register_script(_ENSURE)
-        self._remember_relayed = redis.register_script(_REMEMBER_RELAYED)
+        self._update = redis.register_script(scripts.UPDATE)
+        self._ensure = redis.register_script(scripts.ENSURE)
+        self._remember_relayed = redis.register_script(scripts.REMEMBER_RELAYED)
         self._grace_ms = round(COMPANION_GRACE * 1000)
-        self._claim = redis.register_script(_CLAIM)
-        self._release = redis.register_script(_RELEASE)
-        self._announce = redis.register_script(_ANNOUNCE)
-        self._unannounce = redis.register_script(_UNANNOUNCE)
+        self._claim = redis.register_script(scripts.CLAIM)
+        self._release = redis.register_script(scripts.RELEASE)
+        self._announce = redis.register_script(scripts.ANNOUNCE)
+        self._unannounce = redis.register_script(scripts.UNANNOUNCE)
 
     # -- names --------------------------------------------------------------------------------
     def record_key(self, key: str) -> str:

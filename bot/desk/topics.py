@@ -1,0 +1,178 @@
+"""The case's forum topic: made with its card when first needed, titled with the case reference
+and stage (never a name, never the code), reopened when the case waits again; posts into it and
+into the queue view; an operator's messages copied to the caller."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Final
+
+import structlog
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.desk.cards import Cards, stage_of, topic_link
+from bot.desk.records import DeskCase
+from flows.model import Conversation
+
+log = structlog.get_logger("hotline.desk")
+
+TOPIC_TITLE_MAX: Final = 128
+
+
+class Topics(Cards):
+    # -- the topic ------------------------------------------------------------------------------
+    async def _sync(
+        self,
+        key: str,
+        conversation: Conversation,
+        chat_id: int | None,
+        *,
+        show: bool,
+        changes: Mapping[str, str | int | float] | None = None,
+        drop: tuple[str, ...] = (),
+        current: DeskCase | None = None,
+        refresh: bool = True,
+    ) -> tuple[DeskCase, bool]:
+        """Bring the record up to date with the conversation (and, with `show`, the topic and
+        its card); whether the card was posted just now."""
+        case, retitle = await self._record(key, conversation, chat_id, changes, drop, current)
+        if not show:
+            return case, False
+        return await self._show(case, stage_of(conversation), retitle=retitle, refresh=refresh)
+
+    async def _record(
+        self,
+        key: str,
+        conversation: Conversation,
+        chat_id: int | None,
+        changes: Mapping[str, str | int | float] | None = None,
+        drop: tuple[str, ...] = (),
+        current: DeskCase | None = None,
+    ) -> tuple[DeskCase, bool]:
+        """The record brought up to date with the conversation; whether its reference is new
+        (the topic is to be titled again)."""
+        current = current or await self.state.load(key)
+        fields: dict[str, str | int | float] = dict(changes or {})
+        if current is None or current.lang != conversation.lang:
+            fields["lang"] = conversation.lang
+        if conversation.case_id is not None and (
+            current is None or current.case != conversation.case_id
+        ):
+            fields["case"] = conversation.case_id
+        if chat_id is not None and (current is None or current.chat is None):
+            fields["chat"] = self._seal(key, str(chat_id))
+        retitle = current is not None and "case" in fields  # registered: a new reference
+        if current is not None and not fields and not drop:
+            case = current  # nothing new: no write (a relay costs one read)
+        else:
+            case, _ = await self.state.ensure(key, fields, drop)
+        return case, retitle
+
+    def title(self, case: DeskCase, stage: str) -> str:
+        return self.t("desk-topic-title", code=self.label(case), stage=stage)[:TOPIC_TITLE_MAX]
+
+    async def _show(
+        self, case: DeskCase, stage: str, *, retitle: bool, refresh: bool = True
+    ) -> tuple[DeskCase, bool]:
+        """The topic made (with its card) if missing, else titled anew when its stage or label
+        changed (the card too, unless `refresh` is off: the caller refreshes it anyway), and
+        reopened if the bot had closed it and the case waits again."""
+        if case.topic is None:
+            title = self.title(case, stage)
+            created = await self.bot.create_forum_topic(self.chat_id, title)
+            topic = created.message_thread_id
+            await self.state.set_topic(case.key, topic)
+            case = replace(case, topic=topic, stage=stage)
+            card = await self.bot.send_message(
+                self.chat_id,
+                self.card_text(case, extra=await self._card_extra(case)),
+                message_thread_id=topic,
+                reply_markup=self.card_markup(case),
+            )
+            await self.state.update(case.key, {"stage": stage, "card": card.message_id})
+            return replace(case, card=card.message_id), True
+        if stage != case.stage or retitle:
+            case = await self._restage(case, stage)
+            if refresh:
+                await self.refresh_card(case)
+        if case.shut and case.open and case.topic is not None:
+            with contextlib.suppress(TelegramAPIError):
+                await self.bot.reopen_forum_topic(self.chat_id, case.topic)
+            await self.state.update(case.key, None, "shut")
+            case = replace(case, shut=False)
+        return case, False
+
+    async def _restage(self, case: DeskCase, stage: str) -> DeskCase:
+        """The topic titled with the case's label and this stage, which the record keeps."""
+        if case.topic is not None:
+            with contextlib.suppress(TelegramAPIError):
+                await self.bot.edit_forum_topic(
+                    self.chat_id, case.topic, name=self.title(case, stage)
+                )
+        await self.state.update(case.key, {"stage": stage})
+        return replace(case, stage=stage)
+
+    async def post(
+        self, case: DeskCase, text: str, markup: InlineKeyboardMarkup | None = None
+    ) -> Message:
+        """A message in the case's topic (in General while it has none)."""
+        return await self.bot.send_message(
+            self.chat_id, text, message_thread_id=case.topic, reply_markup=markup
+        )
+
+    async def announce(self, text: str, case: DeskCase | None = None) -> None:
+        """A post in the queue view (the General topic), with a way into the case's topic."""
+        markup = None
+        link = topic_link(self.chat_id, case.topic) if case and case.topic else None
+        if link is not None:
+            button = InlineKeyboardButton(text=self.t("desk-btn-open-topic"), url=link)
+            markup = InlineKeyboardMarkup(inline_keyboard=[[button]])
+        await self.bot.send_message(self.chat_id, text, reply_markup=markup)
+
+    # -- operator to caller ---------------------------------------------------------------------
+    async def relay_to_caller(self, case: DeskCase, message: Message) -> bool:
+        chat = self.caller_chat(case)
+        if chat is None:
+            return False
+        try:
+            copied = await self.bot.copy_message(
+                chat, self.chat_id, message.message_id, protect_content=True
+            )
+        except TelegramAPIError as exc:
+            return await self._undelivered(case, exc)
+        await self.store.remember_chat_message(case.key, copied.message_id)
+        await self.state.remember_relayed(case.key, message.message_id, self.clock())
+        return True
+
+    async def relay_correction(self, case: DeskCase, message: Message) -> bool:
+        """An operator edited a message the caller has: the new version goes again, marked."""
+        chat = self.caller_chat(case)
+        if chat is None:
+            return False
+        mark = self.translator.text(case.lang, "desk-relay-correction")
+        try:
+            if message.text is not None:
+                body = f"{mark}\n{html.escape(message.text)}"
+                sent = await self.bot.send_message(chat, body, protect_content=True)
+                ids = [sent.message_id]
+            else:
+                sent = await self.bot.send_message(chat, mark, protect_content=True)
+                copied = await self.bot.copy_message(
+                    chat, self.chat_id, message.message_id, protect_content=True
+                )
+                ids = [sent.message_id, copied.message_id]
+        except TelegramAPIError as exc:
+            return await self._undelivered(case, exc)
+        for message_id in ids:
+            await self.store.remember_chat_message(case.key, message_id)
+        return True
+
+    async def _undelivered(self, case: DeskCase, exc: TelegramAPIError) -> bool:
+        log.warning("relay to the caller failed", error=type(exc).__name__)
+        with contextlib.suppress(TelegramAPIError):
+            await self.post(case, self.t("desk-relay-failed"))
+        return False
