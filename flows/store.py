@@ -14,10 +14,8 @@ Every key of one conversation carries the same hash tag, so each atomic step tou
                                           (an operator's Erase), with its own TTL, so a later
                                           /forget still wipes what the bot can delete
 
-and the two indexes of a registered case, written after the commit (they live in other slots):
-
-    {prefix}:code:<code digest>     "<conv key>|<case id>"
-    {prefix}:case:<case id>         "<conv key>"
+and the two indexes of a registered case, written after the commit in other slots
+(flows.cases).
 
 `<conv key>` is a keyed hash of the Telegram id; no key name holds an id, a name, a phone or a
 code. A commit is one Lua script: dedupe check, version check, state, dedupe mark, outbox batch,
@@ -28,7 +26,6 @@ writes nothing. Fields are sealed for the owner context `<conv key>`, outbox bat
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import time
@@ -39,16 +36,22 @@ from typing import Any, Final
 from redis.asyncio import Redis
 
 from flows import codec
-from flows.model import CaseEvent, CaseFound, Conversation, Effect, Erase, RegisterCase
-from flows.outbox import OUTBOX_COUNTER, Batch, Outbox
+from flows.cases import ERASED_VERSION, CaseIndexes
+from flows.commit_lua import COMMIT, COMPANION_GRACE, COMPANION_PARTS, DAY
+from flows.model import CaseEvent, CaseFound, Conversation, Effect, Erase
+from flows.outbox import Batch, Outbox
 from flows.replicas import Replicas
-from flows.sealing import RECORD_VERSION, Pseudonymizer, Sealer, SealError
+from flows.reseal import HSET_IF, reseal_all
+from flows.sealing import Pseudonymizer, Sealer
 from flows.unavailable import StoreUnavailable
 from flows.unavailable import milliseconds as _ms
 from flows.unavailable import text as _text
 from flows.unavailable import unavailable as _unavailable
 
 __all__ = [
+    "COMPANION_GRACE",
+    "COMPANION_PARTS",
+    "ERASED_VERSION",
     "Batch",
     "CommitResult",
     "ConversationStore",
@@ -58,16 +61,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-DAY: Final = 86400.0
-TIMELINE_MAX: Final = 200  # case events kept per conversation, newest last
-# Marks the version an erased conversation reached, in its `seen` zset (see _COMMIT)
-ERASED_VERSION: Final = "v"
-# Parts other modules keep in a conversation's slot (the operator desk's record and its relayed
-# messages): every commit makes them live as long as the conversation, plus a grace period in
-# which the desk can still find and close the topic of a conversation that just expired
-COMPANION_PARTS: Final = ("desk", "relayed")
-COMPANION_GRACE: Final = DAY
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,116 +97,6 @@ class CommitResult:
     conflict: bool = False
 
 
-# KEYS: conv, seen, outbox, timeline, chat, then the companions (one slot)
-# ARGV: 1 expected version, 2 update_id, 3 now (ms), 4 seen cutoff (ms), 5 seen ttl (ms),
-#       6 conv ttl (ms), 7 outbox ttl (ms), 8 erase mode ("" | "erase" | "wipe"),
-#       9 sealed batch, 10 meta, 11 sealed fields, 12 case id, 13 code digest, 14 state,
-#       15 updated, 16 chat message id seen ("" for none), 17 chat ttl (ms), 18.. case event kinds
-# Returns {0, new version, outbox seq} | {1, stored version, 0} conflict | {2, 0, 0} duplicate.
-#
-# An erased conversation's version is kept in its `seen` zset (member "v"), and the next
-# conversation counts on from there: a commit prepared before the erase can never match a
-# version of the conversation that follows it (no ABA, so erased data cannot come back).
-_COMMIT: Final = f"""
-if redis.call('ZSCORE', KEYS[2], ARGV[2]) then
-  return {{2, 0, 0}}
-end
-local stored = redis.call('HGET', KEYS[1], 'v')
-local current = 0
-if stored then current = tonumber(stored) end
-if current ~= tonumber(ARGV[1]) then
-  return {{1, current, 0}}
-end
-local base = current
-if not stored then
-  base = tonumber(redis.call('ZSCORE', KEYS[2], '{ERASED_VERSION}') or '0')
-end
-local version = base + 1
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[4])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
-if ARGV[8] ~= '' then
-  redis.call('DEL', KEYS[1], KEYS[4])
-  local names = redis.call('HKEYS', KEYS[3])
-  for i = 1, #names do
-    if names[i] ~= '{OUTBOX_COUNTER}' then
-      redis.call('HDEL', KEYS[3], names[i])
-    end
-  end
-  redis.call('ZADD', KEYS[2], version, '{ERASED_VERSION}')
-else
-  redis.call('HSET', KEYS[1], 'v', version, 'meta', ARGV[10], 'sealed', ARGV[11])
-  if ARGV[12] ~= '' then
-    redis.call('HSET', KEYS[1], 'case', ARGV[12], 'state', ARGV[14], 'updated', ARGV[15])
-    if ARGV[13] ~= '' then
-      redis.call('HSET', KEYS[1], 'code', ARGV[13])
-    else
-      redis.call('HDEL', KEYS[1], 'code')
-    end
-  else
-    redis.call('HDEL', KEYS[1], 'case', 'code', 'state', 'updated')
-  end
-  redis.call('PEXPIRE', KEYS[1], ARGV[6])
-  for i = 6, #KEYS do
-    redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[6]) + {round(COMPANION_GRACE * 1000)})
-  end
-  for i = 18, #ARGV do
-    redis.call('RPUSH', KEYS[4], ARGV[3] .. ' ' .. ARGV[i])
-  end
-  if #ARGV >= 18 then
-    redis.call('LTRIM', KEYS[4], -{TIMELINE_MAX}, -1)
-  end
-  redis.call('PEXPIRE', KEYS[4], ARGV[6])
-end
-if ARGV[16] ~= '' then
-  -- the caller's own message, so /forget can delete it too
-  redis.call('ZADD', KEYS[5], ARGV[3], ARGV[16])
-  redis.call('PEXPIRE', KEYS[5], ARGV[17])
-end
-redis.call('PEXPIRE', KEYS[2], ARGV[5])
-local seq = redis.call('HINCRBY', KEYS[3], '{OUTBOX_COUNTER}', 1)
-redis.call('HSET', KEYS[3], tostring(seq), ARGV[9])
-redis.call('PEXPIRE', KEYS[3], ARGV[7])
-return {{0, version, seq}}
-"""
-
-# Compare-and-set of one hash field: KEYS[1] hash, ARGV field, expected, new. 1 if written.
-_HSET_IF: Final = """
-if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-  return 1
-end
-return 0
-"""
-
-# Delete a string key only while it still holds ARGV[1] (an index of this conversation).
-_DEL_IF: Final = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
-
-# Erase the owner's conversation of a case ended from a conversation linked to it, only while
-# it still holds that case (a stale index must not erase somebody else's conversation).
-# KEYS: conv, seen, outbox, timeline, chat (one slot); ARGV: 1 case id, 2 seen ttl (ms),
-# 3 outbox ttl (ms). Kept, as after any erase (see _COMMIT): the dedupe marks with the version
-# the conversation reached, and the outbox counter, so no version or batch number comes back.
-_ERASE_OWNER: Final = f"""
-if redis.call('HGET', KEYS[1], 'case') ~= ARGV[1] then
-  return 0
-end
-local version = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
-local seq = redis.call('HGET', KEYS[3], '{OUTBOX_COUNTER}')
-redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5])
-if seq then
-  redis.call('HSET', KEYS[3], '{OUTBOX_COUNTER}', seq)
-  redis.call('PEXPIRE', KEYS[3], ARGV[3])
-end
-redis.call('ZADD', KEYS[2], version, '{ERASED_VERSION}')
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
-return 1
-"""
-
 _CONVERSATION_PARTS: Final = ("conv", "seen", "outbox", "timeline", "chat")
 
 
@@ -239,14 +122,21 @@ class ConversationStore:
         self.retention = retention
         self.prefix = prefix
         self._clock = clock
-        self._commit_script = redis.register_script(_COMMIT)
-        self._hset_if = redis.register_script(_HSET_IF)
+        self._commit_script = redis.register_script(COMMIT)
+        self._hset_if = redis.register_script(HSET_IF)
         self.outbox = Outbox(
             redis, sealer, self.key, chat_ttl=retention.chat_messages, clock=clock
         )
         self.replicas = replicas or Replicas()
-        self._del_if = redis.register_script(_DEL_IF)
-        self._erase_owner = redis.register_script(_ERASE_OWNER)
+        self.cases = CaseIndexes(
+            redis,
+            prefix,
+            self.key,
+            self.keys_of,
+            registered_ms=_ms(retention.registered),
+            dedupe_ms=_ms(retention.dedupe),
+            outbox_ms=_ms(retention.outbox),
+        )
 
     # -- names ------------------------------------------------------------------------------
 
@@ -275,12 +165,6 @@ class ConversationStore:
     def keys_of(self, conversation_key: str) -> list[str]:
         """The store's own keys of a conversation, in the order the commit script takes them."""
         return [self.key(conversation_key, part) for part in _CONVERSATION_PARTS]
-
-    def _code_index(self, code_digest: str) -> str:
-        return f"{self.prefix}:code:{code_digest}"
-
-    def _case_index(self, case_id: str) -> str:
-        return f"{self.prefix}:case:{case_id}"
 
     @staticmethod
     def _fields_context(key: str) -> bytes:
@@ -412,101 +296,22 @@ class ConversationStore:
     async def ack(self, key: str, entry_id: str, *, erased: bool = False) -> None:
         await self.outbox.ack(key, entry_id, erased=erased)
 
-    # -- the case indexes (other slots: written after the commit, idempotent) ---------------
+    # -- the case indexes (other slots: flows.cases) ---------------------------------------
 
     async def apply_index_effects(self, key: str, effects: Sequence[Effect]) -> None:
-        """RegisterCase writes the code and case indexes; Erase removes those of this owner.
-
-        The Erase of a conversation only linked to its case leaves them: `erase_linked_case`
-        finds the owner through them, after the desk has let go of the owner's record."""
-        ttl = _ms(self.retention.registered)
-        with _unavailable():
-            for effect in effects:
-                if isinstance(effect, RegisterCase):
-                    await self._set_indexes(key, effect.case_id, effect.code_digest, ttl)
-                elif isinstance(effect, Erase) and not effect.linked:
-                    await self._drop_indexes(key, effect.case_id, effect.code_digest)
+        await self.cases.apply_index_effects(key, effects)
 
     async def touch_indexes(self, conversation: Conversation, key: str) -> None:
-        """Keep an owned case's indexes alive as long as the conversation (and repair them)."""
-        if not conversation.owns_case or not conversation.case_id:
-            return
-        if not conversation.code_digest:
-            return
-        with _unavailable():
-            await self._set_indexes(
-                key,
-                conversation.case_id,
-                conversation.code_digest,
-                _ms(self.retention.registered),
-            )
-
-    async def _set_indexes(self, key: str, case_id: str, code_digest: str, ttl_ms: int) -> None:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.set(self._code_index(code_digest), f"{key}|{case_id}", px=ttl_ms)
-            pipe.set(self._case_index(case_id), key, px=ttl_ms)
-            await pipe.execute()
-
-    async def _drop_indexes(self, key: str, case_id: str | None, code_digest: str | None) -> None:
-        if code_digest and case_id:
-            await self._del_if(keys=[self._code_index(code_digest)], args=[f"{key}|{case_id}"])
-        if case_id:
-            await self._del_if(keys=[self._case_index(case_id)], args=[key])
+        await self.cases.touch_indexes(conversation, key)
 
     async def find_case(self, code_digest: str) -> CaseFound:
-        """The case registered under a code digest (its owner's conversation still holds it)."""
-        with _unavailable():
-            target = _text(await self._redis.get(self._code_index(code_digest)))
-            if target is None or "|" not in target:
-                return CaseFound(None)
-            key, _, case_id = target.partition("|")
-            case, meta = await self._redis.hmget(self.key(key, "conv"), ["case", "meta"])
-        if _text(case) != case_id or meta is None:
-            return CaseFound(None)  # dangling: the owner is gone or moved on
-        if not codec.decode_meta(_text(meta) or "").get("owns_case"):
-            return CaseFound(None)
-        return CaseFound(case_id)
+        return await self.cases.find_case(code_digest)
 
     async def conversation_of_case(self, case_id: str) -> str | None:
-        with _unavailable():
-            key = _text(await self._redis.get(self._case_index(case_id)))
-            if key is None:
-                return None
-            case = await self._redis.hget(self.key(key, "conv"), "case")
-        return key if _text(case) == case_id else None
+        return await self.cases.conversation_of_case(case_id)
 
     async def erase_linked_case(self, case_id: str) -> bool:
-        """A case ended from a conversation linked to it, not from its owner's: the owner's
-        conversation goes (but what any erase keeps: the dedupe marks, the version it reached,
-        the outbox counter), then the code and case indexes. Whether it was erased now.
-
-        Only a conversation that still holds this case is erased: a stale case index is
-        removed and erases nothing. Idempotent (a batch may be delivered again), and the case
-        index, through which the owner is found, goes last, so a repeat finishes what an
-        interrupted run began."""
-        index = self._case_index(case_id)
-        with _unavailable():
-            owner = _text(await self._redis.get(index))
-            if owner is None:
-                return False
-            case, code = await self._redis.hmget(self.key(owner, "conv"), ["case", "code"])
-            erased = False
-            if _text(case) == case_id:
-                code_digest = _text(code)
-                if code_digest:
-                    await self._del_if(
-                        keys=[self._code_index(code_digest)], args=[f"{owner}|{case_id}"]
-                    )
-                args: list[str | int] = [
-                    case_id,
-                    _ms(self.retention.dedupe),
-                    _ms(self.retention.outbox),
-                ]
-                erased = bool(await self._erase_owner(keys=self.keys_of(owner), args=args))
-            await self._del_if(keys=[index], args=[owner])
-        # no key, no id: only what happened
-        log.info("case erased from a linked conversation: owner erased=%s", erased)
-        return erased
+        return await self.cases.erase_linked_case(case_id)
 
     # -- messages in the caller's chat, for /forget -------------------------------------------
 
@@ -535,68 +340,20 @@ class ConversationStore:
     # -- maintenance ---------------------------------------------------------------------------
 
     async def reseal_all(self) -> int:
-        """Move every sealed record to the newest key; how many records were rewritten.
+        """Move every sealed record to the newest key (flows.reseal); how many were rewritten."""
+        return await reseal_all(
+            self._redis, self._sealer, self.prefix, self._contexts, self._hset_if
+        )
 
-        Every hash field of every conversation that holds a sealed record is covered: the
-        fields, the outbox and what other modules keep in the conversation's slot (the desk).
-        Safe while the bot runs: a record is replaced only if it still holds what was read (a
-        commit in between wrote a fresh record, sealed under the newest key anyway). A record
-        that does not open is left as it is; the first such error is raised at the end.
-        """
-        changed = 0
-        failure: SealError | None = None
-        with _unavailable():
-            async for name in self._redis.scan_iter(match=f"{self.prefix}:{{*}}:*", count=500):
-                redis_key = _text(name) or ""
-                key, part = self._split(redis_key)
-                if (
-                    part not in ("conv", "outbox")
-                    and _text(await self._redis.type(name)) != "hash"
-                ):
-                    continue
-                contexts = self._contexts(key, part)
-                entries = await self._redis.hgetall(redis_key)
-                for raw_field, raw_value in entries.items():
-                    field, value = _text(raw_field) or "", _text(raw_value) or ""
-                    if not value.startswith(f"{RECORD_VERSION}."):
-                        continue
-                    try:
-                        changed += await self._reseal_field(redis_key, field, contexts)
-                    except SealError as exc:
-                        log.warning(
-                            "reseal: %s %s does not open (%s)", redis_key, field, exc.reason
-                        )
-                        failure = failure or exc
-        log.info("reseal: %d records moved to key %s", changed, self._sealer.current_key_id)
-        if failure is not None:
-            raise failure
-        return changed
-
-    def _contexts(self, key: str, part: str) -> list[bytes]:
-        """The owner contexts a record in `part` may be sealed for, the likeliest first."""
+    def _contexts(self, redis_key: str) -> tuple[str, list[bytes]]:
+        """The part a key is of its conversation, and the owner contexts a record in it may be
+        sealed for, the likeliest first."""
+        key, part = self._split(redis_key)
         if part == "conv":
-            return [self._fields_context(key)]
+            return part, [self._fields_context(key)]
         if part == "outbox":
-            return [self._outbox_context(key)]
-        return [f"{key}|{part}".encode(), self._fields_context(key)]
-
-    def _reseal(self, record: str, contexts: list[bytes]) -> str:
-        for context in contexts[:-1]:
-            with contextlib.suppress(SealError):
-                return self._sealer.reseal(record, context)
-        return self._sealer.reseal(record, contexts[-1])
-
-    async def _reseal_field(self, redis_key: str, field: str, contexts: list[bytes]) -> int:
-        for _ in range(5):
-            record = _text(await self._redis.hget(redis_key, field))
-            if record is None:
-                return 0
-            fresh = self._reseal(record, contexts)
-            if fresh == record:
-                return 0
-            if await self._hset_if(keys=[redis_key], args=[field, record, fresh]):
-                return 1
-        return 0
+            return part, [self._outbox_context(key)]
+        return part, [f"{key}|{part}".encode(), self._fields_context(key)]
 
     def _split(self, redis_key: str) -> tuple[str, str]:
         """(conversation key, part) of a `{prefix}:{<conv key>}:<part>` name."""
@@ -614,7 +371,7 @@ class ConversationStore:
                 if data.get("owns_case"):
                     case_id = data.get("case_id")
                     code = data.get("code_digest")
-                    await self._drop_indexes(
+                    await self.cases.drop_indexes(
                         key,
                         case_id if isinstance(case_id, str) else None,
                         code if isinstance(code, str) else None,

@@ -271,7 +271,7 @@ async def test_an_interrupted_erase_is_finished_when_the_batch_is_delivered_agai
     owner, code, _ = await owner_with_a_topic(hotline)
     other = await linked_at_the_front(hotline, owner, code)
     case_index = f"{store.prefix}:case:{(await owner.conversation()).case_id}"
-    drop = store._del_if
+    drop = store.cases._del_if
     failed: list[str] = []
 
     async def failing(*, keys: list[str], args: list[str]) -> object:
@@ -283,7 +283,7 @@ async def test_an_interrupted_erase_is_finished_when_the_batch_is_delivered_agai
     operator = Operator(hotline, OPERATORS[0])
     topic = await DeskView(hotline).topic(other)
     await operator.press(topic, "claim")
-    monkeypatch.setattr(store, "_del_if", failing)
+    monkeypatch.setattr(store.cases, "_del_if", failing)
     await operator.say(topic, "/erase")
     assert failed
     assert await real_redis.get(case_index) is not None

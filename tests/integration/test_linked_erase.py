@@ -143,19 +143,19 @@ async def test_a_run_interrupted_half_way_is_finished_by_the_next(
     owner, _, _ = await _owner_and_linked(store)
     client = _client(store)
     case_index = f"hl:case:{CASE}"
-    drop = store._del_if
+    drop = store.cases._del_if
 
     async def failing(*, keys: list[str], args: list[Any]) -> Any:
         if keys == [case_index]:
             raise redis.exceptions.ConnectionError("gone")
         return await drop(keys=keys, args=args)
 
-    monkeypatch.setattr(store, "_del_if", failing)
+    monkeypatch.setattr(store.cases, "_del_if", failing)
     with pytest.raises(StoreUnavailable):
         await store.erase_linked_case(CASE)
     assert _parts(store, owner, await _all_keys(client)) == {"seen", "outbox"}
     assert _text(await client.get(case_index)) == owner
-    monkeypatch.setattr(store, "_del_if", drop)
+    monkeypatch.setattr(store.cases, "_del_if", drop)
 
     assert await store.erase_linked_case(CASE) is False  # erased already
     assert not [k for k in await _all_keys(client) if k.startswith(("hl:code:", "hl:case:"))]
