@@ -82,25 +82,10 @@ def _keys(action: str) -> int:
 
 
 async def _reseal() -> int:
-    from bot.app import open_redis, open_store
+    from bot.admin import reseal
     from bot.settings import load_settings
 
-    settings = load_settings()
-    if settings.embedded:
-        print("keys reseal needs REDIS_URL: the embedded store holds nothing between runs")
-        return 1
-    from flows.salts import SealedSalt
-
-    redis = open_redis(settings)
-    try:
-        store = open_store(settings, redis)
-        moved = await store.reseal_all()
-        salt = SealedSalt(redis, store.sealer, store.prefix, "operators")
-        moved += await salt.reseal()
-    finally:
-        await redis.aclose()
-    print(f"resealed {moved} records under the newest key")
-    return 0
+    return await reseal(load_settings())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
@@ -35,6 +34,8 @@ from prometheus_client import (
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
+
+from bot.middlewares.chain import Data, Next
 
 REGISTRY = CollectorRegistry()
 ProcessCollector(registry=REGISTRY)
@@ -120,12 +121,7 @@ class UpdateMetrics(BaseMiddleware):
         self._failed: OrderedDict[int, None] = OrderedDict()
         self.last_update: float | None = None  # monotonic: Telegram was heard from
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Next, event: TelegramObject, data: Data) -> Any:
         self.last_update = time.monotonic()
         if not isinstance(event, Update):
             return await handler(event, data)

@@ -9,7 +9,7 @@ told, and an operator who restores the key (or erases the case) makes his next m
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import structlog
@@ -19,6 +19,7 @@ from aiogram.types import TelegramObject
 
 from bot.desk.operators import OperatorList
 from bot.i18n import Translator
+from bot.middlewares.chain import Data, Next
 from bot.middlewares.errors import tell_try_again
 from flows.codec import CodecError
 from flows.sealing import SealError
@@ -46,12 +47,7 @@ class Damaged(BaseMiddleware):
         self.clock = clock
         self._alerted = -ALERT_EVERY
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Next, event: TelegramObject, data: Data) -> Any:
         try:
             return await handler(event, data)
         except (SealError, CodecError) as exc:
@@ -78,11 +74,6 @@ class OperatorsReady(BaseMiddleware):
     def __init__(self, operators: OperatorList) -> None:
         self.operators = operators
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Next, event: TelegramObject, data: Data) -> Any:
         await self.operators.ready()
         return await handler(event, data)

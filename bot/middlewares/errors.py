@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -20,6 +20,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot import metrics
 from bot.i18n import Translator
+from bot.middlewares.chain import Data, Next
 from flows.store import StoreUnavailable
 
 log = structlog.get_logger("hotline.errors")
@@ -53,12 +54,7 @@ class StoreDown(BaseMiddleware):
         """Chats remembered as told (bounded: a flood from many ids while Redis is down)."""
         return len(self._noticed)
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Next, event: TelegramObject, data: Data) -> Any:
         try:
             return await handler(event, data)
         except STORE_DOWN as exc:
@@ -67,7 +63,7 @@ class StoreDown(BaseMiddleware):
             await self._tell(event, data)
             raise  # not recorded: must not be acknowledged
 
-    async def _tell(self, event: TelegramObject, data: dict[str, Any]) -> None:
+    async def _tell(self, event: TelegramObject, data: Data) -> None:
         await tell_try_again(self.translator, event, data, first_in_window=self._first_in_window)
 
     def _first_in_window(self, chat_id: int) -> bool:
@@ -84,7 +80,7 @@ class StoreDown(BaseMiddleware):
 async def tell_try_again(
     translator: Translator,
     event: TelegramObject,
-    data: dict[str, Any],
+    data: Data,
     *,
     first_in_window: Callable[[int], bool] = lambda _: True,
 ) -> None:

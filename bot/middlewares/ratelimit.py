@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -24,6 +24,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 
 from bot.i18n import Translator
+from bot.middlewares.chain import Data, Next
 from flows.store import ConversationStore
 from flows.unavailable import milliseconds, unavailable
 
@@ -116,12 +117,7 @@ class CallerRateLimit(BaseMiddleware):
         """Callers whose window is kept in this process."""
         return len(self._windows)
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Next, event: TelegramObject, data: Data) -> Any:
         chat = data.get("event_chat")
         user = data.get("event_from_user")
         update = data.get("event_update")
