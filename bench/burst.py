@@ -32,8 +32,8 @@ from bench.dialogue import START, Updates, callers
 from bench.redis_server import free_port
 from bench.variants import BASELINE, PROJECT, TRANSLATOR, project_settings
 from bot.app import build_app
+from bot.offline.session import BOT_USER
 from bot.polling import poll
-from bot.recording import BOT_USER
 
 RETRY_EVERY = 50
 RETRY_AFTER = 1

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.events import ButtonData
 from bot.i18n import Translator
-from bot.recording import BOT_USER
+from bot.offline.session import BOT_USER
 
 LANG = "ru"
 FIRST_USER = 7_000_000_000

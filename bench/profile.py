@@ -34,7 +34,7 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("delivery: acknowledge", "ack (flows/store.py"),
     ("delivery: render and send", "render (bot/render.py"),
     ("delivery: the desk's record", "case_event (bot/desk/desk.py"),
-    ("the fake Bot API's answers (bench)", "_answer (bot/recording.py"),
+    ("the fake Bot API's answers (bench)", "_answer (bot/offline/session.py"),
     # redis-py writes each command from a callback of its own: no stage above it in the stack
     ("Redis: writing commands to the socket (all stages)", "_send_packed_command (redis/"),
     ("waiting on the selector (epoll)", "EpollSelector.select"),

@@ -1,4 +1,4 @@
-"""A no-network Bot API session for benchmarks: answers as Telegram would (bot/recording.py's
+"""A no-network Bot API session for benchmarks: answers as Telegram would (bot.offline.session's
 answers), keeps nothing, and counts the calls per chat so a benchmark can wait for a caller's
 replies. Both bots of a benchmark get one, so neither pays for the network nor saves on it."""
 
@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from typing import Any, cast
+from typing import Any
 
-from aiogram import Bot
-from aiogram.methods import AnswerCallbackQuery, TelegramMethod
-from aiogram.methods.base import TelegramType
+from aiogram.methods import AnswerCallbackQuery
 
-from bot.recording import RecordingSession
+from bot.offline.session import RecordingSession, Sent
 
 
 class CountingSession(RecordingSession):
@@ -29,13 +27,8 @@ class CountingSession(RecordingSession):
         """An answer to this callback query counts for this chat (it carries no chat id)."""
         self._queries[query_id] = chat_id
 
-    async def make_request(
-        self,
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature
-    ) -> TelegramType:
-        result = self._answer(method)
+    def keep(self, sent: Sent) -> None:
+        method = sent.method
         if isinstance(method, AnswerCallbackQuery):
             chat = self._queries.pop(method.callback_query_id, 0)
         else:
@@ -49,7 +42,6 @@ class CountingSession(RecordingSession):
             del self._waiting[chat]
             if not waiting[1].done():  # not given up on (a timeout)
                 waiting[1].set_result(None)
-        return cast(TelegramType, result)
 
     async def replies(self, chat_id: int, calls: int) -> None:
         """Wait until `calls` more calls went to this chat since the last wait returned."""

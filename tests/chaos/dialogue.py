@@ -18,7 +18,8 @@ from aiogram.methods import SendMessage
 from aiogram.types import Update
 
 from bot.app import build_app
-from bot.recording import RecordingSession
+from bot.offline.client import as_json
+from bot.offline.session import RecordingSession
 from tests.e2e.conftest import Caller, Clock, Hotline, T, _detach_routers, register, settings
 
 USER = 100_990_001
@@ -35,11 +36,6 @@ def masked(text: str) -> str:
     return CODE.sub("<code>", text)
 
 
-def as_json(update: Update) -> dict[str, Any]:
-    data: dict[str, Any] = update.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return data
-
-
 async def reference(user_id: int = USER, *, first_update_id: int = 1) -> list[Step]:
     """A whole registration in Russian, then /status."""
     _detach_routers()
@@ -48,8 +44,7 @@ async def reference(user_id: int = USER, *, first_update_id: int = 1) -> list[St
         settings(), session=session, redis=fakeredis.FakeAsyncRedis(), throttle=False,
         translator=T, clock=Clock(),
     )  # fmt: skip
-    hotline = Hotline(app, session, Clock())
-    hotline.update_ids = iter(range(first_update_id, first_update_id + 10_000))
+    hotline = Hotline(app, session, Clock(), first_update_id=first_update_id)
     steps: list[Step] = []
     feed = hotline.feed
 

@@ -4,9 +4,9 @@
 Redis (fakeredis or the real server of tests/conftest.py), the throttle off and a clock that
 stands still except when an update arrives (each one moves it STEP seconds on, so the per-caller
 rate limit of the default settings is never reached by a normal dialogue). `Caller` plays one
-Telegram account in its private chat: every action builds a real `Update` (new `update_id`),
-feeds it to the Dispatcher, waits for the outbox and the desk (`app.drain()`) and keeps what
-the bot sent in answer in `caller.out`.
+Telegram account in its private chat: every action builds a real `Update` with
+`bot.offline.client` (new `update_id`), feeds it to the Dispatcher, waits for the outbox and the
+desk (`app.drain()`) and keeps what the bot sent in answer in `caller.out`.
 
 Expected texts are rendered from the message packs with `bot.i18n.Translator` (never
 hard-coded), screens and buttons from the flow data in `flows.surrender`.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,28 +32,21 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.types import (
-    CallbackQuery,
-    Chat,
-    Contact,
-    Document,
     InlineKeyboardMarkup,
-    Location,
     Message,
-    MessageOriginUser,
-    PhotoSize,
+    MessageOrigin,
     ReplyKeyboardMarkup,
-    Sticker,
     Update,
     User,
-    VideoNote,
-    Voice,
 )
 
 from bot.app import App, build_app
 from bot.events import ButtonData
 from bot.i18n import Translator
-from bot.middlewares.errors import STORE_DOWN
-from bot.recording import BOT_USER, RecordingSession, Sent
+from bot.offline.client import Client, Telegram
+from bot.offline.content import MEDIA as MEDIA
+from bot.offline.content import TELEGRAM_TEXT_MAX as TELEGRAM_TEXT_MAX
+from bot.offline.session import RecordingSession, Sent
 from bot.routers import caller as caller_router
 from bot.routers import operators as operators_router
 from bot.settings import Settings
@@ -65,7 +58,6 @@ STEP = 4.0  # seconds the clock moves on per update: 15 a minute, under the defa
 DESK_CHAT = -1001000000777
 OPERATOR_ID = 5_550_001
 LANGS = ("ru", "uk")
-TELEGRAM_TEXT_MAX = 4096
 
 T = Translator()
 CALLER_HEADER = "💬 <b>"  # how every relay of a caller's message starts (desk-from-caller)
@@ -161,9 +153,14 @@ class Hotline:
     app: App
     session: RecordingSession
     clock: Clock
-    update_ids: Iterable[int] = field(default_factory=lambda: itertools.count(1))
+    first_update_id: int = 1
     callers: list[Caller] = field(default_factory=list)
     unacknowledged: list[int] = field(default_factory=list)  # update ids Telegram would resend
+    client: Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        telegram = Telegram(update_ids=itertools.count(self.first_update_id), clock=self.clock)
+        self.client = Client(self.app, self.session, telegram)
 
     @property
     def redis(self) -> redis.asyncio.Redis:
@@ -174,21 +171,15 @@ class Hotline:
         self.callers.append(caller)
         return caller
 
-    def next_update_id(self) -> int:
-        return next(iter(self.update_ids))
-
     async def feed(self, update: Update) -> list[Sent]:
         """Feed one update as Telegram would and wait for its delivery; what was sent. An update
         that failed because Redis is down (the caller is told) is in `unacknowledged`: the
         webhook answered non-2xx, polling will ask for it again."""
-        mark = len(self.session.sent)
         self.clock.advance(STEP)
-        try:
-            await self.app.dispatcher.feed_update(self.app.bot, update)
-        except STORE_DOWN:
+        fed = await self.client.feed(update)
+        if not fed.acknowledged:
             self.unacknowledged.append(update.update_id)
-        await self.app.drain()
-        return self.session.sent[mark:]
+        return fed.sent
 
     def desk(self, sent: list[Sent] | None = None) -> list[TelegramMethod[Any]]:
         """Calls into the operator group (all of them, or of `sent`)."""
@@ -210,50 +201,48 @@ class Hotline:
 
 
 class Caller:
-    """One Telegram account in its private chat with the bot."""
+    """One Telegram account in its private chat with the bot: `account` builds his updates
+    (bot.offline.client), this feeds them and reads what the bot sent him."""
 
     def __init__(self, hotline: Hotline, user_id: int, lang: str) -> None:
         self.hotline = hotline
         self.user_id = user_id
         self.lang = lang
-        self.user = User(id=user_id, is_bot=False, first_name="Caller", language_code=lang)
-        self.chat = Chat(id=user_id, type="private")
-        self._message_ids = itertools.count(1)
+        self.account = hotline.client.caller(user_id, lang)
         self.message_ids: list[int] = []  # every message of his the bot was fed
         self.out: list[Sent] = []  # what the last update made the bot send (anywhere)
         self.last_update: Update | None = None
 
-    # -- what he sends ------------------------------------------------------------------------
-    def message(self, **content: Any) -> Message:
-        fields: dict[str, Any] = {
-            "message_id": next(self._message_ids),
-            "date": datetime.datetime.fromtimestamp(self.hotline.clock.now, datetime.UTC),
-            "chat": self.chat,
-            "from_user": self.user,
-        }
-        fields.update(content)
-        return Message(**fields)
+    @property
+    def user(self) -> User:
+        return self.account.user
 
+    # -- what he sends ------------------------------------------------------------------------
     async def feed(self, update: Update) -> list[Sent]:
         self.last_update = update
         self.out = await self.hotline.feed(update)
         return self.out
 
-    async def send(self, **content: Any) -> Message:
-        message = self.message(**content)
+    async def sends(self, update: Update) -> Message:
+        """A new message of his (built by `account`), fed: the message."""
+        message = update.message
+        assert message is not None, update
         self.message_ids.append(message.message_id)
-        await self.feed(Update(update_id=self.hotline.next_update_id(), message=message))
+        await self.feed(update)
         return message
 
+    async def send(self, **content: Any) -> Message:
+        return await self.sends(self.account.sends(**content))
+
     async def text(self, text: str) -> Message:
-        return await self.send(text=text)
+        return await self.sends(self.account.text(text))
 
     async def command(self, name: str) -> Message:
-        return await self.send(text=f"/{name}")
+        return await self.sends(self.account.command(name))
 
     async def tap(self, button_id: str) -> Message:
         """A reply-keyboard button: Telegram sends its label as a text message."""
-        return await self.send(text=t(self.lang, f"btn-{button_id}"))
+        return await self.text(t(self.lang, f"btn-{button_id}"))
 
     async def press(self, button_id: str, *, on: SendMessage | None = None) -> None:
         """An inline button of `on` (default: the last message with inline buttons)."""
@@ -270,45 +259,22 @@ class Caller:
         await self.callback(data, self.sent_id(message))
 
     async def callback(self, data: str, message_id: int) -> None:
-        query = CallbackQuery(
-            id=f"cb{self.hotline.next_update_id()}",
-            from_user=self.user,
-            chat_instance="e2e",
-            data=data,
-            message=Message(
-                message_id=message_id,
-                date=datetime.datetime.fromtimestamp(self.hotline.clock.now, datetime.UTC),
-                chat=self.chat,
-                from_user=BOT_USER,
-                text="(a message with buttons)",
-            ),
-        )
-        await self.feed(Update(update_id=self.hotline.next_update_id(), callback_query=query))
+        await self.feed(self.account.press(data, message_id))
 
     async def location(self, latitude: float = 47.91, longitude: float = 37.62) -> Message:
-        return await self.send(location=Location(latitude=latitude, longitude=longitude))
+        return await self.sends(self.account.location(latitude, longitude))
 
     async def contact(self, phone: str, *, own: bool = True) -> Message:
-        user_id = self.user_id if own else self.user_id + 1
-        return await self.send(
-            contact=Contact(phone_number=phone, first_name="Caller", user_id=user_id)
-        )
+        return await self.sends(self.account.contact(phone, own=own))
 
     async def media(self, kind: str) -> Message:
-        return await self.send(**MEDIA[kind]())
+        return await self.sends(self.account.media(kind))
 
     async def edit(self, message: Message, text: str) -> None:
-        edited = message.model_copy(
-            update={"text": text, "edit_date": int(self.hotline.clock.now)}
-        )
-        await self.feed(Update(update_id=self.hotline.next_update_id(), edited_message=edited))
+        await self.feed(self.account.edit(message, text=text))
 
-    async def forward(self, text: str) -> Message:
-        origin = MessageOriginUser(
-            date=datetime.datetime.fromtimestamp(NOW - 3600, datetime.UTC),
-            sender_user=User(id=999_999, is_bot=False, first_name="Someone"),
-        )
-        return await self.send(text=text, forward_origin=origin)
+    async def forward(self, text: str, origin: MessageOrigin | None = None) -> Message:
+        return await self.sends(self.account.forward(text, origin))
 
     # -- what the bot sent --------------------------------------------------------------------
     def to_me(self, sent: list[Sent] | None = None) -> list[Sent]:
@@ -385,31 +351,6 @@ class Caller:
 
     async def state(self) -> str:
         return (await self.conversation()).state
-
-
-def _sticker() -> dict[str, Any]:
-    return {
-        "sticker": Sticker(
-            file_id="st",
-            file_unique_id="st",
-            type="regular",
-            width=512,
-            height=512,
-            is_animated=False,
-            is_video=False,
-        )
-    }
-
-
-MEDIA: dict[str, Callable[[], dict[str, Any]]] = {
-    "sticker": _sticker,
-    "photo": lambda: {"photo": [PhotoSize(file_id="ph", file_unique_id="ph", width=9, height=9)]},
-    "voice": lambda: {"voice": Voice(file_id="vo", file_unique_id="vo", duration=3)},
-    "video_note": lambda: {
-        "video_note": VideoNote(file_id="vn", file_unique_id="vn", length=240, duration=3)
-    },
-    "document": lambda: {"document": Document(file_id="do", file_unique_id="do")},
-}
 
 
 def settings(**overrides: Any) -> Settings:

@@ -8,8 +8,6 @@ posts, notices. Texts are rendered from the packs in the operators' language (uk
 
 from __future__ import annotations
 
-import datetime
-import itertools
 from typing import Any
 
 from aiogram.methods import (
@@ -21,18 +19,12 @@ from aiogram.methods import (
     SendMessage,
     TelegramMethod,
 )
-from aiogram.types import (
-    CallbackQuery,
-    Chat,
-    InlineKeyboardMarkup,
-    Message,
-    Update,
-    User,
-)
+from aiogram.types import InlineKeyboardMarkup, Message, Update, User
 
 from bot.desk.desk import DeskData
 from bot.desk.records import DeskCase
-from bot.recording import BOT_USER, Sent
+from bot.offline.client import forum
+from bot.offline.session import Sent
 from flows.hooks import HookEvent
 from tests.e2e.conftest import DESK_CHAT, Caller, Hotline, register, t
 
@@ -40,7 +32,7 @@ OPERATORS = (5_550_001, 5_550_002, 5_550_003)
 STRANGER = 6_660_666  # in the group, not on the list
 DESK_LANG = "uk"
 
-DESK_GROUP = Chat(id=DESK_CHAT, type="supergroup", title="Desk", is_forum=True)
+DESK_GROUP = forum(DESK_CHAT)
 
 
 def dt(message_id: str, **params: str | int) -> str:
@@ -53,43 +45,33 @@ def op_label(n: int) -> str:
 
 
 class Operator:
-    """One account in the operator group."""
-
-    _message_ids = itertools.count(10_000)
+    """One account in the operator group: `account` builds its updates (bot.offline.client)."""
 
     def __init__(self, hotline: Hotline, user_id: int, name: str = "Operator") -> None:
         self.hotline = hotline
         self.user_id = user_id
-        self.user = User(id=user_id, is_bot=False, first_name=name)
+        self.account = hotline.client.member(user_id, name)
         self.out: list[Sent] = []
 
-    def message(self, topic: int | None, **content: Any) -> Message:
-        fields: dict[str, Any] = {
-            "message_id": next(self._message_ids),
-            "date": datetime.datetime.fromtimestamp(self.hotline.clock.now, datetime.UTC),
-            "chat": DESK_GROUP,
-            "from_user": self.user,
-            "message_thread_id": topic,
-            "is_topic_message": topic is not None or None,
-        }
-        fields.update(content)
-        return Message(**fields)
+    @property
+    def user(self) -> User:
+        return self.account.user
 
     async def feed(self, update: Update) -> list[Sent]:
         self.out = await self.hotline.feed(update)
         return self.out
 
     async def send(self, topic: int | None, **content: Any) -> Message:
-        message = self.message(topic, **content)
-        await self.feed(Update(update_id=self.hotline.next_update_id(), message=message))
-        return message
+        update = self.account.sends(topic=topic, **content)
+        assert update.message is not None
+        await self.feed(update)
+        return update.message
 
     async def say(self, topic: int | None, text: str) -> Message:
         return await self.send(topic, text=text)
 
     async def edit(self, message: Message, **content: Any) -> None:
-        edited = message.model_copy(update={**content, "edit_date": int(self.hotline.clock.now)})
-        await self.feed(Update(update_id=self.hotline.next_update_id(), edited_message=edited))
+        await self.feed(self.account.edit(message, **content))
 
     async def press(self, topic: int, action: str, card: int = 1) -> str | None:
         """A card button; what the bot answered the press with."""
@@ -98,22 +80,7 @@ class Operator:
         return self.answer()
 
     async def callback(self, data: str, topic: int | None, card: int = 1) -> None:
-        query = CallbackQuery(
-            id=f"op{self.hotline.next_update_id()}",
-            from_user=self.user,
-            chat_instance="desk",
-            data=data,
-            message=Message(
-                message_id=card,
-                date=datetime.datetime.fromtimestamp(self.hotline.clock.now, datetime.UTC),
-                chat=DESK_GROUP,
-                from_user=BOT_USER,
-                message_thread_id=topic,
-                is_topic_message=topic is not None or None,
-                text="(card)",
-            ),
-        )
-        await self.feed(Update(update_id=self.hotline.next_update_id(), callback_query=query))
+        await self.feed(self.account.press(data, card, topic=topic, text="(card)"))
 
     def answer(self) -> str | None:
         answers = [s.method for s in self.out if isinstance(s.method, AnswerCallbackQuery)]

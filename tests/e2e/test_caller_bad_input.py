@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 from aiogram.methods import AnswerCallbackQuery, SendMessage
-from aiogram.types import Update
 
 from flows.model import Conversation
 from tests.e2e.conftest import (
@@ -124,7 +123,7 @@ async def _send(caller: Caller, what: str, old: SendMessage) -> Any:
         return await caller.text("я" * TELEGRAM_TEXT_MAX)
     if what == "edited":
         first = caller.message_ids[-1]
-        message = caller.message(text="исправил", message_id=first)
+        message = caller.account.message(text="исправил", message_id=first)
         await caller.edit(message, "исправил")
         return message
     if what == "forwarded":
@@ -222,9 +221,7 @@ async def test_a_repeated_update_produces_nothing_the_second_time(hotline: Hotli
     await caller.command("start")
     await caller.tap("menu-surrender")
     await caller.tap("declare")
-    update = Update(
-        update_id=hotline.next_update_id(), message=caller.message(text=NAME[caller.lang])
-    )
+    update = caller.account.text(NAME[caller.lang])
     first = await caller.feed(update)
     assert caller.texts == [screen("ru", "details_birth_date")]
     conversation = await caller.conversation()

@@ -21,7 +21,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import CreateForumTopic, DeleteMessages, SendMessage
 
-from bot.recording import Sent
+from bot.offline.session import Sent
 from flows.sealing import new_key
 from tests.e2e.conftest import Caller, Hotline, HotlineFactory, screen, t
 

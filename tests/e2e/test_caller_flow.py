@@ -16,7 +16,6 @@ from aiogram.types import ReplyKeyboardRemove
 from flows import surrender as flow
 from tests.e2e.conftest import (
     DECLARATION,
-    DESK_CHAT,
     LANGS,
     NAME,
     Caller,
@@ -428,10 +427,6 @@ async def test_the_desk_chat_is_not_a_caller_and_desk_ids_are_never_answered(
 ) -> None:
     # a group message without a topic from someone: nothing is sent anywhere
     caller = hotline.caller()
-    group = caller.message(text="/start").model_copy(
-        update={"chat": caller.chat.model_copy(update={"id": DESK_CHAT, "type": "supergroup"})}
-    )
-    from aiogram.types import Update
-
-    sent = await hotline.feed(Update(update_id=hotline.next_update_id(), message=group))
+    in_the_group = hotline.client.member(caller.user_id, "Caller")
+    sent = await hotline.feed(in_the_group.command("start"))
     assert sent == []

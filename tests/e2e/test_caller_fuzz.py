@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.app import build_app
-from bot.recording import RecordingSession
+from bot.offline.session import RecordingSession
 from flows import surrender as flow
 from tests.e2e.conftest import MEDIA, Clock, Hotline, T
 from tests.e2e.conftest import settings as hotline_settings

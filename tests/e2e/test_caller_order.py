@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from aiogram.types import Update
 
 from flows.store import Loaded
 from tests.e2e.conftest import NAME, Hotline
@@ -20,8 +19,8 @@ async def test_two_answers_arriving_together_apply_in_arrival_order(
     await caller.tap("menu-surrender")
     await caller.tap("declare")
     assert await caller.state() == "details_full_name"
-    name = Update(update_id=hotline.next_update_id(), message=caller.message(text=NAME["ru"]))
-    birth = Update(update_id=hotline.next_update_id(), message=caller.message(text="17.05.1990"))
+    name = caller.account.text(NAME["ru"])
+    birth = caller.account.text("17.05.1990")
 
     store = hotline.app.store
     load = store.load

@@ -4,13 +4,11 @@ keyed digest of their id, audited, and changes nothing."""
 from __future__ import annotations
 
 import base64
-import datetime
 import os
 
 import pytest
 import redis.asyncio
 from aiogram.methods import AnswerCallbackQuery, SendMessage
-from aiogram.types import ChatMemberLeft, ChatMemberMember, ChatMemberUpdated, Update
 
 from bot.admin import tail
 from bot.app import open_store
@@ -23,7 +21,6 @@ from flows.sealing import new_key
 from tests.conftest import CollectLogs
 from tests.e2e.conftest import DESK_CHAT, MEDIA, Hotline, HotlineFactory
 from tests.e2e.desk_harness import (
-    DESK_GROUP,
     OPERATORS,
     STRANGER,
     DeskView,
@@ -144,30 +141,15 @@ async def test_someone_joining_the_group_raises_an_alert_once(
 ) -> None:
     view = DeskView(hotline)
     stranger = Operator(hotline, STRANGER)
-    joined = stranger.message(None, new_chat_members=[stranger.user])
-    await stranger.feed(Update(update_id=hotline.next_update_id(), message=joined))
+    await stranger.feed(stranger.account.joins())
     assert view.posts(stranger.out) == [dt("desk-member-joined", listed="no")]
 
     # the same join as a chat_member update: not alerted twice
-    update = ChatMemberUpdated(
-        chat=DESK_GROUP,
-        from_user=stranger.user,
-        date=datetime.datetime.fromtimestamp(hotline.clock.now, datetime.UTC),
-        old_chat_member=ChatMemberLeft(user=stranger.user),
-        new_chat_member=ChatMemberMember(user=stranger.user),
-    )
-    await stranger.feed(Update(update_id=hotline.next_update_id(), chat_member=update))
+    await stranger.feed(stranger.account.member_joined())
     assert view.posts(stranger.out) == []
 
     listed = Operator(hotline, OPERATORS[1])
-    update = update.model_copy(
-        update={
-            "from_user": listed.user,
-            "old_chat_member": ChatMemberLeft(user=listed.user),
-            "new_chat_member": ChatMemberMember(user=listed.user),
-        }
-    )
-    await listed.feed(Update(update_id=hotline.next_update_id(), chat_member=update))
+    await listed.feed(listed.account.member_joined())
     assert view.posts(listed.out) == [dt("desk-member-joined", listed="yes")]
     posts = [m for m in view.calls() if isinstance(m, SendMessage)]
     assert all(m.chat_id == DESK_CHAT and m.message_thread_id is None for m in posts)

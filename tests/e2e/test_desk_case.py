@@ -228,17 +228,8 @@ async def test_two_operators_claiming_at_once_exactly_one_wins(desk_hotline: Hot
     ops = [Operator(hotline, i) for i in OPERATORS]
 
     def press(op: Operator) -> Update:
-        from aiogram.types import CallbackQuery
-
-        message = op.message(topic, text="(card)")
-        query = CallbackQuery(
-            id=f"race{op.user_id}",
-            from_user=op.user,
-            chat_instance="desk",
-            data=DeskData(action="claim", topic=topic).pack(),
-            message=message,
-        )
-        return Update(update_id=hotline.next_update_id(), callback_query=query)
+        data = DeskData(action="claim", topic=topic).pack()
+        return op.account.press(data, 1, topic=topic, query_id=f"race{op.user_id}")
 
     mark = len(hotline.session.sent)
     await _race(hotline, [press(op) for op in ops])
@@ -264,10 +255,7 @@ async def test_two_operators_claiming_at_once_exactly_one_wins(desk_hotline: Hot
     mark = len(hotline.session.sent)
     await _race(
         hotline,
-        [
-            Update(update_id=hotline.next_update_id(), message=op.message(topic2, text="/claim"))
-            for op in ops
-        ],
+        [op.account.command("claim", topic=topic2) for op in ops],
     )
     replies = [
         s.method.text
@@ -569,10 +557,7 @@ async def test_a_redelivered_operator_update_changes_nothing_twice(hotline3: Hot
     await to_meetup(caller)
     topic = await view.topic(caller)
     await op.say(topic, "/claim")
-    update = Update(
-        update_id=hotline.next_update_id(),
-        message=op.message(topic, text="/meet 05:30 | у моста"),
-    )
+    update = op.account.command("meet", "05:30 | у моста", topic=topic)
     await op.feed(update)
     texts = [m.text for m in to_caller(op, caller) if isinstance(m, SendMessage)]
     assert texts == [

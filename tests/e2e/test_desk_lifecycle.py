@@ -27,9 +27,8 @@ from aiogram.methods import (
     ReopenForumTopic,
     SendMessage,
 )
-from aiogram.types import Update
 
-from bot.recording import Sent
+from bot.offline.session import Sent
 from flows.model import CaseEvent
 from flows.store import COMPANION_GRACE, COMPANION_PARTS
 from tests.conftest import CollectLogs
@@ -583,8 +582,9 @@ async def test_an_operator_message_delivered_twice_by_telegram_reaches_the_calle
     await caller.tap("menu-operator")
     topic = await view.topic(caller)
     await op.say(topic, "/claim")
-    message = op.message(topic, text="Мы на связи. Где вы сейчас?")
-    update = Update(update_id=hotline.next_update_id(), message=message)
+    update = op.account.text("Мы на связи. Где вы сейчас?", topic=topic)
+    message = update.message
+    assert message is not None
 
     first = await op.feed(update)
     again = await op.feed(update)  # a webhook answer lost, or a restart while polling

@@ -9,9 +9,8 @@ import asyncio
 
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import SendMessage
-from aiogram.types import Update
 
-from bot.recording import Sent
+from bot.offline.session import Sent
 from tests.e2e.conftest import HotlineFactory
 from tests.e2e.desk_harness import OPERATORS, DeskView, Operator, dt, op_label, recall
 
@@ -36,7 +35,7 @@ async def test_a_claim_whose_post_failed_on_the_network_is_posted_once_later(
     hotline.session.listeners.append(watch)
     down = TelegramNetworkError(SendMessage(chat_id=1, text=""), "connection reset")
     hotline.session.fail_next(SendMessage, down)
-    claim = Update(update_id=hotline.next_update_id(), message=op1.message(topic, text="/claim"))
+    claim = op1.account.command("claim", topic=topic)
     await op1.feed(claim)
     assert claimed not in view.posts(topic=topic)  # the network failed: not posted yet
     assert (await view.case(caller)).claimer is not None  # but the claim holds

@@ -16,11 +16,10 @@ from typing import Any, TypeVar
 
 import fakeredis
 from aiogram.methods import CreateForumTopic, SendMessage, TelegramMethod
-from aiogram.types import Update
 
 from bot.app import build_app
 from bot.group_posts import GroupGate, posting_for
-from bot.recording import RecordingSession, Sent
+from bot.offline.session import RecordingSession, Sent
 from bot.throttle import Throttle
 from flows.model import Priority
 from tests.e2e.conftest import DESK_CHAT, NOW, STEP, Caller, Hotline, T, settings, t
@@ -94,9 +93,7 @@ def _app(clock: VirtualClock, session: RecordingSession) -> Hotline:
 async def _send(hotline: Hotline, clock: VirtualClock, caller: Caller, text: str) -> None:
     """One message of his, through the Dispatcher; his own replies are waited for (in virtual
     time), what the desk does is not."""
-    message = caller.message(text=text)
-    update = Update(update_id=hotline.next_update_id(), message=message)
-    await hotline.app.dispatcher.feed_update(hotline.app.bot, update)
+    await hotline.app.dispatcher.feed_update(hotline.app.bot, caller.account.text(text))
     await clock.run(hotline.app.deliverer.drain())
 
 

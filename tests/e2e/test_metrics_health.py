@@ -24,7 +24,7 @@ import redis.asyncio
 import redis.exceptions
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import GetUpdates, SendMessage, SetMyCommands
-from aiogram.types import BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
+from aiogram.types import BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -178,8 +178,7 @@ async def test_a_failed_update_and_its_redelivery_are_counted(desk_hotline: Hotl
         _, before = await get(f"{url}/metrics")
         store.commit = down_once  # type: ignore[method-assign]
         caller = Caller(hotline, CALLER_ID, "uk")
-        message = caller.message(text="/start")
-        update = Update(update_id=hotline.next_update_id(), message=message)
+        update = caller.account.command("start")
         await caller.feed(update)
         assert hotline.unacknowledged == [update.update_id]
         await caller.feed(update)  # Telegram delivers it again

@@ -27,6 +27,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from bot.app import App, build_app
+from bot.offline import client as offline
 from bot.polling import ATTEMPTS, poll
 from bot.serve import serve
 from bot.settings import Settings
@@ -41,18 +42,17 @@ FAST = BackoffConfig(min_delay=0.01, max_delay=0.05, factor=2.0, jitter=0.0)
 CANARY = "Петренко Петро canary 0671234567"  # what an exception's text could quote
 
 
-def update(update_id: int, user: int, text: str) -> dict[str, Any]:
-    """An update as the Bot API returns it (field names as in the API: "from", not from_user)."""
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "date": int(time.time()),
-            "chat": {"id": user, "type": "private", "first_name": "Caller"},
-            "from": {"id": user, "is_bot": False, "first_name": "Caller", "language_code": "uk"},
-            "text": text,
-        },
-    }
+def updates(*sent: tuple[int, str]) -> list[dict[str, Any]]:
+    """What these (user, text) messages make getUpdates return, numbered from 1 as Telegram
+    does (field names as in the API: "from", not from_user)."""
+    numbering = offline.Telegram()
+    accounts: dict[int, offline.Account] = {}
+    made = []
+    for user, text in sent:
+        if user not in accounts:
+            accounts[user] = offline.Account(numbering, *offline.private_chat(user, "uk"))
+        made.append(offline.as_json(accounts[user].text(text)))
+    return made
 
 
 @dataclass
@@ -209,11 +209,11 @@ async def test_updates_are_handled_in_order_and_acknowledged_one_past_each(
     telegram: Telegram, app: App, commits: list[int], per_call: int, offsets: list[int | None]
 ) -> None:
     telegram.per_call = per_call
-    telegram.unconfirmed = [
-        update(1, ALICE, "/start"),
-        update(2, ALICE, t("uk", "btn-menu-surrender")),
-        update(3, ALICE, t("uk", "btn-declare")),
-    ]
+    telegram.unconfirmed = updates(
+        (ALICE, "/start"),
+        (ALICE, t("uk", "btn-menu-surrender")),
+        (ALICE, t("uk", "btn-declare")),
+    )
     stop = asyncio.Event()
     task = start(app, stop)
     await until(lambda: telegram.offsets[-1:] == [4])
@@ -242,7 +242,7 @@ async def test_an_update_whose_commit_failed_is_asked_for_again_and_applied_once
             raise failure
 
     fail_with(app, once)
-    telegram.unconfirmed = [update(1, ALICE, "/start")]
+    telegram.unconfirmed = updates((ALICE, "/start"))
     stop = asyncio.Event()
     task = start(app, stop)
     await until(lambda: telegram.offsets[-1:] == [2])
@@ -263,7 +263,7 @@ async def test_a_poison_update_is_dropped_after_its_attempts_and_later_ones_are_
             raise RuntimeError(CANARY)
 
     fail_with(app, always_for_alice)
-    telegram.unconfirmed = [update(1, ALICE, "/start"), update(2, BOB, "/start")]
+    telegram.unconfirmed = updates((ALICE, "/start"), (BOB, "/start"))
     stop = asyncio.Event()
     task = start(app, stop)
     await until(lambda: telegram.offsets[-1:] == [3])
@@ -298,7 +298,7 @@ async def test_an_outage_of_redis_longer_than_the_attempts_drops_nothing(
             raise outage
 
     fail_with(app, down_for_a_while)
-    telegram.unconfirmed = [update(1, ALICE, "/start"), update(2, BOB, "/start")]
+    telegram.unconfirmed = updates((ALICE, "/start"), (BOB, "/start"))
     stop = asyncio.Event()
     task = start(app, stop)
     await until(lambda: telegram.offsets[-1:] == [3])
@@ -310,7 +310,7 @@ async def test_an_outage_of_redis_longer_than_the_attempts_drops_nothing(
 
 async def test_a_failing_getupdates_is_retried(telegram: Telegram, app: App) -> None:
     telegram.fail_fetches = 2
-    telegram.unconfirmed = [update(1, ALICE, "/start")]
+    telegram.unconfirmed = updates((ALICE, "/start"))
     stop = asyncio.Event()
     task = start(app, stop)
     await until(lambda: telegram.offsets[-1:] == [2])
@@ -340,7 +340,7 @@ async def test_stop_finishes_the_update_in_hand_and_acknowledges_nothing_after_i
             stop.set()  # SIGTERM while update 1 is being handled
 
     fail_with(app, stop_during_first)
-    telegram.unconfirmed = [update(1, ALICE, "/start"), update(2, BOB, "/start")]
+    telegram.unconfirmed = updates((ALICE, "/start"), (BOB, "/start"))
     task = start(app, stop)
     await asyncio.wait_for(task, timeout=5)
     await asyncio.wait_for(app.drain(), timeout=10)
@@ -376,7 +376,7 @@ async def test_hotline_run_polls_this_way_and_stops_on_sigterm(
         return app
 
     monkeypatch.setattr("bot.serve.build_app", build)
-    telegram.unconfirmed = [update(1, ALICE, "/start")]
+    telegram.unconfirmed = updates((ALICE, "/start"))
     settings = Settings(
         bot_token=SecretStr("123456:AAHlocal-polling-test"),
         telegram_api_url=telegram.url,

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import redis.asyncio
 from aiogram.methods import CreateForumTopic, SendMessage
-from aiogram.types import Chat, MessageEntity, MessageOriginChannel
+from aiogram.types import MessageEntity
 
+from bot.offline import content
 from tests.e2e.conftest import (
     LANGS,
     NAME,
@@ -137,12 +138,9 @@ async def test_a_relative_of_a_soldier_held_by_volunteers_reaches_a_topic_with_h
 
 
 async def _forward_from_channel(caller: Caller, chat_id: int, username: str | None) -> None:
-    origin = MessageOriginChannel(
-        date=datetime.datetime.fromtimestamp(NOW - 600, datetime.UTC),
-        chat=Chat(id=chat_id, type="channel", title="Канал", username=username),
-        message_id=77,
-    )
-    await caller.send(text="Сдавайтесь через наш бот", forward_origin=origin)
+    posted = datetime.datetime.fromtimestamp(NOW - 600, datetime.UTC)
+    origin = content.from_channel(posted, chat_id, username)
+    await caller.forward("Сдавайтесь через наш бот", origin)
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -10,7 +10,6 @@ sendMessage with 429.
 from __future__ import annotations
 
 import asyncio
-import datetime
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -21,11 +20,11 @@ import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import DeleteMessages, GetMe, SendMessage, TelegramMethod
-from aiogram.types import Chat, Message, Update, User
 from aiohttp import web
 from pydantic import SecretStr
 
 from bot.app import build_app
+from bot.offline.client import Account, Telegram, private_chat
 from bot.settings import Settings
 from bot.throttle import MAX_RETRIES, OVERALL, Throttle
 from tests.e2e.conftest import T, screen, t
@@ -261,15 +260,8 @@ async def test_a_429_from_the_bot_api_is_honoured_over_the_network(
     app = build_app(settings, redis=fakeredis.FakeAsyncRedis(), throttle=True, translator=T)
     try:
         assert app.throttle is not None
-        user = User(id=CALLER, is_bot=False, first_name="Caller", language_code="uk")
-        message = Message(
-            message_id=1,
-            date=datetime.datetime.now(datetime.UTC),
-            chat=Chat(id=CALLER, type="private"),
-            from_user=user,
-            text="/start",
-        )
-        await app.dispatcher.feed_update(app.bot, Update(update_id=1, message=message))
+        caller = Account(Telegram(), *private_chat(CALLER, "uk"))
+        await app.dispatcher.feed_update(app.bot, caller.command("start"))
         await asyncio.wait_for(app.drain(), timeout=20)
     finally:
         await app.close()

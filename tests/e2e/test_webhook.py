@@ -9,7 +9,6 @@ once.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,6 +19,7 @@ from aiogram.methods import SendMessage
 from aiohttp import web
 from pydantic import SecretStr, ValidationError
 
+from bot.offline.client import Account, Telegram, as_json, private_chat
 from bot.serve import serve, webhook_secret
 from bot.settings import Settings, SettingsError, load_settings
 from bot.webhook import webhook_app
@@ -30,23 +30,9 @@ PATH = "/telegram"
 USER = 100_777_001
 
 
-def update_json(update_id: int, text: str, *, message_id: int = 1) -> dict[str, Any]:
-    """An update as Telegram posts it (field names as in the Bot API: "from", not from_user)."""
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": message_id,
-            "date": int(time.time()),
-            "chat": {"id": USER, "type": "private", "first_name": "Caller"},
-            "from": {
-                "id": USER,
-                "is_bot": False,
-                "first_name": "Caller",
-                "language_code": "uk",
-            },
-            "text": text,
-        },
-    }
+def start_json() -> dict[str, Any]:
+    """/start as Telegram posts it (field names as in the Bot API: "from", not from_user)."""
+    return as_json(Account(Telegram(), *private_chat(USER, "uk")).command("start"))
 
 
 @pytest.fixture
@@ -84,7 +70,7 @@ async def _state(hotline: Hotline) -> tuple[str, int]:
 
 
 async def test_the_right_secret_is_handled(hotline: Hotline, served: str) -> None:
-    assert await post(served, update_json(1, "/start"), SECRET) == 200
+    assert await post(served, start_json(), SECRET) == 200
     await hotline.app.drain()
     assert await _state(hotline) == ("menu", 1)
     sent = [s.method for s in hotline.session.sent if isinstance(s.method, SendMessage)]
@@ -98,14 +84,14 @@ async def test_the_right_secret_is_handled(hotline: Hotline, served: str) -> Non
 async def test_a_wrong_or_missing_secret_gets_401_and_runs_nothing(
     hotline: Hotline, served: str, secret: str | None
 ) -> None:
-    assert await post(served, update_json(1, "/start"), secret) == 401
+    assert await post(served, start_json(), secret) == 401
     await hotline.app.drain()
     assert hotline.session.sent == []
     assert await _state(hotline) == ("start", 0)
     assert await hotline.keys() == set()  # not even a dedupe mark: nothing ran
 
     # Telegram itself, with the secret, is still served afterwards
-    assert await post(served, update_json(1, "/start"), SECRET) == 200
+    assert await post(served, start_json(), SECRET) == 200
     await hotline.app.drain()
     assert await _state(hotline) == ("menu", 1)
 
@@ -113,10 +99,10 @@ async def test_a_wrong_or_missing_secret_gets_401_and_runs_nothing(
 async def test_a_redelivered_update_is_acknowledged_and_applied_once(
     hotline: Hotline, served: str
 ) -> None:
-    assert await post(served, update_json(7, "/start"), SECRET) == 200
+    assert await post(served, start_json(), SECRET) == 200
     await hotline.app.drain()
     sent = len(hotline.session.sent)
-    assert await post(served, update_json(7, "/start"), SECRET) == 200
+    assert await post(served, start_json(), SECRET) == 200
     await hotline.app.drain()
     assert len(hotline.session.sent) == sent
     assert await _state(hotline) == ("menu", 1)
@@ -150,13 +136,13 @@ async def test_an_update_that_could_not_be_committed_is_not_acknowledged(
         return await commit(*args, **kwargs)
 
     monkeypatch.setattr(store, "commit", failing_once)
-    status = await post(served, update_json(3, "/start"), SECRET)
+    status = await post(served, start_json(), SECRET)
     assert status >= 500  # Telegram will deliver it again
     await hotline.app.drain()
     assert _texts(hotline) == [t("uk", m) for m in told]
     assert await _state(hotline) == ("start", 0)
 
-    assert await post(served, update_json(3, "/start"), SECRET) == 200  # the redelivery
+    assert await post(served, start_json(), SECRET) == 200  # the redelivery
     await hotline.app.drain()
     assert await _state(hotline) == ("menu", 1)
     assert _texts(hotline)[len(told) :] == [t("uk", "greeting"), screen("uk", "menu")]

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.webhook import MAX_BODY, WebhookHandler, webhook_runner
 from tests.e2e.conftest import Hotline
-from tests.e2e.test_webhook import PATH, SECRET, update_json
+from tests.e2e.test_webhook import PATH, SECRET, start_json
 
 HEADER_TIMEOUT = 0.5
 
@@ -75,7 +75,7 @@ async def nothing_ran(hotline: Hotline) -> bool:
 async def test_a_secret_of_any_bytes_gets_401(
     hotline: Hotline, address: tuple[str, int], secret: bytes
 ) -> None:
-    body = json.dumps(update_json(1, "/start")).encode()
+    body = json.dumps(start_json()).encode()
     response = await exchange(address, request(body, secret))
     assert status_of(response) == 401
     assert await nothing_ran(hotline)
@@ -96,7 +96,7 @@ async def test_a_malformed_request_gets_400_and_runs_nothing(
 async def test_a_header_with_control_bytes_gets_400(
     hotline: Hotline, address: tuple[str, int]
 ) -> None:
-    body = json.dumps(update_json(1, "/start")).encode()
+    body = json.dumps(start_json()).encode()
     assert status_of(await exchange(address, request(body, b"bad\x00secret"))) == 400
     assert await nothing_ran(hotline)
 
@@ -124,7 +124,7 @@ async def test_a_connection_that_sends_its_headers_slowly_is_closed(
 async def test_a_body_that_never_arrives_gets_408(
     hotline: Hotline, address: tuple[str, int]
 ) -> None:
-    body = json.dumps(update_json(1, "/start")).encode()
+    body = json.dumps(start_json()).encode()
     reader, writer = await asyncio.open_connection(*address)
     writer.write(request(body[:10], length=len(body)))  # a tenth of the body, then silence
     await writer.drain()
@@ -144,5 +144,5 @@ async def test_many_idle_connections_are_all_closed_and_telegram_is_still_served
     assert closed == [b""] * 50
     for _, writer in opened:
         writer.close()
-    body = json.dumps(update_json(1, "/start")).encode()
+    body = json.dumps(start_json()).encode()
     assert status_of(await exchange(address, request(body))) == 200

@@ -22,6 +22,8 @@ from typing import Any
 from aiohttp import web
 
 from bench.redis_server import free_port
+from bot.offline.client import Account, as_json, private_chat
+from bot.offline.client import Telegram as OfflineTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = "hotline:image-test"
@@ -81,16 +83,7 @@ class FakeTelegram:
 
     @staticmethod
     def start_update() -> dict[str, Any]:
-        return {
-            "update_id": 1,
-            "message": {
-                "message_id": 1,
-                "date": int(time.time()),
-                "chat": {"id": CALLER, "type": "private", "first_name": "Caller"},
-                "from": {"id": CALLER, "is_bot": False, "first_name": "C", "language_code": "uk"},
-                "text": "/start",
-            },
-        }
+        return as_json(Account(OfflineTelegram(), *private_chat(CALLER, "uk")).command("start"))
 
 
 async def wait_for(what: str, condition: Any, within: float) -> None:

@@ -29,7 +29,7 @@ from pydantic import SecretStr
 
 from bench.redis_server import MISSING, free_port
 from bot.app import build_app
-from bot.recording import RecordingSession, Sent
+from bot.offline.session import RecordingSession, Sent
 from bot.settings import Settings
 from flows.sealing import new_key
 from tests.e2e.conftest import NAME, Caller, Clock, Hotline, T, screen, t

@@ -8,7 +8,7 @@ import pytest
 import redis.asyncio
 
 from bot.app import build_app
-from bot.recording import RecordingSession
+from bot.offline.session import RecordingSession
 from bot.settings import Settings
 from bot.shared_slots import PER_GROUP, PER_PRIVATE_CHAT, SharedSlots
 from flows.model import Conversation, Reply

@@ -3,10 +3,8 @@ seized phone would show it, and the probe's moves."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiogram.methods import CopyMessage, DeleteMessage, DeleteMessages, SendMessage
-from aiogram.types import Message
+from aiogram.types import Message, Update
 
 from tests.e2e.conftest import Caller, Hotline
 from tests.e2e.test_canary_e2e import (
@@ -66,9 +64,10 @@ class Chat(Caller):
         super().__init__(hotline, user_id, lang)
         self.typed: dict[int, str] = {}
 
-    async def send(self, **content: Any) -> Message:
-        message = await super().send(**content)
-        self.typed[message.message_id] = message.text or message.caption or str(content)
+    async def sends(self, update: Update) -> Message:
+        message = await super().sends(update)
+        shown = message.contact or message.location or message.content_type
+        self.typed[message.message_id] = message.text or message.caption or str(shown)
         return message
 
     def on_screen(self) -> dict[int, str]:

@@ -3,7 +3,7 @@ from very many ids keeps the limiter's memory bounded and real callers are still
 
 from __future__ import annotations
 
-import datetime
+import itertools
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
@@ -12,13 +12,14 @@ import fakeredis
 import pytest
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.methods import AnswerCallbackQuery, SendMessage
-from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update, User
+from aiogram.types import Chat, TelegramObject, Update, User
 
 from bot.app import App, build_app
 from bot.i18n import Translator
 from bot.middlewares.errors import StoreDown
 from bot.middlewares.ratelimit import WINDOW, CallerRateLimit
-from bot.recording import BOT_USER, RecordingSession
+from bot.offline.client import Account, Telegram, private_chat
+from bot.offline.session import RecordingSession
 from bot.settings import Settings
 from flows.store import StoreUnavailable
 
@@ -50,14 +51,10 @@ async def app() -> AsyncIterator[tuple[App, RecordingSession, Clock]]:
     await app.drain()
 
 
-def message(user_id: int, message_id: int, text: str, lang: str = "ru") -> Message:
-    return Message(
-        message_id=message_id,
-        date=datetime.datetime.now(datetime.UTC),
-        chat=Chat(id=user_id, type="private"),
-        from_user=User(id=user_id, is_bot=False, first_name="X", language_code=lang),
-        text=text,
-    )
+def caller(user_id: int, lang: str = "ru", *, first_update_id: int = 1) -> Account:
+    """An account whose updates are numbered from `first_update_id`."""
+    telegram = Telegram(update_ids=itertools.count(first_update_id))
+    return Account(telegram, *private_chat(user_id, lang))
 
 
 def limiter_of(app: App) -> CallerRateLimit:
@@ -73,15 +70,12 @@ async def test_a_flood_from_one_id_gets_one_notice_per_window(
     bot_app, session, clock = app
     user = 100_000_777
     notice = T.text(lang, "rate-limited")
-    update_ids = iter(range(1, 10_000))
+    him = caller(user, lang)
 
     async def flood(count: int) -> list[SendMessage]:
         mark = len(session.sent)
-        for i in range(count):
-            update = Update(
-                update_id=next(update_ids), message=message(user, i + 1, "/help", lang)
-            )
-            await bot_app.dispatcher.feed_update(bot_app.bot, update)
+        for _ in range(count):
+            await bot_app.dispatcher.feed_update(bot_app.bot, him.command("help"))
         await bot_app.drain()
         return [s.method for s in session.sent[mark:] if isinstance(s.method, SendMessage)]
 
@@ -111,16 +105,8 @@ async def test_a_limited_button_press_is_still_answered(
     limiter = limiter_of(bot_app)
     for i in range(PER_MINUTE):
         assert await limiter.check(user, 10 + i) == (True, False)
-    presses = []
-    for i in range(3):
-        query = CallbackQuery(
-            id=f"q{i}",
-            from_user=User(id=user, is_bot=False, first_name="X", language_code="uk"),
-            chat_instance="c",
-            data="b:menu:menu-premob",
-            message=message(user, 5, "(buttons)").model_copy(update={"from_user": BOT_USER}),
-        )
-        presses.append(Update(update_id=100 + i, callback_query=query))
+    him = caller(user, "uk", first_update_id=100)
+    presses = [him.press("b:menu:menu-premob", 5, query_id=f"q{i}") for i in range(3)]
     for update in presses:
         await bot_app.dispatcher.feed_update(bot_app.bot, update)
     answers = [s.method for s in session.sent if isinstance(s.method, AnswerCallbackQuery)]
@@ -170,16 +156,14 @@ async def test_a_flood_of_ids_through_the_dispatcher_leaves_a_real_caller_answer
     limiter.max_tracked = 100
     real = 100_001_000
     answers = 0
+    him = caller(real, first_update_id=10_000)
     for i in range(300):
-        flood = message(7_000_000 + i, 1, "/start")
-        await bot_app.dispatcher.feed_update(bot_app.bot, Update(update_id=i, message=flood))
+        flood = caller(7_000_000 + i, first_update_id=i).command("start")
+        await bot_app.dispatcher.feed_update(bot_app.bot, flood)
         assert len(limiter) <= 100
         if i % 50 == 0:
             mark = len(session.sent)
-            help_ = message(real, i + 1, "/help")
-            await bot_app.dispatcher.feed_update(
-                bot_app.bot, Update(update_id=10_000 + i, message=help_)
-            )
+            await bot_app.dispatcher.feed_update(bot_app.bot, him.command("help"))
             await bot_app.drain()
             texts = [
                 s.method.text
@@ -199,8 +183,8 @@ async def test_a_flood_of_ids_keeps_no_per_id_state_in_aiogram(
 ) -> None:
     bot_app, _, _ = app
     for i in range(500):
-        flood = message(8_000_000 + i, 1, "/start")
-        await bot_app.dispatcher.feed_update(bot_app.bot, Update(update_id=i, message=flood))
+        flood = caller(8_000_000 + i, first_update_id=i).command("start")
+        await bot_app.dispatcher.feed_update(bot_app.bot, flood)
     await bot_app.drain()
     # conversations live in the store: aiogram's FSM storage would keep a record per id
     storage = bot_app.dispatcher.fsm.storage
@@ -239,7 +223,7 @@ async def test_redeliveries_and_retries_of_one_update_never_count_against_him(
     limiter = limiter_of(bot_app)
     for _ in range(PER_MINUTE * 3):  # one update, tried 60 times
         assert await limiter.check(user, 500) == (True, False)
-    update = Update(update_id=501, message=message(user, 2, "/help"))
+    update = caller(user, first_update_id=501).command("help")
     await bot_app.dispatcher.feed_update(bot_app.bot, update)
     await bot_app.deliverer.drain()
     texts = [s.method.text for s in session.sent if isinstance(s.method, SendMessage)]

@@ -13,7 +13,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.sentinel import SentinelConnectionPool
 
 from bot.app import build_app
-from bot.recording import RecordingSession
+from bot.offline.session import RecordingSession
 from bot.redis_url import POOL_SIZE, RedisTarget, connect, parse
 from bot.settings import Settings, SettingsError
 from flows.sealing import new_key

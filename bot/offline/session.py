@@ -1,6 +1,7 @@
 """A Bot API session without a network: it records every method the bot sends and answers with
-what Telegram would. The console and the end-to-end tests run the real Dispatcher on it, so what
-they show is exactly what Telegram would receive (the pattern of aiogram's own MockedSession)."""
+what Telegram would. The console, the tests and the benchmarks run the real Dispatcher on it, so
+what they show is exactly what Telegram would receive (the pattern of aiogram's own
+MockedSession)."""
 
 from __future__ import annotations
 
@@ -63,11 +64,14 @@ class RecordingSession(BaseSession):
                 del self._failures[i]
                 raise error
         result = self._answer(method)
-        sent = Sent(method, result)
+        self.keep(Sent(method, result))
+        return cast(TelegramType, result)
+
+    def keep(self, sent: Sent) -> None:
+        """What is done with each call answered: recorded, and shown to the listeners."""
         self.sent.append(sent)
         for listener in self.listeners:
             listener(sent)
-        return cast(TelegramType, result)
 
     async def stream_content(
         self,

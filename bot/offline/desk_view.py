@@ -26,7 +26,7 @@ from aiogram.methods import (
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.desk.desk import DeskData
-from bot.recording import Sent
+from bot.offline.session import Sent
 
 _ALL_TAGS = re.compile(r"<[^>]+>")
 

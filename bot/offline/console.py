@@ -13,7 +13,7 @@ bot sends is recorded by `RecordingSession` and printed as the transcript:
     bot> (deleted: 3, 5)   messages deleted in the caller's chat
 
 The script language (what each line may be) is listed in README.md and read by
-`bot.console_script`. Interactively the desk's timer runs as in production (re-announcements,
+`bot.offline.script`. Interactively the desk's timer runs as in production (re-announcements,
 details deleted); with REDIS_URL the ids continue from the last run's, so the same --user-id is
 answered again.
 """
@@ -21,12 +21,10 @@ answered again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import datetime
 import itertools
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -37,32 +35,22 @@ from aiogram.methods import (
     SendMessage,
     TelegramMethod,
 )
-from aiogram.types import (
-    CallbackQuery,
-    Chat,
-    InlineKeyboardMarkup,
-    Message,
-    ReplyKeyboardMarkup,
-    Update,
-    User,
-)
+from aiogram.types import InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, Update
 
 from bot.app import App, build_app
-from bot.console_desk import DeskTranscript, Key
-from bot.console_script import STRANGER_ID, operator_line, special_content
-from bot.middlewares.errors import STORE_DOWN
-from bot.recording import BOT_USER, RecordingSession, Sent
+from bot.offline.client import Account, Client, Telegram
+from bot.offline.desk_view import DeskTranscript, Key
+from bot.offline.script import STRANGER_ID, operator_line, special_update
+from bot.offline.session import RecordingSession, Sent
 from bot.settings import Settings
 from flows import surrender as flow
 
 # the console's operators when OPERATOR_IDS lists none: `op:`, `op2:`, `op3:`
 CONSOLE_OPERATORS = (777_000_001, 777_000_002, 777_000_003)
-CONSOLE_OPERATOR_ID = CONSOLE_OPERATORS[0]
 ID_BLOCK = 1_000_000  # update and message ids a run takes from the store's counter
 _CODE = re.compile(r"<b>([0-9A-Z]{4}-[0-9A-Z]{4})</b>")
 SCRIPT_RATE_LIMIT = 100_000
 _TAGS = re.compile(r"</?[a-z]+>")
-_ALL_TAGS = re.compile(r"<[^>]+>")
 
 
 @dataclass(slots=True)
@@ -77,17 +65,23 @@ class Console:
     # the reply keyboard stays on screen below a later message with inline buttons
     reply_keys: list[Key] = field(default_factory=list)
     last_bot_message: int = 0
-    last_message: int = 0  # the caller's last message (what `@edit` edits)
+    last_message: Message | None = None  # the caller's last message (what `@edit` edits)
     code: str | None = None  # the last case code the bot showed (what `$CODE` stands for)
     echo: bool = True  # print `you> LINE` (a terminal has shown what was typed already)
-    _ids: Iterable[int] = field(default_factory=lambda: itertools.count(1))
-    _update_ids: Iterable[int] = field(default_factory=lambda: itertools.count(1))
+    first_id: int = 1  # of this run's update, message and callback query ids
 
     desk_view: DeskTranscript = field(init=False)
+    client: Client = field(init=False)
+    _ids: Iterator[int] = field(init=False)  # the messages of the caller and the operators
 
     def __post_init__(self) -> None:
         self.desk_view = DeskTranscript(self._print)
         self.session.listeners.append(self._show)
+        self._ids = itertools.count(self.first_id)
+        telegram = Telegram(
+            update_ids=itertools.count(self.first_id), query_ids=itertools.count(self.first_id)
+        )
+        self.client = Client(self.app, self.session, telegram)
 
     # -- transcript ---------------------------------------------------------------------------
     def _print(self, line: str) -> None:
@@ -148,30 +142,14 @@ class Console:
             self._print(f"[{i}] {key.label}")
 
     # -- input --------------------------------------------------------------------------------
-    def _caller(self) -> User:
-        return User(id=self.user_id, is_bot=False, first_name="Caller", language_code=self.lang)
+    def _caller(self) -> Account:
+        return self.client.caller(self.user_id, self.lang, message_ids=self._ids)
 
-    def _message(self, **content: Any) -> Message:
-        fields: dict[str, Any] = {
-            "message_id": next(iter(self._ids)),
-            "date": datetime.datetime.now(datetime.UTC),
-            "chat": Chat(id=self.user_id, type="private"),
-            "from_user": self._caller(),
-        }
-        fields.update(content)  # e.g. the bot's own message an inline button is attached to
-        message = Message(**fields)
-        if message.from_user is not None and not message.from_user.is_bot:
-            self.last_message = message.message_id
-        return message
-
-    async def _feed(self, **update: Any) -> None:
-        app = self.app
+    async def _feed(self, update: Update) -> None:
+        if update.message is not None and update.message.chat.type == "private":
+            self.last_message = update.message  # what `@edit` edits
         # Redis down: the caller was told to try again (StoreDown); a console has no redelivery
-        with contextlib.suppress(*STORE_DOWN):
-            await app.dispatcher.feed_update(
-                app.bot, Update(update_id=next(iter(self._update_ids)), **update)
-            )
-        await app.drain()
+        await self.client.feed(update)
 
     async def line(self, raw: str) -> None:
         line = raw.strip()
@@ -198,7 +176,7 @@ class Console:
         elif line.startswith("@"):
             await self._special(line)
         else:
-            await self._feed(message=self._message(text=line))
+            await self._feed(self._caller().text(line))
 
     async def _asks_for_text(self) -> bool:
         """Whether the caller's current screen asks for words or a number ("how many are
@@ -215,37 +193,27 @@ class Console:
         return key
 
     async def _press(self, key: Key) -> None:
+        caller = self._caller()
         if key.callback is not None:
-            query = CallbackQuery(
-                id=str(next(iter(self._ids))),
-                from_user=self._caller(),
-                chat_instance="console",
-                data=key.callback,
-                message=self._message(
-                    text="(button)", message_id=key.message_id, from_user=BOT_USER
-                ),
-            )
-            await self._feed(callback_query=query)
+            await self._feed(caller.press(key.callback, key.message_id))
         elif key.kind == "location":
-            await self._special("@location 47.9 37.6")
+            await self._feed(caller.location(47.9, 37.6))
         elif key.kind == "contact":
-            await self._special("@contact +79123456789")
+            await self._feed(caller.contact("+79123456789"))
         else:
-            await self._feed(message=self._message(text=key.label))
+            await self._feed(caller.text(key.label))
 
     async def _special(self, line: str) -> None:
         word, _, rest = line[1:].partition(" ")
         args = rest.split()
-        content = special_content(word, rest, self.user_id)
-        if content is not None:
-            await self._feed(message=self._message(**content))
+        update = special_update(self._caller(), word, rest)
+        if update is not None:
+            await self._feed(update)
         elif word == "edit":
-            edited = self._message(
-                text=rest or "...",
-                message_id=self.last_message,
-                edit_date=int(datetime.datetime.now(datetime.UTC).timestamp()),
-            )
-            await self._feed(edited_message=edited)
+            if self.last_message is None:
+                self._print("(no message of his to edit yet)")
+                return
+            await self._feed(self._caller().edit(self.last_message, text=rest or "..."))
         elif word == "old" and rest.startswith("[") and rest.endswith("]"):
             key = self._find(self.old_keys, rest[1:-1])
             if key is not None:
@@ -255,63 +223,40 @@ class Console:
             self.user_id = int(args[0])
             self.lang = args[1] if len(args) > 1 else self.lang
             self.keys, self.old_keys, self.reply_keys = [], [], []
+            self.last_message = None
         else:
             self._print(f"(unknown: {line})")
 
     # -- the operator group -------------------------------------------------------------------
-    def _operator_user(self, place: int | None) -> User | None:
+    def _member(self, place: int | None) -> Account | None:
         """The N-th listed operator (1-based), or the stranger for None."""
         if place is None:
-            return User(id=STRANGER_ID, is_bot=False, first_name="Stranger")
+            return self.client.member(STRANGER_ID, "Stranger", message_ids=self._ids)
         operators = self.app.settings.operator_ids
         if place > len(operators):
             self._print(f"(no operator {place}: OPERATOR_IDS lists {len(operators)})")
             return None
-        return User(id=operators[place - 1], is_bot=False, first_name=f"Operator {place}")
+        return self.client.member(operators[place - 1], f"Operator {place}", message_ids=self._ids)
 
     async def _operator(self, text: str, place: int | None = 1) -> None:
         """`op: TEXT` is written by the first listed operator in the case's topic (commands
         included), `opN: TEXT` by the N-th, `op?: TEXT` by a group member who is not listed;
         `op: [LABEL]` presses the button of the case card whose label has LABEL."""
-        desk = self.app.desk
-        who = self._operator_user(place)
+        who = self._member(place)
         if who is None:
             return
-        chat = Chat(id=desk.chat_id, type="supergroup", is_forum=True)
+        topic = self.desk_view.topic
         if text.startswith("[") and text.endswith("]"):
             key = self._find(self.desk_view.card_keys, text[1:-1])
             if key is None or key.callback is None:
                 return
-            query_id = f"op{next(iter(self._ids))}"
-            self.desk_view.queries.add(query_id)
-            card = Message(
-                message_id=self.desk_view.card_message,
-                date=datetime.datetime.now(datetime.UTC),
-                chat=chat,
-                from_user=BOT_USER,
-                message_thread_id=self.desk_view.topic,
-                is_topic_message=self.desk_view.topic is not None,
-                text="(card)",
-            )
-            query = CallbackQuery(
-                id=query_id,
-                from_user=who,
-                chat_instance="console-desk",
-                data=key.callback,
-                message=card,
-            )
-            await self._feed(callback_query=query)
+            card = self.desk_view.card_message
+            update = who.press(key.callback, card, topic=topic, text="(card)")
+            assert update.callback_query is not None
+            self.desk_view.queries.add(update.callback_query.id)
+            await self._feed(update)
             return
-        message = Message(
-            message_id=next(iter(self._ids)),
-            date=datetime.datetime.now(datetime.UTC),
-            chat=chat,
-            from_user=who,
-            message_thread_id=self.desk_view.topic,
-            is_topic_message=self.desk_view.topic is not None,
-            text=text,
-        )
-        await self._feed(message=message)
+        await self._feed(who.text(text, topic=topic))
 
 
 def console_settings(settings: Settings) -> Settings:
@@ -338,15 +283,7 @@ async def run_console(
         settings = settings.model_copy(update={"rate_limit_per_minute": limit})
     app = build_app(settings, session=session, throttle=False)
     first = await _first_id(app)
-    console = Console(
-        app,
-        session,
-        out,
-        user_id=user_id,
-        lang=lang,
-        _ids=itertools.count(first),
-        _update_ids=itertools.count(first),
-    )
+    console = Console(app, session, out, user_id=user_id, lang=lang, first_id=first)
     try:
         if script is not None:
             for raw in script:
