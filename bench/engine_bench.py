@@ -32,6 +32,7 @@ from flows.model import (
     Context,
     Conversation,
     Event,
+    FlowAction,
     Location,
     Media,
     OperatorAction,
@@ -85,7 +86,7 @@ ROUND: list[Event] = [
     Text("я у дороги"),  # relayed to the operator
     CaseFound(None),  # a late store answer: ignored
     Press("at-point"),
-    OperatorAction("met"),
+    OperatorAction(FlowAction.MET),
 ]
 
 

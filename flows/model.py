@@ -11,7 +11,7 @@ import dataclasses
 import datetime
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from typing import Any, Final
 
 from flows.channels import EMPTY, GenuineList, Origin
@@ -141,12 +141,23 @@ class ChooseLanguage:
     lang: str
 
 
+class FlowAction(StrEnum):
+    """What an operator's action does to the caller's dialogue (the machine's trigger is
+    `op_<value>`)."""
+
+    MEET = "meet"  # with the meeting's time and place
+    MET = "met"
+    ABORT = "abort"
+    END = "end"
+    ERASE = "erase"
+
+
 @dataclass(frozen=True, slots=True)
 class OperatorAction:
     """An operator acted on this caller's case: meet (with the meeting `params` time and
     place), met, abort, end, erase."""
 
-    action: str
+    action: FlowAction
     params: Params = field(default_factory=dict)
 
 

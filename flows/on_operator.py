@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from flows import steps
 from flows import surrender as flow
-from flows.model import (
-    Conversation,
-    OperatorAction,
-)
+from flows.model import Conversation, FlowAction, OperatorAction
 from flows.turn import Turn
 
 # What the caller is told when an operator ends what he was in, before the screen he is back on
 # (an aborted emergency had no meeting to cancel: it was a conversation that ended)
-_ENDED_BY_OPERATOR = {"end": "operator-ended", "abort": "operator-aborted"}
+_ENDED_BY_OPERATOR = {FlowAction.END: "operator-ended", FlowAction.ABORT: "operator-aborted"}
 
 
-def _ended_notice(state: str, action: str) -> str | None:
-    if action == "abort" and state in flow.EMERGENCY_STATES:
+def _ended_notice(state: str, action: FlowAction) -> str | None:
+    if action == FlowAction.ABORT and state in flow.EMERGENCY_STATES:
         return "operator-ended"
     return _ENDED_BY_OPERATOR.get(action)
 
@@ -29,7 +26,7 @@ def on_operator(turn: Turn, event: OperatorAction) -> None:
         turn.say(notice)
     if steps.move(turn, trigger):
         return
-    if event.action != "end" or not turn.conv.escalated:
+    if event.action != FlowAction.END or not turn.conv.escalated:
         return
     if turn.conv.state == "confirm_withdraw" and not _end_behind_confirmation(turn.conv):
         return

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Final
+from typing import Final, assert_never
 
 import structlog
 from aiogram.types import Message
@@ -25,6 +25,15 @@ from bot import metrics
 from bot.desk.audit import Audit
 from bot.desk.desk import Desk
 from bot.desk.followups import follow_up
+from bot.desk.kinds import (
+    CASE_ACTIONS,
+    CONFIRMED,
+    FLOW_ACTIONS,
+    ClaimStatus,
+    DeskAction,
+    ReleaseStatus,
+    desk_action,
+)
 from bot.desk.operators import OperatorList
 from bot.desk.records import DeskCase
 from bot.pipeline import Pipeline
@@ -33,18 +42,6 @@ from flows.model import DeskDone, OperatorAction
 
 log = structlog.get_logger("hotline.operators")
 
-# Desk actions that move the caller's dialogue, and the flow's name for each
-FLOW_ACTIONS: Final = {
-    "meet": "meet",
-    "met": "met",
-    "abort": "abort",
-    "close": "end",
-    "erase": "erase",
-}
-CASE_ACTIONS: Final = frozenset(
-    {"claim", "release", "details", "verified", "unlock", *FLOW_ACTIONS}
-)
-COMMANDS: Final = frozenset({*CASE_ACTIONS, "stats", "help"})
 MEET_TIME_MAX: Final = 40
 MEET_PLACE_MAX: Final = 400
 
@@ -128,7 +125,7 @@ class DeskActions:
         user_id: int,
         update_id: int,
         topic: int | None,
-        action: str,
+        action: DeskAction,
         args: str = "",
         *,
         via: str,
@@ -136,44 +133,46 @@ class DeskActions:
         """One action on the case of `topic`, from a listed operator."""
         if not self.operators.listed(user_id):
             return await self.refuse_stranger(user_id, action, topic, via)
-        if action == "help":
+        if action == DeskAction.HELP:
             return self.t("desk-help")
         if topic is None:
             return self.t("desk-topic-only")
         case = await self._case_of(topic)
         if case is None:
             return self.t("desk-no-case")
-        if action == "claim":
+        if action == DeskAction.CLAIM:
             return await self.claim(user_id, case, via, update_id)
-        if action == "release":
+        if action == DeskAction.RELEASE:
             return await self.release(user_id, case, via, update_id)
-        if action == "unlock" and self.desk.links is not None:  # any listed operator, audited
-            await self.desk.links.unlock(user_id, case, via)
+        if action == DeskAction.UNLOCK and self.desk.links is not None:
+            await self.desk.links.unlock(user_id, case, via)  # any listed operator, audited
             return None
         refusal = await self._claimer_only(user_id, action, case, via)
         if refusal is not None:
             return refusal
-        if action == "details":
+        if action == DeskAction.DETAILS:
             return await self.details(user_id, case, via)
-        if action == "verified":
+        if action == DeskAction.VERIFIED:
             return await self.verified(user_id, case, via, update_id)
         if action in FLOW_ACTIONS:
             return await self.to_flow(user_id, update_id, case, action, args, via)
         return None
 
     async def press(
-        self, user_id: int, update_id: int, topic: int, action: str
+        self, user_id: int, update_id: int, topic: int, data: str
     ) -> tuple[str | None, bool]:
-        """A card button: the notice, and whether to show it as an alert."""
+        """A card button (the action its callback data names): the notice, and whether to
+        show it as an alert."""
         if not self.operators.listed(user_id):
-            return await self.refuse_stranger(user_id, action, topic, "button"), True
-        if action == "meet":  # time and place are typed: the button says how
+            return await self.refuse_stranger(user_id, data, topic, "button"), True
+        action = desk_action(data)
+        if action == DeskAction.MEET:  # time and place are typed: the button says how
             return self.t("desk-meet-usage"), True
-        if action in ("met", "erase", "cancel"):
+        if action in (DeskAction.MET, DeskAction.ERASE, DeskAction.CANCEL):
             case = await self._case_of(topic)
             if case is None:
                 return self.t("desk-stale"), True
-            if action == "cancel":
+            if action == DeskAction.CANCEL:
                 await self.desk.show_keys(case)
                 return None, False
             refusal = await self._claimer_only(user_id, action, case, "button")
@@ -181,10 +180,10 @@ class DeskActions:
                 return refusal, True
             await self.desk.show_keys(case, confirm=action)
             return self.t("desk-confirm", action=action), False
-        confirmed = {"confirm-met": "met", "confirm-erase": "erase"}.get(action)
+        confirmed = next((asked for asked, yes in CONFIRMED.items() if yes == action), None)
         action = confirmed or action
         if action not in CASE_ACTIONS:
-            return self.t("desk-stale"), True
+            return self.t("desk-stale"), True  # an old card's button, or none of ours
         notice = await self.run(user_id, update_id, topic, action, via="button")
         if confirmed is not None and notice is not None:
             # refused (the stage does not allow it, the case is gone, not theirs): the card
@@ -199,40 +198,45 @@ class DeskActions:
         me = self.operators.digest(user_id)
         now = self.clock()
         result = await self.desk.state.claim(case.key, me, now)
-        if result.status == -1:
-            return self.t("desk-no-case")
-        if result.status == -2:
-            # closed (or never escalated): there is no one to answer, so nothing to take on
-            await self._refuse(user_id, "claim", case, "not-open", via)
-            return self.t("desk-not-waiting")
-        if result.status == 2:
-            return self.t("desk-yours")
-        if result.status == 0:
-            await self._refuse(user_id, "claim", case, "claimed-by-another", via)
-            return self.t("desk-taken", operator=self.desk.operator_label(result.claimer))
+        match result.status:
+            case ClaimStatus.NO_CASE:
+                return self.t("desk-no-case")
+            case ClaimStatus.NOT_OPEN:
+                # closed (or never escalated): there is no one to answer, so nothing to take on
+                await self._refuse(user_id, DeskAction.CLAIM, case, "not-open", via)
+                return self.t("desk-not-waiting")
+            case ClaimStatus.ALREADY_MINE:
+                return self.t("desk-yours")
+            case ClaimStatus.TAKEN:
+                await self._refuse(user_id, DeskAction.CLAIM, case, "claimed-by-another", via)
+                return self.t("desk-taken", operator=self.desk.operator_label(result.claimer))
+            case ClaimStatus.CLAIMED:
+                pass
+            case _:
+                assert_never(result.status)
         if result.first:
             # time to claim: the first claim of the escalation, from when it was opened (a
             # claim after a release is not a new wait in the statistics)
             await self.desk.state.record_claim_time(self.desk.local_day(now), now - case.opened)
             metrics.TIME_TO_CLAIM.observe(now - case.opened)
         await self.audit.record(
-            self.operators.who(user_id), "claim", case.case, result="ok", via=via
+            self.operators.who(user_id), DeskAction.CLAIM, case.case, result="ok", via=via
         )
-        await self._follow_up(case, update_id, DeskDone("claim", me))
+        await self._follow_up(case, update_id, DeskDone(DeskAction.CLAIM, me))
         return None
 
     async def release(self, user_id: int, case: DeskCase, via: str, update_id: int) -> str | None:
         me = self.operators.digest(user_id)
         status = await self.desk.state.release(case.key, me, self.clock())
-        if status == -1:
+        if status == ReleaseStatus.NO_CASE:
             return self.t("desk-no-case")
-        if status == 0:
-            refusal = await self._claimer_only(user_id, "release", case, via)
+        if status == ReleaseStatus.NOT_MINE:
+            refusal = await self._claimer_only(user_id, DeskAction.RELEASE, case, via)
             return refusal or self.t("desk-claim-first")
         await self.audit.record(
-            self.operators.who(user_id), "release", case.case, result="ok", via=via
+            self.operators.who(user_id), DeskAction.RELEASE, case.case, result="ok", via=via
         )
-        await self._follow_up(case, update_id, DeskDone("release", me))
+        await self._follow_up(case, update_id, DeskDone(DeskAction.RELEASE, me))
         return None
 
     # -- the claimer's actions ------------------------------------------------------------------
@@ -249,23 +253,23 @@ class DeskActions:
         text = self.desk.details_text(case, fields, me)
         # his private chat with the bot: his Telegram id (never the topic, which all read)
         if not await self.desk.details.reveal(user_id, text):
-            await self._refuse(user_id, "details", case, "no-private-chat", via)
+            await self._refuse(user_id, DeskAction.DETAILS, case, "no-private-chat", via)
             username = (await self.desk.bot.me()).username or ""
             return self.t("desk-details-start-bot", bot=username)
         metrics.REVEALS.inc()
         # the reveal itself is what the audit keeps: who saw which case's details, and when
         await self.audit.record(
-            self.operators.who(user_id), "details", case.case, result="ok", via=via
+            self.operators.who(user_id), DeskAction.DETAILS, case.case, result="ok", via=via
         )
         return self.t("desk-details-sent", minutes=_minutes(self.desk.details.minutes))
 
     async def verified(self, user_id: int, case: DeskCase, via: str, update_id: int) -> str | None:
         await self.desk.state.update(case.key, {"verified": 1})
         await self.audit.record(
-            self.operators.who(user_id), "verified", case.case, result="ok", via=via
+            self.operators.who(user_id), DeskAction.VERIFIED, case.case, result="ok", via=via
         )
         await self._follow_up(
-            case, update_id, DeskDone("verified", self.operators.digest(user_id))
+            case, update_id, DeskDone(DeskAction.VERIFIED, self.operators.digest(user_id))
         )
         return None
 
@@ -281,11 +285,17 @@ class DeskActions:
             await follow_up(self.desk, case.key, conversation, done)
 
     async def to_flow(
-        self, user_id: int, update_id: int, case: DeskCase, action: str, args: str, via: str
+        self,
+        user_id: int,
+        update_id: int,
+        case: DeskCase,
+        action: DeskAction,
+        args: str,
+        via: str,
     ) -> str | None:
         """Meet, met, abort, close, erase: an event in the caller's own conversation."""
         params: dict[str, str | int] = {}
-        if action == "meet":
+        if action == DeskAction.MEET:
             meeting = parse_meeting(args)
             if meeting is None:
                 return self.t("desk-meet-usage")

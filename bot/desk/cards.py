@@ -18,6 +18,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.desk.details import DetailsReveal, render_details
+from bot.desk.kinds import CONFIRMED, DeskAction
 from bot.desk.operators import OperatorList
 from bot.desk.records import DeskCase, DeskState
 from bot.desk.relay import CallerRelay
@@ -52,17 +53,17 @@ PRIORITY_NAMES: Final[Mapping[int, str]] = {
     Priority.HIGHEST: "highest",
 }
 CARD_ROWS: Final = (
-    ("claim", "release"),
-    ("details", "verified"),
-    ("meet",),
-    ("met", "abort"),
-    ("close", "erase"),
+    (DeskAction.CLAIM, DeskAction.RELEASE),
+    (DeskAction.DETAILS, DeskAction.VERIFIED),
+    (DeskAction.MEET,),
+    (DeskAction.MET, DeskAction.ABORT),
+    (DeskAction.CLOSE, DeskAction.ERASE),
 )
-CONFIRMED: Final = {"met": "confirm-met", "erase": "confirm-erase"}
 
 
 class DeskData(CallbackData, prefix="desk"):
-    """A card button: the action and the topic of the card (old cards keep working)."""
+    """A card button: the action and the topic of the card. The action is a `DeskAction`
+    value, kept a string here so that an old card's button is answered, not dropped."""
 
     action: str
     topic: int
@@ -187,21 +188,23 @@ class Cards:
     async def _card_extra(self, case: DeskCase) -> str | None:
         return await self.links.card_line(case) if self.links is not None else None
 
-    def card_markup(self, case: DeskCase, confirm: str | None = None) -> InlineKeyboardMarkup:
+    def card_markup(
+        self, case: DeskCase, confirm: DeskAction | None = None
+    ) -> InlineKeyboardMarkup:
         topic = case.topic or 0
 
-        def key(action: str) -> InlineKeyboardButton:
+        def key(action: DeskAction) -> InlineKeyboardButton:
             data = DeskData(action=action, topic=topic).pack()
             return InlineKeyboardButton(text=self.t(f"desk-btn-{action}"), callback_data=data)
 
         if confirm is not None:
             return InlineKeyboardMarkup(
-                inline_keyboard=[[key(CONFIRMED[confirm])], [key("cancel")]]
+                inline_keyboard=[[key(CONFIRMED[confirm])], [key(DeskAction.CANCEL)]]
             )
         return InlineKeyboardMarkup(inline_keyboard=[[key(a) for a in row] for row in CARD_ROWS])
 
     async def refresh_card(
-        self, case: DeskCase, *, ended: str | None = None, confirm: str | None = None
+        self, case: DeskCase, *, ended: str | None = None, confirm: DeskAction | None = None
     ) -> None:
         if case.card is None:
             return
@@ -216,7 +219,7 @@ class Cards:
         except TelegramAPIError as exc:  # "message is not modified", or the topic is gone
             log.info("card not edited", error=type(exc).__name__)
 
-    async def show_keys(self, case: DeskCase, confirm: str | None = None) -> None:
+    async def show_keys(self, case: DeskCase, confirm: DeskAction | None = None) -> None:
         """Swap the card's buttons for a confirmation (or back), without touching its text."""
         if case.card is None:
             return

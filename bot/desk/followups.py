@@ -11,25 +11,26 @@ failure after the commit never loses the step, and Telegram's redelivery never d
 from __future__ import annotations
 
 from bot.desk.desk import Desk
+from bot.desk.kinds import DeskAction, desk_action
 from flows.model import Conversation, DeskDone
 
 
 async def follow_up(desk: Desk, key: str, conversation: Conversation, effect: DeskDone) -> None:
     """Met and erase need nothing here: the caller's effects of them end the case on the
     desk themselves."""
-    action = effect.action
+    action = desk_action(effect.action)  # read back from the outbox as the string it is
     label = desk.operator_label(effect.operator)
-    if action in ("abort", "close"):
+    if action in (DeskAction.ABORT, DeskAction.CLOSE):
         await desk.close_escalation(key, conversation)
     case = await desk.state.load(key)
     if case is None:
         return
-    if action in ("claim", "release", "verified"):
+    if action in (DeskAction.CLAIM, DeskAction.RELEASE, DeskAction.VERIFIED):
         await desk.refresh_card(case)
-    if action == "claim":
+    if action == DeskAction.CLAIM:
         await desk.post(case, desk.t("desk-claimed", operator=label))
         await desk.emit("claimed", case)
-    elif action == "release":
+    elif action == DeskAction.RELEASE:
         await desk.post(case, desk.t("desk-released", operator=label))
-    elif action in ("meet", "abort", "close", "verified"):
+    elif action in (DeskAction.MEET, DeskAction.ABORT, DeskAction.CLOSE, DeskAction.VERIFIED):
         await desk.post(case, desk.t("desk-done", operator=label, action=action))

@@ -18,6 +18,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.desk.audit import Audit
 from bot.desk.desk import Desk, DeskData
+from bot.desk.kinds import DeskAction
 from bot.desk.records import DeskCase
 from flows.linking import LOCK_AFTER, LinkGuard
 from flows.model import LinkNotice
@@ -102,7 +103,7 @@ class CaseLinks:
             await pipe.execute()
 
     def unlock_markup(self, case: DeskCase) -> InlineKeyboardMarkup:
-        data = DeskData(action="unlock", topic=case.topic or 0).pack()
+        data = DeskData(action=DeskAction.UNLOCK, topic=case.topic or 0).pack()
         button = InlineKeyboardButton(text=self.desk.t("desk-btn-unlock"), callback_data=data)
         return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
@@ -118,7 +119,7 @@ class CaseLinks:
         await self.desk.post(case, self.desk.t("desk-link-unlocked", operator=label))
         result = "ok" if was else "none"
         await self.audit.record(
-            operators.who(user_id), "unlock", case.case, result=result, via=via
+            operators.who(user_id), DeskAction.UNLOCK, case.case, result=result, via=via
         )
 
 

@@ -65,9 +65,10 @@ return 1
 """
 )
 
-# KEYS[1] record; ARGV[1] operator digest, ARGV[2] now.
-# {1, me, first} claimed now (first: the first claim of this escalation) | {2, me} already
-# mine | {0, other} someone else's | {-2, ''} no open escalation | {-1, ''} no record
+# KEYS[1] record; ARGV[1] operator digest, ARGV[2] now. {status, claimer, first}, the status
+# a `bot.desk.kinds.ClaimStatus`: {1, me, first} claimed now (first: the first claim of this
+# escalation) | {2, me} already mine | {0, other} someone else's | {-2, ''} no open escalation
+# | {-1, ''} no record
 CLAIM: Final = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, ''} end
 local current = redis.call('HGET', KEYS[1], 'claimer')
@@ -81,7 +82,8 @@ local first = redis.call('HSETNX', KEYS[1], 'counted', '1')
 return {1, ARGV[1], first}
 """
 
-# KEYS[1] record; ARGV[1] operator digest, ARGV[2] now. 1 released | 0 not theirs | -1 none.
+# KEYS[1] record; ARGV[1] operator digest, ARGV[2] now. A `bot.desk.kinds.ReleaseStatus`:
+# 1 released | 0 not theirs | -1 none.
 # A released open escalation waits anew: its service-level clock starts again.
 RELEASE: Final = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end

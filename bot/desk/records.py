@@ -33,6 +33,7 @@ from typing import Any, Final
 from redis.asyncio import Redis
 
 from bot.desk import record_scripts as scripts
+from bot.desk.kinds import ClaimStatus, ReleaseStatus
 from flows import codec
 from flows.store import COMPANION_GRACE, ConversationStore
 
@@ -110,8 +111,7 @@ class DeskCase:
 
 @dataclass(frozen=True, slots=True)
 class ClaimResult:
-    # 1 claimed now, 2 already the claimer's, 0 someone else's, -2 nothing open, -1 no case
-    status: int
+    status: ClaimStatus
     claimer: str
     first: bool = False  # claimed now, for the first time in this escalation
 
@@ -241,10 +241,11 @@ class DeskState:
     async def claim(self, key: str, operator: str, now: float) -> ClaimResult:
         args = [operator, repr(now)]
         status, claimer, *rest = await self._claim(keys=[self.record_key(key)], args=args)
-        return ClaimResult(int(status), _s(claimer), bool(rest and int(rest[0])))
+        return ClaimResult(ClaimStatus(int(status)), _s(claimer), bool(rest and int(rest[0])))
 
-    async def release(self, key: str, operator: str, now: float) -> int:
-        return int(await self._release(keys=[self.record_key(key)], args=[operator, repr(now)]))
+    async def release(self, key: str, operator: str, now: float) -> ReleaseStatus:
+        status = await self._release(keys=[self.record_key(key)], args=[operator, repr(now)])
+        return ReleaseStatus(int(status))
 
     async def record_claim_time(self, day: str, seconds: float) -> None:
         name = self.claims_key(day)

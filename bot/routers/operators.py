@@ -13,8 +13,9 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, TelegramObject, Update
 
-from bot.desk.actions import COMMANDS, DeskActions
+from bot.desk.actions import DeskActions
 from bot.desk.desk import DeskData
+from bot.desk.kinds import COMMANDS, DeskAction, desk_action
 from bot.desk.service_levels import ServiceLevels
 from bot.filters import Awaited
 
@@ -65,7 +66,7 @@ def _content(message: Message) -> str:
     return str(getattr(content_type, "value", content_type))
 
 
-async def parse_command(text: str, bot: Bot) -> tuple[str, str] | None:
+async def parse_command(text: str, bot: Bot) -> tuple[DeskAction, str] | None:
     """`/meet@ourbot 05:30 | ...` -> ("meet", "05:30 | ..."); None when not a command for us."""
     if not text.startswith("/") or len(text) > 4096:
         return None
@@ -73,8 +74,10 @@ async def parse_command(text: str, bot: Bot) -> tuple[str, str] | None:
     name, _, mention = head.partition("@")
     if mention and mention.casefold() != ((await bot.me()).username or "").casefold():
         return None  # a command for another bot in the group
-    name = name.lower()
-    return (name, args.strip()) if name in COMMANDS else None
+    action = desk_action(name.lower())
+    if action is None or action not in COMMANDS:
+        return None
+    return action, args.strip()
 
 
 async def on_command(
@@ -90,7 +93,7 @@ async def on_command(
         return
     name, args = parsed
     topic = _topic(message)
-    if name == "stats":
+    if name == DeskAction.STATS:
         if desk_actions.operators.listed(user.id):
             notice: str | None = await service_levels.stats_text()
         else:

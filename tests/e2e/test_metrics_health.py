@@ -30,7 +30,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench.redis_server import MISSING, free_port
 from bot import probe
-from bot.desk.actions import COMMANDS as DESK_COMMANDS
+from bot.desk.kinds import COMMANDS as DESK_COMMANDS
 from bot.health import start_health_server
 from bot.menus import set_menus
 from tests.e2e.conftest import DESK_CHAT, Caller, Hotline, HotlineFactory, T

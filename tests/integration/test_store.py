@@ -25,6 +25,7 @@ from flows.model import (
     Effect,
     Erase,
     Escalate,
+    FlowAction,
     OperatorAction,
     Press,
     Priority,
@@ -469,7 +470,7 @@ async def test_retention_is_configurable(
 @pytest.mark.parametrize(
     ("events", "case_event"),
     [
-        ([Press("menu-operator"), OperatorAction("met")], "completed"),
+        ([Press("menu-operator"), OperatorAction(FlowAction.MET)], "completed"),
         (
             [Press("menu-surrender"), Command("cancel"), Press("withdraw-yes")],
             "withdrawn",

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import itertools
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pytest
 
@@ -36,6 +36,7 @@ from flows.model import (
     Erase,
     Escalate,
     Event,
+    FlowAction,
     Forwarded,
     LinkNotice,
     Location,
@@ -243,7 +244,7 @@ PATHS: dict[str, list[Event]] = {
     "legion": [*MENU, Press("menu-legion")],
     "handoff": [*MENU, Press("menu-operator")],
     "confirm_withdraw": [*REGISTERED, Press("withdraw")],
-    "completed": [*MEETUP, OperatorAction("met")],
+    "completed": [*MEETUP, OperatorAction(FlowAction.MET)],
     "withdrawn": [*REGISTERED, Press("withdraw"), Press("withdraw-yes")],
 }
 
@@ -998,14 +999,14 @@ def test_texts_in_the_emergency_are_relayed_and_the_state_stays() -> None:
 
 def test_operators_decide_how_an_emergency_goes_on() -> None:
     caller = reach("emergency")
-    caller.send(OperatorAction("meet"))
+    caller.send(OperatorAction(FlowAction.MEET))
     assert caller.state == "meetup"
     caller = reach("emergency")
-    caller.send(OperatorAction("end"))
+    caller.send(OperatorAction(FlowAction.END))
     assert caller.state == "menu"
     assert not caller.conv.escalated
     caller = reach("emergency")
-    caller.send(OperatorAction("abort"))
+    caller.send(OperatorAction(FlowAction.ABORT))
     assert caller.state == "menu"
 
 
@@ -1039,7 +1040,7 @@ def test_relatives_and_legion_hand_off_and_come_back(
 def test_an_operator_ending_the_handoff_returns_to_where_it_came_from() -> None:
     caller = reach("relatives")
     caller.press("operator")
-    caller.send(OperatorAction("end"))
+    caller.send(OperatorAction(FlowAction.END))
     assert caller.state == "relatives"
 
 
@@ -1160,7 +1161,7 @@ def test_an_operator_ending_a_case_from_a_linked_account_ends_the_whole_case() -
     caller = reach("recall_birth")
     caller.text("17.05.1990")
     caller.send(BirthChecked(True, 5))
-    caller.send(OperatorAction("erase"))
+    caller.send(OperatorAction(FlowAction.ERASE))
     assert caller.of(Erase) == [Erase(case_id=OTHER_CASE, linked=True)]
 
 
@@ -1459,7 +1460,7 @@ def test_a_repeated_press_changes_nothing_twice() -> None:
 def test_op_meet_brings_an_escalated_caller_to_the_meetup() -> None:
     for state in ("recall_location", "recall_people", "recall_injuries", "emergency", "handoff"):
         caller = reach(state)
-        caller.send(OperatorAction("meet"))
+        caller.send(OperatorAction(FlowAction.MEET))
         assert caller.state == "meetup", state
         assert caller.of(CaseEvent) == [CaseEvent("meetup")]
         assert caller.ids == ["meetup"]
@@ -1467,7 +1468,7 @@ def test_op_meet_brings_an_escalated_caller_to_the_meetup() -> None:
 
 def test_op_met_completes_the_case_and_erases_it() -> None:
     caller = reach("meetup")
-    caller.send(OperatorAction("met"))
+    caller.send(OperatorAction(FlowAction.MET))
     assert caller.state == "completed"
     assert caller.of(CaseEvent) == [CaseEvent("completed")]
     # met: nothing of it stays on his phone
@@ -1480,26 +1481,26 @@ def test_op_met_completes_the_case_and_erases_it() -> None:
 
 def test_op_abort_returns_to_the_case_or_to_the_menu() -> None:
     caller = reach("meetup")
-    caller.send(OperatorAction("abort"))
+    caller.send(OperatorAction(FlowAction.ABORT))
     assert caller.state == "registered"
     assert caller.conv.escalated is False
     assert caller.fields["case_code"] == CODE
     caller = reach("recall_code")
     caller.press("no-code")
     caller.run([Text(DECLARATION), SPOT, Text("2"), Press("health-none")])
-    caller.send(OperatorAction("abort"))
+    caller.send(OperatorAction(FlowAction.ABORT))
     assert caller.state == "menu"
 
 
 def test_meeting_instructions_reach_the_caller_with_the_meeting() -> None:
     caller = reach("recall_injuries")
-    caller.send(OperatorAction("meet", {"time": "05:30", "place": "мост у Кременной"}))
+    caller.send(OperatorAction(FlowAction.MEET, {"time": "05:30", "place": "мост у Кременной"}))
     assert caller.state == "meetup"
     assert [(r.message_id, dict(r.params)) for r in caller.replies] == [
         ("meeting-instructions", {"time": "05:30", "place": "мост у Кременной"}),
         ("meetup", {}),
     ]
-    caller.send(OperatorAction("meet", {"time": "06:00", "place": "мост у Кременной"}))
+    caller.send(OperatorAction(FlowAction.MEET, {"time": "06:00", "place": "мост у Кременной"}))
     assert caller.state == "meetup"
     assert caller.replies[0].params["time"] == "06:00"
 
@@ -1508,7 +1509,7 @@ def test_meeting_instructions_reach_the_caller_with_the_meeting() -> None:
 def test_an_operator_can_erase_a_conversation(state: str) -> None:
     caller = reach(state)
     owned = caller.conv.owns_case
-    caller.send(OperatorAction("erase"))
+    caller.send(OperatorAction(FlowAction.ERASE))
     assert caller.state == "start"
     assert caller.of(Erase) == [
         Erase(
@@ -1535,7 +1536,7 @@ def test_an_operator_can_erase_a_conversation(state: str) -> None:
 def test_operator_actions_that_do_not_apply_change_nothing(state: str, action: str) -> None:
     caller = reach(state)
     before = caller.conv
-    caller.send(OperatorAction(action))
+    caller.send(OperatorAction(cast(FlowAction, action)))  # "claim" is no flow action at all
     assert caller.effects == []
     assert caller.conv.meta() | {"updated_at": 0} == before.meta() | {"updated_at": 0}
     assert caller.fields == before.fields
@@ -1563,8 +1564,8 @@ EVERY_KIND: Sequence[Event] = [
     Forwarded(),
     StaleButton(),
     ChooseLanguage("uk"),
-    OperatorAction("met"),
-    OperatorAction("abort"),
+    OperatorAction(FlowAction.MET),
+    OperatorAction(FlowAction.ABORT),
     CaseFound(OTHER_CASE),
     BirthChecked(True, 5),
 ]
@@ -1641,7 +1642,7 @@ def test_a_form_started_anew_after_an_interrupted_edit_asks_every_step() -> None
     caller = reach("review")
     caller.press(edit_button("unit"))
     caller.command("operator")
-    caller.send(OperatorAction("meet"))
+    caller.send(OperatorAction(FlowAction.MEET))
     caller.press("cancel-meetup")
     assert caller.state == "menu"
     caller.run([Press("menu-surrender"), Press("declare"), Text("Пётр Сидоров")])
@@ -1653,7 +1654,7 @@ def test_an_operator_closes_an_escalation_raised_outside_a_hand_off() -> None:
     for _ in range(3):
         caller.text("12345")  # three bad names in a row: the desk is asked to help
     assert caller.conv.escalated
-    caller.send(OperatorAction("end"))
+    caller.send(OperatorAction(FlowAction.END))
     assert caller.state == "details_full_name"  # he goes on where he was
     assert not caller.conv.escalated
     assert caller.ids == ["operator-ended", "ask-full-name"]
@@ -1663,7 +1664,7 @@ def test_close_while_a_recall_waits_for_a_withdrawal_answer_keeps_the_recall() -
     caller = reach("recall_location")
     caller.command("cancel")
     assert caller.state == "confirm_withdraw"
-    caller.send(OperatorAction("end"))  # a re-call is ended by Abort or Met, not Close
+    caller.send(OperatorAction(FlowAction.END))  # a re-call is ended by Abort or Met, not Close
     assert caller.effects == []
     caller.press("withdraw-no")
     assert caller.state == "recall_location"
@@ -1679,7 +1680,7 @@ def test_close_while_a_withdrawal_is_asked_ends_what_it_interrupted(
     if origin == "emergency":
         caller = reach("emergency")
     caller.command("cancel")
-    caller.send(OperatorAction("end"))
+    caller.send(OperatorAction(FlowAction.END))
     assert caller.state == "confirm_withdraw"
     assert not caller.conv.escalated
     assert caller.ids[0] == "operator-ended"
@@ -1740,7 +1741,7 @@ def test_abort_ends_a_recall_or_emergency_whose_caller_fell_silent(
     state: str, back_to: str
 ) -> None:
     caller = reach(state)
-    caller.send(OperatorAction("abort"))
+    caller.send(OperatorAction(FlowAction.ABORT))
     assert caller.state == back_to
     assert not caller.conv.escalated
     # told first, then shown where he is; an emergency had no meeting to cancel
@@ -1751,7 +1752,7 @@ def test_abort_ends_a_recall_or_emergency_whose_caller_fell_silent(
 @pytest.mark.parametrize("state", ["emergency_location", "emergency_people", "emergency"])
 def test_close_ends_an_emergency_at_any_of_its_steps(state: str) -> None:
     caller = reach(state)
-    caller.send(OperatorAction("end"))
+    caller.send(OperatorAction(FlowAction.END))
     assert caller.state == "menu"
     assert caller.ids == ["operator-ended", "menu"]
 
@@ -1759,7 +1760,7 @@ def test_close_ends_an_emergency_at_any_of_its_steps(state: str) -> None:
 def test_an_operator_ending_a_handoff_tells_the_caller() -> None:
     caller = reach("relatives")
     caller.press("operator")
-    caller.send(OperatorAction("end"))
+    caller.send(OperatorAction(FlowAction.END))
     assert caller.ids == ["operator-ended", "relatives-ask"]
     assert CaseEvent("left") not in caller.effects  # the desk ended it: it knows
 
@@ -1821,7 +1822,7 @@ def test_the_declaration_typed_where_the_code_is_asked_explains_the_code() -> No
 def test_close_behind_the_withdrawal_question_ends_any_emergency_step(state: str) -> None:
     caller = reach(state)
     caller.command("cancel")
-    caller.send(OperatorAction("end"))
+    caller.send(OperatorAction(FlowAction.END))
     assert caller.ids[0] == "operator-ended"
     caller.press("withdraw-no")
     assert caller.state == "menu"

@@ -16,6 +16,7 @@ from flows.model import (
     DeleteInput,
     Erase,
     Escalate,
+    FlowAction,
     Forwarded,
     OperatorAction,
     Press,
@@ -191,7 +192,7 @@ def test_an_aborted_emergency_of_a_relative_goes_back_to_his_request() -> None:
     caller.command("sos")
     caller.press("sos-yes")
     assert caller.state == "emergency_location"
-    caller.send(OperatorAction("abort"))
+    caller.send(OperatorAction(FlowAction.ABORT))
     assert caller.state == "request_sent"
 
 
@@ -395,7 +396,7 @@ def test_while_the_request_waits_what_the_relative_writes_goes_to_its_topic() ->
     assert caller.state == "request_sent"
     assert caller.of(Relay) == [Relay(REF, "text")]
     assert caller.replies == []  # the operator answers, not the bot
-    caller.send(OperatorAction("end"))  # the desk closed it: now he is told what to use
+    caller.send(OperatorAction(FlowAction.END))  # the desk closed it: now he is told what to use
     caller.text("алло?")
     assert caller.of(Relay) == []
     assert caller.replies == [refusal("request_sent", "use-buttons")]
