@@ -86,6 +86,7 @@ class App:
     hooks: Hooks
     desk_actions: DeskActions
     service_levels: ServiceLevels
+    dialogue: Dialogue
     update_metrics: UpdateMetrics = field(default_factory=UpdateMetrics)
     api_metrics: BotApiMetrics = field(default_factory=BotApiMetrics)
     _sweeper: asyncio.Task[None] | None = None
@@ -102,7 +103,7 @@ class App:
         """Background work of a serving process: the desk's service levels and clean-up (by one
         process at a time), the hook consumers' queues (a durable one may hold events from
         before a restart), and the outboxes a stopped process left undelivered."""
-        warn_if_unfinished(self.pipeline.dialogue.genuine)
+        warn_if_unfinished(self.dialogue.genuine)
         try:
             await self.desk.operators.ready()
         except SealError as exc:
@@ -298,9 +299,8 @@ def build_app(
         secrets=secret_messages,
     )
     deliverer = Deliverer(store, renderer)
-    pipeline = Pipeline(
-        Dialogue(store, clock=clock, genuine=load_genuine(settings), guard=guard), deliverer
-    )
+    dialogue = Dialogue(store, clock=clock, genuine=load_genuine(settings), guard=guard)
+    pipeline = Pipeline(dialogue, deliverer)
     desk_actions = DeskActions(desk, pipeline, audit, clock=clock)
     renderer.desk_done = functools.partial(follow_up, desk)
     service_levels = ServiceLevels(
@@ -353,6 +353,7 @@ def build_app(
         hooks=hooks,
         desk_actions=desk_actions,
         service_levels=service_levels,
+        dialogue=dialogue,
         update_metrics=update_metrics,
         api_metrics=api_metrics,
         desk_lane=desk_lane,

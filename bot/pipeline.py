@@ -44,12 +44,27 @@ class KeyedLocks:
 
 
 class Pipeline:
+    """The one way into a conversation: `from_caller` for his own updates, `from_desk` (and
+    `note`) for the operators'; the routers and the desk call these and nothing inside."""
+
     def __init__(self, dialogue: Dialogue, deliverer: Deliverer) -> None:
         self.dialogue = dialogue
         self.deliverer = deliverer
-        self.locks = KeyedLocks()
+        self._locks = KeyedLocks()
         store = dialogue.store
-        self.turns = TicketLock(store.redis, store.key)
+        self._turns = TicketLock(store.redis, store.key)
+
+    @property
+    def in_flight(self) -> int:
+        """Conversations with an update being handled in this process (none once idle)."""
+        return len(self._locks)
+
+    @asynccontextmanager
+    async def _turn(self, key: str, chat_id: int, update_id: int) -> AsyncIterator[None]:
+        """The conversation's turn for this update: after the updates before it, here and in
+        every other process."""
+        async with self._locks.hold(chat_id), self._turns.hold(key, update_id):
+            yield
 
     async def from_caller(
         self,
@@ -62,7 +77,7 @@ class Pipeline:
         language: str | None = None,
     ) -> Handled:
         key = self.dialogue.store.conversation_key(user_id)
-        async with self.locks.hold(user_id), self.turns.hold(key, update_id):
+        async with self._turn(key, user_id, update_id):
             handled = await self.dialogue.handle(
                 user_id, update_id, event, message_ref=message_ref, language=language
             )
@@ -74,7 +89,7 @@ class Pipeline:
     ) -> Handled:
         """An operator's action in the caller's conversation: queued with his own updates;
         `also` (the desk's own part) is committed and delivered with its effects."""
-        async with self.locks.hold(chat_id), self.turns.hold(key, update_id):
+        async with self._turn(key, chat_id, update_id):
             handled = await self.dialogue.handle_key(
                 key, update_id, event, chat_id=chat_id, also=also
             )
@@ -86,7 +101,7 @@ class Pipeline:
     ) -> Handled | None:
         """Effects about a conversation that change nothing in it (the desk's part of a claim),
         queued with its updates and delivered from its outbox; None: no conversation."""
-        async with self.locks.hold(chat_id), self.turns.hold(key, update_id):
+        async with self._turn(key, chat_id, update_id):
             handled = await self.dialogue.note(key, update_id, effects, chat_id=chat_id)
         if handled is not None:
             self.deliverer.kick(key, chat_id, handled.conversation)

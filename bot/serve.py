@@ -148,7 +148,7 @@ async def check_telegram(app: App) -> None:
         ) from None
     except Exception as exc:
         raise StartupFailure("telegram", f"unreachable ({type(exc).__name__})") from None
-    app.pipeline.dialogue.own_username(me.username)
+    app.dialogue.own_username(me.username)
 
 
 async def _serve_polling(app: App, stop: asyncio.Event) -> None:

@@ -175,7 +175,7 @@ async def test_a_flood_of_ids_through_the_dispatcher_leaves_a_real_caller_answer
             clock.now += 20
     assert answers == 6
     await bot_app.drain()
-    assert len(bot_app.pipeline.locks) == 0  # no lock left behind per id
+    assert bot_app.pipeline.in_flight == 0  # no lock left behind per id
 
 
 async def test_a_flood_of_ids_keeps_no_per_id_state_in_aiogram(
