@@ -21,9 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 
-from transitions import Machine
-
-from flows import engine
+from flows import engine, steps
 from flows import surrender as flow
 from flows.model import (
     CaseFound,
@@ -95,7 +93,7 @@ class _MachinePerEventTurn(engine.Turn):
 
     def __init__(self, conversation: Conversation, ctx: Context) -> None:
         super().__init__(conversation, ctx)
-        engine.MACHINE = Machine(
+        engine.MACHINE = steps.FlowMachine(
             model=self,
             states=flow.STATES,
             transitions=flow.TRANSITIONS,

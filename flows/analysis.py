@@ -8,6 +8,7 @@ from typing import Any
 
 from flows import engine
 from flows import surrender as flow
+from flows.parts import BackTo, destinations
 
 # A transition from this many states or more is drawn once as a note, not as an edge from each
 GLOBAL_FAN_IN = 10
@@ -19,10 +20,23 @@ def _sources(row: Mapping[str, Any]) -> list[str]:
 
 
 def edges() -> dict[str, set[str]]:
+    """Where each state leads. A row that goes back (`BackTo`) leads nowhere new: it lands on
+    the state the detour was entered from, reached before."""
+    graph: dict[str, set[str]] = defaultdict(set)
+    for row in flow.TRANSITIONS:
+        if isinstance(row["dest"], BackTo):
+            continue
+        for source in _sources(row):
+            graph[source].add(row["dest"])
+    return graph
+
+
+def ways_out() -> dict[str, set[str]]:
+    """Where each state can go, going back included."""
     graph: dict[str, set[str]] = defaultdict(set)
     for row in flow.TRANSITIONS:
         for source in _sources(row):
-            graph[source].add(row["dest"])
+            graph[source].update(destinations(row["dest"]))
     return graph
 
 
@@ -49,12 +63,12 @@ def problems(catalogue: Set[str], packs: Mapping[str, Set[str]]) -> list[str]:
     states = set(flow.SCREENS)
     for state in sorted(states - reachable()):
         found.append(f"state {state} is unreachable from start")
-    graph = edges()
+    graph = ways_out()
     for state in sorted(states - flow.TERMINAL):
         if not graph.get(state, set()) - {state}:
             found.append(f"state {state} is not terminal but has no way out")
     for row in flow.TRANSITIONS:
-        for name in (row["dest"], *_sources(row)):
+        for name in (*destinations(row["dest"]), *_sources(row)):
             if name not in states:
                 found.append(f"transition {row['trigger']} names unknown state {name}")
     for message_id in sorted(flow_message_ids() - catalogue):
@@ -73,27 +87,36 @@ def _label(row: Mapping[str, Any]) -> str:
     return label
 
 
+# What a `BackTo` is drawn as: one state of the drawing per place a detour is remembered
+_BACK_NODES = {
+    "return_to": "where the hand-off came from",
+    "confirm_from": "where the question came from",
+    "sos_from": "where the cry for help came from",
+}
+
+
 def mermaid() -> str:
-    """The machine as a mermaid state diagram, drawn from the same data the engine runs."""
+    """The machine as a mermaid state diagram, drawn from the same data the engine runs. A row
+    that goes back (`BackTo`) is one edge, to a node that stands for where it came from."""
     lines = ["stateDiagram-v2", "    [*] --> start"]
     notes: list[str] = []
-    resumes: dict[str, set[str]] = defaultdict(set)
+    backs: dict[tuple[str, str], list[str]] = defaultdict(list)
     for row in flow.TRANSITIONS:
         sources = _sources(row)
-        conditions = str(row.get("conditions", ""))
-        if conditions.startswith("returns_to_"):
+        dest = row["dest"]
+        if isinstance(dest, BackTo):
             for source in sources:
-                resumes[source].add(str(row["trigger"]))
+                backs[source, dest.slot].append(_label(row))
             continue
         if len(sources) >= GLOBAL_FAN_IN:
-            notes.append(f"{row['trigger']}: from {len(sources)} states to {row['dest']}")
+            notes.append(f"{row['trigger']}: from {len(sources)} states to {dest}")
             continue
         for source in sources:
-            lines.append(f"    {source} --> {row['dest']}: {_label(row)}")
-    for source, triggers in sorted(resumes.items()):
-        lines.append(
-            f"    {source} --> {source}: {'/'.join(sorted(triggers))} [back to where it came from]"
-        )
+            lines.append(f"    {source} --> {dest}: {_label(row)}")
+    for slot in sorted({slot for _, slot in backs}):
+        lines.append(f'    state "{_BACK_NODES[slot]}" as {slot}')
+    for (source, slot), labels in sorted(backs.items()):
+        lines.append(f"    {source} --> {slot}: {' / '.join(labels)}")
     for state in sorted(flow.TERMINAL):
         lines.append(f"    {state} --> [*]")
     for note in notes:
@@ -107,7 +130,6 @@ def markdown(notes: Iterable[str] = ()) -> str:
         f"- `{row['trigger']}` from {len(_sources(row))} states to `{row['dest']}`"
         for row in flow.TRANSITIONS
         if len(_sources(row)) >= GLOBAL_FAN_IN
-        and not str(row.get("conditions", "")).startswith("returns_to_")
     ]
     parts = [
         "# The caller dialogue",
@@ -122,8 +144,10 @@ def markdown(notes: Iterable[str] = ()) -> str:
         "Transitions from (almost) every state, left out of the drawing:",
         "",
         *globals_,
-        "- `leave` / `op_end` / `withdraw_no` return to the state a hand-off or a confirmation "
-        "came from.",
+        "",
+        "`leave` / `op_end` (a hand-off), `withdraw_no` and `sos_no` (a question) go back to the "
+        "state the detour was entered from, remembered on the way in; where that state is not "
+        "one they may go back to, the next row for the trigger is taken.",
         *notes,
         "",
     ]

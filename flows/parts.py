@@ -7,11 +7,12 @@ are both built from these; `flows.surrender` joins them into the one table the m
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from flows.model import Button
+from flows.model import Button, Conversation
 from flows.typed import Outcome
 
 
@@ -76,7 +77,42 @@ def detail_screen(detail: DetailField) -> Screen:
     )
 
 
-def t(trigger: str, source: str | list[str], dest: str, **extra: Any) -> dict[str, Any]:
+class Remembered(StrEnum):
+    """Where a conversation keeps the state a detour was entered from (the attribute of
+    `Conversation`, written by the `remember_*` callbacks on the way in)."""
+
+    RETURN = "return_to"  # a hand-off
+    CONFIRM = "confirm_from"  # the question "withdraw, sure?"
+    SOS = "sos_from"  # the question "is the danger now?"
+
+
+@dataclass(frozen=True, slots=True)
+class BackTo:
+    """A destination the engine resolves as the row fires: the state remembered in `slot`,
+    when it is one of `to`. When it is not, the row does not fire and the next row for the
+    trigger is tried, as a row whose condition is false."""
+
+    slot: Remembered
+    to: frozenset[str]
+
+    def resolve(self, conv: Conversation) -> str | None:
+        remembered: str | None = getattr(conv, self.slot)
+        return remembered if remembered in self.to else None
+
+
+def back_to(slot: Remembered, to: Collection[str]) -> BackTo:
+    return BackTo(slot, frozenset(to))
+
+
+Dest = str | BackTo
+
+
+def destinations(dest: Dest) -> tuple[str, ...]:
+    """Every state a row can lead to (a `BackTo`: each it may go back to)."""
+    return tuple(sorted(dest.to)) if isinstance(dest, BackTo) else (dest,)
+
+
+def t(trigger: str, source: str | list[str], dest: Dest, **extra: Any) -> dict[str, Any]:
     return {"trigger": trigger, "source": source, "dest": dest, **extra}
 
 

@@ -8,9 +8,9 @@ moves; they work on anything shaped like the engine's `Turn` (the `Step` protoco
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
-from transitions import Machine
+from transitions import Machine, Transition
 
 from flows import fields, relatives
 from flows import surrender as flow
@@ -24,12 +24,37 @@ from flows.model import (
     Priority,
     Reply,
 )
+from flows.parts import BackTo
 from flows.relaying import relay_of
 from flows.screens import screen_reply
 
 INVALID_STREAK_ALERT = 3  # consecutive bad answers before an operator is asked to help
 
-MACHINE = Machine(
+
+class _Transition(Transition):
+    """A row of the table whose destination may be a `BackTo`, resolved as it fires from the
+    conversation of the turn (the model): one row instead of one per state it may go back to."""
+
+    def _eval_conditions(self, event_data: Any) -> bool:
+        if isinstance(self.dest, BackTo) and self.dest.resolve(event_data.model.conv) is None:
+            return False  # nothing it may go back to: the next row for the trigger is tried
+        return bool(super()._eval_conditions(event_data))
+
+    def _change_state(self, event_data: Any) -> None:
+        if isinstance(self.dest, BackTo):
+            dest = self.dest.resolve(event_data.model.conv)
+            Transition(self.source, dest)._change_state(event_data)
+        else:
+            super()._change_state(event_data)
+
+
+class FlowMachine(Machine):
+    """`transitions`' Machine, with rows that may go back to where a detour came from."""
+
+    transition_cls = _Transition
+
+
+MACHINE = FlowMachine(
     model=None,
     states=flow.STATES,
     transitions=flow.TRANSITIONS,

@@ -1,8 +1,9 @@
 """The whole caller dialogue as data: states, what each shows, its buttons, and every transition.
 
-`transitions` reads STATES and TRANSITIONS as they are; `flows.engine` fires their triggers. The
-names in `on_enter`, `after` and `conditions` are methods and properties of `flows.engine.Turn`.
-Message ids name entries of the Fluent packs in `locales/`.
+The machine (`flows.steps.MACHINE`, `transitions`) reads STATES and TRANSITIONS as they are; a
+destination `BackTo` goes back to where a detour (a hand-off, a question) was entered from. The
+names in `on_enter`, `before`, `after` and `conditions` are methods and properties of
+`flows.turn.Turn`. Message ids name entries of the Fluent packs in `locales/`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from flows.parts import (
     SHARE_LOCATION,
     SKIP,
     DetailField,
+    Remembered,
     Screen,
+    back_to,
     button,
     detail_screen,
     form_transitions,
@@ -280,37 +283,32 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("withdraw_yes", "confirm_withdraw", "withdrawn"),
     _t("sos", SOS_SOURCES, "sos_confirm", before="remember_sos"),
     _t("sos_yes", "sos_confirm", "emergency_location"),
-    *(
-        _t("sos_no", "sos_confirm", dest, conditions=f"sos_to_{dest}", before="resuming")
-        for dest in SOS_RETURNS
-    ),
+    _t("sos_no", "sos_confirm", back_to(Remembered.SOS, SOS_RETURNS), before="resuming"),
     _t("sos_no", "sos_confirm", "menu"),
     _t("forget", [*SCREENS], "start", after="forget_everything"),
     _t("op_erase", [*SCREENS], "start", after="erase_by_operator"),
     # back to where a hand-off or a confirmation came from (each remembers its own origin, so
     # "no" to a withdrawal asked during a hand-off goes back to the hand-off)
     # (the hand-off is over: so is its escalation, or the next one would never reach the desk)
-    *(
-        _t(
-            trigger,
-            "handoff",
-            dest,
-            conditions=f"returns_to_{dest}",
-            before=["resuming", "caller_left"] if trigger == "leave" else "resuming",
-            after="clear_escalation",
-        )
-        for trigger in ("leave", "op_end")
-        for dest in RESUMABLE
+    _t(
+        "leave",
+        "handoff",
+        back_to(Remembered.RETURN, RESUMABLE),
+        before=["resuming", "caller_left"],
+        after="clear_escalation",
     ),
-    *(
-        _t(
-            "withdraw_no",
-            "confirm_withdraw",
-            dest,
-            conditions=f"confirms_to_{dest}",
-            before="resuming",
-        )
-        for dest in (*RESUMABLE, "handoff")
+    _t(
+        "op_end",
+        "handoff",
+        back_to(Remembered.RETURN, RESUMABLE),
+        before="resuming",
+        after="clear_escalation",
+    ),
+    _t(
+        "withdraw_no",
+        "confirm_withdraw",
+        back_to(Remembered.CONFIRM, (*RESUMABLE, "handoff")),
+        before="resuming",
     ),
     _t("leave", "handoff", "menu", before="caller_left"),
     _t("op_end", "handoff", "menu"),

@@ -5,7 +5,6 @@ names, and the effects one turn collects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from flows import relatives
 from flows import surrender as flow
@@ -74,15 +73,6 @@ class Turn:
     @property
     def relative_case(self) -> bool:
         return relatives.is_relative_case(self.conv)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("returns_to_"):
-            return self.conv.return_to == name.removeprefix("returns_to_")
-        if name.startswith("confirms_to_"):
-            return self.conv.confirm_from == name.removeprefix("confirms_to_")
-        if name.startswith("sos_to_"):
-            return self.conv.sos_from == name.removeprefix("sos_to_")
-        raise AttributeError(name)
 
     # -- callbacks named in the flow data ----------------------------------------------------
     def say(self, message_id: str, params: Params | None = None) -> None:

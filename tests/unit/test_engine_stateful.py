@@ -51,6 +51,7 @@ from flows.model import (
     StaleButton,
     Text,
 )
+from flows.parts import destinations
 from tests.exploration import examples
 
 KEY = b"test-key-stateful"
@@ -71,9 +72,10 @@ CTX = Context(
 )
 
 ROWS = {
-    (row["trigger"], source, row["dest"])
+    (row["trigger"], source, dest)
     for row in flow.TRANSITIONS
     for source in ([row["source"]] if isinstance(row["source"], str) else row["source"])
+    for dest in destinations(row["dest"])  # going back: each state it may go back to
 }
 EDGES = {(source, dest) for _, source, dest in ROWS}
 ALL_BUTTONS = sorted(

@@ -5,6 +5,9 @@ source state with the row's condition true and the conditions of every earlier r
 trigger and source false (transitions tries them in table order), the trigger is fired through
 `engine.fire` on a throw-away `Turn`, and the destination is checked. Rows with a condition are
 also fired with the condition false: the first unconditional row for that trigger wins.
+
+A row that goes back (`BackTo`) is expanded to one row per state it may go back to, with the
+condition `<slot>=<state>`: the conversation remembers that state in that slot.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from flows.model import (
     RegisterCase,
     Reply,
 )
+from flows.parts import BackTo, Remembered
 
 KEY = b"test-key-flow-table"
 CASE_ID = "case-0001"
@@ -84,21 +88,29 @@ class Row:
         return f"{self.trigger}:{self.source}->{self.dest}{suffix}"
 
 
+def _destinations(dest: str | BackTo) -> list[tuple[str, tuple[str, ...]]]:
+    """Each state a row leads to, with the condition that takes it there."""
+    if isinstance(dest, BackTo):
+        return [(state, (f"{dest.slot}={state}",)) for state in sorted(dest.to)]
+    return [(dest, ())]
+
+
 def expand(table: Iterable[Mapping[str, Any]]) -> list[Row]:
     rows = []
     for index, data in enumerate(table):
         for source in _names(data["source"]):
-            rows.append(
-                Row(
-                    index=index,
-                    trigger=data["trigger"],
-                    source=source,
-                    dest=data["dest"],
-                    conditions=_names(data.get("conditions")),
-                    before=_names(data.get("before")),
-                    after=_names(data.get("after")),
+            for dest, back in _destinations(data["dest"]):
+                rows.append(
+                    Row(
+                        index=index,
+                        trigger=data["trigger"],
+                        source=source,
+                        dest=dest,
+                        conditions=(*back, *_names(data.get("conditions"))),
+                        before=_names(data.get("before")),
+                        after=_names(data.get("after")),
+                    )
                 )
-            )
     return rows
 
 
@@ -119,19 +131,17 @@ def holds(row: Row, true: set[str]) -> bool:
 def conversation_for(source: str, true: Iterable[str] = ()) -> Conversation:
     """A conversation in `source` where exactly the conditions named in `true` hold."""
     true = set(true)
+    remembered = [(c.partition("=")[0], c.partition("=")[2]) for c in true if "=" in c]
     unknown = {
         c
         for c in true
         if c not in {"editing", "has_case", "owns_case", "form_complete", "relative_case"}
-        and not c.startswith(("returns_to_", "confirms_to_", "sos_to_"))
+        and "=" not in c
     }
     assert not unknown, f"the table uses a condition this test cannot set: {unknown}"
-    returns = sorted(c.removeprefix("returns_to_") for c in true if c.startswith("returns_to_"))
-    assert len(returns) <= 1
-    confirms = sorted(c.removeprefix("confirms_to_") for c in true if c.startswith("confirms_to_"))
-    assert len(confirms) <= 1
-    sos = sorted(c.removeprefix("sos_to_") for c in true if c.startswith("sos_to_"))
-    assert len(sos) <= 1
+    slots = dict(remembered)
+    assert len(slots) == len(remembered), "one state remembered per slot"
+    assert set(slots) <= set(Remembered)
     return Conversation(
         state=source,
         fields={
@@ -142,9 +152,9 @@ def conversation_for(source: str, true: Iterable[str] = ()) -> Conversation:
         editing="editing" in true,
         case_id=CASE_ID if true & {"has_case", "owns_case", "relative_case"} else None,
         owns_case=bool(true & {"has_case", "owns_case", "relative_case"}),
-        return_to=returns[0] if returns else None,
-        confirm_from=confirms[0] if confirms else None,
-        sos_from=sos[0] if sos else None,
+        return_to=slots.get(Remembered.RETURN),
+        confirm_from=slots.get(Remembered.CONFIRM),
+        sos_from=slots.get(Remembered.SOS),
         pending_case_id=PENDING_CASE_ID,
     )
 
@@ -190,8 +200,12 @@ def test_the_machine_holds_exactly_the_rows_of_the_table_in_order() -> None:
                 conditions = tuple(c.func for c in transition.conditions)
                 assert all(c.target for c in transition.conditions)
                 from_machine.append((trigger, source, transition.dest, conditions))
-    from_table = [(r.trigger, r.source, r.dest, r.conditions) for r in ROWS]
-    assert sorted(from_machine) == sorted(from_table)
+    from_table = [
+        (data["trigger"], source, data["dest"], _names(data.get("conditions")))
+        for data in flow.TRANSITIONS
+        for source in _names(data["source"])
+    ]
+    assert sorted(from_machine, key=repr) == sorted(from_table, key=repr)
     for trigger, source in KEYS:
         in_machine = [t[2:] for t in from_machine if t[:2] == (trigger, source)]
         in_table = [t[2:] for t in from_table if t[:2] == (trigger, source)]
@@ -205,8 +219,10 @@ def test_every_row_names_known_states_and_callbacks_of_the_turn() -> None:
         for name in (*row.before, *row.after):
             assert callable(getattr(engine.Turn, name, None)), (row.id, name)
         for condition in row.conditions:
-            if condition.startswith(("returns_to_", "confirms_to_", "sos_to_")):
-                assert condition.split("_to_", 1)[1] in flow.SCREENS, row.id
+            if "=" in condition:  # going back: a state remembered in a slot of the conversation
+                slot, _, remembered = condition.partition("=")
+                assert slot in set(Remembered), row.id
+                assert remembered in flow.SCREENS, row.id
             else:
                 assert isinstance(getattr(engine.Turn, condition, None), property), row.id
     for state in flow.STATES:
@@ -352,10 +368,10 @@ def test_row_with_its_condition_false_falls_through_to_the_unconditional_row(row
 
 
 def test_a_return_to_another_state_does_not_satisfy_returns_to() -> None:
-    conv = conversation_for("handoff", ["returns_to_relatives"])
+    conv = conversation_for("handoff", ["return_to=relatives"])
     _, turn = fire(conv, "leave")
     assert turn.conv.state == "relatives"
-    conv = conversation_for("handoff", ["returns_to_legion"])
+    conv = conversation_for("handoff", ["return_to=legion"])
     _, turn = fire(conv, "leave")
     assert turn.conv.state == "legion"
 
