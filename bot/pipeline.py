@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 from bot.deliver import Deliverer
 from flows.dialogue import Dialogue, Handled
 from flows.locks import TicketLock
 from flows.model import Effect, Event
+
+H = TypeVar("H", Handled, Handled | None)
 
 
 class KeyedLocks:
@@ -23,10 +26,10 @@ class KeyedLocks:
     this process. Idle locks are dropped, so memory stays bounded under a flood of ids."""
 
     def __init__(self) -> None:
-        self._locks: OrderedDict[int, tuple[asyncio.Lock, int]] = OrderedDict()
+        self._locks: OrderedDict[str, tuple[asyncio.Lock, int]] = OrderedDict()
 
     @asynccontextmanager
-    async def hold(self, key: int) -> AsyncIterator[None]:
+    async def hold(self, key: str) -> AsyncIterator[None]:
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
         try:
@@ -59,13 +62,6 @@ class Pipeline:
         """Conversations with an update being handled in this process (none once idle)."""
         return len(self._locks)
 
-    @asynccontextmanager
-    async def _turn(self, key: str, chat_id: int, update_id: int) -> AsyncIterator[None]:
-        """The conversation's turn for this update: after the updates before it, here and in
-        every other process."""
-        async with self._locks.hold(chat_id), self._turns.hold(key, update_id):
-            yield
-
     async def from_caller(
         self,
         user_id: int,
@@ -77,32 +73,46 @@ class Pipeline:
         language: str | None = None,
     ) -> Handled:
         key = self.dialogue.store.conversation_key(user_id)
-        async with self._turn(key, user_id, update_id):
-            handled = await self.dialogue.handle(
+        return await self._turn(
+            key,
+            update_id,
+            chat_id,
+            lambda: self.dialogue.handle(
                 user_id, update_id, event, message_ref=message_ref, language=language
-            )
-        self.deliverer.kick(handled.conversation_key, chat_id, handled.conversation)
-        return handled
+            ),
+        )
 
     async def from_desk(
         self, key: str, chat_id: int, update_id: int, event: Event, *, also: Sequence[Effect] = ()
     ) -> Handled:
         """An operator's action in the caller's conversation: queued with his own updates;
         `also` (the desk's own part) is committed and delivered with its effects."""
-        async with self._turn(key, chat_id, update_id):
-            handled = await self.dialogue.handle_key(
-                key, update_id, event, chat_id=chat_id, also=also
-            )
-        self.deliverer.kick(handled.conversation_key, chat_id, handled.conversation)
-        return handled
+        return await self._turn(
+            key,
+            update_id,
+            chat_id,
+            lambda: self.dialogue.handle_key(key, update_id, event, chat_id=chat_id, also=also),
+        )
 
     async def note(
         self, key: str, chat_id: int, update_id: int, effects: Sequence[Effect]
     ) -> Handled | None:
         """Effects about a conversation that change nothing in it (the desk's part of a claim),
         queued with its updates and delivered from its outbox; None: no conversation."""
-        async with self._turn(key, chat_id, update_id):
-            handled = await self.dialogue.note(key, update_id, effects, chat_id=chat_id)
+        return await self._turn(
+            key,
+            update_id,
+            chat_id,
+            lambda: self.dialogue.note(key, update_id, effects, chat_id=chat_id),
+        )
+
+    async def _turn(
+        self, key: str, update_id: int, chat_id: int, handle: Callable[[], Awaitable[H]]
+    ) -> H:
+        """`handle` in the conversation's turn for this update (after the updates before it,
+        here and in every other process), then what it committed on its way to the chat."""
+        async with self._locks.hold(key), self._turns.hold(key, update_id):
+            handled = await handle()
         if handled is not None:
-            self.deliverer.kick(key, chat_id, handled.conversation)
+            self.deliverer.kick(handled.conversation_key, chat_id, handled.conversation)
         return handled
