@@ -7,7 +7,7 @@ requests wait their turn for the bounded Redis pool instead of timing out on a s
 from __future__ import annotations
 
 import asyncio
-import copy
+import itertools
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 
 from bench.redis_server import free_port
+from bot.offline.client import Account, Telegram, as_json, private_chat
 from tests.chaos.conftest import scale
 from tests.chaos.dialogue import Step, masked
 from tests.chaos.emulator import BotApiEmulator, post
@@ -31,12 +32,10 @@ CALLERS = scale(200, 1000)
 FIRST_CALLER = 200_000_000
 
 
-def start_of(step: Step, user_id: int, update_id: int) -> dict[str, Any]:
-    update = copy.deepcopy(step.update)
-    update["update_id"] = update_id
-    update["message"]["from"]["id"] = user_id
-    update["message"]["chat"]["id"] = user_id
-    return update
+def starts(callers: list[int], first_update_id: int) -> list[dict[str, Any]]:
+    """Each caller's /start as Telegram posts it, numbered on from `first_update_id`."""
+    numbering = Telegram(update_ids=itertools.count(first_update_id))
+    return [as_json(Account(numbering, *private_chat(user)).command("start")) for user in callers]
 
 
 async def test_a_burst_of_webhook_requests_is_answered_once_each_and_never_told_store_down(
@@ -52,7 +51,7 @@ async def test_a_burst_of_webhook_requests_is_answered_once_each_and_never_told_
     started.append(bot)
     url = await listening(port, bot)
     callers = [FIRST_CALLER + n for n in range(CALLERS)]
-    updates = [start_of(steps[0], user, 50_000 + n) for n, user in enumerate(callers)]
+    updates = starts(callers, 50_000)
 
     began = time.monotonic()
     connector = aiohttp.TCPConnector(limit=0)
