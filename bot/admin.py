@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from bot.app import open_redis, open_store
-from bot.desk.audit import Audit, format_entry
+from bot.desk.audit import Audit, desk_zone, format_entry
 from bot.desk.operators import OperatorList
 from bot.settings import Settings
 from flows.salts import SealedSalt
@@ -41,8 +41,9 @@ async def tail(settings: Settings, count: int) -> int:
         async with stored(settings) as (store, salt):
             operators = OperatorList(settings.operator_ids, salt.load)
             await operators.ready()
+            zone = desk_zone(settings.desk_timezone)
             for entry in await Audit(store.redis, store.prefix).last(count):
-                print(format_entry(entry, operators))
+                print(format_entry(entry, operators, zone))
     except NeedsRedis:
         return _needs_redis("audit tail")
     return 0

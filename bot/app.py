@@ -24,12 +24,16 @@ from redis.asyncio.cluster import RedisCluster
 from bot.deliver import Deliverer
 from bot.desk.actions import DeskActions
 from bot.desk.audit import Audit
+from bot.desk.canned import CannedReplies
 from bot.desk.desk import Desk
 from bot.desk.followups import follow_up
 from bot.desk.lane import DeskLane
 from bot.desk.linking import CaseLinks
+from bot.desk.marks import CaseMarks
 from bot.desk.operators import OperatorList
 from bot.desk.service_levels import ClaimTimeouts, ServiceLevels
+from bot.desk.shift import ShiftTools
+from bot.desk.strangers import Strangers
 from bot.ephemeral import SecretMessages
 from bot.events import Labels
 from bot.genuine import load_genuine, warn_if_unfinished
@@ -289,7 +293,9 @@ def build_app(
     )
     desk.links = CaseLinks(desk, guard, audit)
     desk.expiring = secret_messages
+    marks = CaseMarks(desk, audit, clock=clock)  # suspected probes, blocked accounts
     desk_lane = DeskLane(desk, clock=clock)  # the desk's work never holds back a caller
+    desk_lane.marks = marks
     renderer = Renderer(
         bot,
         translator,
@@ -302,6 +308,15 @@ def build_app(
     dialogue = Dialogue(store, clock=clock, genuine=load_genuine(settings), guard=guard)
     pipeline = Pipeline(dialogue, deliverer)
     desk_actions = DeskActions(desk, pipeline, audit, clock=clock)
+    strangers = Strangers(
+        desk,
+        audit,
+        remove=settings.desk_remove_strangers,
+        refusal_window=settings.desk_stranger_refusal_minutes * 60,
+        clock=clock,
+    )
+    canned = CannedReplies(desk, desk_actions, audit)
+    shift_tools = ShiftTools(desk, desk_actions, audit, canned, marks, clock=clock)
     renderer.desk_done = functools.partial(follow_up, desk)
     service_levels = ServiceLevels(
         desk,
@@ -324,6 +339,8 @@ def build_app(
         desk=desk,
         desk_actions=desk_actions,
         service_levels=service_levels,
+        shift_tools=shift_tools,
+        strangers=strangers,
         settings=settings,
         store=store,
     )

@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     desk_digest_minutes: float = Field(default=5, gt=0)  # at most one digest post so often
     desk_timezone: str = "Europe/Kyiv"  # times on case cards and the day of /stats
     desk_tick_seconds: float = Field(default=30, gt=0)  # service levels and details clean-up
+    # a closed topic of a case that ended (met, or the conversation expired) is deleted then
+    topic_retention_days: float = Field(default=7, gt=0)
+    # someone not on OPERATOR_IDS who joins the operator group is removed at once (and named)
+    desk_remove_strangers: bool = True
+    # a stranger's commands in the group get one refusal per this window (the group's budget)
+    desk_stranger_refusal_minutes: float = Field(default=10, gt=0)
     # the message with the case code (and the safety word's confirmation) is deleted after this
     # long at most, or when he presses "I have written it down"
     code_message_minutes: float = Field(default=10, gt=0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flows import engine, relatives
 from flows import surrender as flow
+from flows.catalogue_shift import CANNED_TO_CALLER, SHIFT_DESK, SHIFT_MENU
 from flows.surrender import DETAILS
 
 _NONE: frozenset[str] = frozenset()
@@ -63,6 +64,8 @@ CALLER: dict[str, frozenset[str]] = {
     "invalid-safety-word": _vars("max"),
     "invalid-note-length": _vars("min", "max"),
     "invalid-answer-length": _vars("max"),
+    # canned replies an operator sends (flows.catalogue_shift)
+    **CANNED_TO_CALLER,
     # the Telegram layer
     "rate-limited": _NONE,
     "try-again-later": _NONE,
@@ -90,7 +93,7 @@ DESK_BUTTONS = (
     "unlock",
 )
 # the operator group's command menu (setMyCommands for that chat), in this order
-DESK_MENU = (*DESK_CASE_ACTIONS, "unlock", "stats", "help")
+DESK_MENU = (*DESK_CASE_ACTIONS, "unlock", *SHIFT_MENU, "stats", "help")
 DESK: dict[str, frozenset[str]] = {
     **{f"desk-cmd-{name}": _NONE for name in DESK_MENU},
     # parts the others refer to (they see the same variables)
@@ -160,6 +163,8 @@ DESK: dict[str, frozenset[str]] = {
     "desk-record-damaged": _vars("reason"),
     # shown to the caller, in the caller's language, before an operator's corrected message
     "desk-relay-correction": _NONE,
+    # the shift's own tools: canned replies, /queue, /handover, /probe, /block, strangers
+    **SHIFT_DESK,
 }
 
 ALL: dict[str, frozenset[str]] = {**CALLER, **DESK}

@@ -367,17 +367,6 @@ class DeskActions:
                 self.operators.who(user_id), "relay-edit", case.case, result="ok"
             )
 
-    # -- the group ---------------------------------------------------------------------------
-    async def member_joined(self, user_id: int) -> None:
-        digest = self.operators.digest(user_id)
-        if not await self.desk.state.first_join_alert(digest):
-            return  # the same join, reported twice (service message and chat_member update)
-        listed = self.operators.listed(user_id)
-        who = self.operators.who(user_id)
-        log.warning("someone joined the operator group", listed=listed, who=who)
-        await self.audit.record(who, "joined", "-", result="listed" if listed else "unlisted")
-        await self.desk.announce(self.t("desk-member-joined", listed="yes" if listed else "no"))
-
 
 def _minutes(value: float) -> int | str:
     return int(value) if float(value).is_integer() else f"{value:g}"

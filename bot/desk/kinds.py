@@ -24,6 +24,14 @@ class DeskAction(StrEnum):
     ERASE = "erase"
     STATS = "stats"
     HELP = "help"
+    # the shift's own commands (bot.desk.shift)
+    SAY = "say"
+    QUEUE = "queue"
+    HANDOVER = "handover"
+    PROBE = "probe"
+    UNPROBE = "unprobe"
+    BLOCK = "block"
+    UNBLOCK = "unblock"
     # card buttons only: the second press of a confirmation, and going back from it
     CONFIRM_MET = "confirm-met"
     CONFIRM_ERASE = "confirm-erase"
@@ -50,6 +58,14 @@ CASE_ACTIONS: Final = frozenset(
     }
 )
 COMMANDS: Final = frozenset({*CASE_ACTIONS, DeskAction.STATS, DeskAction.HELP})
+# /probe and /block, their undoing (bot.desk.marks)
+MARK_ACTIONS: Final = frozenset(
+    {DeskAction.PROBE, DeskAction.UNPROBE, DeskAction.BLOCK, DeskAction.UNBLOCK}
+)
+# the shift's own commands, which bot.desk.shift answers
+SHIFT_COMMANDS: Final = frozenset(
+    {DeskAction.SAY, DeskAction.QUEUE, DeskAction.HANDOVER, *MARK_ACTIONS}
+)
 # Buttons that ask "sure?" first, and the button that says yes
 CONFIRMED: Final = {
     DeskAction.MET: DeskAction.CONFIRM_MET,

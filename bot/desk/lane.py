@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import structlog
 
@@ -51,11 +51,26 @@ RETRY_MAX: Final = 60.0
 KEPT: Final = 2 * 86400  # a lane nobody works on goes after this long (as an outbox would)
 ENDINGS: Final = frozenset({"event", "erase", "link"})
 LINKS_LANE: Final = "links"  # link notices name a case, not a conversation
+SCREENED: Final = frozenset({"escalate", "relay", "alert"})  # what a mark holds back
+
+
+class Marks(Protocol):
+    """Suspected probes and blocked accounts (bot.desk.marks)."""
+
+    async def of_conversation(
+        self, key: str, conversation: Conversation | None
+    ) -> Marked | None: ...
+
+
+class Marked(Protocol):
+    @property
+    def kind(self) -> str: ...
 
 
 class DeskLane:
     def __init__(self, desk: Desk, *, clock: Callable[[], float] = time.time) -> None:
         self.desk = desk
+        self.marks: Marks | None = None
         self.store = desk.store
         self.redis = desk.store.redis
         self.clock = clock
@@ -207,6 +222,14 @@ class DeskLane:
             return
         if op not in ENDINGS and not await self.desk.state.conversation_exists(key):
             return  # he erased it meanwhile: nothing of it goes to the group any more
+        if op in SCREENED and self.marks is not None:
+            mark = await self.marks.of_conversation(key, conversation)
+            if mark is not None and mark.kind == "block":
+                return  # nothing of a blocked account reaches the group; he sees no change
+            if mark is not None:  # a suspected probe: normal priority, the card says why
+                priority = int(Priority.NORMAL)
+                if isinstance(effect, Escalate):
+                    effect = Escalate(Priority.NORMAL, effect.reason)
         desk = self.desk
         with posting_for(priority, since):
             if op == "escalate" and isinstance(effect, Escalate) and isinstance(chat, int):

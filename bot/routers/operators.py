@@ -15,8 +15,11 @@ from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, TelegramObj
 
 from bot.desk.actions import DeskActions
 from bot.desk.desk import DeskData
-from bot.desk.kinds import COMMANDS, DeskAction, desk_action
+from bot.desk.canned_keys import SayData
+from bot.desk.kinds import COMMANDS, SHIFT_COMMANDS, DeskAction, desk_action
 from bot.desk.service_levels import ServiceLevels
+from bot.desk.shift import ShiftTools
+from bot.desk.strangers import Strangers
 from bot.filters import Awaited
 
 log = structlog.get_logger("hotline.operators")
@@ -75,7 +78,7 @@ async def parse_command(text: str, bot: Bot) -> tuple[DeskAction, str] | None:
     if mention and mention.casefold() != ((await bot.me()).username or "").casefold():
         return None  # a command for another bot in the group
     action = desk_action(name.lower())
-    if action is None or action not in COMMANDS:
+    if action is None or (action not in COMMANDS and action not in SHIFT_COMMANDS):
         return None
     return action, args.strip()
 
@@ -86,6 +89,8 @@ async def on_command(
     event_update: Update,
     desk_actions: DeskActions,
     service_levels: ServiceLevels,
+    shift_tools: ShiftTools,
+    strangers: Strangers,
 ) -> None:
     user = message.from_user
     parsed = await parse_command(message.text or "", bot)
@@ -93,15 +98,24 @@ async def on_command(
         return
     name, args = parsed
     topic = _topic(message)
-    if name == DeskAction.STATS:
+    notice: str | None
+    if name in SHIFT_COMMANDS:
+        notice = await shift_tools.run(
+            user.id, event_update.update_id, topic, name, args, via="command"
+        )
+    elif name == DeskAction.STATS:
         if desk_actions.operators.listed(user.id):
-            notice: str | None = await service_levels.stats_text()
+            notice = await service_levels.stats_text()
         else:
             notice = await desk_actions.refuse_stranger(user.id, name, topic, "command")
     else:
         notice = await desk_actions.run(
             user.id, event_update.update_id, topic, name, args, via="command"
         )
+    if notice is not None and not desk_actions.operators.listed(user.id):
+        # refused and audited every time, but said in the group once per window: a stranger's
+        # flood of commands must not spend the group's 20 posts a minute
+        notice = notice if await strangers.first_refusal(user.id) else None
     await _reply(message, notice)
 
 
@@ -136,19 +150,33 @@ async def on_button(
     await _answer(callback, notice, alert=alert)
 
 
-async def on_joined(message: Message, desk_actions: DeskActions) -> None:
+async def on_canned_button(
+    callback: CallbackQuery, event_update: Update, shift_tools: ShiftTools
+) -> None:
+    try:
+        data = SayData.unpack(callback.data or "")
+    except (TypeError, ValueError):
+        await _answer(callback, shift_tools.desk.t("desk-stale"), alert=False)
+        return
+    notice, alert = await shift_tools.canned.press(
+        callback.from_user.id, event_update.update_id, data.topic, data.name
+    )
+    await _answer(callback, notice, alert=alert)
+
+
+async def on_joined(message: Message, strangers: Strangers) -> None:
     for member in message.new_chat_members or []:
         if not member.is_bot:
-            await desk_actions.member_joined(member.id)
+            await strangers.joined(member)
 
 
-async def on_member(chat_member: ChatMemberUpdated, desk_actions: DeskActions) -> None:
+async def on_member(chat_member: ChatMemberUpdated, strangers: Strangers) -> None:
     was = chat_member.old_chat_member
     now = chat_member.new_chat_member
     joined = now.status in MEMBER_STATUSES and getattr(now, "is_member", True)
     was_in = was.status in MEMBER_STATUSES and getattr(was, "is_member", True)
     if joined and not was_in and not now.user.is_bot:
-        await desk_actions.member_joined(now.user.id)
+        await strangers.joined(now.user)
 
 
 async def ignore(_: TelegramObject) -> None:
@@ -168,6 +196,7 @@ def build_router(desk_chat: int) -> Router:
     router.message.register(ignore)
     router.edited_message.register(on_edited, Awaited(F.is_topic_message))
     router.edited_message.register(ignore)
+    router.callback_query.register(on_canned_button, Awaited(F.data.startswith("say:")))
     router.callback_query.register(on_button)
     router.chat_member.register(on_member)
     return router

@@ -8,7 +8,8 @@ import os
 
 import pytest
 import redis.asyncio
-from aiogram.methods import AnswerCallbackQuery, SendMessage
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.methods import AnswerCallbackQuery, BanChatMember, SendMessage, UnbanChatMember
 
 from bot.admin import tail
 from bot.app import open_store
@@ -44,7 +45,18 @@ COMMANDS = [
     "/stats",
     "/help",
     "/claim@hotline_test_bot",
+    # the shift's own
+    "/say",
+    "/say safe",
+    "/queue",
+    "/handover 2",
+    "/probe",
+    "/unprobe",
+    "/block",
+    "/unblock",
+    "/unblock #00000000",
 ]
+CANNED_BUTTONS = ["safe", "location", "stay", "drone", "cloth", "contact", "meet"]
 
 
 @pytest.fixture
@@ -67,14 +79,17 @@ async def test_a_stranger_pressing_every_button_and_sending_every_command_change
     audited = len(await hotline.app.audit.last(1000))
     mark = len(hotline.session.sent)
 
-    for action in BUTTONS:
+    buttons = [f"desk:{action}:{topic}" for action in BUTTONS]
+    buttons += [f"say:{name}:{topic}" for name in CANNED_BUTTONS]
+    for data in buttons:  # a button's answer is his alone: it costs the group nothing
         stranger.out = []
-        await stranger.callback(f"desk:{action}:{topic}", topic)
+        await stranger.callback(data, topic)
         answers = [s.method for s in stranger.out if isinstance(s.method, AnswerCallbackQuery)]
-        assert [(a.text, a.show_alert) for a in answers] == [(dt("desk-refused"), True)], action
-    for command in COMMANDS:
+        assert [(a.text, a.show_alert) for a in answers] == [(dt("desk-refused"), True)], data
+    for n, command in enumerate(COMMANDS):
         await stranger.say(topic, command)
-        assert stranger.replies() == [dt("desk-refused")], command
+        # told once in the window: his flood of commands does not spend the group's budget
+        assert stranger.replies() == ([dt("desk-refused")] if n == 0 else []), command
     message = await stranger.say(topic, "Я оператор, напишите мне свой адрес")
     assert stranger.replies() == []
     await stranger.edit(message, text="Я оператор!")
@@ -83,13 +98,19 @@ async def test_a_stranger_pressing_every_button_and_sending_every_command_change
     sent = hotline.session.sent[mark:]
     assert [s for s in sent if getattr(s.method, "chat_id", None) == caller.user_id] == []
     desk_calls = {type(m).__name__ for m in view.calls(sent)}
-    assert desk_calls == {"SendMessage"}  # the refusals: no card edited, no topic touched
-    assert await redis_state(hotline) == before
+    assert desk_calls == {"SendMessage"}  # the refusal: no card edited, no topic touched
+    # nothing changed but the mark of the refusal shown (his digest, for the window)
+    after = await redis_state(hotline)
+    refused = [k for k in after if k not in before]
+    digest = hotline.app.desk.operators.digest(STRANGER)
+    assert [k.rpartition(":")[0] for k in refused] == [f"hl:desk:refused:{digest}"]
+    del after[refused[0]]
+    assert after == before
 
     who = hotline.app.desk.operators.who(STRANGER)
     assert who.startswith("x:")
     entries = (await hotline.app.audit.last(1000))[audited:]
-    attempts = len(BUTTONS) + len(COMMANDS) + 3  # a message, its edit, a photo
+    attempts = len(buttons) + len(COMMANDS) + 3  # a message, its edit, a photo
     assert len(entries) == attempts
     assert {(e["who"], e["result"], e["why"], e["case"]) for e in entries} == {
         (who, "refused", "not-operator", case)
@@ -136,26 +157,75 @@ async def test_group_chatter_is_neither_answered_nor_stored(hotline: Hotline) ->
     assert await hotline.app.audit.last(1000) == audited
 
 
-async def test_someone_joining_the_group_raises_an_alert_once(
+async def test_a_stranger_joining_the_group_is_removed_at_once_and_named(
     hotline: Hotline, logs: CollectLogs
 ) -> None:
     view = DeskView(hotline)
-    stranger = Operator(hotline, STRANGER)
+    stranger = Operator(hotline, STRANGER, name="Иван <b>Шпион</b>")
     await stranger.feed(stranger.account.joins())
-    assert view.posts(stranger.out) == [dt("desk-member-joined", listed="no")]
+    calls = view.calls(stranger.out)
+    assert [type(m).__name__ for m in calls] == ["BanChatMember", "UnbanChatMember", "SendMessage"]
+    assert isinstance(calls[0], BanChatMember) and calls[0].user_id == STRANGER
+    assert isinstance(calls[1], UnbanChatMember) and calls[1].only_if_banned is True
+    name = f'<a href="tg://user?id={STRANGER}">Иван &lt;b&gt;Шпион&lt;/b&gt;</a>'
+    assert view.posts(stranger.out) == [dt("desk-stranger-removed", name=name)]
 
-    # the same join as a chat_member update: not alerted twice
+    # the same join as a chat_member update: not alerted (nor removed) twice
     await stranger.feed(stranger.account.member_joined())
-    assert view.posts(stranger.out) == []
+    assert view.calls(stranger.out) == []
 
     listed = Operator(hotline, OPERATORS[1])
     await listed.feed(listed.account.member_joined())
     assert view.posts(listed.out) == [dt("desk-member-joined", listed="yes")]
+    assert not [m for m in view.calls(listed.out) if isinstance(m, BanChatMember)]
     posts = [m for m in view.calls() if isinstance(m, SendMessage)]
     assert all(m.chat_id == DESK_CHAT and m.message_thread_id is None for m in posts)
     joins = [e for e in await hotline.app.audit.last(10) if e["what"] == "joined"]
-    assert [e["result"] for e in joins] == ["unlisted", "listed"]
+    assert [e["result"] for e in joins] == ["removed", "listed"]
     assert str(STRANGER) not in "\n".join(logs.lines)
+    assert "Шпион" not in "\n".join(logs.lines) + str(joins)
+
+
+async def test_a_stranger_who_cannot_be_removed_is_named_all_the_same(
+    hotline: Hotline,
+) -> None:
+    view = DeskView(hotline)
+    stranger = Operator(hotline, STRANGER, name="Stranger")
+    no_rights = TelegramBadRequest(BanChatMember(chat_id=DESK_CHAT, user_id=STRANGER), "no")
+    hotline.session.fail_next(BanChatMember, no_rights)
+    await stranger.feed(stranger.account.member_joined())
+    name = f'<a href="tg://user?id={STRANGER}">Stranger</a>'
+    assert view.posts(stranger.out) == [dt("desk-stranger-not-removed", name=name)]
+    joins = [e for e in await hotline.app.audit.last(10) if e["what"] == "joined"]
+    assert [e["result"] for e in joins] == ["unlisted"]
+
+
+async def test_strangers_are_only_named_when_removal_is_off(
+    make_hotline: HotlineFactory,
+) -> None:
+    hotline = await make_hotline(operator_ids=OPERATORS, desk_remove_strangers=False)
+    view = DeskView(hotline)
+    stranger = Operator(hotline, STRANGER, name="Stranger")
+    await stranger.feed(stranger.account.member_joined())
+    assert [type(m).__name__ for m in view.calls(stranger.out)] == ["SendMessage"]
+    name = f'<a href="tg://user?id={STRANGER}">Stranger</a>'
+    assert view.posts(stranger.out) == [dt("desk-stranger-joined", name=name)]
+
+
+async def test_a_stranger_is_refused_once_per_window(hotline: Hotline) -> None:
+    stranger = Operator(hotline, STRANGER)
+    window = hotline.app.settings.desk_stranger_refusal_minutes * 60
+    hotline.clock.now = (hotline.clock.now // window + 1) * window  # a window's start
+    told = []
+    for _ in range(50):
+        await stranger.say(None, "/queue")
+        told += stranger.replies()
+    assert told == [dt("desk-refused")]
+    hotline.clock.advance(window)
+    await stranger.say(None, "/stats")
+    assert stranger.replies() == [dt("desk-refused")]
+    refused = [e for e in await hotline.app.audit.last(100) if e["result"] == "refused"]
+    assert len(refused) == 51  # each one audited all the same
 
 
 @pytest.mark.redis
@@ -179,10 +249,14 @@ async def test_audit_tail_names_listed_operators_and_no_ids(
     )
     assert await tail(settings, 10) == 0
     printed = capsys.readouterr().out.splitlines()
+    # 15:06:40 UTC, in the desk's time zone (Europe/Kyiv by default: summer time, UTC+3)
     assert printed == [
-        "2025-06-15 15:06:40 operator 2 claim a1b2c3d4e5f6 result=ok",
-        f"2025-06-15 15:06:40 {operators.who(STRANGER)} erase a1b2c3d4e5f6 result=refused "
+        "2025-06-15 18:06:40 EEST operator 2 claim a1b2c3d4e5f6 result=ok",
+        f"2025-06-15 18:06:40 EEST {operators.who(STRANGER)} erase a1b2c3d4e5f6 result=refused "
         "why=not-operator",
     ]
+    other = settings.model_copy(update={"desk_timezone": "Asia/Tokyo"})
+    assert await tail(other, 1) == 0
+    assert capsys.readouterr().out.startswith("2025-06-16 00:06:40 JST ")
     raw = str(await real_redis.xrange(audit.key))
     assert not any(str(i) in raw for i in (*OPERATORS, STRANGER))

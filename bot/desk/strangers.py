@@ -1,0 +1,103 @@
+"""Strangers in the operator group: anyone not on OPERATOR_IDS.
+
+One who joins is removed at once (DESK_REMOVE_STRANGERS, on by default: banned and unbanned,
+so the group's admins can still add him once he is listed) and the queue view names him, so the
+shift knows who tried. The audit and the logs keep only the keyed digest of his id. A
+stranger's commands and buttons are refused and audited every time, but answered in the group
+once per DESK_STRANGER_REFUSAL_MINUTES: a flood of commands cannot spend the group's 20
+messages a minute. Keys (nothing personal):
+
+    {prefix}:desk:refused:<digest>:<window>   string  a refusal was shown to this stranger in
+                                                      this window (the time's, counted from 0)
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable
+from typing import Final
+
+import structlog
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import User
+
+from bot.desk.audit import Audit
+from bot.desk.desk import Desk
+
+log = structlog.get_logger("hotline.desk.strangers")
+
+NAME_MAX: Final = 64
+
+
+def shown_name(user: User) -> str:
+    """His name as the group may read it (his own words: escaped), a mention of his account."""
+    name = " ".join(p for p in (user.first_name, user.last_name) if p)[:NAME_MAX] or "?"
+    text = html.escape(name, quote=False)
+    if user.username:
+        text += f" (@{html.escape(user.username[:NAME_MAX], quote=False)})"
+    return f'<a href="tg://user?id={int(user.id)}">{text}</a>'
+
+
+class Strangers:
+    def __init__(
+        self,
+        desk: Desk,
+        audit: Audit,
+        *,
+        remove: bool = True,
+        refusal_window: float = 600.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.desk = desk
+        self.clock = clock
+        self.audit = audit
+        self.remove = remove
+        self.refusal_window = max(1, round(refusal_window))
+        self.prefix = desk.store.prefix
+
+    async def first_refusal(self, user_id: int) -> bool:
+        """Whether this stranger is shown a refusal now (the first in the window)."""
+        digest = self.desk.operators.digest(user_id)
+        window = int(self.clock() // self.refusal_window)
+        name = f"{self.prefix}:desk:refused:{digest}:{window}"
+        redis = self.desk.state.redis
+        return bool(await redis.set(name, "1", nx=True, ex=self.refusal_window))
+
+    async def joined(self, user: User) -> None:
+        """Someone joined the group (the service message and the chat_member update may both
+        say so: one alert)."""
+        desk = self.desk
+        operators = desk.operators
+        if not await desk.state.first_join_alert(operators.digest(user.id)):
+            return
+        listed = operators.listed(user.id)
+        who = operators.who(user.id)
+        log.warning("someone joined the operator group", listed=listed, who=who)
+        if listed:
+            await self.audit.record(who, "joined", "-", result="listed")
+            await desk.announce(desk.t("desk-member-joined", listed="yes"))
+            return
+        removed = self.remove and await self._remove(user.id)
+        result = "removed" if removed else "unlisted"
+        await self.audit.record(who, "joined", "-", result=result)
+        if removed:
+            message = "desk-stranger-removed"
+        elif self.remove:
+            message = "desk-stranger-not-removed"
+        else:
+            message = "desk-stranger-joined"
+        await desk.announce(desk.t(message, name=shown_name(user)))
+
+    async def _remove(self, user_id: int) -> bool:
+        desk = self.desk
+        try:
+            await desk.bot.ban_chat_member(desk.chat_id, user_id, revoke_messages=True)
+        except TelegramAPIError as exc:  # no right to ban members, or he left already
+            log.warning("stranger not removed", error=type(exc).__name__)
+            return False
+        try:  # removed, not banned for good: once listed he can be added again
+            await desk.bot.unban_chat_member(desk.chat_id, user_id, only_if_banned=True)
+        except TelegramAPIError as exc:
+            log.info("stranger not unbanned after removal", error=type(exc).__name__)
+        return True
