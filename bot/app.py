@@ -31,6 +31,7 @@ from bot.desk.lane import DeskLane
 from bot.desk.linking import CaseLinks
 from bot.desk.marks import CaseMarks
 from bot.desk.operators import OperatorList
+from bot.desk.retention import TopicRetention
 from bot.desk.service_levels import ClaimTimeouts, ServiceLevels
 from bot.desk.shift import ShiftTools
 from bot.desk.strangers import Strangers
@@ -295,7 +296,10 @@ def build_app(
     desk.expiring = secret_messages
     marks = CaseMarks(desk, audit, clock=clock)  # suspected probes, blocked accounts
     desk_lane = DeskLane(desk, clock=clock)  # the desk's work never holds back a caller
-    desk_lane.marks = marks
+    desk_lane.marks = desk.marks = marks
+    desk.retention = TopicRetention(
+        bot, redis, store.prefix, desk_chat, days=settings.topic_retention_days, clock=clock
+    )
     renderer = Renderer(
         bot,
         translator,

@@ -47,4 +47,6 @@ SHIFT_DESK: Final[dict[str, frozenset[str]]] = {
     "desk-stranger-removed": _vars("name"),
     "desk-stranger-not-removed": _vars("name"),
     "desk-stranger-joined": _vars("name"),
+    "desk-card-profile": _vars("language", "people", "injuries", "via"),
+    "desk-priority-raised": _vars("priority", "why", "people"),
 }

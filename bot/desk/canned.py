@@ -20,8 +20,6 @@ from typing import Final
 
 import structlog
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton
 
 from bot.desk.actions import MEET_TIME_MAX, DeskActions
 from bot.desk.audit import Audit
@@ -32,16 +30,7 @@ from flows.catalogue_shift import CANNED, CANNED_ARGS
 
 log = structlog.get_logger("hotline.desk.canned")
 
-# the buttons under the card, two a row ("meet" has its own button on the card already)
-BUTTON_ROWS: Final = (("safe", "location"), ("stay", "drone"), ("cloth", "contact"))
 SAID_KEPT: Final = 86400  # Telegram redelivers an update within a day at most
-
-
-class SayData(CallbackData, prefix="say"):
-    """A canned-reply button under a card: which reply, and the card's topic."""
-
-    name: str
-    topic: int
 
 
 class CannedReplies:
@@ -56,19 +45,6 @@ class CannedReplies:
         return self.desk.t
 
     # -- what operators see ---------------------------------------------------------------
-    def button_rows(self, topic: int) -> list[list[InlineKeyboardButton]]:
-        """The rows of canned-reply buttons under the card of `topic`."""
-        return [
-            [
-                InlineKeyboardButton(
-                    text=self.t("desk-canned-label", name=name),
-                    callback_data=SayData(name=name, topic=topic).pack(),
-                )
-                for name in row
-            ]
-            for row in BUTTON_ROWS
-        ]
-
     def listing(self) -> str:
         lines = [self.t("desk-canned-list")]
         for name in CANNED:

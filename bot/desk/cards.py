@@ -17,15 +17,18 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.desk.canned_keys import canned_rows
 from bot.desk.details import DetailsReveal, render_details
 from bot.desk.kinds import CONFIRMED, DeskAction
 from bot.desk.operators import OperatorList
+from bot.desk.profile import CaseProfile
 from bot.desk.records import DeskCase, DeskState
 from bot.desk.relay import CallerRelay
 from bot.i18n import Translator
 from flows import engine
 from flows.hooks import Hooks
 from flows.model import Conversation, LinkNotice, Priority
+from flows.sealing import SealError
 from flows.store import ConversationStore
 
 log = structlog.get_logger("hotline.desk")
@@ -33,6 +36,24 @@ log = structlog.get_logger("hotline.desk")
 
 class Sweeper(Protocol):
     async def sweep(self, now: float) -> int: ...
+
+
+class CardMarks(Protocol):
+    """Suspected probes and blocked accounts (bot.desk.marks): a line on the card."""
+
+    async def card_line(self, case: DeskCase) -> str | None: ...
+
+    async def of_conversation(
+        self, key: str, conversation: Conversation | None
+    ) -> object | None: ...
+
+
+class Retention(Protocol):
+    """Ended topics, deleted after a while (bot.desk.retention)."""
+
+    async def schedule(self, topic: int) -> None: ...
+
+    async def sweep(self, now: float | None = None) -> int: ...
 
 
 class Links(Protocol):
@@ -129,6 +150,8 @@ class Cards:
             bot, self.state, store.sealer, clock=clock, minutes=details_minutes
         )
         self.links: Links | None = None  # links and failed checks (bot.desk.linking)
+        self.marks: CardMarks | None = None  # suspected probes, blocks (bot.desk.marks)
+        self.retention: Retention | None = None  # ended topics deleted (bot.desk.retention)
         self.expiring: Sweeper | None = None  # the caller's messages with a time limit
 
     # -- words --------------------------------------------------------------------------------
@@ -186,7 +209,33 @@ class Cards:
         return text if extra is None else f"{text}\n{extra}"
 
     async def _card_extra(self, case: DeskCase) -> str | None:
-        return await self.links.card_line(case) if self.links is not None else None
+        lines = [self.profile_line(case)]
+        if self.links is not None:
+            lines.append(await self.links.card_line(case))
+        if self.marks is not None:
+            lines.append(await self.marks.card_line(case))
+        return "\n".join(line for line in lines if line) or None
+
+    def profile(self, case: DeskCase) -> CaseProfile | None:
+        if case.profile is None:
+            return None
+        try:
+            return CaseProfile.loads(self._open(case.key, case.profile))
+        except (SealError, ValueError, TypeError):
+            return None
+
+    def profile_line(self, case: DeskCase) -> str | None:
+        """His language, group size, injuries' category, way in: never who or where."""
+        profile = self.profile(case)
+        if profile is None:
+            return None
+        return self.t(
+            "desk-card-profile",
+            language=profile.lang,
+            people=profile.people,
+            injuries=profile.injuries,
+            via=profile.via,
+        )
 
     def card_markup(
         self, case: DeskCase, confirm: DeskAction | None = None
@@ -201,7 +250,10 @@ class Cards:
             return InlineKeyboardMarkup(
                 inline_keyboard=[[key(CONFIRMED[confirm])], [key(DeskAction.CANCEL)]]
             )
-        return InlineKeyboardMarkup(inline_keyboard=[[key(a) for a in row] for row in CARD_ROWS])
+        rows = [[key(a) for a in row] for row in CARD_ROWS]
+        if case.open:  # someone to talk to: the canned replies under the card
+            rows += canned_rows(self.t, topic)
+        return InlineKeyboardMarkup(inline_keyboard=rows)
 
     async def refresh_card(
         self, case: DeskCase, *, ended: str | None = None, confirm: DeskAction | None = None

@@ -124,8 +124,11 @@ class Desk(Topics):
         drop: tuple[str, ...] = ()
         if opening:
             changes["since"] = changes["opened"] = self.clock()
-            drop = ("claimer", "claimed_at", "counted", "announced", "meetup")
+            drop = ("claimer", "claimed_at", "counted", "announced", "meetup", "raised")
         case, retitle = await self._record(key, conversation, chat_id, changes, drop, current)
+        # raised for his situation (bot.desk.profile): news for the queue too
+        news = news or (current is not None and case.priority > max(priority, current.priority))
+        priority = case.priority
         await self.state.mark_open(key, case.since)
         if news and not opening:
             # the first escalation is the flow's own "escalated" event; what comes later (at
@@ -202,6 +205,8 @@ class Desk(Topics):
         if case.topic is None:
             return
         await self.state.mark_topic_ended(case.topic)
+        if self.retention is not None:
+            await self.retention.schedule(case.topic)
         title = self.title(case, "completed")
         await self.refresh_card(case, ended="completed")
         await self.post(case, self.t("desk-case-ended"))
@@ -270,7 +275,7 @@ class Desk(Topics):
         changed = await self.state.update(
             key,
             {"open": 0, "shut": 1},
-            *("claimer", "claimed_at", "counted", "announced", "meetup"),
+            *("claimer", "claimed_at", "counted", "announced", "meetup", "raised"),
         )
         case = await self.state.load(key) if changed else None
         if case is None:
@@ -290,6 +295,8 @@ class Desk(Topics):
         case = await self.state.delete(key)
         if case is not None and case.topic is not None:
             await self.state.mark_topic_ended(case.topic)
+            if self.retention is not None:
+                await self.retention.schedule(case.topic)
             with contextlib.suppress(TelegramAPIError):
                 await self.bot.close_forum_topic(self.chat_id, case.topic)
 
@@ -297,6 +304,8 @@ class Desk(Topics):
         done = await self.details.sweep(now)
         if self.expiring is not None:
             await self.expiring.sweep(self.clock() if now is None else now)  # the code shown once
+        if self.retention is not None:
+            await self.retention.sweep(now)  # closed topics of ended cases, after a while
         return done
 
     async def aclose(self) -> None:

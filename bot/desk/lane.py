@@ -30,6 +30,7 @@ from typing import Any, Final, Protocol
 import structlog
 
 from bot.desk.desk import Desk
+from bot.desk.profile import PROFILE_FIELDS
 from bot.group_posts import posting_for
 from flows import codec
 from flows.model import (
@@ -131,6 +132,11 @@ class DeskLane:
             job["meta"] = conversation.meta()
             # which details he gave (the stage the desk shows depends on it), not what they are
             job["given"] = sorted(conversation.fields)
+            # the answers the card's profile is made of (bot.desk.profile: only their category
+            # reaches the card)
+            shown = {n: conversation.fields[n] for n in PROFILE_FIELDS if n in conversation.fields}
+            if shown:
+                job["profile"] = shown
             code = conversation.fields.get("case_code")
             if code is not None:
                 job["code"] = code
@@ -214,6 +220,7 @@ class DeskLane:
             fields = dict.fromkeys(job.get("given") or [], "")
             if "code" in job:
                 fields["case_code"] = job["code"]
+            fields.update({str(k): str(v) for k, v in (job.get("profile") or {}).items()})
             conversation = Conversation.from_parts(meta, fields)
             op, chat = str(job["op"]), job.get("chat")
             priority, since = int(job.get("p", Priority.NORMAL)), float(job.get("at", 0))

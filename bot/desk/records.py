@@ -5,7 +5,7 @@ sealed, operators appear as keyed digests, cases as pseudonymous ids.
     {prefix}:{<conv key>}:desk       hash    ref, case, topic, card, stage, lang, open, priority,
                                              reason, since, opened, claimer, claimed_at, counted,
                                              verified, alert, announced, shut, meetup, chat and
-                                             label (sealed)
+                                             label and profile (sealed), raised
     {prefix}:{<conv key>}:relayed    zset    desk message id -> when: operators' messages that
                                              were copied to the caller (only their edits go)
     {prefix}:topic:<topic id>        string  <conv key>: an operator's topic -> its case
@@ -74,6 +74,8 @@ class DeskCase:
     meetup: bool = False  # this escalation reached the meetup (its hook event went out)
     chat: str | None = None  # sealed caller chat id
     label: str | None = None  # sealed case label
+    profile: str | None = None  # sealed: language, group size, injuries, way in (desk.profile)
+    raised: bool = False  # this escalation's priority was raised for its profile
 
     @classmethod
     def parse(cls, key: str, raw: Mapping[Any, Any]) -> DeskCase | None:
@@ -106,6 +108,8 @@ class DeskCase:
             meetup=data.get("meetup") == "1",
             chat=data.get("chat"),
             label=data.get("label"),
+            profile=data.get("profile"),
+            raised=data.get("raised") == "1",
         )
 
 

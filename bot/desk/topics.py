@@ -14,7 +14,8 @@ import structlog
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.desk.cards import Cards, stage_of, topic_link
+from bot.desk.cards import Cards, priority_name, stage_of, topic_link
+from bot.desk.profile import profile_of, raised
 from bot.desk.records import DeskCase
 from flows.model import Conversation
 
@@ -39,10 +40,32 @@ class Topics(Cards):
     ) -> tuple[DeskCase, bool]:
         """Bring the record up to date with the conversation (and, with `show`, the topic and
         its card); whether the card was posted just now."""
-        case, retitle = await self._record(key, conversation, chat_id, changes, drop, current)
+        before = current or await self.state.load(key)
+        case, retitle = await self._record(key, conversation, chat_id, changes, drop, before)
         if not show:
             return case, False
-        return await self._show(case, stage_of(conversation), retitle=retitle, refresh=refresh)
+        stage = stage_of(conversation)
+        case, posted = await self._show(case, stage, retitle=retitle, refresh=refresh)
+        if before is None or posted:
+            return case, posted
+        if case.raised and not before.raised:
+            await self._raised(case)  # an answer came that makes the case more urgent
+        elif refresh and case.profile != before.profile and stage == before.stage and not retitle:
+            await self.refresh_card(case)  # what the card says of his situation changed
+        return case, posted
+
+    async def _raised(self, case: DeskCase) -> None:
+        """The card, the topic and the queue hear of a priority raised for his situation."""
+        profile = self.profile(case)
+        why = "injuries" if profile is not None and profile.injuries == "serious" else "group"
+        people = profile.people if profile is not None else 0
+        name = priority_name(case.priority)
+        await self.refresh_card(case)
+        await self.post(
+            case, self.t("desk-priority-raised", priority=name, why=why, people=people)
+        )
+        text = self.t("desk-queue", code=self.label(case), priority=name, reason=case.reason)
+        await self.announce(text, case)
 
     async def _record(
         self,
@@ -65,12 +88,40 @@ class Topics(Cards):
             fields["case"] = conversation.case_id
         if chat_id is not None and (current is None or current.chat is None):
             fields["chat"] = self._seal(key, str(chat_id))
+        await self._profile(key, conversation, current, fields)
         retitle = current is not None and "case" in fields  # registered: a new reference
         if current is not None and not fields and not drop:
             case = current  # nothing new: no write (a relay costs one read)
         else:
             case, _ = await self.state.ensure(key, fields, drop)
         return case, retitle
+
+    async def _profile(
+        self,
+        key: str,
+        conversation: Conversation,
+        current: DeskCase | None,
+        fields: dict[str, str | int | float],
+    ) -> None:
+        """His situation as the card shows it, kept when it changed; a serious injury or a
+        group of five or more raises an open escalation one step, once (a suspected probe's
+        never: bot.desk.marks)."""
+        profile = profile_of(conversation)
+        if current is None or self.profile(current) != profile:
+            fields["profile"] = self._seal(key, profile.dumps())
+        opening = "since" in fields
+        is_open = opening or (current is not None and current.open)
+        if not is_open or not profile.urgent:
+            return
+        if current is not None and current.raised and not opening:
+            return
+        if self.marks is not None and await self.marks.of_conversation(key, conversation):
+            return
+        base = int(fields.get("priority", current.priority if current is not None else 0))
+        if raised(base) == base:
+            return  # the highest already
+        fields["priority"] = raised(base)
+        fields["raised"] = 1
 
     def title(self, case: DeskCase, stage: str) -> str:
         return self.t("desk-topic-title", code=self.label(case), stage=stage)[:TOPIC_TITLE_MAX]

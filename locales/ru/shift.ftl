@@ -89,3 +89,28 @@ desk-cmd-probe = отметить дело как возможный зонд
 desk-cmd-unprobe = снять отметку «возможный зонд»
 desk-cmd-block = не пускать аккаунты дела в группу (бот отвечает им как всегда)
 desk-cmd-unblock = [#ДЕЛО] — снять блокировку
+
+## What the card says of his situation (bot/desk/profile.py): never who he is, never where
+
+desk-card-profile = Язык: { $language ->
+        [uk] украинский
+       *[ru] русский
+    } · человек: { $people ->
+        [0] —
+       *[other] { $people }
+    } · ранения: { $injuries ->
+        [none] нет
+        [light] лёгкие
+        [serious] ⚠️ тяжёлые
+        [described] описаны словами (в данных)
+       *[unknown] —
+    } · обратился: { $via ->
+        [own] со своего аккаунта
+        [linked] с другого, привязанного аккаунта
+        [relatives] через форму для родных
+       *[new] ещё без заявки
+    }
+desk-priority-raised = ⬆️ Приоритет повышен: { desk-priority } — { $why ->
+        [injuries] тяжёлые ранения
+       *[group] группа из { $people } человек
+    }.

@@ -89,3 +89,28 @@ desk-cmd-probe = позначити справу як можливий зонд
 desk-cmd-unprobe = зняти позначку «можливий зонд»
 desk-cmd-block = не пускати акаунти справи до групи (бот відповідає їм як завжди)
 desk-cmd-unblock = [#СПРАВА] — зняти блокування
+
+## What the card says of his situation (bot/desk/profile.py): never who he is, never where
+
+desk-card-profile = Мова: { $language ->
+        [uk] українська
+       *[ru] російська
+    } · людей: { $people ->
+        [0] —
+       *[other] { $people }
+    } · поранення: { $injuries ->
+        [none] немає
+        [light] легкі
+        [serious] ⚠️ тяжкі
+        [described] описані словами (у даних)
+       *[unknown] —
+    } · звернувся: { $via ->
+        [own] зі свого акаунта
+        [linked] з іншого, прив’язаного акаунта
+        [relatives] через форму для рідних
+       *[new] ще без заявки
+    }
+desk-priority-raised = ⬆️ Пріоритет підвищено: { desk-priority } — { $why ->
+        [injuries] тяжкі поранення
+       *[group] група з { $people } людей
+    }.

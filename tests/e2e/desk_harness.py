@@ -21,6 +21,7 @@ from aiogram.methods import (
 )
 from aiogram.types import InlineKeyboardMarkup, Message, Update, User
 
+from bot.desk.canned_keys import SayData
 from bot.desk.desk import DeskData
 from bot.desk.records import DeskCase
 from bot.offline.client import forum
@@ -38,6 +39,13 @@ DESK_GROUP = forum(DESK_CHAT)
 def dt(message_id: str, **params: str | int) -> str:
     """A desk text in the operators' language."""
     return t(DESK_LANG, message_id, **params)
+
+
+def profile_line(
+    lang: str = "ru", people: int = 0, injuries: str = "unknown", via: str = "new"
+) -> str:
+    """The card's line on his situation (bot.desk.profile)."""
+    return dt("desk-card-profile", language=lang, people=people, injuries=injuries, via=via)
 
 
 def op_label(n: int) -> str:
@@ -158,13 +166,20 @@ def _is_card(markup: Any) -> bool:
     )
 
 
-def card_actions(markup: InlineKeyboardMarkup | None) -> list[str]:
+def _data(markup: InlineKeyboardMarkup | None, prefix: str) -> list[str]:
+    """The callback data of the markup's buttons made with this CallbackData prefix."""
     assert markup is not None
-    return [
-        DeskData.unpack(b.callback_data or "").action
-        for row in markup.inline_keyboard
-        for b in row
-    ]
+    every = [b.callback_data or "" for row in markup.inline_keyboard for b in row]
+    return [data for data in every if data.startswith(prefix + ":")]
+
+
+def card_actions(markup: InlineKeyboardMarkup | None) -> list[str]:
+    return [DeskData.unpack(d).action for d in _data(markup, DeskData.__prefix__)]
+
+
+def canned_buttons(markup: InlineKeyboardMarkup | None) -> list[str]:
+    """The canned replies the card offers (bot.desk.canned_keys), in order."""
+    return [SayData.unpack(d).name for d in _data(markup, SayData.__prefix__)]
 
 
 async def recall(caller: Caller) -> str:

@@ -165,8 +165,10 @@ async def test_a_stranger_joining_the_group_is_removed_at_once_and_named(
     await stranger.feed(stranger.account.joins())
     calls = view.calls(stranger.out)
     assert [type(m).__name__ for m in calls] == ["BanChatMember", "UnbanChatMember", "SendMessage"]
-    assert isinstance(calls[0], BanChatMember) and calls[0].user_id == STRANGER
-    assert isinstance(calls[1], UnbanChatMember) and calls[1].only_if_banned is True
+    assert isinstance(calls[0], BanChatMember)
+    assert calls[0].user_id == STRANGER
+    assert isinstance(calls[1], UnbanChatMember)
+    assert calls[1].only_if_banned is True
     name = f'<a href="tg://user?id={STRANGER}">Иван &lt;b&gt;Шпион&lt;/b&gt;</a>'
     assert view.posts(stranger.out) == [dt("desk-stranger-removed", name=name)]
 

@@ -46,6 +46,7 @@ from tests.e2e.desk_harness import (
     card_actions,
     dt,
     op_label,
+    profile_line,
     recall,
     redis_state,
     reference,
@@ -69,7 +70,7 @@ async def hotline3(make_hotline: HotlineFactory) -> Hotline:
     return await make_hotline(operator_ids=OPERATORS)
 
 
-def card(hotline: Hotline, code: str, **params: Any) -> str:
+def card(hotline: Hotline, code: str, profile: str | None = None, **params: Any) -> str:
     values: dict[str, Any] = {
         "code": code,
         "stage": "recall",
@@ -80,7 +81,8 @@ def card(hotline: Hotline, code: str, **params: Any) -> str:
         "verified": "no",
     }
     values.update(params)
-    return dt("desk-card", **values)
+    # registered with a group of two, no word of injuries yet (tests/e2e/conftest.py: fill_form)
+    return dt("desk-card", **values) + "\n" + (profile or profile_line(people=2, via="own"))
 
 
 async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
@@ -183,6 +185,7 @@ async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
     assert text == card(
         hotline,
         ref,
+        profile_line(people=3, injuries="none", via="own"),  # the re-call's answers
         stage="completed",
         state="completed",
         operator=op_label(1),
@@ -415,6 +418,8 @@ async def test_close_ends_a_hand_off_and_a_new_one_reopens_the_topic(hotline3: H
             operator="none",
             verified="no",
         )
+        + "\n"
+        + profile_line(via="relatives")
         == text
     )
 
@@ -652,6 +657,8 @@ async def test_only_the_claimer_releases_and_the_case_waits_again(hotline3: Hotl
             operator="none",
             verified="no",
         )
+        + "\n"
+        + profile_line(people=2, via="own")
         == text
     )
     await op2.press(topic, "claim")

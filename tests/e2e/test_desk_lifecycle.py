@@ -48,6 +48,7 @@ from tests.e2e.desk_harness import (
     Recorder,
     card_actions,
     dt,
+    profile_line,
     recall,
     reference,
     to_caller,
@@ -63,7 +64,7 @@ async def hotline3(make_hotline: HotlineFactory) -> Hotline:
     return await make_hotline(operator_ids=OPERATORS)
 
 
-def card_of(code: str, **params: Any) -> str:
+def card_of(code: str, profile: str, **params: Any) -> str:
     values: dict[str, Any] = {
         "code": code,
         "stage": "recall",
@@ -75,7 +76,7 @@ def card_of(code: str, **params: Any) -> str:
         "verified": "no",
     }
     values.update(params)
-    return dt("desk-card", **values)
+    return dt("desk-card", **values) + "\n" + profile
 
 
 def card_edits(view: DeskView, sent: list[Any]) -> list[Any]:
@@ -386,7 +387,8 @@ async def test_abort_brings_title_and_card_back_to_the_registered_stage(
     assert titles == [dt("desk-topic-title", code=code, stage="registered")]
     assert (await view.case(caller)).stage == "registered"
     text, markup = view.card()
-    assert text == card_of(code, stage="registered", state="closed")
+    met = profile_line(people=3, injuries="none", via="own")
+    assert text == card_of(code, met, stage="registered", state="closed")
     assert card_actions(markup) == ALL_ACTIONS
 
 
@@ -415,8 +417,9 @@ async def test_a_registration_after_a_closed_hand_off_retitles_without_reopening
     assert not [m for m in calls if isinstance(m, ReopenForumTopic | CreateForumTopic)]
     assert (await view.case(caller)).shut
     text, _ = view.card()
+    registered = profile_line(people=2, via="own")
     assert text == card_of(
-        code, stage="registered", state="closed", priority="normal", reason="operator"
+        code, registered, stage="registered", state="closed", priority="normal", reason="operator"
     )
 
     await caller.command("operator")
@@ -473,7 +476,12 @@ async def test_the_caller_leaving_a_hand_off_closes_its_escalation(hotline3: Hot
     assert await hotline.redis.zcard("hl:desk:open") == 0
     text, _ = view.card()
     assert text == card_of(
-        f"#{case.ref[:8]}", stage="none", state="closed", priority="normal", reason="operator"
+        f"#{case.ref[:8]}",
+        profile_line(),
+        stage="none",
+        state="closed",
+        priority="normal",
+        reason="operator",
     )
     assert view.posts(caller.out) == []  # the queue is not told
     assert [e.kind for e in hooks.events] == ["escalated", "claimed"]  # "left" is no hook
@@ -503,7 +511,8 @@ async def test_the_caller_cancelling_the_meeting_closes_its_escalation(hotline3:
     assert (case.open, case.claimer, case.stage) == (False, None, "registered")
     titles = [m.name for m in view.calls(caller.out) if isinstance(m, EditForumTopic)]
     assert titles == [dt("desk-topic-title", code=code, stage="registered")]
-    assert view.card()[0] == card_of(code, stage="registered", state="closed")
+    met = profile_line(people=3, injuries="none", via="own")
+    assert view.card()[0] == card_of(code, met, stage="registered", state="closed")
 
 
 async def test_a_left_event_for_a_case_with_nothing_open_changes_nothing(

@@ -12,7 +12,7 @@ import pytest
 from aiogram.methods import SendMessage
 from aiogram.types import CallbackQuery, Message, Update
 
-from bot.desk.canned import SayData
+from bot.desk.canned_keys import SayData
 from bot.recording import BOT_USER
 from flows.catalogue_shift import CANNED
 from tests.e2e.conftest import Caller, Hotline, HotlineFactory, t
@@ -24,7 +24,6 @@ from tests.e2e.desk_harness import (
     dt,
     op_label,
     recall,
-    reference,
     to_caller,
 )
 
@@ -265,7 +264,8 @@ async def test_a_probe_mark_lowers_the_priority_of_its_accounts_escalations(
     await caller.tap("sos-yes")
     assert await caller.state() == "emergency_location"
     case = await view.case(caller)
-    assert case.open and case.priority == 1
+    assert case.open
+    assert case.priority == 1
     await operator.say(None, "/queue")
     assert "🕵" in operator.replies()[0]
     await operator.say(topic, "/unprobe")
@@ -273,7 +273,8 @@ async def test_a_probe_mark_lowers_the_priority_of_its_accounts_escalations(
     await operator.say(topic, "/unprobe")
     assert operator.replies() == [dt("desk-mark-none")]
     entries = [e["what"] for e in await hotline.app.audit.last(50)]
-    assert "probe" in entries and "unprobe" in entries
+    assert "probe" in entries
+    assert "unprobe" in entries
 
 
 async def in_handoff(hotline: Hotline, user_id: int) -> Caller:
@@ -333,4 +334,5 @@ async def test_a_blocked_account_is_answered_as_anyone_and_never_reaches_the_gro
     await caller.text("теперь меня слышно?")
     assert view.calls(caller.out) != []  # he reaches the group again
     entries = [e["what"] for e in await hotline.app.audit.last(100)]
-    assert "block" in entries and "unblock" in entries
+    assert "block" in entries
+    assert "unblock" in entries

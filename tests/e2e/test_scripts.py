@@ -31,6 +31,8 @@ from bot.settings import Settings
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 CALLER_SCRIPTS = sorted(SCRIPTS.glob("caller_*.txt"))
+# a whole shift of two operators (tests/e2e/test_desk_console.py plays desk_full_case.txt)
+SHIFT_SCRIPT = SCRIPTS / "desk_shift.txt"
 EXPECT = "# expect:"
 REQUIRED = {
     "caller_registration_ru.txt",
@@ -77,7 +79,17 @@ def test_the_caller_paths_all_have_a_script() -> None:
         assert len(expectations(script)) >= 3, f"{script.name} checks nothing"
 
 
-@pytest.mark.parametrize("script", CALLER_SCRIPTS, ids=lambda p: p.stem)
+def test_the_shift_script_plays_every_tool_of_a_shift() -> None:
+    """Two operators, /queue, /handover, canned replies (typed and a button), /probe, and Met
+    with its confirmation: each is played and its outcome expected."""
+    lines = SHIFT_SCRIPT.read_text(encoding="utf-8").splitlines()
+    played = "\n".join(line for line in lines if not line.startswith("#"))
+    for needed in ("op: ", "op2: ", "/queue", "/handover 2", "/say ", "/probe", "[Так, зустріч"):
+        assert needed in played, needed
+    assert len(expectations(SHIFT_SCRIPT)) >= 15
+
+
+@pytest.mark.parametrize("script", [*CALLER_SCRIPTS, SHIFT_SCRIPT], ids=lambda p: p.stem)
 async def test_a_script_replays_with_the_expected_transcript(script: Path) -> None:
     lines = script.read_text(encoding="utf-8").splitlines()  # noqa: ASYNC240 - a small file
     transcript = await replay(lines)
