@@ -24,6 +24,7 @@ from aiogram.exceptions import TelegramAPIError
 from bot.desk.actions import MEET_TIME_MAX, DeskActions
 from bot.desk.audit import Audit
 from bot.desk.desk import Desk
+from bot.desk.kinds import DeskAction
 from bot.desk.records import DeskCase
 from flows import fields as field_rules
 from flows.catalogue_shift import CANNED, CANNED_ARGS
@@ -86,7 +87,7 @@ class CannedReplies:
         if name == "meet":  # the flow's own action: the dialogue moves to the meetup
             if not rest.strip():
                 return self.usage(name)
-            return await actions.run(user_id, update_id, topic, "meet", rest, via=via)
+            return await actions.run(user_id, update_id, topic, DeskAction.MEET, rest, via=via)
         return await self.send(user_id, update_id, topic, name, rest, via=via)
 
     async def press(

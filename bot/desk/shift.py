@@ -20,7 +20,7 @@ from bot.desk.actions import DeskActions
 from bot.desk.audit import Audit
 from bot.desk.canned import CannedReplies
 from bot.desk.desk import Desk
-from bot.desk.kinds import MARK_ACTIONS, SHIFT_COMMANDS, DeskAction
+from bot.desk.kinds import MARK_ACTIONS, DeskAction
 from bot.desk.marks import CaseMarks
 from bot.desk.queue import queue_text
 from bot.desk.records import DeskCase

@@ -14,8 +14,8 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, TelegramObject, Update
 
 from bot.desk.actions import DeskActions
-from bot.desk.desk import DeskData
 from bot.desk.canned_keys import SayData
+from bot.desk.desk import DeskData
 from bot.desk.kinds import COMMANDS, SHIFT_COMMANDS, DeskAction, desk_action
 from bot.desk.service_levels import ServiceLevels
 from bot.desk.shift import ShiftTools

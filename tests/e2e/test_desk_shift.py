@@ -5,19 +5,15 @@ from the packs."""
 
 from __future__ import annotations
 
-import datetime
 import html
 
 import pytest
 from aiogram.methods import SendMessage
-from aiogram.types import CallbackQuery, Message, Update
 
 from bot.desk.canned_keys import SayData
-from bot.recording import BOT_USER
 from flows.catalogue_shift import CANNED
 from tests.e2e.conftest import Caller, Hotline, HotlineFactory, t
 from tests.e2e.desk_harness import (
-    DESK_GROUP,
     OPERATORS,
     DeskView,
     Operator,
@@ -144,22 +140,7 @@ async def test_a_canned_button_sends_once_even_when_telegram_repeats_it(
     hotline: Hotline,
 ) -> None:
     caller, operator, topic = await claimed_recall(hotline)
-    query = CallbackQuery(
-        id="say-once",
-        from_user=operator.user,
-        chat_instance="desk",
-        data=SayData(name="cloth", topic=topic).pack(),
-        message=Message(
-            message_id=1,
-            date=datetime.datetime.fromtimestamp(hotline.clock.now, datetime.UTC),
-            chat=DESK_GROUP,
-            from_user=BOT_USER,
-            message_thread_id=topic,
-            is_topic_message=True,
-            text="(card)",
-        ),
-    )
-    update = Update(update_id=hotline.next_update_id(), callback_query=query)
+    update = operator.account.press(SayData(name="cloth", topic=topic).pack(), 1, topic=topic)
     await operator.feed(update)
     assert operator.answer() is None
     assert texts_to(operator, caller) == [t("ru", "canned-cloth")]
