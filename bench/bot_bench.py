@@ -160,6 +160,13 @@ def report(results: Results) -> list[str]:
     lines.append(_row("CPU of the bot process per update, ms", f"{p:.2f}", f"{b:.2f}"))
     p, b = both(1, lambda r: r.round_trips / r.updates)
     lines.append(_row("Redis round trips per update", f"{p:.2f}", f"{b:.2f}"))
+    run = results.runs[PROJECT, 1][0]
+    sources = ", ".join(
+        f"{name.rpartition('.')[0].rpartition('.')[2]}.{name.rpartition('.')[2]} "
+        f"{n / run.updates:.2f}"
+        for name, n in run.by_source.most_common(10)
+    )
+    lines.append(f"  project, by source: {sources}")
     p, b = both(1, lambda r: r.server_commands / r.updates)
     lines.append(_row("Redis commands run by the server per update", f"{p:.2f}", f"{b:.2f}"))
     for name in NAMES:

@@ -18,7 +18,9 @@ import asyncio
 import datetime
 import json
 import secrets
+import sys
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -63,6 +65,18 @@ class Traffic:
 
     round_trips: int = 0
     commands: int = 0
+    # round trips by the innermost function of the project that made them ("module.function")
+    by_source: Counter[str] = field(default_factory=Counter)
+
+
+def _source() -> str:
+    frame = sys._getframe(2)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module.startswith(("bot.", "flows.")) and module != "flows.replicas":
+            return f"{module}.{frame.f_code.co_name}"
+        frame = frame.f_back  # type: ignore[assignment]
+    return "other"
 
 
 @contextmanager
@@ -74,6 +88,7 @@ def counting(traffic: Traffic) -> Iterator[None]:
         self: AbstractConnection, command: Any, check_health: bool = True
     ) -> None:
         traffic.round_trips += 1
+        traffic.by_source[_source()] += 1
         await send(self, command, check_health)
 
     def counted_pack(self: AbstractConnection, *args: Any) -> list[bytes]:

@@ -30,6 +30,7 @@ class Run:
     round_trips: int = 0
     server_commands: int = 0
     by_command: Counter[str] = field(default_factory=Counter)
+    by_source: Counter[str] = field(default_factory=Counter)  # round trips, by who made them
 
     @property
     def per_second(self) -> float:
@@ -85,6 +86,7 @@ async def measure(url: str, name: str, count: int, in_flight: int) -> tuple[Run,
             await play(variant, count, in_flight, run)
             run.seconds = time.perf_counter() - started
         run.round_trips = traffic.round_trips
+        run.by_source = traffic.by_source
         run.by_command = await server_commands(client)
         run.by_command.subtract(before)
         run.server_commands = run.by_command.total()

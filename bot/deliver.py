@@ -6,7 +6,13 @@ the progress of its batch is recorded in the outbox with the id of the message i
 round trip, before the next effect goes: a process killed in a batch sends again at most the one
 message it was sending. When that record cannot be written (Redis away), it is kept in memory,
 delivery stops, and the record is written first when Redis answers again: what went out is never
-sent again. A batch leaves the outbox once all its effects are applied.
+sent again. A batch leaves the outbox once all its effects are applied, in the same call as the
+record of its last effect (with REDIS_MIN_REPLICAS, WAITed for like a commit).
+
+The batch of an update comes from its commit (`kick` with a `Handover`): no outbox read, no
+unsealing. The commit also took the conversation's delivery lease for this process, and said
+whether anything else was pending; only then (a retry, start-up, another process's batch) is
+the outbox read. The last acknowledgement gives the lease back.
 
 Several processes may share one Redis: the one holding a conversation's lease (flows.locks)
 delivers its outbox; the others leave it alone and look again when that lease would run out, so
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import structlog
@@ -42,11 +49,28 @@ class LeaseLost(RuntimeError):
     """Another process took this conversation's delivery over (ours stalled past the lease)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """A batch its commit handed to this process's deliverer, and what the commit said."""
+
+    batch: Batch
+    leased: bool  # the commit took the delivery lease for this process
+    alone: bool  # nothing else was pending: no need to read the outbox
+    reindex: bool = False  # the case indexes are due a refresh
+
+
 @dataclass(slots=True)
 class _Target:
     chat_id: int
     conversation: Conversation
     again: bool = False
+    held: bool = False  # the lease is this process's (taken by a commit, or by `Lease.hold`)
+    held_since: float = 0.0  # loop time of the commit that took it
+    read: bool = True  # the outbox must be read (a retry, start-up, another process's batch)
+    has_read: bool = False  # it was read in this run
+    batches: list[Batch] = field(default_factory=list)  # to deliver, in order
+    last: int = 0  # the newest batch delivered in this run (a batch is never sent twice)
+    reindex: bool = False
 
 
 @dataclass(slots=True)
@@ -82,21 +106,54 @@ class Deliverer:
         self._unrecorded: dict[str, dict[str, _Unrecorded]] = {}
         self._backoff: dict[str, float] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        # conversations with a commit under way in this process (`committing`): a run that read
+        # the outbox waits for their handover before it ends, or a batch it read and sent
+        # would be handed over to a run of its own and sent again
+        self._committing: dict[str, int] = {}
+        self._handed: dict[str, asyncio.Event] = {}
         self.accepting = True  # until `stop` (for /readyz)
 
-    def kick(self, key: str, chat_id: int, conversation: Conversation) -> None:
-        """Deliver what is pending for this conversation, now or right after the current run."""
+    @contextlib.contextmanager
+    def committing(self, key: str) -> Iterator[None]:
+        """Around the commit of an update and the `kick` that hands its batch over."""
+        self._committing[key] = self._committing.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            left = self._committing.pop(key) - 1
+            if left:
+                self._committing[key] = left
+            else:
+                waiting = self._handed.pop(key, None)
+                if waiting is not None:
+                    waiting.set()
+
+    def kick(
+        self, key: str, chat_id: int, conversation: Conversation, handover: Handover | None = None
+    ) -> None:
+        """Deliver what is pending for this conversation, now or right after the current run.
+        With `handover` (what its commit returned) the batch goes without reading the outbox
+        when the commit took the lease and nothing else was pending."""
         timer = self._timers.pop(key, None)
         if timer is not None:
             timer.cancel()
         target = self._running.get(key)
-        if target is not None:
+        if target is None:
+            target = self._running[key] = _Target(chat_id, conversation)
+            task = asyncio.create_task(self._run(key))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            target.read = handover is None or not (handover.leased and handover.alone)
+        else:
             target.chat_id, target.conversation, target.again = chat_id, conversation, True
+            target.read = target.read or handover is None or not handover.leased
+        if handover is None:
             return
-        self._running[key] = _Target(chat_id, conversation)
-        task = asyncio.create_task(self._run(key))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        target.reindex = target.reindex or handover.reindex
+        # a batch this run delivered already (read from the outbox) says nothing of the lease
+        if handover.leased and int(handover.batch.entry_id) > target.last:
+            target.held, target.held_since = True, asyncio.get_running_loop().time()
+            target.batches.append(handover.batch)
 
     async def resume_pending(self) -> int:
         """Kick every conversation whose outbox holds undelivered batches and that this
@@ -141,15 +198,16 @@ class Deliverer:
         lease = self.store.key(key, "lease")
         try:
             async with self._slots:
-                busy_for = await self.lease.hold(lease, self.lease_ttl)
-                if busy_for == 0:
-                    await self._deliver_held(key, target, lease)
+                busy_for = await self._deliver_held(key, target, lease)
         except LeaseLost:
             busy_for = self.lease_ttl
         except Exception as exc:
             # the batch stays in the outbox: tried again later, or by the next update
             failed = True
             log.error("delivery failed", error=type(exc).__name__)
+            if target.held:
+                with contextlib.suppress(StoreUnavailable):
+                    await self.lease.release(lease)
         finally:
             del self._running[key]
         if failed:
@@ -159,39 +217,74 @@ class Deliverer:
         else:
             self._backoff.pop(key, None)
 
-    async def _deliver_held(self, key: str, target: _Target, lease: str) -> None:
-        keeper = asyncio.create_task(self._keep(lease))
+    async def _deliver_held(self, key: str, target: _Target, lease: str) -> float:
+        """Deliver while this process holds the lease; 0, or how long another one holds it."""
+        loop = asyncio.get_running_loop()
+        if target.held and loop.time() - target.held_since > self.lease_ttl / 2:
+            target.held = False  # it waited for a slot: the lease may have lapsed since
+        stop_keeping = self._keep(lease)
         try:
             while True:
+                if not target.held:
+                    busy_for = await self.lease.hold(lease, self.lease_ttl)
+                    if busy_for > 0:
+                        return busy_for
+                    target.held, target.read = True, True
                 target.again = False
                 await self._record_unrecorded(key)
-                for batch in await self.store.pending(key):
-                    await self._deliver(key, target, batch)
-                if target.conversation.owns_case:
+                if target.read:
+                    target.read, target.has_read = False, True
+                    # every batch handed over so far is in it, unless delivered already
+                    target.batches = await self.store.pending(key)
+                pending = -1
+                while target.batches:
+                    batch = target.batches.pop(0)
+                    if int(batch.entry_id) > target.last:
+                        pending = await self._deliver(key, target, batch)
+                        target.last = int(batch.entry_id)
+                if pending == 0:
+                    target.held = False  # the last acknowledgement gave the lease back
+                elif pending > 0:
+                    target.read = True  # another's batch, or one this process left behind
+                if target.reindex:
+                    target.reindex = False
                     await self.store.touch_indexes(target.conversation, key)
-                if not target.again:
-                    break
+                if target.again or target.read or target.batches:
+                    continue
+                if target.has_read and key in self._committing:
+                    await self._handovers(key)  # what it read may be handed over still
+                    continue
+                break
         finally:
-            keeper.cancel()
+            stop_keeping()
+        if target.held:  # nothing was acknowledged last: the lease is given back here
             with contextlib.suppress(StoreUnavailable):
                 await self.lease.release(lease)
-        # a batch another process committed while this one held the lease: it left it to us
-        if await self.store.pending(key):
-            target.again = True
-            await self._deliver_held_again(key, target, lease)
+            target.held = False
+        return 0.0
 
-    async def _deliver_held_again(self, key: str, target: _Target, lease: str) -> None:
-        busy_for = await self.lease.hold(lease, self.lease_ttl)
-        if busy_for > 0:
-            raise LeaseLost  # the other process delivers it
-        await self._deliver_held(key, target, lease)
+    async def _handovers(self, key: str) -> None:
+        while key in self._committing:
+            await self._handed.setdefault(key, asyncio.Event()).wait()
 
-    async def _keep(self, lease: str) -> None:
-        """Renew the lease while delivering (a 429's pause may outlast it)."""
-        while True:
-            await asyncio.sleep(self.lease_ttl / 3)
-            with contextlib.suppress(StoreUnavailable):
-                await self.lease.hold(lease, self.lease_ttl)
+    def _keep(self, lease: str) -> Callable[[], None]:
+        """Renew the lease while delivering (a 429's pause may outlast it): a timer, and a
+        task only when it fires (most deliveries are over long before); returns its stop."""
+        loop = asyncio.get_running_loop()
+        timer: list[asyncio.TimerHandle] = []
+
+        def renew() -> None:
+            task = loop.create_task(self._renew(lease))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            timer[0] = loop.call_later(self.lease_ttl / 3, renew)
+
+        timer.append(loop.call_later(self.lease_ttl / 3, renew))
+        return lambda: timer[0].cancel()
+
+    async def _renew(self, lease: str) -> None:
+        with contextlib.suppress(StoreUnavailable):
+            await self.lease.hold(lease, self.lease_ttl)
 
     async def _record_unrecorded(self, key: str) -> None:
         """What was sent while Redis was away is recorded before anything else goes."""
@@ -206,30 +299,51 @@ class Deliverer:
             if not entries:
                 del self._unrecorded[key]
 
-    async def _deliver(self, key: str, target: _Target, batch: Batch) -> None:
+    async def _deliver(self, key: str, target: _Target, batch: Batch) -> int:
+        """Send the batch; the batches left in the outbox after it."""
+        erased = any(isinstance(e, Erase) for e in batch.effects)
+        last = len(batch.effects)
+        pending = -1
+
         async def progress(done: int, message_ids: list[int]) -> None:
+            nonlocal pending
             record = self._unrecorded.setdefault(key, {}).setdefault(
                 batch.entry_id, _Unrecorded(done)
             )
             record.done = done
             record.message_ids.extend(message_ids)
-            held = await self.store.outbox.record(
+            recorded = await self.store.outbox.record(
                 key,
                 batch.entry_id,
                 done,
                 record.message_ids,
                 lease=self.lease.token,
                 lease_ttl=self.lease_ttl,
+                ack=done == last,
+                erased=erased,
             )
             self._forget(key, batch.entry_id)
-            if not held:
+            pending = recorded.pending
+            if not recorded.held:
                 raise LeaseLost
 
         await self.renderer.render(
             key, target.chat_id, target.conversation, batch, done=batch.done, progress=progress
         )
-        erased = any(isinstance(e, Erase) for e in batch.effects)
-        await self.store.ack(key, batch.entry_id, erased=erased)
+        if pending < 0:  # nothing left to send (done before): acknowledged on its own
+            recorded = await self.store.outbox.record(
+                key,
+                batch.entry_id,
+                batch.done,
+                lease=self.lease.token,
+                lease_ttl=self.lease_ttl,
+                ack=True,
+                erased=erased,
+            )
+            pending = recorded.pending
+            if not recorded.held:
+                raise LeaseLost
+        return pending
 
     def _retry_later(self, key: str, target: _Target) -> None:
         """Redis or Telegram may be back in a moment: no caller waits for his next message to

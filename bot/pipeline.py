@@ -13,10 +13,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
-from bot.deliver import Deliverer
+from bot.deliver import Deliverer, Handover
 from flows.dialogue import Dialogue, Handled
-from flows.locks import TicketLock
+from flows.locks import TicketLock, Turn
 from flows.model import Effect, Event
+from flows.unavailable import milliseconds
 
 H = TypeVar("H", Handled, Handled | None)
 
@@ -77,8 +78,8 @@ class Pipeline:
             key,
             update_id,
             chat_id,
-            lambda: self.dialogue.handle(
-                user_id, update_id, event, message_ref=message_ref, language=language
+            lambda turn: self.dialogue.handle(
+                user_id, update_id, event, message_ref=message_ref, language=language, turn=turn
             ),
         )
 
@@ -91,7 +92,9 @@ class Pipeline:
             key,
             update_id,
             chat_id,
-            lambda: self.dialogue.handle_key(key, update_id, event, chat_id=chat_id, also=also),
+            lambda turn: self.dialogue.handle_key(
+                key, update_id, event, chat_id=chat_id, also=also, turn=turn
+            ),
         )
 
     async def note(
@@ -103,16 +106,29 @@ class Pipeline:
             key,
             update_id,
             chat_id,
-            lambda: self.dialogue.note(key, update_id, effects, chat_id=chat_id),
+            lambda turn: self.dialogue.note(key, update_id, effects, chat_id=chat_id, turn=turn),
         )
 
     async def _turn(
-        self, key: str, update_id: int, chat_id: int, handle: Callable[[], Awaitable[H]]
+        self, key: str, update_id: int, chat_id: int, handle: Callable[[Turn], Awaitable[H]]
     ) -> H:
         """`handle` in the conversation's turn for this update (after the updates before it,
-        here and in every other process), then what it committed on its way to the chat."""
-        async with self._locks.hold(key), self._turns.hold(key, update_id):
-            handled = await handle()
-        if handled is not None:
-            self.deliverer.kick(handled.conversation_key, chat_id, handled.conversation)
+        here and in every other process), then what it committed on its way to the chat.
+
+        The turn in Redis is taken by the load and given back by the commit (flows.locks.Turn),
+        which also takes the delivery lease for this process's deliverer; the committed batch
+        is handed over to it synchronously: it must not find the batch in the outbox before it
+        is handed over (see `Deliverer.committing`)."""
+        with self.deliverer.committing(key):
+            async with self._locks.hold(key), self._turns.hold(key, update_id, lazy=True) as turn:
+                turn.lease_token = self.deliverer.lease.token
+                turn.lease_ttl_ms = milliseconds(self.deliverer.lease_ttl)
+                handled = await handle(turn)
+            if handled is not None:
+                handover = None
+                if handled.batch is not None and turn.given:
+                    handover = Handover(handled.batch, turn.leased, turn.alone, turn.reindex)
+                self.deliverer.kick(
+                    handled.conversation_key, chat_id, handled.conversation, handover
+                )
         return handled

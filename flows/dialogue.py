@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from flows import engine, fields
 from flows.channels import EMPTY, GenuineList
 from flows.linking import Check, LinkGuard
+from flows.locks import Turn
 from flows.model import (
     BirthChecked,
     CaseFound,
@@ -99,6 +100,7 @@ class Dialogue:
         *,
         message_ref: int | None = None,
         language: str | None = None,
+        turn: Turn | None = None,
     ) -> Handled:
         key = self.store.conversation_key(user_id)
         return await self.handle_key(
@@ -108,6 +110,7 @@ class Dialogue:
             message_ref=message_ref,
             language=language,
             chat_id=user_id,  # a private chat's id is its user's
+            turn=turn,
         )
 
     async def handle_key(
@@ -120,11 +123,13 @@ class Dialogue:
         language: str | None = None,
         chat_id: int | None = None,
         also: Sequence[Effect] = (),
+        turn: Turn | None = None,
     ) -> Handled:
-        """`also`: effects committed after the engine's, when the event has any."""
+        """`also`: effects committed after the engine's, when the event has any. `turn`: the
+        conversation's turn (flows.locks), taken by the load and given back by the commit."""
         checks: dict[tuple[str | None, str], Check] = {}  # one count per update, not per retry
         for _ in range(MAX_CONFLICT_RETRIES):
-            loaded = await self.store.load(key, update_id)
+            loaded = await self.store.load(key, update_id, turn=turn)
             conv = loaded.conversation
             if loaded.duplicate:
                 await self.store.settle(key)
@@ -144,6 +149,7 @@ class Dialogue:
                 effects,
                 chat_message=message_ref,
                 chat_id=chat_id,
+                turn=turn,
             )
             if result.duplicate:
                 await self.store.settle(key)
@@ -153,20 +159,32 @@ class Dialogue:
         raise ConflictError("conversation changed concurrently too often")
 
     async def note(
-        self, key: str, update_id: int, effects: Sequence[Effect], *, chat_id: int | None = None
+        self,
+        key: str,
+        update_id: int,
+        effects: Sequence[Effect],
+        *,
+        chat_id: int | None = None,
+        turn: Turn | None = None,
     ) -> Handled | None:
         """Commit effects that change nothing in the conversation, under the update's dedupe
         mark: delivered once, after what it committed before. None: there is no conversation
         (a batch would bring back a conversation that was erased)."""
         for _ in range(MAX_CONFLICT_RETRIES):
-            loaded = await self.store.load(key, update_id)
+            loaded = await self.store.load(key, update_id, turn=turn)
             if loaded.duplicate:
                 await self.store.settle(key)
                 return Handled(key, loaded.conversation, None)
             if loaded.version == 0:
                 return None
             result = await self.store.commit(
-                key, loaded.version, loaded.conversation, update_id, effects, chat_id=chat_id
+                key,
+                loaded.version,
+                loaded.conversation,
+                update_id,
+                effects,
+                chat_id=chat_id,
+                turn=turn,
             )
             if result.duplicate:
                 return Handled(key, loaded.conversation, None)

@@ -10,7 +10,9 @@
 numbered them, whichever process got each. A waiter takes a ticket (its update_id) and polls
 until its ticket heads the queue and the turn is free. A process that dies holding the turn or
 waiting is passed over once its time runs out, so nobody waits for the dead for long. Redis'
-own clock is used, so the processes' clocks need not agree.
+own clock is used, so the processes' clocks need not agree. A `Turn` taken lazily is taken by
+the store's load (`TAKE_FREE`, in the same script and round trip) and given back by its commit
+(`GIVE_TAKEN`); only when the turn is busy does the waiter queue up and poll (`_TAKE`).
 
 `Lease`: one holder at a time of a named job, renewed while held, taken over by another process
 once the holder stopped renewing (died).
@@ -21,14 +23,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Final
 
 from redis.asyncio import Redis
 
 from flows.unavailable import milliseconds, unavailable
 
-__all__ = ["Lease", "LockTimeout", "TicketLock", "process_token"]
+__all__ = [
+    "GIVE_TAKEN",
+    "TAKE_FREE",
+    "Lease",
+    "LockTimeout",
+    "TicketLock",
+    "Turn",
+    "process_token",
+]
 
 _NOW: Final = (
     "local clock = redis.call('TIME')\n"
@@ -66,6 +77,32 @@ end
 return 0
 """
 )
+
+# Lua for other scripts of the conversation's slot. TAKE_FREE takes the turn when nobody holds
+# or waits for it: then this ticket would head the queue anyway (`taken` = 1); else `taken` = 0
+# and the waiter goes through _TAKE. GIVE_TAKEN gives a turn taken so back. `qk`, `ak`, `tk`:
+# the queue, alive and turn keys; `ticket`, `ttl` (ms) and `queued` (the ticket went through
+# _TAKE: '1') the ticket's.
+TAKE_FREE: Final = """
+local taken = 0
+local turn = redis.call('GET', tk)
+if turn == ticket then
+  redis.call('PEXPIRE', tk, ttl)
+  taken = 1
+elseif not turn and redis.call('EXISTS', qk) == 0 then
+  redis.call('SET', tk, ticket, 'PX', ttl)
+  taken = 1
+end
+"""
+GIVE_TAKEN: Final = """
+if queued == '1' then
+  redis.call('ZREM', qk, ticket)
+  redis.call('ZREM', ak, ticket)
+end
+if redis.call('GET', tk) == ticket then
+  redis.call('DEL', tk)
+end
+"""
 
 # KEYS: queue, alive, turn; ARGV: 1 ticket. Leaves the queue, and gives the turn back if held.
 _GIVE: Final = """
@@ -106,6 +143,28 @@ class LockTimeout(RuntimeError):
     """Waited too long for a conversation's turn; the update fails and comes again."""
 
 
+@dataclass(slots=True)
+class Turn:
+    """A ticket of a conversation's turn, for the store to take with its load and give back
+    with its commit (`keys`: queue, alive, turn)."""
+
+    keys: list[str]
+    ticket: str
+    order: int  # the update_id: the queue's order
+    ttl_ms: int
+    deadline: float  # loop time after which the waiter gives up (LockTimeout)
+    wait: Callable[[Turn], Awaitable[None]]  # queue up and poll (the turn was busy)
+    taken: bool = False
+    queued: bool = False  # it waited in the queue (_TAKE), not only took a free turn
+    given: bool = False  # given back (by the commit): nothing left to release
+    # the delivery lease the commit takes for the deliverer (flows.store), and what it said
+    lease_token: str = ""
+    lease_ttl_ms: int = 0
+    leased: bool = False  # the commit took (or renewed) the lease for `lease_token`
+    alone: bool = False  # no other batch was pending: the deliverer needs no outbox read
+    reindex: bool = False  # the case indexes are due a refresh
+
+
 class TicketLock:
     POLL_FIRST: Final = 0.002
     POLL_MAX: Final = 0.05
@@ -127,27 +186,41 @@ class TicketLock:
         self._serial = 0
 
     @contextlib.asynccontextmanager
-    async def hold(self, key: str, update_id: int) -> AsyncIterator[None]:
-        """The conversation's turn, for the update numbered `update_id`."""
+    async def hold(self, key: str, update_id: int, *, lazy: bool = False) -> AsyncIterator[Turn]:
+        """The conversation's turn, for the update numbered `update_id`. `lazy`: not taken
+        here but by the store's load of the update (`ConversationStore.load(turn=...)`)."""
         self._serial += 1
-        ticket = f"{update_id}:{self._token}:{self._serial}"
-        keys = [self._key_of(key, part) for part in ("queue", "alive", "turn")]
-        args: list[str | int] = [ticket, update_id, milliseconds(self.ttl)]
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.wait_max
-        pause = self.POLL_FIRST
+        turn = Turn(
+            keys=[self._key_of(key, part) for part in ("queue", "alive", "turn")],
+            ticket=f"{update_id}:{self._token}:{self._serial}",
+            order=update_id,
+            ttl_ms=milliseconds(self.ttl),
+            deadline=asyncio.get_running_loop().time() + self.wait_max,
+            wait=self.wait,
+        )
         try:
-            with unavailable():
-                while not await self._take(keys=keys, args=args):
-                    if loop.time() > deadline:
-                        raise LockTimeout("a conversation's turn did not come")
-                    await asyncio.sleep(pause)
-                    pause = min(self.POLL_MAX, pause * 2)
-            yield
+            if not lazy:
+                await self.wait(turn)
+            yield turn
         finally:
-            # Redis down now: the turn expires by itself
-            with contextlib.suppress(Exception), unavailable():
-                await self._give(keys=keys, args=[ticket])
+            if not turn.given:
+                # Redis down now: the turn expires by itself
+                with contextlib.suppress(Exception), unavailable():
+                    await self._give(keys=turn.keys, args=[turn.ticket])
+
+    async def wait(self, turn: Turn) -> None:
+        """Queue up and poll until the turn is this ticket's."""
+        args: list[str | int] = [turn.ticket, turn.order, turn.ttl_ms]
+        loop = asyncio.get_running_loop()
+        pause = self.POLL_FIRST
+        turn.queued = True
+        with unavailable():
+            while not await self._take(keys=turn.keys, args=args):
+                if loop.time() > turn.deadline:
+                    raise LockTimeout("a conversation's turn did not come")
+                await asyncio.sleep(pause)
+                pause = min(self.POLL_MAX, pause * 2)
+        turn.taken = True
 
 
 class Lease:

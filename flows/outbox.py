@@ -7,8 +7,9 @@
 A batch enters with the commit of its update (flows.store) and leaves once delivered (`ack`).
 In between, every effect applied is recorded at once (`record`), in the same round trip as the
 id of the message it sent, so a process killed in a batch sends again at most the one message
-that was in flight when it died. The deliverer of a conversation holds its lease
-(flows.locks.Lease); `record` reports when the lease was lost to another process.
+that was in flight when it died; the record of the last effect acknowledges the batch too. The
+deliverer of a conversation holds its lease (flows.locks.Lease; the commit takes it, the last
+acknowledgement gives it back); `record` reports when the lease was lost to another process.
 """
 
 from __future__ import annotations
@@ -21,13 +22,20 @@ from redis.asyncio import Redis
 
 from flows import codec
 from flows.model import Effect
+from flows.replicas import Replicas
 from flows.sealing import Sealer
 from flows.unavailable import milliseconds, text, unavailable
 
-__all__ = ["OUTBOX_COUNTER", "Batch", "Outbox"]
+__all__ = ["OUTBOX_COUNTER", "Batch", "Outbox", "Recorded"]
 
 OUTBOX_COUNTER: Final = "seq"
 DONE_PREFIX: Final = "d"  # d<n>: effects of batch n applied so far
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    held: bool  # the delivery lease is still this process's (always, without a lease)
+    pending: int  # batches left in the outbox after an acknowledgement (-1: none made)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,57 +52,93 @@ class Batch:
     done: int = 0  # effects already applied (recorded by whoever delivered it before)
 
 
-# Acknowledge outbox entry ARGV[1] (and its progress). Once only the counter is left, the hash
-# is written anew: big sealed batches turned it into a hashtable, which never shrinks back to a
-# listpack. With ARGV[2] = "drop" (the batch erased the conversation) the emptied outbox goes
-# entirely: nothing is pending, so a later commit may count from 1 again.
-_ACK: Final = f"""
-redis.call('HDEL', KEYS[1], '{DONE_PREFIX}' .. ARGV[1])
-if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 and redis.call('HLEN', KEYS[1]) == 1 then
-  if ARGV[2] == 'drop' then
-    redis.call('DEL', KEYS[1])
-    return 0
+# Once only the counter is left, the outbox hash is written anew: big sealed batches turned it
+# into a hashtable, which never shrinks back to a listpack. With `drop` = "drop" (the batch
+# erased the conversation) the emptied outbox goes entirely: nothing is pending, so a later
+# commit may count from 1 again. `ok`: the outbox key.
+_EMPTIED: Final = f"""
+if redis.call('HLEN', ok) == 1 then
+  if drop == 'drop' then
+    redis.call('DEL', ok)
+  else
+    local seq = redis.call('HGET', ok, '{OUTBOX_COUNTER}')
+    local ttl = redis.call('PTTL', ok)
+    if seq and ttl > 0 then
+      redis.call('DEL', ok)
+      redis.call('HSET', ok, '{OUTBOX_COUNTER}', seq)
+      redis.call('PEXPIRE', ok, ttl)
+    end
   end
-  local seq = redis.call('HGET', KEYS[1], '{OUTBOX_COUNTER}')
-  local ttl = redis.call('PTTL', KEYS[1])
-  if seq and ttl > 0 then
-    redis.call('DEL', KEYS[1])
-    redis.call('HSET', KEYS[1], '{OUTBOX_COUNTER}', seq)
-    redis.call('PEXPIRE', KEYS[1], ttl)
-  end
+end
+"""
+
+# Acknowledge outbox entry ARGV[1] (and its progress); ARGV[2]: "drop" or "".
+_ACK: Final = (
+    """
+local ok, drop = KEYS[1], ARGV[2]
+redis.call('HDEL', ok, '"""
+    + DONE_PREFIX
+    + """' .. ARGV[1])
+if redis.call('HDEL', ok, ARGV[1]) == 1 then
+"""
+    + _EMPTIED
+    + """
 end
 return 0
 """
+)
 
-# Progress of one batch, with the ids of the messages it sent (for /forget), in one step.
+# Progress of one batch, with the ids of the messages it sent (for /forget), in one step; the
+# last step acknowledges the batch in the same call.
 # KEYS: outbox, chat, lease (one slot); ARGV: 1 entry, 2 done, 3 lease token, 4 lease ttl (ms),
-# 5 now (ms), 6 chat ttl (ms), 7.. message ids.
+# 5 now (ms), 6 chat ttl (ms), 7 "ack" | "drop" (the batch is done: it leaves the outbox, and
+# with "drop" an emptied outbox goes too) | "" (more effects follow), 8.. message ids.
 # Recorded whether or not the lease is still ours (the message went out either way, and a
 # process that took the lease over must not send it again); progress never goes back, and a
 # batch already acknowledged gets no progress field again.
-# Returns 1 while the lease is ours (renewed), 0 once it is not.
+# Returns {held, pending}: held 1 while the lease is ours (renewed; given back once an
+# acknowledgement left nothing pending), 0 once it is not; pending: the batches still in the
+# outbox after an acknowledgement (-1 without one).
 _RECORD: Final = f"""
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
-  local field = '{DONE_PREFIX}' .. ARGV[1]
-  if tonumber(ARGV[2]) > tonumber(redis.call('HGET', KEYS[1], field) or '0') then
-    redis.call('HSET', KEYS[1], field, ARGV[2])
+local ok, drop = KEYS[1], ARGV[7]
+local field = '{DONE_PREFIX}' .. ARGV[1]
+local pending = -1
+if ARGV[7] ~= '' then
+  redis.call('HDEL', ok, field)
+  if redis.call('HDEL', ok, ARGV[1]) == 1 then
+{_EMPTIED}
+  end
+  pending = 0
+  local names = redis.call('HKEYS', ok)
+  for i = 1, #names do
+    if string.match(names[i], '^%d+$') then
+      pending = pending + 1
+    end
+  end
+elseif redis.call('HEXISTS', ok, ARGV[1]) == 1 then
+  if tonumber(ARGV[2]) > tonumber(redis.call('HGET', ok, field) or '0') then
+    redis.call('HSET', ok, field, ARGV[2])
   end
 end
-if #ARGV >= 7 then
-  for i = 7, #ARGV do
+if #ARGV >= 8 then
+  for i = 8, #ARGV do
     redis.call('ZADD', KEYS[2], ARGV[5], ARGV[i])
   end
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (tonumber(ARGV[5]) - tonumber(ARGV[6])))
   redis.call('PEXPIRE', KEYS[2], ARGV[6])
 end
 if ARGV[3] == '' then
-  return 1
+  return {{1, pending}}
 end
 if redis.call('GET', KEYS[3]) == ARGV[3] then
-  redis.call('PEXPIRE', KEYS[3], ARGV[4])
-  return 1
+  if pending == 0 then
+    redis.call('DEL', KEYS[3])
+  else
+    redis.call('PEXPIRE', KEYS[3], ARGV[4])
+  end
+  return {{1, pending}}
 end
-return 0
+return {{0, pending}}
 """
 
 
@@ -107,8 +151,10 @@ class Outbox:
         *,
         chat_ttl: float,
         clock: Callable[[], float],
+        replicas: Replicas | None = None,
     ) -> None:
         self._redis = redis
+        self._replicas = replicas or Replicas()
         self._sealer = sealer
         self._key_of = key_of
         self._chat_ttl = chat_ttl
@@ -157,9 +203,13 @@ class Outbox:
         *,
         lease: str = "",
         lease_ttl: float = 0.0,
-    ) -> bool:
-        """`done` effects of the batch are applied, and these messages were sent for them.
-        Whether `lease` (if given) is still held."""
+        ack: bool = False,
+        erased: bool = False,
+    ) -> Recorded:
+        """`done` effects of the batch are applied, and these messages were sent for them;
+        with `ack` the batch is done and leaves the outbox in the same step (`erased`: see
+        `ack`). Whether `lease` (if given) is still held. With replicas required, it returns
+        once they hold it (flows.replicas): a failover forgets no message that went out."""
         if not entry_id.isdigit():
             raise ValueError("outbox entry ids are decimal numbers")
         args: list[str | int] = [
@@ -169,11 +219,37 @@ class Outbox:
             milliseconds(lease_ttl) if lease else 0,
             int(self._clock() * 1000),
             milliseconds(self._chat_ttl),
+            ("drop" if erased else "ack") if ack else "",
             *(str(int(m)) for m in message_ids),
         ]
         keys = [self._key_of(key, part) for part in ("outbox", "chat", "lease")]
         with unavailable():
-            return bool(await self._record(keys=keys, args=args))
+            held, pending = await self._replicas.commit(self._record, keys, args)
+        return Recorded(bool(held), int(pending))
+
+    # -- messages in the caller's chat, for /forget (`record` adds those the bot sent) ------
+
+    async def remember_chat_message(self, key: str, message_id: int) -> None:
+        now_ms = int(self._clock() * 1000)
+        ttl = milliseconds(self._chat_ttl)
+        chat = self._key_of(key, "chat")
+        with unavailable():
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.zadd(chat, {str(int(message_id)): now_ms})
+                pipe.zremrangebyscore(chat, "-inf", f"({now_ms - ttl}")
+                pipe.pexpire(chat, ttl)
+                await pipe.execute()
+
+    async def chat_messages(self, key: str) -> list[int]:
+        """Ids of messages still young enough to be deleted, oldest first."""
+        since = int(self._clock() * 1000) - milliseconds(self._chat_ttl)
+        with unavailable():
+            ids = await self._redis.zrangebyscore(self._key_of(key, "chat"), since, "+inf")
+        return [int(text(i) or 0) for i in ids]
+
+    async def forget_chat_messages(self, key: str) -> None:
+        with unavailable():
+            await self._redis.delete(self._key_of(key, "chat"))
 
     async def with_pending(self, prefix: str, split: Callable[[str], str]) -> list[str]:
         """Conversations whose outbox holds undelivered batches (one SCAN of the keyspace: for

@@ -18,16 +18,17 @@ and the two indexes of a registered case, written after the commit in other slot
 (flows.cases).
 
 `<conv key>` is a keyed hash of the Telegram id; no key name holds an id, a name, a phone or a
-code. A commit is one Lua script: dedupe check, version check, state, dedupe mark, outbox batch,
-timeline and TTLs, all or nothing. Sealing happens before the script, so a sealing failure
-writes nothing. Fields are sealed for the owner context `<conv key>`, outbox batches for
+code. A load is one Lua script (flows.commit_lua), which also takes the conversation's turn
+(flows.locks.Turn) when it is free; a commit is one too: dedupe check, version check, state,
+dedupe mark, outbox batch, timeline and TTLs, all or nothing, and it gives the turn back and
+takes the delivery lease for the deliverer that is handed the batch (bot.deliver). Sealing
+happens before the script, so a sealing failure writes nothing. Fields are sealed for the owner context `<conv key>`, outbox batches for
 `<conv key>|outbox`, so a record copied elsewhere does not open.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,11 +38,13 @@ from redis.asyncio import Redis
 
 from flows import codec
 from flows.cases import ERASED_VERSION, CaseIndexes
-from flows.commit_lua import COMMIT, COMPANION_GRACE, COMPANION_PARTS, DAY
+from flows.commit_lua import COMMIT, COMPANION_GRACE, COMPANION_PARTS, LOAD
+from flows.locks import Turn
 from flows.model import CaseEvent, CaseFound, Conversation, Effect, Erase
 from flows.outbox import Batch, Outbox
 from flows.replicas import Replicas
 from flows.reseal import HSET_IF, reseal_all
+from flows.retention import DAY, DEFAULT_RETENTION, Retention
 from flows.sealing import Pseudonymizer, Sealer
 from flows.unavailable import StoreUnavailable
 from flows.unavailable import milliseconds as _ms
@@ -63,25 +66,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Retention:
-    """How long each kind of key lives without contact, in seconds."""
-
-    form: float = 7 * DAY  # an unfinished dialogue (no case)
-    registered: float = 90 * DAY  # a conversation with a case
-    dedupe: float = 2 * DAY  # processed update_ids are remembered at least this long
-    outbox: float = 2 * DAY
-    chat_messages: float = 2 * DAY  # Telegram lets bots delete messages for 48 h
-
-    def __post_init__(self) -> None:
-        for name in ("form", "registered", "dedupe", "outbox", "chat_messages"):
-            value = getattr(self, name)
-            if not math.isfinite(value) or value <= 0:
-                raise ValueError(f"retention {name} must be a positive number of seconds")
-        if self.dedupe < DAY:
-            raise ValueError("retention dedupe must be at least 24 h (Telegram redelivers)")
-
-
 @dataclass(slots=True)
 class Loaded:
     conversation: Conversation  # a fresh Conversation() (version 0) when none is stored
@@ -97,6 +81,9 @@ class CommitResult:
     conflict: bool = False
 
 
+# How often at most a delivery writes a case's indexes again (they live as long as a registered
+# conversation; the conversation's commits refresh them no more often than this)
+INDEX_REFRESH: Final = DAY / 2
 _CONVERSATION_PARTS: Final = ("conv", "seen", "outbox", "timeline", "chat")
 
 
@@ -108,7 +95,7 @@ class ConversationStore:
         redis: Redis,
         sealer: Sealer,
         ids: Pseudonymizer,
-        retention: Retention = Retention(),
+        retention: Retention = DEFAULT_RETENTION,
         prefix: str = "hl",
         *,
         clock: Callable[[], float] = time.time,
@@ -123,11 +110,17 @@ class ConversationStore:
         self.prefix = prefix
         self._clock = clock
         self._commit_script = redis.register_script(COMMIT)
+        self._load_script = redis.register_script(LOAD)
         self._hset_if = redis.register_script(HSET_IF)
-        self.outbox = Outbox(
-            redis, sealer, self.key, chat_ttl=retention.chat_messages, clock=clock
-        )
         self.replicas = replicas or Replicas()
+        self.outbox = Outbox(
+            redis,
+            sealer,
+            self.key,
+            chat_ttl=retention.chat_messages,
+            clock=clock,
+            replicas=self.replicas,
+        )
         self.cases = CaseIndexes(
             redis,
             prefix,
@@ -174,23 +167,39 @@ class ConversationStore:
 
     # -- one update: load and commit ---------------------------------------------------------
 
-    async def load(self, key: str, update_id: int) -> Loaded:
+    async def load(self, key: str, update_id: int, *, turn: Turn | None = None) -> Loaded:
         """The stored conversation, whether `update_id` was applied, and the outbox size.
 
-        One round trip (a pipeline without transaction): `commit` re-checks everything.
+        One round trip: `commit` re-checks everything. With `turn` (flows.locks.Turn) the
+        conversation's turn is taken in the same script; only a busy turn costs more (the
+        waiter queues up and polls, then reads).
         """
         with _unavailable():
+            if turn is not None and not turn.taken:
+                keys = [*self.keys_of(key)[:3], *turn.keys]
+                args: list[str | int] = [str(update_id), turn.ticket, turn.ttl_ms]
+                taken, *rest = await self._load_script(keys=keys, args=args)
+                if int(taken):
+                    turn.taken = True
+                    return self._loaded(key, *rest)
+                await turn.wait(turn)
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.hmget(self.key(key, "conv"), ["v", "meta", "sealed"])
                 pipe.zscore(self.key(key, "seen"), str(update_id))
                 pipe.hkeys(self.key(key, "outbox"))
                 (version, meta, sealed), seen, names = await pipe.execute()
         pending = sum(1 for name in names if (_text(name) or "").isdigit())  # batches only
+        return self._loaded(key, version, meta, sealed, seen is not None, pending)
+
+    def _loaded(
+        self, key: str, version: Any, meta: Any, sealed: Any, seen: Any, pending: Any
+    ) -> Loaded:
+        duplicate, pending = bool(seen), int(pending)
         if version is None:
-            return Loaded(Conversation(), 0, seen is not None, pending)
+            return Loaded(Conversation(), 0, duplicate, pending)
         conversation = self._open_conversation(key, _text(meta), _text(sealed))
         conversation.version = int(version)
-        return Loaded(conversation, conversation.version, seen is not None, pending)
+        return Loaded(conversation, conversation.version, duplicate, pending)
 
     async def settle(self, key: str) -> None:
         """A repeated update is acknowledged once its first commit is on enough replicas."""
@@ -214,12 +223,18 @@ class ConversationStore:
         *,
         chat_message: int | None = None,
         chat_id: int | None = None,
+        turn: Turn | None = None,
     ) -> CommitResult:
         """Write the conversation, the dedupe mark and the batch of effects, or nothing.
 
         On success `conversation.version` is set to the stored version. After an `Erase` the
         conversation is not written back (every key of it is gone but `seen`, the outbox entry
         with the final reply and, for /forget, the chat ids).
+
+        With `turn`, the conversation's turn is given back in the same script (unless this is a
+        conflict: the update is applied again), and, if `turn.lease_token` is set, the delivery
+        lease taken for it when free (`turn.leased`; `turn.alone`: no other batch is pending,
+        `turn.reindex`: the case indexes are due a refresh).
         """
         erase = next((e for e in effects if isinstance(e, Erase)), None)
         now = self._clock()
@@ -259,12 +274,26 @@ class ConversationStore:
             repr(float(conversation.updated_at)),
             "" if chat_message is None else str(chat_message),
             _ms(retention.chat_messages),
+            "" if turn is None else turn.ticket,
+            "1" if turn is not None and turn.queued else "",
+            "" if turn is None else turn.lease_token,
+            0 if turn is None else turn.lease_ttl_ms,
+            _ms(INDEX_REFRESH),
             *(e.kind for e in effects if isinstance(e, CaseEvent)),
         ]
         with _unavailable():
-            keys = [*self.keys_of(key), *(self.key(key, part) for part in COMPANION_PARTS)]
+            keys = [
+                *self.keys_of(key),
+                *(self.key(key, part) for part in ("queue", "alive", "turn", "lease")),
+                *(self.key(key, part) for part in COMPANION_PARTS),
+            ]
             reply = await self.replicas.commit(self._commit_script, keys, args)
-        status, version, seq = (int(x) for x in reply)
+        status, version, seq, leased, alone, reindex = (
+            int(x) for x in [*reply, 0, 0, 0, 0, 0][:6]
+        )
+        if turn is not None and status != 1:
+            turn.given = True
+            turn.leased, turn.alone, turn.reindex = bool(leased), bool(alone), bool(reindex)
         # Only the pseudonymous key, numbers and effect type names: nothing personal.
         log.debug(
             "commit %s update=%d expected=%d -> %s version=%d entry=%d effects=%s",
@@ -316,26 +345,13 @@ class ConversationStore:
     # -- messages in the caller's chat, for /forget -------------------------------------------
 
     async def remember_chat_message(self, key: str, message_id: int) -> None:
-        now_ms = int(self._clock() * 1000)
-        ttl = _ms(self.retention.chat_messages)
-        chat = self.key(key, "chat")
-        with _unavailable():
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.zadd(chat, {str(int(message_id)): now_ms})
-                pipe.zremrangebyscore(chat, "-inf", f"({now_ms - ttl}")
-                pipe.pexpire(chat, ttl)
-                await pipe.execute()
+        await self.outbox.remember_chat_message(key, message_id)
 
     async def chat_messages(self, key: str) -> list[int]:
-        """Ids of messages still young enough to be deleted, oldest first."""
-        since = int(self._clock() * 1000) - _ms(self.retention.chat_messages)
-        with _unavailable():
-            ids = await self._redis.zrangebyscore(self.key(key, "chat"), since, "+inf")
-        return [int(_text(i) or 0) for i in ids]
+        return await self.outbox.chat_messages(key)
 
     async def forget_chat_messages(self, key: str) -> None:
-        with _unavailable():
-            await self._redis.delete(self.key(key, "chat"))
+        await self.outbox.forget_chat_messages(key)
 
     # -- maintenance ---------------------------------------------------------------------------
 

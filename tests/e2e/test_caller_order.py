@@ -4,6 +4,7 @@ one at a time, in the order they arrived."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -25,10 +26,10 @@ async def test_two_answers_arriving_together_apply_in_arrival_order(
     store = hotline.app.store
     load = store.load
 
-    async def slow_for_the_first(key: str, update_id: int) -> Loaded:
+    async def slow_for_the_first(key: str, update_id: int, **kw: Any) -> Loaded:
         if update_id == name.update_id:
             await asyncio.sleep(0.05)  # Redis is slow for the first one only
-        return await load(key, update_id)
+        return await load(key, update_id, **kw)
 
     monkeypatch.setattr(store, "load", slow_for_the_first)
     dispatcher, bot = hotline.app.dispatcher, hotline.app.bot

@@ -36,7 +36,7 @@ async def test_a_message_sent_while_redis_was_away_is_recorded_later_and_never_s
     record = outbox.record
     calls: list[tuple[int, tuple[int, ...]]] = []
 
-    async def redis_away_once(key: str, entry: str, done: int, ids: Any = (), **kw: Any) -> bool:
+    async def redis_away_once(key: str, entry: str, done: int, ids: Any = (), **kw: Any) -> Any:
         calls.append((done, tuple(ids)))
         if len(calls) == 1:
             raise StoreUnavailable("conversation store unavailable (ConnectionError)")
