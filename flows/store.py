@@ -22,8 +22,9 @@ code. A load is one Lua script (flows.commit_lua), which also takes the conversa
 (flows.locks.Turn) when it is free; a commit is one too: dedupe check, version check, state,
 dedupe mark, outbox batch, timeline and TTLs, all or nothing, and it gives the turn back and
 takes the delivery lease for the deliverer that is handed the batch (bot.deliver). Sealing
-happens before the script, so a sealing failure writes nothing. Fields are sealed for the owner context `<conv key>`, outbox batches for
-`<conv key>|outbox`, so a record copied elsewhere does not open.
+happens before the script, so a sealing failure writes nothing. Fields are sealed for the owner
+context `<conv key>`, outbox batches for `<conv key>|outbox`, so a record copied elsewhere does
+not open.
 """
 
 from __future__ import annotations
