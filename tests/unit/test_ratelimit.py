@@ -12,7 +12,7 @@ import fakeredis
 import pytest
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.methods import AnswerCallbackQuery, SendMessage
-from aiogram.types import Chat, TelegramObject, Update, User
+from aiogram.types import TelegramObject, Update
 
 from bot.app import App, build_app
 from bot.i18n import Translator
@@ -204,11 +204,10 @@ async def test_a_flood_of_ids_while_redis_is_down_keeps_the_notice_table_bounded
         raise StoreUnavailable("down")
 
     for i in range(1_000):
-        user = User(id=9_000_000 + i, is_bot=False, first_name="X", language_code="ru")
-        chat = Chat(id=user.id, type="private")
-        data: dict[str, Any] = {"event_chat": chat, "event_from_user": user, "bot": Bot()}
+        him = caller(9_000_000 + i, first_update_id=i)
+        data: dict[str, Any] = {"event_chat": him.chat, "event_from_user": him.user, "bot": Bot()}
         with pytest.raises(StoreUnavailable):  # told, and still not acknowledged
-            await store_down(failing, Update(update_id=i), data)
+            await store_down(failing, him.command("start"), data)
         assert len(store_down) <= 100
     assert len(sent) == 1_000  # every caller was told, each once
 
