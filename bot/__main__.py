@@ -106,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run()
     settings = load_settings()
     if args.command == "console":
-        from bot.offline.console import run_console
+        from bot.console import run_console
 
         logs.configure("WARNING", json=False)
         script = None

@@ -4,5 +4,6 @@
 - `content`: what a message can carry (a location, a contact, media, a forward's origin).
 - `client`: real aiogram `Update`s from a caller in his private chat or an operator in the
   desk group, numbered and dated as Telegram does, fed to the app's real Dispatcher.
-- `console`, `desk_view`, `script`: `hotline console`, played on the client.
+
+`hotline console` (bot/console.py) plays on it, as every test does.
 """

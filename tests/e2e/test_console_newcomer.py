@@ -16,8 +16,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot.app import build_app
-from bot.offline.console import Console, console_settings, run_console
-from bot.offline.script import operator_line
+from bot.console import Console, console_settings, run_console
+from bot.console_script import operator_line
 from bot.offline.session import RecordingSession
 from bot.settings import Settings
 from tests.e2e.conftest import T, labels
@@ -50,7 +50,7 @@ def test_the_readme_lists_every_script_command() -> None:
     section = readme[readme.index("## The console") :]
     for command in SCRIPT_COMMANDS:
         assert f"`{command}" in section, command
-    from bot.offline.script import MEDIA_WORDS
+    from bot.console_script import MEDIA_WORDS
 
     for word in MEDIA_WORDS:  # a new kind of message must be documented too
         assert f"`@{word}" in section, word

@@ -7,7 +7,7 @@ import io
 import re
 from pathlib import Path
 
-from bot.offline.console import run_console
+from bot.console import run_console
 from bot.settings import Settings
 from tests.e2e.conftest import t
 from tests.e2e.desk_harness import dt, op_label

@@ -11,7 +11,7 @@ Each `# expect: TEXT` must be found in a line of the transcript (`bot> ...` a me
 caller, its continuation lines indented, `[N] LABEL` its buttons, `desk> ...` the operator
 group), and the expectations must be met in the order they are written: each one on a line after
 the one that met the previous. Here every script runs in-process through
-`bot.offline.console.run_console` (the same code as the CLI, output to a StringIO); a script may
+`bot.console.run_console` (the same code as the CLI, output to a StringIO); a script may
 not press a button that is not there or use a line the console does not understand. One script
 also runs through the real CLI.
 """
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.offline.console import run_console
+from bot.console import run_console
 from bot.settings import Settings
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"

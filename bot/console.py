@@ -13,7 +13,7 @@ bot sends is recorded by `RecordingSession` and printed as the transcript:
     bot> (deleted: 3, 5)   messages deleted in the caller's chat
 
 The script language (what each line may be) is listed in README.md and read by
-`bot.offline.script`. Interactively the desk's timer runs as in production (re-announcements,
+`bot.console_script`. Interactively the desk's timer runs as in production (re-announcements,
 details deleted); with REDIS_URL the ids continue from the last run's, so the same --user-id is
 answered again.
 """
@@ -38,9 +38,9 @@ from aiogram.methods import (
 from aiogram.types import InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, Update
 
 from bot.app import App, build_app
+from bot.console_desk import DeskTranscript, Key
+from bot.console_script import STRANGER_ID, operator_line, special_update
 from bot.offline.client import Account, Client, Telegram
-from bot.offline.desk_view import DeskTranscript, Key
-from bot.offline.script import STRANGER_ID, operator_line, special_update
 from bot.offline.session import RecordingSession, Sent
 from bot.settings import Settings
 from flows import surrender as flow

@@ -1,5 +1,5 @@
 """The console's script language: what a line typed (or replayed) asks for. README.md lists
-every form; `bot.offline.console` plays them on the real Dispatcher.
+every form; `bot.console` plays them on the real Dispatcher.
 
 This module reads the caller's special messages (`@location`, `@contact`, `@voice`...) into
 the update his account sends, and who an `op` line speaks as; it knows nothing of the app.
