@@ -1,22 +1,38 @@
-"""What several kinds of input share: an answer taken, the declaration said at once, a cry
-for help, the channel check, content the step cannot use.
+"""What several kinds of input share: a question's answer read and taken, the declaration said
+at once, a cry for help, the channel check, content the step cannot use.
 """
 
 from __future__ import annotations
 
-from flows import channels, steps
+from flows import channels, fields, steps
 from flows import surrender as flow
-from flows.model import (
-    Params,
-    Priority,
-    Text,
-)
+from flows.model import Params, Priority, Text
+from flows.reading import Answer
 from flows.screens import screen_reply
 from flows.turn import Turn
 
 
-def answer_detail(turn: Turn, name: str, value: str) -> None:
-    turn.conv.fields[name] = value
+def read_answer(turn: Turn, answer: Answer, text: str) -> None:
+    """Typed text where a question is open: checked, then taken or refused."""
+    if answer.relay:
+        steps.relay_if_escalated(turn, "text")  # before it is judged: he sees what was written
+    if answer.validate is None:
+        steps.refuse(turn, "use-buttons")
+        return
+    outcome = answer.validate(text, turn.ctx.today)
+    if isinstance(outcome, fields.Rejected):
+        steps.rejected(turn, outcome)
+        return
+    take(turn, answer, outcome.value)
+
+
+def take(turn: Turn, answer: Answer, value: str, *, relay: str | None = None) -> None:
+    """An answer taken: shown to the desk first (the `relay` kind, where the question relays),
+    out of his chat (unless the screen keeps it), kept under its field; then the next step."""
+    if relay is not None and answer.relay:
+        steps.relay_if_escalated(turn, relay)
+    steps.delete_taken(turn)  # after the relay: the desk copies it first
+    turn.conv.fields[answer.field] = value
     steps.accepted(turn)
     steps.move(turn, "answer")
 

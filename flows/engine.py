@@ -40,6 +40,7 @@ from flows.model import (
     StaleButton,
     Text,
 )
+from flows.reading import Reads
 from flows.screens import NOT_GIVEN, STATUS_PHASES, review_params, screen_reply, status_params
 from flows.turn import Outcome, Turn
 
@@ -64,10 +65,8 @@ fire = steps.fire
 _move = steps.move
 _again = steps.again
 _relay_if_escalated = steps.relay_if_escalated
-_delete_input = steps.delete_input
 _rejected = steps.rejected
 _refuse = steps.refuse
-_accepted = steps.accepted
 
 
 # Notices the engine itself shows, beside the screens of flow.SCREENS
@@ -235,17 +234,10 @@ def _on_press(turn: Turn, event: Press) -> None:
     if stale_message or not on_screen:
         _not_on_this_screen(turn, typed=event.screen is None)
         return
-    detail = flow.DETAIL_BY_STATE.get(conv.state)
-    if detail is not None and event.button in detail.choices:
-        _delete_input(turn)  # an answer typed with a reply-keyboard button is a message too
-        answers.answer_detail(turn, detail.name, event.button)
-        return
-    if conv.state in {"recall_injuries", "emergency_injuries"} and event.button in flow.HEALTH:
-        conv.fields[conv.state] = event.button
-        _accepted(turn)
-        _relay_if_escalated(turn, "button")
-        _delete_input(turn)  # after the relay: the desk copies it first
-        _move(turn, "answer")
+    answer = screen.answer
+    if answer is not None and event.button in answer.choices:
+        # an answer typed with a reply-keyboard button is a message too: deleted as typed
+        answers.take(turn, answer, event.button, relay="button")
         return
     if event.button == "at-point":
         # every press reaches the desk, also at the priority the case has already
@@ -257,7 +249,7 @@ def _on_press(turn: Turn, event: Press) -> None:
         turn.say("help-coming")
         return
     if event.button == "skip":
-        turn.conv.fields.pop(_field_of(conv.state), None)
+        turn.conv.fields.pop(answer.field if answer is not None else conv.state, None)
     trigger = flow.trigger_of(event.button)
     if _move(turn, trigger):
         return
@@ -285,14 +277,9 @@ def _not_on_this_screen(turn: Turn, *, typed: bool) -> None:
     conv = turn.conv
     if typed and conv.escalated and answers.live_relay(conv.state):
         _relay_if_escalated(turn, "text")
-    elif typed and conv.state == "recall_code":
+    elif typed and flow.SCREENS[conv.state].reads is Reads.CODE:
         _rejected(turn, fields.Rejected("invalid-code-format", {"example": CODE_EXAMPLE}))
     else:
         if typed:
             _relay_if_escalated(turn, "text")
         _refuse(turn, "stale-button")
-
-
-def _field_of(state: str) -> str:
-    detail = flow.DETAIL_BY_STATE.get(state)
-    return detail.name if detail is not None else state

@@ -21,19 +21,18 @@ HEARD_KINDS = frozenset({"voice", "video_note"})  # relayed even outside a hand-
 
 
 def on_location(turn: Turn, event: Location) -> None:
-    state = turn.conv.state
-    if flow.SCREENS[state].expects == "location":
-        steps.relay_if_escalated(turn, "location")
-        steps.delete_input(turn)  # where he is must not stay on his phone
-        turn.conv.fields[state] = f"{event.latitude:.5f},{event.longitude:.5f}"
-        steps.accepted(turn)
-        steps.move(turn, "answer")
+    screen = flow.SCREENS[turn.conv.state]
+    if screen.expects == "location" and screen.answer is not None:
+        # where he is must not stay on his phone (the screen deletes it once taken)
+        location = f"{event.latitude:.5f},{event.longitude:.5f}"
+        answers.take(turn, screen.answer, location, relay="location")
     else:
         answers.unusable(turn, "location", "wrong-content", {"kind": "location"})
 
 
 def on_contact(turn: Turn, event: Contact) -> None:
-    if turn.conv.state == "details_phone":
+    answer = flow.SCREENS[turn.conv.state].answer
+    if answer is not None and answer.contact:
         if not event.own:
             steps.rejected(turn, fields.Rejected("contact-not-own"))
             return
@@ -41,8 +40,7 @@ def on_contact(turn: Turn, event: Contact) -> None:
         if isinstance(outcome, fields.Rejected):
             steps.rejected(turn, outcome)
             return
-        steps.delete_input(turn)
-        answers.answer_detail(turn, "phone", outcome.value)
+        answers.take(turn, answer, outcome.value)
         return
     answers.unusable(turn, "contact", "wrong-content", {"kind": "contact"})
 

@@ -6,14 +6,13 @@ are both built from these; `flows.surrender` joins them into the one table the m
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from flows.model import Button, Conversation
-from flows.typed import Outcome
+from flows.reading import Answer, Deletes, Reads, Validator
 
 
 def button(button_id: str, kind: str = "choice") -> Button:
@@ -26,12 +25,6 @@ DECLARE = button("declare")
 OPERATOR = button("operator")
 SHARE_LOCATION = button("share-location", kind="location")
 SHARE_CONTACT = button("share-contact", kind="contact")
-
-Validator = Callable[[str, datetime.date], Outcome]
-
-
-def ignoring_date(check: Callable[[str], Outcome]) -> Validator:
-    return lambda text, _today: check(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,13 +50,24 @@ class DetailField:
 
 @dataclass(frozen=True, slots=True)
 class Screen:
+    """What a state shows, and how it reads what he sends (`flows.reading`)."""
+
     prompt: str
     buttons: tuple[Button, ...] = ()
     expects: str = "choice"  # choice | text | location | none (relay only)
     inline: bool = False
+    reads: Reads = Reads.NOTHING  # who takes typed text
+    answer: Answer | None = None  # the question's answer, when `reads` is ANSWER
+    deletes: Deletes = Deletes.NEVER  # when his message leaves his chat
+    phase: str | None = None  # what /status says here (None: what his case is)
+    given: str | None = None  # the prompt instead once his case is registered: never values
+
+    def __post_init__(self) -> None:
+        if (self.answer is not None) != (self.reads is Reads.ANSWER):
+            raise ValueError(f"screen {self.prompt}: an answer, and only one, is read as one")
 
 
-def detail_screen(detail: DetailField) -> Screen:
+def detail_screen(detail: DetailField, *, phase: str) -> Screen:
     buttons = [button(choice) for choice in detail.choices]
     if detail.contact:
         buttons.append(SHARE_CONTACT)
@@ -74,6 +78,10 @@ def detail_screen(detail: DetailField) -> Screen:
         prompt=f"ask-{detail.param}",
         buttons=tuple(buttons),
         expects="choice" if detail.validate is None else "text",
+        reads=Reads.ANSWER,
+        answer=Answer(detail.name, detail.validate, detail.choices, contact=detail.contact),
+        deletes=Deletes.ALWAYS,  # a personal value, refused or not
+        phase=phase,
     )
 
 
@@ -110,6 +118,16 @@ Dest = str | BackTo
 def destinations(dest: Dest) -> tuple[str, ...]:
     """Every state a row can lead to (a `BackTo`: each it may go back to)."""
     return tuple(sorted(dest.to)) if isinstance(dest, BackTo) else (dest,)
+
+
+def review_screen(
+    prompt: str, send: str, form: Sequence[DetailField], *, phase: str, given: str | None = None
+) -> Screen:
+    """A form's answers shown at once: sent with `send`, each corrected with its edit button,
+    or the whole withdrawn; its buttons stay on its message."""
+    edits = (button(f"edit-{d.param}") for d in form)
+    buttons = (button(send), *edits, button("withdraw"))
+    return Screen(prompt, buttons, inline=True, phase=phase, given=given)
 
 
 def t(trigger: str, source: str | list[str], dest: Dest, **extra: Any) -> dict[str, Any]:

@@ -15,7 +15,9 @@ import hmac
 import re
 
 from flows import fields, steps
+from flows import surrender as flow
 from flows.model import BirthChecked, CaseFound, LinkNotice, Lookup, SilentAlert, VerifyBirth
+from flows.reading import Reads
 
 CODE_EXAMPLE = "K7QM-3P9X"  # the shape of a case code, shown when one is mistyped
 SAFETY_WORD_MAX = 40
@@ -30,7 +32,7 @@ def text_code(turn: steps.Step, text: str) -> None:
     if code is None:
         steps.rejected(turn, fields.Rejected("invalid-code-format", {"example": CODE_EXAMPLE}))
         return
-    steps.delete_input(turn)
+    steps.delete_taken(turn)
     turn.effects.append(Lookup(turn.ctx.digest("code", code)))
 
 
@@ -45,8 +47,8 @@ def locked(turn: steps.Step) -> None:
 
 def on_case_found(turn: steps.Step, event: CaseFound) -> None:
     conv = turn.conv
-    if conv.state != "recall_code":
-        return
+    if flow.SCREENS[conv.state].reads is not Reads.CODE:
+        return  # the answer to a lookup he has moved on from
     if event.account_left <= 0:
         locked(turn)
         return
@@ -59,13 +61,13 @@ def text_birth(turn: steps.Step, text: str) -> None:
     if isinstance(outcome, fields.Rejected):
         steps.rejected(turn, outcome)
         return
-    steps.delete_input(turn)
+    steps.delete_taken(turn)
     turn.effects.append(VerifyBirth(outcome.value))
 
 
 def on_birth_checked(turn: steps.Step, event: BirthChecked) -> None:
     conv = turn.conv
-    if conv.state != "recall_birth":
+    if flow.SCREENS[conv.state].reads is not Reads.BIRTH_DATE:
         return
     case_id = conv.pending_case_id
     if event.case_failures and case_id is not None:
@@ -92,7 +94,7 @@ def set_safety_word(turn: steps.Step, text: str) -> None:
     if not 1 <= len(word) <= SAFETY_WORD_MAX:
         steps.rejected(turn, fields.Rejected("invalid-safety-word", {"max": SAFETY_WORD_MAX}))
         return
-    steps.delete_input(turn)
+    steps.delete_taken(turn)
     turn.conv.fields[SAFETY_FIELD] = word  # sealed with the owner's fields, never a digest
     steps.accepted(turn)
     turn.say("safety-word-saved")

@@ -23,9 +23,10 @@ from flows.parts import (
     button,
     detail_screen,
     form_transitions,
-    ignoring_date,
+    review_screen,
     t,
 )
+from flows.reading import ignoring_date
 from flows.typed import Accepted, Outcome, clean_text, reject
 
 NOT_GIVEN = "not-given"
@@ -70,6 +71,7 @@ REQUEST: tuple[DetailField, ...] = (
     ),
 )
 FIRST = REQUEST[0].state
+FORM_PHASE = "relatives-form"  # what /status says while the request is written
 
 SCREENS: dict[str, Screen] = {
     "relatives": Screen(
@@ -82,16 +84,8 @@ SCREENS: dict[str, Screen] = {
         )
         for state in INFO_STATES
     },
-    **{d.state: detail_screen(d) for d in REQUEST},
-    "request_review": Screen(
-        "request-review",
-        (
-            button("request-send"),
-            *(button(f"edit-{d.param}") for d in REQUEST),
-            button("withdraw"),
-        ),
-        inline=True,
-    ),
+    **{d.state: detail_screen(d, phase=FORM_PHASE) for d in REQUEST},
+    "request_review": review_screen("request-review", "request-send", REQUEST, phase=FORM_PHASE),
     # while the request waits at the desk, what he writes goes to its topic as well
     "request_sent": Screen("request-sent", (OPERATOR, button("withdraw"), BACK), expects="none"),
 }

@@ -1,46 +1,232 @@
-"""What each state shows: the screen's message with its values, and what /status says.
+"""What each state shows: its screen (prompt, buttons, how it reads what he sends, the /status
+phase), the questions of the details form, and the values a screen's text takes (the review,
+the genuine channels, what /status says).
 
-Apart from the machine (`flows.engine`) so a reader looking for a text's values finds them in
-one place; the engine re-exports `screen_reply`, `review_params` and `status_params`.
+The machine (`flows.surrender`, `flows.steps`) moves between these screens; `flows.surrender`
+re-exports the tables so the dialogue reads as one piece of data.
 """
 
 from __future__ import annotations
 
-from flows import channels, relatives
-from flows import surrender as flow
-from flows.model import Conversation, Params, Reply
+from collections.abc import Callable
 
+from flows import channels, dates, fields, relatives
+from flows.channels import GenuineList
+from flows.model import Button, Conversation, Params, Reply
+from flows.parts import (
+    BACK,
+    DECLARE,
+    OPERATOR,
+    SHARE_LOCATION,
+    SKIP,
+    DetailField,
+    Screen,
+    button,
+    detail_screen,
+    review_screen,
+)
+from flows.reading import Answer, Deletes, Reads, ignoring_date
+from flows.typed import Outcome
+
+# ---------------------------------------------------------------------------------------------
+# Buttons
+
+
+MENU_CHOICES = (
+    "premob",
+    "surrender",
+    "ready",
+    "emergency",
+    "relative",
+    "legion",
+    "check",
+    "operator",
+)
+HEALTH = ("health-none", "health-light", "health-serious")
+WISH = ("wish-exchange", "wish-stay", "wish-emigrate", "wish-undecided")
+RANKS = ("rank-private", "rank-sergeant", "rank-warrant", "rank-officer")
+AREAS = (
+    "area-kharkiv",
+    "area-luhansk",
+    "area-donetsk",
+    "area-zaporizhzhia",
+    "area-kherson",
+    "area-border",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Details of stage 1: one state per field, asked in this order
+
+DETAILS: tuple[DetailField, ...] = (
+    DetailField("full_name", True, ignoring_date(fields.full_name)),
+    DetailField("birth_date", True, dates.birth_date),
+    DetailField("unit", False, ignoring_date(fields.military_unit)),
+    DetailField("rank", False, ignoring_date(fields.rank), choices=RANKS),
+    DetailField("service_number", False, ignoring_date(fields.service_number)),
+    DetailField("people", True, ignoring_date(fields.people_count)),
+    DetailField("area", False, ignoring_date(fields.area), choices=AREAS),
+    DetailField("phone", False, ignoring_date(fields.phone), contact=True),
+    DetailField("health", False, None, choices=HEALTH),
+    DetailField("wish", False, None, choices=WISH),
+)
+# every question of every form, by its state
+DETAIL_BY_STATE = {f.state: f for f in (*DETAILS, *relatives.REQUEST)}
+
+
+# ---------------------------------------------------------------------------------------------
+# What each state shows, and how it reads what he sends (`flows.reading`): `expects` is the kind
+# of input it asks for, `reads` who takes typed text, `answer` the question's, `phase` /status
+
+
+def _step(
+    prompt: str,
+    state: str,
+    check: Callable[[str], Outcome],
+    buttons: tuple[Button, ...] = (),
+    *,
+    phase: str,
+    expects: str = "text",
+    deletes: Deletes = Deletes.ALWAYS,
+) -> Screen:
+    """A question of the re-call or the emergency: an operator follows the chat (the desk sees
+    each answer as it is sent); kept under the state's name, out of the chat once taken."""
+    choices = tuple(b.id for b in buttons if b.id in HEALTH)
+    answer = Answer(state, ignoring_date(check), choices, relay=True)
+    return Screen(
+        prompt, buttons, expects, reads=Reads.ANSWER, answer=answer, deletes=deletes, phase=phase
+    )
+
+
+_HEALTH_BUTTONS = tuple(button(h) for h in HEALTH)
+FORM = "form"  # the /status phase of the declaration, the details and their review
+
+SCREENS: dict[str, Screen] = {
+    "start": Screen("greeting", expects="none", reads=Reads.BEGIN),
+    "menu": Screen("menu", tuple(button(f"menu-{choice}") for choice in MENU_CHOICES)),
+    "premob": Screen("premob-info", (button("register"), OPERATOR, BACK)),
+    "declaration": Screen(
+        "declaration-ask",
+        (DECLARE, button("not-yet")),
+        "text",
+        reads=Reads.DECLARATION,
+        phase=FORM,
+    ),
+    **{d.state: detail_screen(d, phase=FORM) for d in DETAILS},
+    # updating a registered case, it shows which fields were given, never their values
+    "review": review_screen("review", "confirm", DETAILS, phase=FORM, given="review-given"),
+    "registered": Screen(
+        "registered",
+        (button("ready"), button("update"), button("safety-word"), button("withdraw"), BACK),
+    ),
+    "safety_word": Screen(
+        "ask-safety-word", (BACK,), "text", reads=Reads.SAFETY_WORD, deletes=Deletes.ALWAYS
+    ),
+    # the code and the date: asked before the desk hears of the re-call
+    "recall_code": Screen(
+        "ask-code",
+        (button("no-code"), BACK),
+        "text",
+        reads=Reads.CODE,
+        deletes=Deletes.ALWAYS,
+        phase="recall-start",
+    ),
+    "recall_birth": Screen(
+        "ask-code-birth-date",
+        (BACK,),
+        "text",
+        reads=Reads.BIRTH_DATE,
+        deletes=Deletes.ALWAYS,
+        phase="recall-start",
+    ),
+    "recall_declare": Screen(
+        "recall-declare", (DECLARE, BACK), "text", reads=Reads.DECLARATION, phase="recall-start"
+    ),
+    "recall_location": _step(
+        "ask-location",
+        "recall_location",
+        fields.location_text,
+        (SHARE_LOCATION,),
+        phase="recall",
+        expects="location",
+    ),
+    "recall_people": _step(
+        "ask-people-now",
+        "recall_people",
+        fields.people_count,
+        phase="recall",
+        deletes=Deletes.TAKEN,
+    ),
+    "recall_injuries": _step(
+        "ask-injuries", "recall_injuries", fields.injuries, _HEALTH_BUTTONS, phase="recall"
+    ),
+    "meetup": Screen(
+        "meetup",
+        (button("at-point"), button("help-now"), button("cancel-meetup")),
+        phase="meetup",
+    ),
+    "emergency_location": _step(
+        "emergency-location",
+        "emergency_location",
+        fields.location_text,
+        (SHARE_LOCATION, SKIP),
+        phase="emergency",
+        expects="location",
+    ),
+    "emergency_people": _step(
+        "emergency-people",
+        "emergency_people",
+        fields.people_count,
+        (SKIP,),
+        phase="emergency",
+        deletes=Deletes.TAKEN,
+    ),
+    "emergency_injuries": _step(
+        "emergency-injuries",
+        "emergency_injuries",
+        fields.injuries,
+        (*_HEALTH_BUTTONS, SKIP),
+        phase="emergency",
+    ),
+    "emergency": Screen("emergency-wait", expects="none", phase="emergency"),
+    **relatives.SCREENS,
+    "legion": Screen("legion-info", (OPERATOR, BACK)),
+    "check_channel": Screen("check-info", (BACK,), "text", reads=Reads.CHANNELS),
+    "sos_confirm": Screen("sos-ask", (button("sos-yes"), button("sos-no"))),
+    "handoff": Screen("handoff", (button("leave"),), expects="none", phase="handoff"),
+    "confirm_withdraw": Screen(
+        "confirm-withdraw", (button("withdraw-yes"), button("withdraw-no")), inline=True
+    ),
+    "completed": Screen("completed", expects="none", reads=Reads.ENDED),
+    "withdrawn": Screen("withdrawn", expects="none", reads=Reads.ENDED),
+}
+
+# States whose prompt shows "step k of n"
+STEP_OF = {
+    d.state: (i + 1, len(form))
+    for form in (DETAILS, relatives.REQUEST)
+    for i, d in enumerate(form)
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The values a screen's text takes
+
+
+NONE_LISTED = "none"  # a Fluent variant key: the packs say it in words
 NOT_GIVEN = "not-given"  # a Fluent variant key: the packs say it in words
 GIVEN = "given"  # shown instead of a stored value once the case is registered
 
 
-def screen_reply(conv: Conversation, genuine: channels.GenuineList = channels.EMPTY) -> Reply:
-    screen = flow.SCREENS[conv.state]
-    prompt = screen.prompt
-    if conv.state == "review" and conv.owns_case:
-        prompt = "review-given"  # updating a registered case: which fields, never their values
-    return Reply(
-        prompt,
-        _screen_params(conv, genuine),
-        screen.buttons,
-        inline=screen.inline,
-        step=flow.STEP_OF.get(conv.state),
-        screen=conv.state,
-    )
-
-
-def _screen_params(conv: Conversation, genuine: channels.GenuineList) -> Params:
-    maker = flow.SCREEN_PARAMS.get(conv.state)
-    if maker is not None:
-        return maker(conv, genuine)
-    if conv.state == "review":
-        return review_params(conv)
-    return {}  # the code is shown once, in a message of its own (never on a screen again)
+def _genuine(genuine: GenuineList, role: str) -> str:
+    """The team's genuine entries of a role, one a line; "none" when it lists none yet."""
+    lines = [f"• {entry.name}: {entry.address}" for entry in genuine.by_role(role)]
+    return "\n".join(lines) or NONE_LISTED
 
 
 def review_params(conv: Conversation) -> Params:
     params: dict[str, str | int] = {}
-    for detail in flow.DETAILS:
+    for detail in DETAILS:
         value = conv.fields.get(detail.name, NOT_GIVEN)
         if value != NOT_GIVEN and conv.owns_case:
             value = GIVEN  # a seized phone must not get the dossier back in one tap
@@ -49,6 +235,36 @@ def review_params(conv: Conversation) -> Params:
             value = f"{day}.{month}.{year}"
         params[detail.name.replace("_", "-")] = value
     return params
+
+
+# The code is shown once, in a message of its own: never on a screen again
+SCREEN_PARAMS: dict[str, Callable[[Conversation, GenuineList], Params]] = {
+    **relatives.SCREEN_PARAMS,
+    "review": lambda conv, _genuine: review_params(conv),
+    "legion": lambda _conv, genuine: {"apply": _genuine(genuine, "legion-apply")},
+    "check_channel": lambda _conv, genuine: {"hotline": _genuine(genuine, "hotline")},
+}
+
+
+def screen_reply(conv: Conversation, genuine: GenuineList = channels.EMPTY) -> Reply:
+    screen = SCREENS[conv.state]
+    maker = SCREEN_PARAMS.get(conv.state)
+    return Reply(
+        screen.given if screen.given is not None and conv.owns_case else screen.prompt,
+        maker(conv, genuine) if maker is not None else {},
+        screen.buttons,
+        inline=screen.inline,
+        step=STEP_OF.get(conv.state),
+        screen=conv.state,
+    )
+
+
+def message_ids() -> set[str]:
+    """Every message id the flow itself can show (the engine adds its fixed notices)."""
+    ids = {screen.prompt for screen in SCREENS.values()}
+    ids |= {screen.given for screen in SCREENS.values() if screen.given is not None}
+    ids |= {b.label for screen in SCREENS.values() for b in screen.buttons}
+    return ids
 
 
 # What /status can say; "recall-start" is a re-call not yet at the desk (the code or the
@@ -72,16 +288,9 @@ def status_params(conv: Conversation) -> Params:
     state = conv.state
     if state == "confirm_withdraw" and conv.confirm_from is not None:
         state = conv.confirm_from  # the question interrupted this: that is where he is
-    if state.startswith("details_") or state in {"declaration", "review"}:
-        phase = "form"
-    elif state.startswith("recall_"):
-        phase = "recall" if state in flow.ESCALATED_STATES else "recall-start"
-    elif state.startswith("emergency"):
-        phase = "emergency"
-    elif state in {"meetup", "handoff"}:
-        phase = state
-    elif state.startswith("request_") and state != "request_sent":
-        phase = "relatives-form"
+    screen = SCREENS.get(state)
+    if screen is not None and screen.phase is not None:
+        phase = screen.phase  # the step he is on says it
     elif relatives.is_relative_case(conv):
         phase = "relatives"
     elif conv.case_id is not None:

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from transitions import Machine, Transition
 
-from flows import fields, relatives
+from flows import fields
 from flows import surrender as flow
 from flows.model import (
     Context,
@@ -25,6 +25,7 @@ from flows.model import (
     Reply,
 )
 from flows.parts import BackTo
+from flows.reading import Deletes
 from flows.relaying import relay_of
 from flows.screens import screen_reply
 
@@ -119,11 +120,17 @@ def delete_input(turn: Step) -> None:
         turn.effects.append(DeleteInput(turn.ctx.message_ref))
 
 
+def delete_taken(turn: Step) -> None:
+    """His message, taken as the answer: out of his chat unless the screen keeps it."""
+    if flow.SCREENS[turn.conv.state].deletes is not Deletes.NEVER:
+        delete_input(turn)
+
+
 def rejected(turn: Step, rejection: fields.Rejected) -> None:
     turn.conv.invalid_streak += 1
     if turn.conv.invalid_streak == INVALID_STREAK_ALERT and not turn.conv.escalated:
         turn.escalate(Priority.NORMAL, "invalid")
-    if turn.conv.state in PERSONAL_ANSWERS:
+    if flow.SCREENS[turn.conv.state].deletes is Deletes.ALWAYS:
         delete_input(turn)  # a refused answer may hold a personal value too
     refuse(turn, rejection.message_id, rejection.params)
 
@@ -142,22 +149,6 @@ def refuse(turn: Step, notice: str, params: Params | None = None) -> None:
 
 def accepted(turn: Step) -> None:
     turn.conv.invalid_streak = 0
-
-
-# States whose typed answers hold personal values (or the code): deleted, refused or not
-PERSONAL_ANSWERS = frozenset(
-    {
-        *flow.DETAIL_BY_STATE,
-        *(d.state for d in relatives.REQUEST),  # a relative's request: the soldier's details
-        "safety_word",
-        "recall_code",
-        "recall_birth",
-        "recall_location",
-        "recall_injuries",
-        "emergency_location",
-        "emergency_injuries",
-    }
-)
 
 
 # ---------------------------------------------------------------------------------------------

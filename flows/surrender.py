@@ -1,4 +1,5 @@
-"""The whole caller dialogue as data: states, what each shows, its buttons, and every transition.
+"""The whole caller dialogue as data: states, what each shows (`flows.screens`, re-exported
+here), its buttons, and every transition.
 
 The machine (`flows.steps.MACHINE`, `transitions`) reads STATES and TRANSITIONS as they are; a
 destination `BackTo` goes back to where a detour (a hand-off, a question) was entered from. The
@@ -8,12 +9,9 @@ names in `on_enter`, `before`, `after` and `conditions` are methods and properti
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from flows import dates, fields, relatives
-from flows.channels import GenuineList
-from flows.model import Conversation, Params
+from flows import relatives
 from flows.parts import (
     BACK,
     DECLARE,
@@ -26,128 +24,49 @@ from flows.parts import (
     Screen,
     back_to,
     button,
-    detail_screen,
     form_transitions,
-    ignoring_date,
 )
 from flows.parts import t as _t
+from flows.screens import (
+    AREAS,
+    DETAIL_BY_STATE,
+    DETAILS,
+    HEALTH,
+    MENU_CHOICES,
+    NONE_LISTED,
+    RANKS,
+    SCREEN_PARAMS,
+    SCREENS,
+    STEP_OF,
+    WISH,
+    message_ids,
+)
 
 __all__ = [
+    "AREAS",
     "BACK",
     "DECLARE",
+    "DETAILS",
+    "DETAIL_BY_STATE",
+    "HEALTH",
+    "MENU_CHOICES",
+    "NONE_LISTED",
     "OPERATOR",
+    "RANKS",
+    "SCREENS",
+    "SCREEN_PARAMS",
     "SHARE_CONTACT",
     "SHARE_LOCATION",
     "SKIP",
+    "STEP_OF",
+    "WISH",
     "DetailField",
     "Screen",
     "button",
+    "message_ids",
 ]
 
 TERMINAL = frozenset({"completed", "withdrawn"})
-
-
-# ---------------------------------------------------------------------------------------------
-# Buttons
-
-
-MENU_CHOICES = (
-    "premob",
-    "surrender",
-    "ready",
-    "emergency",
-    "relative",
-    "legion",
-    "check",
-    "operator",
-)
-HEALTH = ("health-none", "health-light", "health-serious")
-WISH = ("wish-exchange", "wish-stay", "wish-emigrate", "wish-undecided")
-RANKS = ("rank-private", "rank-sergeant", "rank-warrant", "rank-officer")
-AREAS = (
-    "area-kharkiv",
-    "area-luhansk",
-    "area-donetsk",
-    "area-zaporizhzhia",
-    "area-kherson",
-    "area-border",
-)
-
-
-# ---------------------------------------------------------------------------------------------
-# Details of stage 1: one state per field, asked in this order
-
-DETAILS: tuple[DetailField, ...] = (
-    DetailField("full_name", True, ignoring_date(fields.full_name)),
-    DetailField("birth_date", True, dates.birth_date),
-    DetailField("unit", False, ignoring_date(fields.military_unit)),
-    DetailField("rank", False, ignoring_date(fields.rank), choices=RANKS),
-    DetailField("service_number", False, ignoring_date(fields.service_number)),
-    DetailField("people", True, ignoring_date(fields.people_count)),
-    DetailField("area", False, ignoring_date(fields.area), choices=AREAS),
-    DetailField("phone", False, ignoring_date(fields.phone), contact=True),
-    DetailField("health", False, None, choices=HEALTH),
-    DetailField("wish", False, None, choices=WISH),
-)
-# every question of every form, by its state
-DETAIL_BY_STATE = {f.state: f for f in (*DETAILS, *relatives.REQUEST)}
-
-
-# ---------------------------------------------------------------------------------------------
-# What each state shows. `expects` tells the engine how to read free input in that state.
-
-
-SCREENS: dict[str, Screen] = {
-    "start": Screen("greeting", expects="none"),
-    "menu": Screen("menu", tuple(button(f"menu-{choice}") for choice in MENU_CHOICES)),
-    "premob": Screen("premob-info", (button("register"), OPERATOR, BACK)),
-    "declaration": Screen("declaration-ask", (DECLARE, button("not-yet")), expects="text"),
-    **{d.state: detail_screen(d) for d in DETAILS},
-    "review": Screen(
-        "review",
-        (
-            button("confirm"),
-            *(button(f"edit-{d.param}") for d in DETAILS),
-            button("withdraw"),
-        ),
-        inline=True,
-    ),
-    "registered": Screen(
-        "registered",
-        (button("ready"), button("update"), button("safety-word"), button("withdraw"), BACK),
-    ),
-    "safety_word": Screen("ask-safety-word", (BACK,), expects="text"),
-    "recall_code": Screen("ask-code", (button("no-code"), BACK), expects="text"),
-    "recall_birth": Screen("ask-code-birth-date", (BACK,), expects="text"),
-    "recall_declare": Screen("recall-declare", (DECLARE, BACK), expects="text"),
-    "recall_location": Screen("ask-location", (SHARE_LOCATION,), expects="location"),
-    "recall_people": Screen("ask-people-now", expects="text"),
-    "recall_injuries": Screen("ask-injuries", tuple(button(h) for h in HEALTH), expects="text"),
-    "meetup": Screen("meetup", (button("at-point"), button("help-now"), button("cancel-meetup"))),
-    "emergency_location": Screen("emergency-location", (SHARE_LOCATION, SKIP), expects="location"),
-    "emergency_people": Screen("emergency-people", (SKIP,), expects="text"),
-    "emergency_injuries": Screen(
-        "emergency-injuries", (*(button(h) for h in HEALTH), SKIP), expects="text"
-    ),
-    "emergency": Screen("emergency-wait", expects="none"),
-    **relatives.SCREENS,
-    "legion": Screen("legion-info", (OPERATOR, BACK)),
-    "check_channel": Screen("check-info", (BACK,), expects="text"),
-    "sos_confirm": Screen("sos-ask", (button("sos-yes"), button("sos-no"))),
-    "handoff": Screen("handoff", (button("leave"),), expects="none"),
-    "confirm_withdraw": Screen(
-        "confirm-withdraw", (button("withdraw-yes"), button("withdraw-no")), inline=True
-    ),
-    "completed": Screen("completed", expects="none"),
-    "withdrawn": Screen("withdrawn", expects="none"),
-}
-
-# States whose prompt shows "step k of n"
-STEP_OF = {
-    d.state: (i + 1, len(form))
-    for form in (DETAILS, relatives.REQUEST)
-    for i, d in enumerate(form)
-}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -345,29 +264,3 @@ COMMANDS = ("start", "help", "status", "sos", "operator", "language", "cancel", 
 # what a hand-off from these states is about, for the desk (the rest: "operator")
 HANDOFF_REASONS = {**relatives.HANDOFF_REASON, "legion": "legion"}
 LANGUAGES = ("ru", "uk")
-
-
-# ---------------------------------------------------------------------------------------------
-# Screens whose text takes values (the engine's own: review, registered)
-
-
-def _genuine(genuine: GenuineList, role: str) -> str:
-    """The team's genuine entries of a role, one a line; "none" when it lists none yet."""
-    lines = [f"• {entry.name}: {entry.address}" for entry in genuine.by_role(role)]
-    return "\n".join(lines) or NONE_LISTED
-
-
-NONE_LISTED = "none"  # a Fluent variant key: the packs say it in words
-
-SCREEN_PARAMS: dict[str, Callable[[Conversation, GenuineList], Params]] = {
-    **relatives.SCREEN_PARAMS,
-    "legion": lambda _conv, genuine: {"apply": _genuine(genuine, "legion-apply")},
-    "check_channel": lambda _conv, genuine: {"hotline": _genuine(genuine, "hotline")},
-}
-
-
-def message_ids() -> set[str]:
-    """Every message id the flow itself can show (the engine adds its fixed notices)."""
-    ids = {screen.prompt for screen in SCREENS.values()}
-    ids |= {b.label for screen in SCREENS.values() for b in screen.buttons}
-    return ids
