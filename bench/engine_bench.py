@@ -93,7 +93,8 @@ class _MachinePerEventTurn(engine.Turn):
 
     def __init__(self, conversation: Conversation, ctx: Context) -> None:
         super().__init__(conversation, ctx)
-        engine.MACHINE = steps.FlowMachine(
+        # the machine the engine's moves fire (flows.steps), so the turn is fired on it
+        steps.MACHINE = steps.FlowMachine(
             model=self,
             states=flow.STATES,
             transitions=flow.TRANSITIONS,
@@ -105,13 +106,13 @@ class _MachinePerEventTurn(engine.Turn):
 
 @contextmanager
 def _machine_per_event() -> Iterator[None]:
-    shared_machine, shared_turn = engine.MACHINE, engine.Turn
+    shared_machine, shared_turn = steps.MACHINE, engine.Turn
     engine.Turn = _MachinePerEventTurn  # type: ignore[misc]
     try:
         yield
     finally:
         engine.Turn = shared_turn  # type: ignore[misc]
-        engine.MACHINE = shared_machine
+        steps.MACHINE = shared_machine
 
 
 @contextmanager

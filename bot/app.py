@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import structlog
-from aiogram import Bot, Dispatcher, Router
+from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
@@ -203,22 +203,6 @@ def open_store(settings: Settings, redis: Redis) -> ConversationStore:
     return ConversationStore(redis, Sealer(keys), ids, retention, replicas=replicas)
 
 
-def _caller_router() -> Router:
-    """The caller router for a new dispatcher. aiogram attaches a router to one dispatcher
-    only, and several apps are built in one process (tests, console): a module that can build
-    a fresh router is asked to; a module-level one is taken off the dispatcher it was on."""
-    build = getattr(caller, "build_router", None)
-    if callable(build):
-        router: Router = build()
-        return router
-    router = caller.router
-    parent = router.parent_router
-    if parent is not None:
-        parent.sub_routers.remove(router)
-        router._parent_router = None
-    return router
-
-
 def build_app(
     settings: Settings,
     *,
@@ -358,7 +342,7 @@ def build_app(
     )
     dispatcher.message.outer_middleware(rate_limit)
     dispatcher.callback_query.outer_middleware(rate_limit)
-    dispatcher.include_routers(operators.build_router(desk_chat), _caller_router())
+    dispatcher.include_routers(operators.build_router(desk_chat), caller.build_router())
     return App(
         settings,
         bot,

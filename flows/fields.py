@@ -3,9 +3,8 @@
 Every validator takes the raw text of a message and returns either :class:`Accepted` (with the
 normalised value as it is stored) or :class:`Rejected` (with a Fluent message id and constant
 parameters).  Validators never raise on any ``str`` and a rejection never carries the caller's
-input, so it is always safe to log and to render.
-
-See ``dialogue.md`` ("Details" and "Case code") for the rules.
+input, so it is always safe to log and to render. Which screen asks for which field, in what
+order and which are required, is `flows.screens` (the details form) and `flows.relatives`.
 """
 
 from __future__ import annotations

@@ -377,20 +377,3 @@ class ConversationStore:
         inner = redis_key.removeprefix(f"{self.prefix}:")
         key, _, part = inner.rpartition(":")
         return key.removeprefix("{").removesuffix("}"), part
-
-    async def erase(self, key: str) -> None:
-        """Remove every key of the conversation and, if it owns one, its case indexes."""
-        conv = self.key(key, "conv")
-        with _unavailable():
-            meta = _text(await self._redis.hget(conv, "meta"))
-            if meta is not None:
-                data = codec.decode_meta(meta)
-                if data.get("owns_case"):
-                    case_id = data.get("case_id")
-                    code = data.get("code_digest")
-                    await self.cases.drop_indexes(
-                        key,
-                        case_id if isinstance(case_id, str) else None,
-                        code if isinstance(code, str) else None,
-                    )
-            await self._redis.delete(*self.keys_of(key))

@@ -119,6 +119,3 @@ def build_router() -> Router:
     router.edited_message.register(on_edit)
     router.callback_query.register(on_button)
     return router
-
-
-router = build_router()  # the app's router until bot.app builds one per app

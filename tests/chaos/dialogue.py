@@ -20,7 +20,7 @@ from aiogram.types import Update
 from bot.app import build_app
 from bot.offline.client import as_json
 from bot.offline.session import RecordingSession
-from tests.e2e.conftest import Caller, Clock, Hotline, T, _detach_routers, register, settings
+from tests.e2e.conftest import Caller, Clock, Hotline, T, register, settings
 
 USER = 100_990_001
 CODE = re.compile(r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}")
@@ -38,7 +38,6 @@ def masked(text: str) -> str:
 
 async def reference(user_id: int = USER, *, first_update_id: int = 1) -> list[Step]:
     """A whole registration in Russian, then /status."""
-    _detach_routers()
     session = RecordingSession()
     app = build_app(
         settings(), session=session, redis=fakeredis.FakeAsyncRedis(), throttle=False,

@@ -47,8 +47,6 @@ from bot.offline.client import Client, Telegram
 from bot.offline.content import MEDIA as MEDIA
 from bot.offline.content import TELEGRAM_TEXT_MAX as TELEGRAM_TEXT_MAX
 from bot.offline.session import RecordingSession, Sent
-from bot.routers import caller as caller_router
-from bot.routers import operators as operators_router
 from bot.settings import Settings
 from flows import surrender as flow
 from flows.model import Conversation
@@ -365,21 +363,11 @@ def settings(**overrides: Any) -> Settings:
 HotlineFactory = Callable[..., Awaitable[Hotline]]
 
 
-def _detach_routers() -> None:
-    """Where `build_app` still includes a module-level router of bot.routers (aiogram lets a
-    router belong to one Dispatcher only), free it from the previous test's app first."""
-    for module in (caller_router, operators_router):
-        router = getattr(module, "router", None)
-        if router is not None:
-            router._parent_router = None
-
-
 @pytest.fixture
 async def make_hotline() -> AsyncIterator[HotlineFactory]:
     made: list[Hotline] = []
 
     async def make(redis_client: redis.asyncio.Redis | None = None, **overrides: Any) -> Hotline:
-        _detach_routers()
         clock = Clock()
         session = RecordingSession()
         client = redis_client if redis_client is not None else fakeredis.FakeAsyncRedis()

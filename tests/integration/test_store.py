@@ -416,22 +416,6 @@ async def test_a_commit_prepared_before_an_erase_cannot_land_after_it(
     assert (await store.load(key, 51)).conversation.fields == {}
 
 
-async def test_erase_removes_every_key_of_the_conversation_and_case(
-    store: ConversationStore,
-) -> None:
-    key = store.conversation_key(USER)
-    other = store.conversation_key(USER + 1)
-    await _register(store, key)
-    await store.remember_chat_message(key, 9)
-    await _commit(store, other, 1, _person())
-    await store.erase(key)
-    assert all(f"{{{key}}}" not in name for name in await _all_keys(_client(store)))
-    assert (await store.find_case(store.digest("code", "K7QM-3P9X"))).case_id is None
-    assert await _all_keys(_client(store)) == {
-        store.key(other, p) for p in ("conv", "seen", "outbox")
-    }
-
-
 # -- retention ------------------------------------------------------------------------------------
 
 
