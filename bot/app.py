@@ -150,6 +150,8 @@ class App:
         await self.desk.aclose()
         await close_consumers(self.hooks)
         await self.bot.session.close()
+        if self.throttle is not None:
+            await self.throttle.aclose()
         await self.redis.aclose()
 
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from bot import turns
 from bot.render import Renderer
 from flows.locks import Lease
 from flows.model import Conversation, Erase
@@ -197,8 +198,10 @@ class Deliverer:
         busy_for = 0.0  # another process delivers it: look again after this long
         lease = self.store.key(key, "lease")
         try:
+            # while a message waits for Telegram's limits its place is another's (bot.turns)
             async with self._slots:
-                busy_for = await self._deliver_held(key, target, lease)
+                with turns.holding(self._slots):
+                    busy_for = await self._deliver_held(key, target, lease)
         except LeaseLost:
             busy_for = self.lease_ttl
         except Exception as exc:

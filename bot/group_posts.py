@@ -53,6 +53,12 @@ def posting_for(priority: int, since: float) -> Iterator[None]:
         POST_RANK.reset(token)
 
 
+def posting_urgently() -> bool:
+    """Whether the posts made here are an emergency's (they go before anything else)."""
+    rank = POST_RANK.get()
+    return rank is not None and rank[0] >= Priority.HIGHEST
+
+
 @dataclass(slots=True)
 class _Group:
     waiting: list[tuple[int, float, int, asyncio.Future[None]]] = field(default_factory=list)

@@ -8,11 +8,14 @@ A group (the operator desk) may take its 20 at once: it is limited by a sliding 
 message every 3 s, so the posts of one escalation do not hold back the caller's answer behind
 them while the desk is quiet.
 
-Telegram counts per bot, not per process: with `shared` (bot.shared_slots) every slot is booked
-in Redis, so N processes together stay under the limits, and a 429's pause closes the chat for
-all of them. While Redis does not answer, this process books its slots in its own memory.
-With a `GroupGate` (bot.group_posts, as the app builds it) a group's posts first wait in its
-queue, in order of priority, not of arrival.
+Telegram counts per bot, not per process: with `shared` (bot.shared_slots) every call waits for
+its turn in Redis, so N processes together stay under the limits, a 429's pause closes the chat
+for all of them, and the calls of all processes wait in one line, by rank: a caller's first
+answer before other callers' follow-ups, a message refused with a 429 in the place it had.
+While a call waits, whoever made it may step aside (bot.turns: the deliverer lets another
+conversation deliver meanwhile). While Redis does not answer, this process books its slots in
+its own memory, in order of arrival. With a `GroupGate` (bot.group_posts, as the app builds it)
+a group's posts first wait in its queue, in order of priority, not of arrival.
 """
 
 from __future__ import annotations
@@ -34,8 +37,16 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
-from bot.group_posts import GroupGate
-from bot.shared_slots import GROUP_WINDOW, OVERALL, PER_GROUP, PER_PRIVATE_CHAT, SharedSlots
+from bot.group_posts import GroupGate, posting_urgently
+from bot.shared_slots import (
+    GROUP_WINDOW,
+    OVERALL,
+    PER_GROUP,
+    PER_PRIVATE_CHAT,
+    SharedSlots,
+    Ticket,
+)
+from bot.turns import stepping_aside
 from flows.unavailable import StoreUnavailable
 
 __all__ = ["GROUP_WINDOW", "OVERALL", "PER_GROUP", "PER_PRIVATE_CHAT", "Throttle"]
@@ -137,12 +148,10 @@ class Throttle(BaseRequestMiddleware):
         gated = posting and self.gate is not None and chat_id is not None and _is_group(chat_id)
         if gated and self.gate is not None:
             await self.gate.turn(chat_id)
+        ticket = Ticket(chat_id, _is_group(chat_id), urgent=gated and posting_urgently())
         for attempt in range(MAX_RETRIES + 1):
             if posting:
-                delay = await self._book(chat_id, gated=gated)
-                if delay > 0:
-                    self.waited += delay
-                    await self._sleep(delay)
+                await self._turn(ticket, gated=gated)
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
@@ -150,7 +159,8 @@ class Throttle(BaseRequestMiddleware):
                     raise
                 self.retries += 1
                 if posting and chat_id is not None:
-                    # the chat is closed until then, for this call and for those queued behind it
+                    # the chat is closed until then, for this call (which keeps its ticket, so
+                    # its place in the line) and for those queued behind it
                     self._pause_chat(chat_id, exc.retry_after)
                     if self.shared is not None:
                         with suppress(StoreUnavailable):
@@ -158,15 +168,35 @@ class Throttle(BaseRequestMiddleware):
                 else:
                     self.waited += exc.retry_after
                     await self._sleep(exc.retry_after)
+            finally:
+                if self.shared is not None:
+                    self.shared.done(ticket)  # it counts until a second after its answer
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _book(self, chat_id: int | str | None, *, gated: bool = False) -> float:
+    async def _turn(self, ticket: Ticket, *, gated: bool) -> None:
+        """Until this call may go: asked in Redis as often as told, or booked here."""
+        while True:
+            delay, booked = await self._book(ticket, gated=gated)
+            if delay > 0:
+                self.waited += delay
+                async with stepping_aside():
+                    await self._sleep(delay)
+            if delay <= 0 or booked:
+                return  # let through, or booked here: its slot has come
+
+    async def _book(self, ticket: Ticket, *, gated: bool) -> tuple[float, bool]:
+        """Seconds to wait, and whether that is a slot booked here (not a question again)."""
         if self.shared is not None:
             try:
-                return await self.shared.reserve(chat_id, _is_group(chat_id))
+                return await self.shared.take(ticket), False
             except StoreUnavailable:
                 pass  # booked here until Redis answers again
-        return self.reserve(chat_id, gated=gated)
+        return self.reserve(ticket.chat_id, gated=gated), True
+
+    async def aclose(self) -> None:
+        """Tell Redis which calls are done before the client closes."""
+        if self.shared is not None:
+            await self.shared.flush()
 
     def _pause_chat(self, chat_id: int | str, seconds: float) -> None:
         resume = self._clock() + seconds

@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from bench.redis_server import MISSING, free_port
 from bot.hooks import WebhookConsumer
 from bot.serve import check_redis
-from bot.shared_slots import SharedSlots
+from bot.shared_slots import SharedSlots, Ticket
 from tests.e2e.conftest import Caller, HotlineFactory
 from tests.e2e.desk_harness import OPERATORS, DeskView, Operator, recall
 from tests.unit.test_deploy_files import acl_rules, compose
@@ -125,8 +125,10 @@ async def test_the_whole_product_runs_through_the_bots_acl_user(
     await app.deliverer.resume_pending()
     assert await app.store.reseal_all() >= 0  # a key rotation's scan, read and rewrite
     slots = SharedSlots(bot_user, app.store.digest, app.store.prefix)  # Telegram's limits
-    assert await slots.reserve(caller.user_id, group=False) >= 0
-    assert await slots.reserve(-1001000000777, group=True) >= 0
+    for _ in range(2):  # the second waits for the chat's second
+        assert await slots.take(Ticket(caller.user_id, group=False)) >= 0
+    for _ in range(40):  # past the thirty of a second: the rest wait in line
+        assert await slots.take(Ticket(-1001000000777, group=True)) >= 0
     await slots.pause(caller.user_id, 1.0)
     await consumer.aclose()
 

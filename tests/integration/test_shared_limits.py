@@ -10,7 +10,7 @@ import redis.asyncio
 from bot.app import build_app
 from bot.offline.session import RecordingSession
 from bot.settings import Settings
-from bot.shared_slots import PER_GROUP, PER_PRIVATE_CHAT, SharedSlots
+from bot.shared_slots import OVERALL_PER_SECOND, PER_GROUP, PER_PRIVATE_CHAT, SharedSlots, Ticket
 from flows.model import Conversation, Reply
 from flows.replicas import Replicas
 from flows.sealing import Pseudonymizer, Sealer
@@ -24,23 +24,42 @@ def digest(namespace: str, value: str) -> str:
     return f"{namespace}-{abs(hash(value))}"
 
 
+def private(chat_id: int) -> Ticket:
+    return Ticket(chat_id, group=False)
+
+
 async def test_two_processes_keep_one_second_between_messages_to_one_chat(
     redis_backend: redis.asyncio.Redis,
 ) -> None:
     one, other = SharedSlots(redis_backend, digest, "hl"), SharedSlots(redis_backend, digest, "hl")
-    assert await one.reserve(CALLER, group=False) == pytest.approx(0, abs=0.05)
-    booked = await other.reserve(CALLER, group=False)  # the other process, the same chat
-    assert booked == pytest.approx(PER_PRIVATE_CHAT, abs=0.05)
-    assert await one.reserve(CALLER + 1, group=False) <= 0.1  # another chat: not held back
+    assert await one.take(private(CALLER)) == 0
+    waits = await other.take(private(CALLER))  # the other process, the same chat
+    assert waits == pytest.approx(PER_PRIVATE_CHAT, abs=0.05)
+    assert await one.take(private(CALLER + 1)) == 0  # another chat: not held back
 
 
 async def test_a_group_takes_its_twenty_a_minute_across_processes(
     redis_backend: redis.asyncio.Redis,
 ) -> None:
     slots = [SharedSlots(redis_backend, digest, "hl") for _ in range(2)]
-    waits = [await slots[n % 2].reserve(GROUP, group=True) for n in range(PER_GROUP + 1)]
-    assert max(waits[:PER_GROUP]) < 5  # the first twenty go at once (30/s overall)
+    waits = [await slots[n % 2].take(Ticket(GROUP, group=True)) for n in range(PER_GROUP + 1)]
+    assert waits[:PER_GROUP] == [0] * PER_GROUP  # the first twenty go at once (30/s overall)
     assert waits[PER_GROUP] > 50  # the 21st waits for the minute to roll
+
+
+async def test_thirty_a_second_across_processes_the_first_answers_first(
+    redis_backend: redis.asyncio.Redis,
+) -> None:
+    slots = [SharedSlots(redis_backend, digest, "hl") for _ in range(2)]
+    waits = [await slots[n % 2].take(private(CALLER + n)) for n in range(OVERALL_PER_SECOND)]
+    assert waits == [0] * OVERALL_PER_SECOND
+    following = private(CALLER)  # his second message, while the second is full
+    assert await slots[0].take(following) > 0
+    assert following.rank is not None
+    first = private(CALLER + 100)  # another caller's first answer, asked later
+    assert await slots[1].take(first) > 0
+    assert first.rank is not None
+    assert first.rank < following.rank  # it goes first
 
 
 async def test_a_429_for_a_chat_holds_every_process_back(
@@ -48,13 +67,14 @@ async def test_a_429_for_a_chat_holds_every_process_back(
 ) -> None:
     one, other = SharedSlots(redis_backend, digest, "hl"), SharedSlots(redis_backend, digest, "hl")
     await one.pause(CALLER, 12)
-    assert await other.reserve(CALLER, group=False) == pytest.approx(12, abs=0.2)
+    assert await other.take(private(CALLER)) == pytest.approx(12, abs=0.2)
 
 
 async def test_no_chat_id_in_the_key_names(redis_backend: redis.asyncio.Redis) -> None:
     slots = SharedSlots(redis_backend, digest, "hl")
-    await slots.reserve(CALLER, group=False)
-    await slots.reserve(GROUP, group=True)
+    for _ in range(2):
+        await slots.take(private(CALLER))  # the second waits: in the line, held
+    await slots.take(Ticket(GROUP, group=True))
     names = [k.decode() if isinstance(k, bytes) else k async for k in redis_backend.scan_iter()]
     assert names
     assert not [n for n in names if str(CALLER) in n or str(GROUP)[1:] in n]
