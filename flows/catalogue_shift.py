@@ -49,4 +49,5 @@ SHIFT_DESK: Final[dict[str, frozenset[str]]] = {
     "desk-stranger-joined": _vars("name"),
     "desk-card-profile": _vars("language", "people", "injuries", "via"),
     "desk-priority-raised": _vars("priority", "why", "people"),
+    "desk-topic-now": _vars("via"),
 }

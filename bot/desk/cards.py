@@ -24,6 +24,7 @@ from bot.desk.operators import OperatorList
 from bot.desk.profile import CaseProfile
 from bot.desk.records import DeskCase, DeskState
 from bot.desk.relay import CallerRelay
+from bot.desk.shared_topics import SharedTopics
 from bot.i18n import Translator
 from flows import engine
 from flows.hooks import Hooks
@@ -150,6 +151,7 @@ class Cards:
             bot, self.state, store.sealer, clock=clock, minutes=details_minutes
         )
         self.links: Links | None = None  # links and failed checks (bot.desk.linking)
+        self.shared = SharedTopics(self.state)  # one topic per case across its accounts
         self.marks: CardMarks | None = None  # suspected probes, blocks (bot.desk.marks)
         self.retention: Retention | None = None  # ended topics deleted (bot.desk.retention)
         self.expiring: Sweeper | None = None  # the caller's messages with a time limit

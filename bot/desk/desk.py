@@ -25,14 +25,11 @@ from typing import Final
 import structlog
 from aiogram.exceptions import (
     TelegramAPIError,
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNotFound,
 )
 
 from bot.desk.cards import PRIORITY_NAMES, DeskData, priority_name, stage_of, topic_link
 from bot.desk.records import DeskCase
-from bot.desk.topics import Topics
+from bot.desk.topics import REFUSED_FOR_GOOD, Topics
 from flows.hooks import HookEvent
 from flows.model import CaseEvent, Conversation, Escalate, LinkNotice, Relay, SilentAlert
 
@@ -42,9 +39,6 @@ __all__ = ["PRIORITY_NAMES", "Desk", "DeskData", "priority_name", "topic_link"]
 log = structlog.get_logger("hotline.desk")
 
 # Endings at the caller's wish: the topic goes with his data (a met case's is kept, closed)
-# The group refused for good (a bad request, no rights, gone): retrying cannot help. The network
-# and flood control are not among them: those raise, and the batch is tried again.
-REFUSED_FOR_GOOD: Final = (TelegramBadRequest, TelegramForbiddenError, TelegramNotFound)
 # "unlinked": a linked account's own conversation ended (its /forget or withdrawal), the case
 # itself goes on with its owner
 TOPIC_DELETED: Final = frozenset({"withdrawn", "erased", "unlinked"})
@@ -137,6 +131,7 @@ class Desk(Topics):
         case, posted = await self._show(
             case, stage_of(conversation), retitle=retitle, refresh=False
         )
+        case = await self.take_topic(case)  # of a case with several accounts: this one's now
         name = priority_name(priority)
         if not posted:  # a new card says it all: the group's 20 messages a minute are dear
             await self.refresh_card(case)
@@ -150,7 +145,9 @@ class Desk(Topics):
         self, key: str, conversation: Conversation, chat_id: int, effect: Relay
     ) -> None:
         case, _ = await self._sync(key, conversation, chat_id, show=True)
-        await self.caller_relay.show(case.topic, chat_id, effect)
+        case = await self.take_topic(case, unless_busy=True)
+        shown = await self.caller_relay.show(case.topic, chat_id, effect)
+        await self.shared.remember_posts(key, shown)  # what goes should his data go alone
 
     async def _alert(self, key: str, conversation: Conversation, effect: SilentAlert) -> None:
         """On the card and in the topic only: nothing reaches the queue, nor the caller."""
@@ -185,9 +182,10 @@ class Desk(Topics):
         if kind == "completed":
             await self._completed(case)
         elif kind in TOPIC_DELETED and case.topic is not None:
-            # his data goes: what he sent and what operators wrote about him too
+            # his data goes: what he sent and what operators wrote about him too (only that,
+            # should another account of the case still use the topic)
             await self.state.mark_closed(case.key)
-            await self._delete_topic(case.topic)
+            await self.leave_topic(case, delete=True)
 
     async def _caller_left(self, case: DeskCase, conversation: Conversation) -> None:
         """He left the hand-off or cancelled the meeting himself: the topic is told, and the
@@ -226,6 +224,9 @@ class Desk(Topics):
                 await self._delete_topic(case.topic)
         if self.links is not None:
             await self.links.drop(key)
+        case = await self.state.load(key)
+        if not topic and case is not None and case.topic is not None:
+            await self.leave_topic(case, delete=False)  # another account's now, if any
         await self.state.delete(key)
 
     async def _delete_topic(self, topic: int) -> None:
@@ -286,14 +287,18 @@ class Desk(Topics):
         if conversation is not None and stage_of(conversation) != case.stage:
             case = await self._restage(case, stage_of(conversation))
         await self.refresh_card(case)
-        if case.topic is not None:
+        if case.topic is not None and not any(o.open for o in await self.shared.others(case)):
             with contextlib.suppress(TelegramAPIError):
                 await self.bot.close_forum_topic(self.chat_id, case.topic)
 
     async def forget(self, key: str) -> None:
-        """The conversation expired without an ending: its desk record goes, its topic closes."""
+        """The conversation expired without an ending: its desk record goes, its topic closes
+        (unless another account of the case still uses it)."""
+        case = await self.state.load(key)
+        shared = case is not None and case.topic is not None
+        shared = shared and case is not None and await self.leave_topic(case, delete=False)
         case = await self.state.delete(key)
-        if case is not None and case.topic is not None:
+        if case is not None and case.topic is not None and not shared:
             await self.state.mark_topic_ended(case.topic)
             if self.retention is not None:
                 await self.retention.schedule(case.topic)

@@ -7,8 +7,10 @@ it) and undone by `/unprobe` and `/unblock` (in the topic, or `/unblock #REF` an
 topic of a blocked case may be gone by then). Any listed operator may act: like /unlock, in
 the open and audited.
 
-A case's accounts are the conversation of its topic and its owner's (a linked account's
-conversation names its case, whose owner's mark it carries). A mark outlives an erasure, as the
+The account marked is the one the case's topic talks to (bot.desk.shared_topics). An owner's
+mark is carried by every account linked to his case (a linked conversation names its case);
+a linked account's mark is its own: the owner, perhaps the real caller whose code a probe
+holds, is not marked for what a linked account did. A mark outlives an erasure, as the
 failed checks of flows.linking do: a probe's /forget must not give it a clean account. Nothing
 personal is kept, only whose pseudonymous conversation key is marked, by which operator's
 digest, when:
@@ -90,11 +92,22 @@ class CaseMarks:
         return await self.get(owner) if owner is not None and owner != key else None
 
     async def of_case(self, case: DeskCase) -> Mark | None:
-        for key in await self.accounts(case):
-            mark = await self.get(key)
-            if mark is not None:
-                return mark
-        return None
+        found = await self._found(case)
+        return found[1] if found is not None else None
+
+    async def _found(self, case: DeskCase) -> tuple[str, Mark] | None:
+        """The mark this record's account carries, and which account holds it: its own, else
+        its case owner's (a linked account carries the owner's)."""
+        mark = await self.get(case.key)
+        if mark is not None:
+            return case.key, mark
+        if case.case == case.ref:
+            return None  # not registered: no owner
+        owner = await self.desk.store.conversation_of_case(case.case)
+        if owner is None or owner == case.key:
+            return None
+        mark = await self.get(owner)
+        return (owner, mark) if mark is not None else None
 
     async def kind_of(self, case: DeskCase) -> str | None:
         mark = await self.of_case(case)
@@ -112,15 +125,6 @@ class CaseMarks:
             when=desk.local_time(mark.at),
         )
 
-    async def accounts(self, case: DeskCase) -> list[str]:
-        """The conversation of the case's topic, and its owner's if that is another."""
-        keys = [case.key]
-        if case.case != case.ref:  # registered: the case has an owner
-            owner = await self.desk.store.conversation_of_case(case.case)
-            if owner is not None and owner not in keys:
-                keys.append(owner)
-        return keys
-
     # -- the operators' commands ---------------------------------------------------------------
     async def run(
         self, user_id: int, topic: int | None, action: str, args: str, *, via: str
@@ -135,22 +139,23 @@ class CaseMarks:
         case = await desk.state.load(key) if key is not None else None
         if case is None:
             return desk.t("desk-no-case")
-        current = await self.of_case(case)
+        found = await self._found(case)
+        current = found[1] if found is not None else None
         if action in KINDS:
             if current is not None and current.kind in (action, "block"):
                 return desk.t("desk-mark-already")
             await self._set(case, action, desk.operators.digest(user_id))
         else:
             undone = action.removeprefix("un")
-            if current is None or current.kind != undone:
+            if found is None or found[1].kind != undone:
                 return desk.t("desk-mark-none")
-            await self._clear(await self.accounts(case), current.ref)
+            await self._clear([found[0]], found[1].ref)
         await self._told(user_id, case, action, via)
         return None
 
     async def _set(self, case: DeskCase, kind: str, by: str) -> None:
         ref = self.desk.label(case)
-        accounts = await self.accounts(case)
+        accounts = [case.key]  # the account the topic talks to (an owner's: his links too)
         mark = {"kind": kind, "by": by, "at": repr(self.clock()), "ref": ref}
         async with self.redis.pipeline(transaction=False) as pipe:  # several slots
             for key in accounts:

@@ -195,8 +195,10 @@ class DeskState:
         return bool(await self._update(keys=[self.record_key(key)], args=args))
 
     async def set_topic(self, key: str, topic: int) -> None:
-        await self.update(key, {"topic": topic})
-        await self.redis.set(self.topic_key(topic), key, px=self.ttl_ms)
+        """The topic talks to this conversation (only while its record exists: a topic must
+        never point at a case erased meanwhile)."""
+        if await self.update(key, {"topic": topic}):
+            await self.redis.set(self.topic_key(topic), key, px=self.ttl_ms)
 
     async def of_topic(self, topic: int) -> str | None:
         raw = await self.redis.get(self.topic_key(topic))
@@ -210,9 +212,11 @@ class DeskState:
         """Every key of the case: the record, its indexes, its place among open escalations."""
         case = await self.load(key)
         names = [self.record_key(key), self.relayed_key(key)]
+        names.append(self.store.key(key, "deskposts"))  # bot.desk.shared_topics
         if case is not None:
             names += [self.case_key(case.case), self.case_key(case.ref)]
-            if case.topic is not None:
+            if case.topic is not None and await self.of_topic(case.topic) in (key, None):
+                # (a topic another account of the case talks to now stays its)
                 names.append(self.topic_key(case.topic))
         async with self.redis.pipeline(transaction=False) as pipe:  # other slots: idempotent
             pipe.zrem(self.open_key, key)

@@ -96,41 +96,44 @@ class CallerRelay:
     def header(self, kind: str) -> str:
         return self.t("desk-from-caller", kind=kind)
 
-    async def show(self, topic: int | None, caller_chat: int, effect: Relay) -> None:
+    async def show(self, topic: int | None, caller_chat: int, effect: Relay) -> list[int]:
+        """Show it in the topic; the ids of the group's messages that show it."""
         kind = effect.kind
         if kind == "location":
-            await self._post(topic, f"{self.header(kind)}\n{self.t('desk-caller-location')}")
-        elif held_back(effect):
+            return [
+                await self._post(topic, f"{self.header(kind)}\n{self.t('desk-caller-location')}")
+            ]
+        if held_back(effect):
             name = html.escape(effect.file_name or "—", quote=False)
             kind_of = html.escape(effect.mime_type or "—", quote=False)
             held = self.t("desk-caller-file-held", name=name, type=kind_of)
-            await self._post(topic, f"{self.header(kind)}\n{held}")
-        elif kind in CAPTIONED:
-            await self._media(topic, caller_chat, effect)
-        elif effect.text is not None and kind in ("text", "button"):
-            await self._words(topic, kind, effect.text)
-        else:  # a sticker, a video note, an edit: copied under a header of its own
-            header = await self._post(topic, self.header(kind))
-            await self.bot.copy_message(
-                self.chat_id,
-                caller_chat,
-                effect.message_ref,
-                message_thread_id=topic,
-                reply_parameters=ReplyParameters(
-                    message_id=header, allow_sending_without_reply=True
-                ),
-            )
+            return [await self._post(topic, f"{self.header(kind)}\n{held}")]
+        if kind in CAPTIONED:
+            return await self._media(topic, caller_chat, effect)
+        if effect.text is not None and kind in ("text", "button"):
+            return await self._words(topic, kind, effect.text)
+        # a sticker, a video note, an edit: copied under a header of its own
+        header = await self._post(topic, self.header(kind))
+        copied = await self.bot.copy_message(
+            self.chat_id,
+            caller_chat,
+            effect.message_ref,
+            message_thread_id=topic,
+            reply_parameters=ReplyParameters(message_id=header, allow_sending_without_reply=True),
+        )
+        return [header, copied.message_id]
 
-    async def _words(self, topic: int | None, kind: str, text: str) -> None:
+    async def _words(self, topic: int | None, kind: str, text: str) -> list[int]:
         label = self.label(text) if text.startswith("btn-") else None
         if label is not None:
-            await self._post(topic, f"{self.header('button')}\n{quoted(label)}")
-            return
+            return [await self._post(topic, f"{self.header('button')}\n{quoted(label)}")]
         warning = f"\n{self.t('desk-caller-links')}" if has_links(text) else ""
-        for piece in chunks(text, TEXT_MAX):
+        return [
             await self._post(topic, f"{self.header(kind)}\n{quoted(piece)}{warning}")
+            for piece in chunks(text, TEXT_MAX)
+        ]
 
-    async def _media(self, topic: int | None, caller_chat: int, effect: Relay) -> None:
+    async def _media(self, topic: int | None, caller_chat: int, effect: Relay) -> list[int]:
         lines = [self.header(effect.kind)]
         caption = effect.text or ""
         fits = len(html.escape(caption, quote=False)) <= CAPTION_MAX - 300
@@ -140,7 +143,7 @@ class CallerRelay:
             lines.append(self.t("desk-caller-document"))
         if caption and has_links(caption):
             lines.append(self.t("desk-caller-links"))
-        await self.bot.copy_message(
+        copied = await self.bot.copy_message(
             self.chat_id,
             caller_chat,
             effect.message_ref,
@@ -148,7 +151,8 @@ class CallerRelay:
             caption="\n".join(lines),
         )
         if caption and not fits:
-            await self._words(topic, "text", caption)
+            return [copied.message_id, *await self._words(topic, "text", caption)]
+        return [copied.message_id]
 
     async def _post(self, topic: int | None, text: str) -> int:
         message = await self.bot.send_message(

@@ -11,7 +11,12 @@ from dataclasses import replace
 from typing import Final
 
 import structlog
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNotFound,
+)
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.desk.cards import Cards, priority_name, stage_of, topic_link
@@ -22,6 +27,9 @@ from flows.model import Conversation
 log = structlog.get_logger("hotline.desk")
 
 TOPIC_TITLE_MAX: Final = 128
+# The group refused for good (a bad request, no rights, gone): retrying cannot help. The network
+# and flood control are not among them: those raise, and the batch is tried again.
+REFUSED_FOR_GOOD: Final = (TelegramBadRequest, TelegramForbiddenError, TelegramNotFound)
 
 
 class Topics(Cards):
@@ -94,6 +102,8 @@ class Topics(Cards):
             case = current  # nothing new: no write (a relay costs one read)
         else:
             case, _ = await self.state.ensure(key, fields, drop)
+        if retitle and case.topic is not None:
+            await self.shared.join(case)  # registered now: his other accounts will share it
         return case, retitle
 
     async def _profile(
@@ -132,7 +142,10 @@ class Topics(Cards):
         """The topic made (with its card) if missing, else titled anew when its stage or label
         changed (the card too, unless `refresh` is off: the caller refreshes it anyway), and
         reopened if the bot had closed it and the case waits again."""
-        if case.topic is None:
+        adopted = await self._adopt(case) if case.topic is None else None
+        if adopted is not None:
+            case = adopted  # another account's topic of the case: the card is there already
+        elif case.topic is None:
             title = self.title(case, stage)
             created = await self.bot.create_forum_topic(self.chat_id, title)
             topic = created.message_thread_id
@@ -145,7 +158,9 @@ class Topics(Cards):
                 reply_markup=self.card_markup(case),
             )
             await self.state.update(case.key, {"stage": stage, "card": card.message_id})
-            return replace(case, card=card.message_id), True
+            case = replace(case, card=card.message_id)
+            await self.shared.join(case)
+            return case, True
         if stage != case.stage or retitle:
             case = await self._restage(case, stage)
             if refresh:
@@ -156,6 +171,64 @@ class Topics(Cards):
             await self.state.update(case.key, None, "shut")
             case = replace(case, shut=False)
         return case, False
+
+    # -- one topic per case across its accounts (bot.desk.shared_topics) -----------------------
+    async def _adopt(self, case: DeskCase) -> DeskCase | None:
+        """The case's topic, taken by this account's record; None when the case has none."""
+        found = await self.shared.of_case(case)
+        if found is None:
+            return None
+        topic, card = found
+        await self.state.update(case.key, {"card": card})
+        await self.state.set_topic(case.key, topic)  # the topic talks to this account now
+        # shut: reopened below if this record waits (the other account's may have closed it)
+        case = replace(case, topic=topic, card=card, shut=True)
+        await self.shared.join(case)
+        await self._now_speaking(case)
+        return case
+
+    async def take_topic(self, case: DeskCase, *, unless_busy: bool = False) -> DeskCase:
+        """The shared topic talks to this account from now on (`unless_busy`: unless the
+        account it talks to has an open escalation)."""
+        if case.topic is None or await self.shared.speaks(case):
+            return case
+        if unless_busy:
+            current = await self.state.of_topic(case.topic)
+            other = await self.state.load(current) if current is not None else None
+            if other is not None and other.open:
+                return case
+        await self.state.set_topic(case.key, case.topic)
+        await self._now_speaking(case)
+        return case
+
+    async def _now_speaking(self, case: DeskCase) -> None:
+        """Whom an operator's message in the topic reaches now: said in the topic."""
+        profile = self.profile(case)
+        via = profile.via if profile is not None else "own"
+        with contextlib.suppress(*REFUSED_FOR_GOOD):  # the topic went meanwhile (an erasure)
+            await self.post(
+                case, self.t("desk-topic-now", via="linked" if via == "linked" else "own")
+            )
+        await self.refresh_card(case)
+
+    async def leave_topic(self, case: DeskCase, *, delete: bool) -> bool:
+        """This account's record leaves the case's topic (its data goes, or it expired):
+        whether another account still uses it. `delete`: what showed this account in it goes
+        too (his messages, the operators' to him), or the whole topic if it was his alone."""
+        others = await self.shared.others(case)
+        await self.shared.leave(case)
+        if not others:
+            if delete and case.topic is not None:
+                with contextlib.suppress(*REFUSED_FOR_GOOD):
+                    await self.bot.delete_forum_topic(self.chat_id, case.topic)
+            return False
+        if delete:
+            for batch in self.shared.batches(await self.shared.posts(case.key)):
+                with contextlib.suppress(*REFUSED_FOR_GOOD):
+                    await self.bot.delete_messages(self.chat_id, batch)
+        if await self.shared.speaks(case):
+            await self.take_topic(others[0])
+        return True
 
     async def _restage(self, case: DeskCase, stage: str) -> DeskCase:
         """The topic titled with the case's label and this stage, which the record keeps."""

@@ -114,3 +114,10 @@ desk-priority-raised = ⬆️ Приоритет повышен: { desk-priority
         [injuries] тяжёлые ранения
        *[group] группа из { $people } человек
     }.
+
+## One topic per case across its accounts (bot/desk/shared_topics.py)
+
+desk-topic-now = 🔀 Теперь тема говорит с { $via ->
+        [linked] <b>привязанным аккаунтом</b> (назвал код и дату рождения; если владелец дела этого не подтверждал, это может быть зонд)
+       *[own] <b>аккаунтом, который зарегистрировал дело</b>
+    }: сообщения операторов идут ему.

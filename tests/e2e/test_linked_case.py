@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 import pytest
 import redis.asyncio
-from aiogram.methods import DeleteForumTopic
+from aiogram.methods import DeleteForumTopic, DeleteMessages, SendMessage
 
 from flows.model import CaseFound
 from tests.conftest import CollectLogs
@@ -333,7 +333,15 @@ async def test_a_linked_accounts_own_ending_leaves_the_owners_case_whole(
     owner, code, owner_topic = await owner_with_a_topic(hotline)
     other = await linked_at_the_front(hotline, owner, code)
     owned = await owner.conversation()
-    linked_topic = await view.topic(other)
+    assert await view.topic(other) == owner_topic  # one topic per case (bot.desk.shared_topics)
+    await other.text("Я у лесополосы, со мной двое")  # relayed into the case's topic
+    his = [
+        sent.result.message_id
+        for sent in other.out
+        if isinstance(sent.method, SendMessage)
+        and sent.method.chat_id == DESK_CHAT
+        and sent.method.message_thread_id == owner_topic
+    ]
 
     await end_from(hotline, other, ending)
 
@@ -343,16 +351,97 @@ async def test_a_linked_accounts_own_ending_leaves_the_owners_case_whole(
     assert found == CaseFound(owned.case_id)
     assert await store.conversation_of_case(owned.case_id or "") == owner.key
     assert await hotline.app.desk.state.load(owner.key) is not None
-    # the linked account's own topic goes with its data; the owner's stays and hears of it
-    deleted = {
-        m.message_thread_id for m in view.calls(other.out) if isinstance(m, DeleteForumTopic)
-    }
-    assert linked_topic in deleted
-    assert owner_topic not in deleted
+    # the case's topic stays the owner's; what showed the linked account in it goes with its
+    # data (his messages), and the owner's topic hears of it
+    calls = view.calls(other.out)
+    assert not [m for m in calls if isinstance(m, DeleteForumTopic)]
+    gone = [i for m in calls if isinstance(m, DeleteMessages) for i in m.message_ids]
+    assert his
+    assert set(his) <= set(gone)
+    assert await hotline.app.desk.state.of_topic(owner_topic) == owner.key
     notice = "desk-link-withdraw-request" if ending == "withdrawal" else "desk-link-unlinked"
-    assert view.posts(other.out, owner_topic) == [t("uk", notice)]
+    # the topic talks to the owner again, and says so
+    assert view.posts(other.out, owner_topic) == [
+        t("uk", "desk-topic-now", via="own"),
+        t("uk", notice),
+    ]
     assert [e for e in await hotline.app.audit.last(20) if e["what"] == "erase"] == []
     # the owner goes on: his next message finds his case
     await owner.command("status")
     assert owner.texts == [t("ru", "status", phase="registered")]
     assert leaks(logs.lines, canaries_of(code)) == []
+
+
+def copied_to(operator: Operator) -> list[int | str | None]:
+    """The chats the operator's last message was copied to."""
+    return [getattr(s.method, "chat_id", None) for s in operator.out if s.name == "CopyMessage"]
+
+
+async def test_one_topic_for_the_case_talking_to_the_account_that_escalated_last(
+    make_hotline: HotlineFactory,
+) -> None:
+    hotline = await make_hotline(operator_ids=OPERATORS)
+    view = DeskView(hotline)
+    owner, code, topic = await owner_with_a_topic(hotline)
+    topics_before = len(view.topics())
+    other = await linked_at_the_front(hotline, owner, code)
+    # no topic of its own: the case's, which says whom it talks to now
+    assert len(view.topics()) == topics_before
+    assert await view.topic(other) == topic
+    assert t("uk", "desk-topic-now", via="linked") in view.posts(other.out, topic)
+    operator = Operator(hotline, OPERATORS[0])
+    await operator.say(topic, "/claim")
+    await operator.say(topic, "Где вы сейчас?")
+    assert [
+        getattr(s.method, "chat_id", None) for s in operator.out if s.name == "CopyMessage"
+    ] == [other.user_id]
+    # the owner asks for an operator: the topic talks to him from now on, and says so
+    await owner.command("operator")
+    assert t("uk", "desk-topic-now", via="own") in view.posts(owner.out, topic)
+    assert len(view.topics()) == topics_before
+    await operator.say(topic, "/claim")
+    await operator.say(topic, "Это вы, владелец?")
+    assert [
+        getattr(s.method, "chat_id", None) for s in operator.out if s.name == "CopyMessage"
+    ] == [owner.user_id]
+
+
+async def test_blocking_a_linked_account_leaves_the_owner_heard(
+    make_hotline: HotlineFactory,
+) -> None:
+    """A probe holding the owner's code and birth date links an account and is blocked: the
+    owner, perhaps the real caller, still reaches the group."""
+    hotline = await make_hotline(operator_ids=OPERATORS)
+    view = DeskView(hotline)
+    owner, code, topic = await owner_with_a_topic(hotline)
+    other = await linked_at_the_front(hotline, owner, code)
+    operator = Operator(hotline, OPERATORS[0])
+    await operator.say(topic, "/block")  # the topic talks to the linked account
+    assert not (await view.case(other)).open
+    await other.text("Где ваши позиции?")
+    assert view.calls(other.out) == []
+    await owner.command("operator")
+    assert (await view.case(owner)).open
+    assert t("uk", "desk-topic-now", via="own") in view.posts(owner.out, topic)
+
+
+async def test_blocking_the_owner_holds_back_his_linked_accounts_too(
+    make_hotline: HotlineFactory,
+) -> None:
+    hotline = await make_hotline(operator_ids=OPERATORS)
+    view = DeskView(hotline)
+    owner, code, topic = await owner_with_a_topic(hotline)
+    await owner.command("operator")
+    operator = Operator(hotline, OPERATORS[0])
+    await operator.say(topic, "/block")  # the topic talks to the owner
+    other = hotline.caller(SECOND_ACCOUNT, "ru")
+    await other.command("start")
+    await other.tap("menu-ready")
+    await other.text(code.lower().replace("-", ""))
+    await other.text(BIRTH)
+    mark = len(hotline.session.sent)
+    await other.text("Я иду сдаваться")
+    assert await other.state() == "recall_location"
+    calls = view.calls(hotline.session.sent[mark:])
+    assert not [m for m in calls if getattr(m, "message_thread_id", None) == topic]
+    assert await hotline.app.desk.state.load(other.key) is None  # nothing of it at the desk

@@ -32,16 +32,21 @@ async def test_a_linked_forget_leaves_the_owners_case_whole(
     owner, code = await owner_of_a_case(hotline)
     owned = await owner.conversation()
     other = await linked(hotline, code)
-    await other.text("Я иду сдаваться")  # at the desk, in a topic of his own
+    await other.text("Я иду сдаваться")  # at the desk, in the case's topic (the owner's)
     owner_topic = await view.topic(owner)
     assert t("uk", "desk-link-linked") in view.posts(topic=owner_topic)
+    assert await view.topic(other) == owner_topic
 
     await other.command("forget")
 
     assert (await other.conversation()).case_id is None  # his own conversation went
     assert await owner.conversation() == owned  # the owner's: not a field, not a version
     assert await store.find_case(store.digest("code", code)) == CaseFound(owned.case_id)
-    assert view.posts(other.out, owner_topic) == [t("uk", "desk-link-unlinked")]
+    # gone: the topic talks to the owner again, and says so
+    assert view.posts(other.out, owner_topic) == [
+        t("uk", "desk-topic-now", via="own"),
+        t("uk", "desk-link-unlinked"),
+    ]
     # the owner's card counts the link and the unlink
     line = t("uk", "desk-card-links", linked=1, unlinked=1, failed=0, locked="no")
     links = hotline.app.desk.links
