@@ -262,6 +262,8 @@ class Cards:
     ) -> None:
         if case.card is None:
             return
+        if ended is None:
+            case = await self._speaking(case)
         markup = None if ended is not None else self.card_markup(case, confirm)
         try:
             await self.bot.edit_message_text(
@@ -272,6 +274,17 @@ class Cards:
             )
         except TelegramAPIError as exc:  # "message is not modified", or the topic is gone
             log.info("card not edited", error=type(exc).__name__)
+
+    async def _speaking(self, case: DeskCase) -> DeskCase:
+        """The record of the account the topic talks to: a case's accounts share one topic and
+        one card (bot.desk.shared_topics), which shows the one an operator's message reaches."""
+        if case.topic is None:
+            return case
+        key = await self.state.of_topic(case.topic)
+        if key is None or key == case.key:
+            return case
+        other = await self.state.load(key)
+        return other if other is not None and other.topic == case.topic else case
 
     async def show_keys(self, case: DeskCase, confirm: DeskAction | None = None) -> None:
         """Swap the card's buttons for a confirmation (or back), without touching its text."""

@@ -25,7 +25,14 @@ from aiogram.methods import DeleteForumTopic, DeleteMessages, SendMessage
 from flows.model import CaseFound
 from tests.conftest import CollectLogs
 from tests.e2e.conftest import DESK_CHAT, Caller, Hotline, HotlineFactory, register, t
-from tests.e2e.desk_harness import OPERATORS, DeskView, Operator, to_meetup
+from tests.e2e.desk_harness import (
+    OPERATORS,
+    DeskView,
+    Operator,
+    dt,
+    profile_line,
+    to_meetup,
+)
 from tests.e2e.test_canary_e2e import (
     BIRTH,
     CALLER_ID,
@@ -395,6 +402,13 @@ async def test_one_topic_for_the_case_talking_to_the_account_that_escalated_last
     assert [
         getattr(s.method, "chat_id", None) for s in operator.out if s.name == "CopyMessage"
     ] == [other.user_id]
+    # the owner's card is refreshed (a link notice, a tick): the card still shows the account
+    # the topic talks to, whose claim it is
+    desk = hotline.app.desk
+    await desk.refresh_card(await view.case(owner))
+    card, _ = view.card()
+    assert profile_line(via="linked") in card
+    assert dt("desk-operator", n=1) in card
     # the owner asks for an operator: the topic talks to him from now on, and says so
     await owner.command("operator")
     assert t("uk", "desk-topic-now", via="own") in view.posts(owner.out, topic)
