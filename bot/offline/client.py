@@ -196,15 +196,17 @@ class Client:
     def caller(
         self, user_id: int, lang: str | None = "ru", *, message_ids: Iterator[int] | None = None
     ) -> Account:
+        """A caller in his private chat (his message ids count from 1 unless given)."""
         user, chat = private_chat(user_id, lang)
-        return Account(self.telegram, user, chat, message_ids or itertools.count(1))
+        ids = message_ids if message_ids is not None else itertools.count(1)
+        return Account(self.telegram, user, chat, ids)
 
     def member(
         self, user_id: int, name: str = "Operator", *, message_ids: Iterator[int] | None = None
     ) -> Account:
         """Someone in the desk group: a listed operator or not."""
         user = User(id=user_id, is_bot=False, first_name=name)
-        ids = message_ids or self.group_message_ids
+        ids = message_ids if message_ids is not None else self.group_message_ids
         return Account(self.telegram, user, forum(self.app.desk.chat_id), ids)
 
     async def feed(self, update: Update) -> Fed:
