@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -72,6 +73,7 @@ class _Target:
     batches: list[Batch] = field(default_factory=list)  # to deliver, in order
     last: int = 0  # the newest batch delivered in this run (a batch is never sent twice)
     reindex: bool = False
+    kept_until: float = 0.0  # loop time until which the lease was lengthened (a long wait)
 
 
 @dataclass(slots=True)
@@ -200,7 +202,8 @@ class Deliverer:
         try:
             # while a message waits for Telegram's limits its place is another's (bot.turns)
             async with self._slots:
-                with turns.holding(self._slots):
+                lengthen = functools.partial(self._lengthen, lease, target)
+                with turns.holding(self._slots, lengthen):
                     busy_for = await self._deliver_held(key, target, lease)
         except LeaseLost:
             busy_for = self.lease_ttl
@@ -225,7 +228,7 @@ class Deliverer:
         loop = asyncio.get_running_loop()
         if target.held and loop.time() - target.held_since > self.lease_ttl / 2:
             target.held = False  # it waited for a slot: the lease may have lapsed since
-        stop_keeping = self._keep(lease)
+        stop_keeping = self._keep(lease, target)
         try:
             while True:
                 if not target.held:
@@ -270,20 +273,32 @@ class Deliverer:
         while key in self._committing:
             await self._handed.setdefault(key, asyncio.Event()).wait()
 
-    def _keep(self, lease: str) -> Callable[[], None]:
+    def _keep(self, lease: str, target: _Target) -> Callable[[], None]:
         """Renew the lease while delivering (a 429's pause may outlast it): a timer, and a
         task only when it fires (most deliveries are over long before); returns its stop."""
         loop = asyncio.get_running_loop()
         timer: list[asyncio.TimerHandle] = []
 
         def renew() -> None:
-            task = loop.create_task(self._renew(lease))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            if target.kept_until - loop.time() <= self.lease_ttl * 2 / 3:
+                task = loop.create_task(self._renew(lease))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
             timer[0] = loop.call_later(self.lease_ttl / 3, renew)
 
         timer.append(loop.call_later(self.lease_ttl / 3, renew))
         return lambda: timer[0].cancel()
+
+    async def _lengthen(self, lease: str, target: _Target, seconds: float) -> None:
+        """A message waits `seconds` for Telegram's limits (bot.turns): the lease is held that
+        much longer at once, not renewed every few seconds meanwhile (a thousand conversations
+        waiting in a burst would make hundreds of renewals a second). Should this process die
+        meanwhile, another takes the conversation over when the wait is over."""
+        if not target.held or seconds <= self.lease_ttl / 3:
+            return
+        with contextlib.suppress(StoreUnavailable):
+            if await self.lease.hold(lease, seconds + self.lease_ttl) == 0:
+                target.kept_until = asyncio.get_running_loop().time() + seconds + self.lease_ttl
 
     async def _renew(self, lease: str) -> None:
         with contextlib.suppress(StoreUnavailable):

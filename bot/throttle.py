@@ -179,7 +179,7 @@ class Throttle(BaseRequestMiddleware):
             delay, booked = await self._book(ticket, gated=gated)
             if delay > 0:
                 self.waited += delay
-                async with stepping_aside():
+                async with stepping_aside(delay):
                     await self._sleep(delay)
             if delay <= 0 or booked:
                 return  # let through, or booked here: its slot has come
