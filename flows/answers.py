@@ -7,7 +7,7 @@ from __future__ import annotations
 from flows import channels, fields, steps
 from flows import surrender as flow
 from flows.model import Params, Priority, Text
-from flows.reading import Answer
+from flows.reading import Answer, Expects
 from flows.screens import screen_reply
 from flows.turn import Turn
 
@@ -86,7 +86,9 @@ def named(event: Text) -> list[channels.Candidate]:
 def live_relay(state: str) -> bool:
     """An escalated state with no question open: what the caller sends is for the operator."""
     expects = flow.SCREENS[state].expects
-    return expects == "none" or (expects == "choice" and state in flow.ESCALATED_STATES)
+    return expects is Expects.NONE or (
+        expects is Expects.CHOICE and state in flow.ESCALATED_STATES
+    )
 
 
 def unusable(turn: Turn, relay_kind: str, notice: str, params: Params | None = None) -> None:

@@ -13,6 +13,7 @@ from flows.model import (
     Priority,
     StaleButton,
 )
+from flows.reading import Expects
 from flows.relaying import relay_of
 from flows.screens import NOT_GIVEN
 from flows.turn import Turn
@@ -22,7 +23,7 @@ HEARD_KINDS = frozenset({"voice", "video_note"})  # relayed even outside a hand-
 
 def on_location(turn: Turn, event: Location) -> None:
     screen = flow.SCREENS[turn.conv.state]
-    if screen.expects == "location" and screen.answer is not None:
+    if screen.expects is Expects.LOCATION and screen.answer is not None:
         # where he is must not stay on his phone (the screen deletes it once taken)
         location = f"{event.latitude:.5f},{event.longitude:.5f}"
         answers.take(turn, screen.answer, location, relay="location")

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from flows.model import Button, Conversation
-from flows.reading import Answer, Deletes, Reads, Validator
+from flows.reading import Answer, Deletes, Expects, Reads, Validator
 
 
 def button(button_id: str, kind: str = "choice") -> Button:
@@ -48,18 +48,35 @@ class DetailField:
         return self.name.replace("_", "-")
 
 
+class Phase(StrEnum):
+    """What /status says (a Fluent variant key). RECALL_START is a re-call not yet at the desk
+    (the code or the declaration still to come), so the caller is never told an operator has a
+    signal too early. It never shows the code."""
+
+    NONE = "none"
+    FORM = "form"
+    REGISTERED = "registered"
+    RECALL_START = "recall-start"
+    RECALL = "recall"
+    EMERGENCY = "emergency"
+    MEETUP = "meetup"
+    HANDOFF = "handoff"
+    RELATIVES_FORM = "relatives-form"
+    RELATIVES = "relatives"
+
+
 @dataclass(frozen=True, slots=True)
 class Screen:
     """What a state shows, and how it reads what he sends (`flows.reading`)."""
 
     prompt: str
     buttons: tuple[Button, ...] = ()
-    expects: str = "choice"  # choice | text | location | none (relay only)
+    expects: Expects = Expects.CHOICE  # the kind of input it asks for
     inline: bool = False
     reads: Reads = Reads.NOTHING  # who takes typed text
     answer: Answer | None = None  # the question's answer, when `reads` is ANSWER
     deletes: Deletes = Deletes.NEVER  # when his message leaves his chat
-    phase: str | None = None  # what /status says here (None: what his case is)
+    phase: Phase | None = None  # what /status says here (None: what his case is)
     given: str | None = None  # the prompt instead once his case is registered: never values
 
     def __post_init__(self) -> None:
@@ -67,7 +84,7 @@ class Screen:
             raise ValueError(f"screen {self.prompt}: an answer, and only one, is read as one")
 
 
-def detail_screen(detail: DetailField, *, phase: str) -> Screen:
+def detail_screen(detail: DetailField, *, phase: Phase) -> Screen:
     buttons = [button(choice) for choice in detail.choices]
     if detail.contact:
         buttons.append(SHARE_CONTACT)
@@ -77,7 +94,7 @@ def detail_screen(detail: DetailField, *, phase: str) -> Screen:
     return Screen(
         prompt=f"ask-{detail.param}",
         buttons=tuple(buttons),
-        expects="choice" if detail.validate is None else "text",
+        expects=Expects.CHOICE if detail.validate is None else Expects.TEXT,
         reads=Reads.ANSWER,
         answer=Answer(detail.name, detail.validate, detail.choices, contact=detail.contact),
         deletes=Deletes.ALWAYS,  # a personal value, refused or not
@@ -121,7 +138,7 @@ def destinations(dest: Dest) -> tuple[str, ...]:
 
 
 def review_screen(
-    prompt: str, send: str, form: Sequence[DetailField], *, phase: str, given: str | None = None
+    prompt: str, send: str, form: Sequence[DetailField], *, phase: Phase, given: str | None = None
 ) -> Screen:
     """A form's answers shown at once: sent with `send`, each corrected with its edit button,
     or the whole withdrawn; its buttons stay on its message."""

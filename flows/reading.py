@@ -23,6 +23,15 @@ def ignoring_date(check: Callable[[str], Outcome]) -> Validator:
     return lambda text, _today: check(text)
 
 
+class Expects(StrEnum):
+    """The kind of input a screen asks for."""
+
+    CHOICE = "choice"  # one of its buttons
+    TEXT = "text"  # words typed (its buttons as well, where it has them)
+    LOCATION = "location"  # a shared location (or typed coordinates)
+    NONE = "none"  # nothing: what he sends is for the operator (relay only)
+
+
 class Reads(StrEnum):
     """What a screen does with typed text (a cry for help aside, which every screen hears)."""
 

@@ -19,6 +19,7 @@ from flows.parts import (
     BACK,
     OPERATOR,
     DetailField,
+    Phase,
     Screen,
     button,
     detail_screen,
@@ -26,7 +27,7 @@ from flows.parts import (
     review_screen,
     t,
 )
-from flows.reading import ignoring_date
+from flows.reading import Expects, ignoring_date
 from flows.typed import Accepted, Outcome, clean_text, reject
 
 NOT_GIVEN = "not-given"
@@ -71,7 +72,6 @@ REQUEST: tuple[DetailField, ...] = (
     ),
 )
 FIRST = REQUEST[0].state
-FORM_PHASE = "relatives-form"  # what /status says while the request is written
 
 SCREENS: dict[str, Screen] = {
     "relatives": Screen(
@@ -84,10 +84,14 @@ SCREENS: dict[str, Screen] = {
         )
         for state in INFO_STATES
     },
-    **{d.state: detail_screen(d, phase=FORM_PHASE) for d in REQUEST},
-    "request_review": review_screen("request-review", "request-send", REQUEST, phase=FORM_PHASE),
+    **{d.state: detail_screen(d, phase=Phase.RELATIVES_FORM) for d in REQUEST},
+    "request_review": review_screen(
+        "request-review", "request-send", REQUEST, phase=Phase.RELATIVES_FORM
+    ),
     # while the request waits at the desk, what he writes goes to its topic as well
-    "request_sent": Screen("request-sent", (OPERATOR, button("withdraw"), BACK), expects="none"),
+    "request_sent": Screen(
+        "request-sent", (OPERATOR, button("withdraw"), BACK), expects=Expects.NONE
+    ),
 }
 
 ON_ENTER: dict[str, list[str]] = {"request_review": ["leave_editing"]}

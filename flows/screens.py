@@ -20,12 +20,13 @@ from flows.parts import (
     SHARE_LOCATION,
     SKIP,
     DetailField,
+    Phase,
     Screen,
     button,
     detail_screen,
     review_screen,
 )
-from flows.reading import Answer, Deletes, Reads, ignoring_date
+from flows.reading import Answer, Deletes, Expects, Reads, ignoring_date
 from flows.typed import Outcome
 
 # ---------------------------------------------------------------------------------------------
@@ -85,8 +86,8 @@ def _step(
     check: Callable[[str], Outcome],
     buttons: tuple[Button, ...] = (),
     *,
-    phase: str,
-    expects: str = "text",
+    phase: Phase,
+    expects: Expects = Expects.TEXT,
     deletes: Deletes = Deletes.ALWAYS,
 ) -> Screen:
     """A question of the re-call or the emergency: an operator follows the chat (the desk sees
@@ -99,86 +100,89 @@ def _step(
 
 
 _HEALTH_BUTTONS = tuple(button(h) for h in HEALTH)
-FORM = "form"  # the /status phase of the declaration, the details and their review
 
 SCREENS: dict[str, Screen] = {
-    "start": Screen("greeting", expects="none", reads=Reads.BEGIN),
+    "start": Screen("greeting", expects=Expects.NONE, reads=Reads.BEGIN),
     "menu": Screen("menu", tuple(button(f"menu-{choice}") for choice in MENU_CHOICES)),
     "premob": Screen("premob-info", (button("register"), OPERATOR, BACK)),
     "declaration": Screen(
         "declaration-ask",
         (DECLARE, button("not-yet")),
-        "text",
+        Expects.TEXT,
         reads=Reads.DECLARATION,
-        phase=FORM,
+        phase=Phase.FORM,
     ),
-    **{d.state: detail_screen(d, phase=FORM) for d in DETAILS},
+    **{d.state: detail_screen(d, phase=Phase.FORM) for d in DETAILS},
     # updating a registered case, it shows which fields were given, never their values
-    "review": review_screen("review", "confirm", DETAILS, phase=FORM, given="review-given"),
+    "review": review_screen("review", "confirm", DETAILS, phase=Phase.FORM, given="review-given"),
     "registered": Screen(
         "registered",
         (button("ready"), button("update"), button("safety-word"), button("withdraw"), BACK),
     ),
     "safety_word": Screen(
-        "ask-safety-word", (BACK,), "text", reads=Reads.SAFETY_WORD, deletes=Deletes.ALWAYS
+        "ask-safety-word", (BACK,), Expects.TEXT, reads=Reads.SAFETY_WORD, deletes=Deletes.ALWAYS
     ),
     # the code and the date: asked before the desk hears of the re-call
     "recall_code": Screen(
         "ask-code",
         (button("no-code"), BACK),
-        "text",
+        Expects.TEXT,
         reads=Reads.CODE,
         deletes=Deletes.ALWAYS,
-        phase="recall-start",
+        phase=Phase.RECALL_START,
     ),
     "recall_birth": Screen(
         "ask-code-birth-date",
         (BACK,),
-        "text",
+        Expects.TEXT,
         reads=Reads.BIRTH_DATE,
         deletes=Deletes.ALWAYS,
-        phase="recall-start",
+        phase=Phase.RECALL_START,
     ),
     "recall_declare": Screen(
-        "recall-declare", (DECLARE, BACK), "text", reads=Reads.DECLARATION, phase="recall-start"
+        "recall-declare",
+        (DECLARE, BACK),
+        Expects.TEXT,
+        reads=Reads.DECLARATION,
+        phase=Phase.RECALL_START,
     ),
     "recall_location": _step(
         "ask-location",
         "recall_location",
         fields.location_text,
         (SHARE_LOCATION,),
-        phase="recall",
-        expects="location",
+        phase=Phase.RECALL,
+        expects=Expects.LOCATION,
     ),
     "recall_people": _step(
         "ask-people-now",
         "recall_people",
         fields.people_count,
-        phase="recall",
+        phase=Phase.RECALL,
         deletes=Deletes.TAKEN,
     ),
     "recall_injuries": _step(
-        "ask-injuries", "recall_injuries", fields.injuries, _HEALTH_BUTTONS, phase="recall"
+        "ask-injuries", "recall_injuries", fields.injuries, _HEALTH_BUTTONS, phase=Phase.RECALL
     ),
     "meetup": Screen(
         "meetup",
         (button("at-point"), button("help-now"), button("cancel-meetup")),
-        phase="meetup",
+        phase=Phase.MEETUP,
     ),
     "emergency_location": _step(
         "emergency-location",
         "emergency_location",
         fields.location_text,
         (SHARE_LOCATION, SKIP),
-        phase="emergency",
-        expects="location",
+        phase=Phase.EMERGENCY,
+        expects=Expects.LOCATION,
     ),
     "emergency_people": _step(
         "emergency-people",
         "emergency_people",
         fields.people_count,
         (SKIP,),
-        phase="emergency",
+        phase=Phase.EMERGENCY,
         deletes=Deletes.TAKEN,
     ),
     "emergency_injuries": _step(
@@ -186,19 +190,19 @@ SCREENS: dict[str, Screen] = {
         "emergency_injuries",
         fields.injuries,
         (*_HEALTH_BUTTONS, SKIP),
-        phase="emergency",
+        phase=Phase.EMERGENCY,
     ),
-    "emergency": Screen("emergency-wait", expects="none", phase="emergency"),
+    "emergency": Screen("emergency-wait", expects=Expects.NONE, phase=Phase.EMERGENCY),
     **relatives.SCREENS,
     "legion": Screen("legion-info", (OPERATOR, BACK)),
-    "check_channel": Screen("check-info", (BACK,), "text", reads=Reads.CHANNELS),
+    "check_channel": Screen("check-info", (BACK,), Expects.TEXT, reads=Reads.CHANNELS),
     "sos_confirm": Screen("sos-ask", (button("sos-yes"), button("sos-no"))),
-    "handoff": Screen("handoff", (button("leave"),), expects="none", phase="handoff"),
+    "handoff": Screen("handoff", (button("leave"),), expects=Expects.NONE, phase=Phase.HANDOFF),
     "confirm_withdraw": Screen(
         "confirm-withdraw", (button("withdraw-yes"), button("withdraw-no")), inline=True
     ),
-    "completed": Screen("completed", expects="none", reads=Reads.ENDED),
-    "withdrawn": Screen("withdrawn", expects="none", reads=Reads.ENDED),
+    "completed": Screen("completed", expects=Expects.NONE, reads=Reads.ENDED),
+    "withdrawn": Screen("withdrawn", expects=Expects.NONE, reads=Reads.ENDED),
 }
 
 # States whose prompt shows "step k of n"
@@ -267,21 +271,7 @@ def message_ids() -> set[str]:
     return ids
 
 
-# What /status can say; "recall-start" is a re-call not yet at the desk (the code or the
-# declaration still to come), so the caller is never told an operator has a signal too early.
-# It never shows the code.
-STATUS_PHASES = (
-    "none",
-    "form",
-    "registered",
-    "recall-start",
-    "recall",
-    "emergency",
-    "meetup",
-    "handoff",
-    "relatives-form",
-    "relatives",
-)
+STATUS_PHASES = tuple(Phase)  # what /status can say
 
 
 def status_params(conv: Conversation) -> Params:
@@ -292,9 +282,9 @@ def status_params(conv: Conversation) -> Params:
     if screen is not None and screen.phase is not None:
         phase = screen.phase  # the step he is on says it
     elif relatives.is_relative_case(conv):
-        phase = "relatives"
+        phase = Phase.RELATIVES
     elif conv.case_id is not None:
-        phase = "registered"
+        phase = Phase.REGISTERED
     else:
-        phase = "none"
-    return {"phase": phase}  # never the code: a phone checked at a checkpoint gives nothing
+        phase = Phase.NONE
+    return {"phase": phase.value}  # never the code: a phone checked at a checkpoint gives nothing
