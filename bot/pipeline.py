@@ -74,40 +74,37 @@ class Pipeline:
         language: str | None = None,
     ) -> Handled:
         key = self.dialogue.store.conversation_key(user_id)
-        return await self._turn(
-            key,
-            update_id,
-            chat_id,
-            lambda turn: self.dialogue.handle(
+
+        def handle(turn: Turn) -> Awaitable[Handled]:
+            return self.dialogue.handle(
                 user_id, update_id, event, message_ref=message_ref, language=language, turn=turn
-            ),
-        )
+            )
+
+        return await self._turn(key, update_id, chat_id, handle)
 
     async def from_desk(
         self, key: str, chat_id: int, update_id: int, event: Event, *, also: Sequence[Effect] = ()
     ) -> Handled:
         """An operator's action in the caller's conversation: queued with his own updates;
         `also` (the desk's own part) is committed and delivered with its effects."""
-        return await self._turn(
-            key,
-            update_id,
-            chat_id,
-            lambda turn: self.dialogue.handle_key(
+
+        def handle(turn: Turn) -> Awaitable[Handled]:
+            return self.dialogue.handle_key(
                 key, update_id, event, chat_id=chat_id, also=also, turn=turn
-            ),
-        )
+            )
+
+        return await self._turn(key, update_id, chat_id, handle)
 
     async def note(
         self, key: str, chat_id: int, update_id: int, effects: Sequence[Effect]
     ) -> Handled | None:
         """Effects about a conversation that change nothing in it (the desk's part of a claim),
         queued with its updates and delivered from its outbox; None: no conversation."""
-        return await self._turn(
-            key,
-            update_id,
-            chat_id,
-            lambda turn: self.dialogue.note(key, update_id, effects, chat_id=chat_id, turn=turn),
-        )
+
+        def handle(turn: Turn) -> Awaitable[Handled | None]:
+            return self.dialogue.note(key, update_id, effects, chat_id=chat_id, turn=turn)
+
+        return await self._turn(key, update_id, chat_id, handle)
 
     async def _turn(
         self, key: str, update_id: int, chat_id: int, handle: Callable[[Turn], Awaitable[H]]
