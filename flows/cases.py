@@ -18,16 +18,17 @@ from redis.asyncio import Redis
 
 from flows import codec
 from flows.model import CaseFound, Conversation, Effect, Erase, RegisterCase
-from flows.outbox import OUTBOX_COUNTER
 from flows.unavailable import text as _text
 from flows.unavailable import unavailable as _unavailable
 
-__all__ = ["ERASED_VERSION", "CaseIndexes"]
+__all__ = ["ERASED_SEQ", "ERASED_VERSION", "CaseIndexes"]
 
 log = logging.getLogger("flows.store")
 
-# Marks the version an erased conversation reached, in its `seen` zset (see the store's commit)
+# Mark the version and the outbox batch number an erased conversation reached, in its `seen`
+# zset (see the store's commit)
 ERASED_VERSION: Final = "v"
+ERASED_SEQ: Final = "s"
 
 # Delete a string key only while it still holds ARGV[1] (an index of this conversation).
 _DEL_IF: Final = """
@@ -40,21 +41,17 @@ return 0
 # Erase the owner's conversation of a case ended from a conversation linked to it, only while
 # it still holds that case (a stale index must not erase somebody else's conversation).
 # KEYS: conv, seen, outbox, timeline, chat (one slot); ARGV: 1 case id, 2 seen ttl (ms),
-# 3 outbox ttl (ms). Kept, as after any erase (see the store's commit): the dedupe marks with
-# the version the conversation reached, and the outbox counter, so no version or batch number
-# comes back.
+# 3 outbox ttl (ms, unused: the outbox goes). Kept, as after any erase (see the store's
+# commit): the dedupe marks with the version and the batch number the conversation reached, so
+# no version or batch number comes back.
 _ERASE_OWNER: Final = f"""
-if redis.call('HGET', KEYS[1], 'case') ~= ARGV[1] then
+local was = redis.call('HMGET', KEYS[1], 'case', 'v', 'seq')
+if was[1] ~= ARGV[1] then
   return 0
 end
-local version = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
-local seq = redis.call('HGET', KEYS[3], '{OUTBOX_COUNTER}')
 redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5])
-if seq then
-  redis.call('HSET', KEYS[3], '{OUTBOX_COUNTER}', seq)
-  redis.call('PEXPIRE', KEYS[3], ARGV[3])
-end
-redis.call('ZADD', KEYS[2], version, '{ERASED_VERSION}')
+redis.call('ZADD', KEYS[2], tonumber(was[2] or '0'), '{ERASED_VERSION}',
+  tonumber(was[3] or '0'), '{ERASED_SEQ}')
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1
 """

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from flows.cases import ERASED_VERSION
+from flows.cases import ERASED_SEQ, ERASED_VERSION
 from flows.locks import GIVE_TAKEN, TAKE_FREE
-from flows.outbox import OUTBOX_COUNTER
 from flows.retention import DAY
 
 __all__ = ["COMMIT", "COMPANION_GRACE", "COMPANION_PARTS", "DAY", "LOAD", "TIMELINE_MAX"]
@@ -23,8 +22,8 @@ COMPANION_GRACE: Final = DAY
 #       (one slot)
 # ARGV: 1 expected version, 2 update_id, 3 now (ms), 4 seen cutoff (ms), 5 seen ttl (ms),
 #       6 conv ttl (ms), 7 outbox ttl (ms), 8 erase mode ("" | "erase" | "wipe"),
-#       9 sealed batch, 10 meta, 11 sealed fields, 12 case id, 13 code digest, 14 state,
-#       15 updated, 16 chat message id seen ("" for none), 17 chat ttl (ms), 18 the turn's
+#       9 sealed batch, 10 meta, 11 sealed fields, 12 case id, 13 code digest, 14 state and
+#       15 updated (no longer stored: the meta has them), 16 chat message id seen ("" for none), 17 chat ttl (ms), 18 the turn's
 #       ticket ("" for none), 19 it queued ("1"), 20 the deliverer's lease token ("" for none),
 #       21 lease ttl (ms), 22 index refresh interval (ms), 23.. case event kinds
 # Returns {0, new version, outbox seq, leased, alone, reindex} | {1, stored version} conflict |
@@ -34,8 +33,10 @@ COMPANION_GRACE: Final = DAY
 # deliverer may send this one without reading the outbox; `reindex`: the case indexes
 # (flows.cases) are due a refresh (a new case, or the last refresh older than ARGV[22]).
 #
-# An erased conversation's version is kept in its `seen` zset (member "v"), and the next
-# conversation counts on from there: a commit prepared before the erase can never match a
+# The outbox's batches are numbered by the conversation's `seq`. An erased conversation's
+# version and batch number are kept in its `seen` zset (members "v", "s"), and the next
+# conversation counts on from there (a batch number never comes back, so a deliverer never
+# takes a new batch for one it delivered): a commit prepared before the erase can never match a
 # version of the conversation that follows it (no ABA, so erased data cannot come back).
 COMMIT: Final = (
     """
@@ -51,42 +52,41 @@ if redis.call('ZSCORE', KEYS[2], ARGV[2]) then
   give()
   return {{2}}
 end
-local was = redis.call('HMGET', KEYS[1], 'v', 'case', 'code', 'tl', 'ix')
+local was = redis.call('HMGET', KEYS[1], 'v', 'case', 'code', 'tl', 'ix', 'seq')
 local stored = was[1]
 local current = 0
 if stored then current = tonumber(stored) end
 if current ~= tonumber(ARGV[1]) then
   return {{1, current}}
 end
-local base = current
+local base, seq = current, tonumber(was[6] or '0')
 if not stored then
   base = tonumber(redis.call('ZSCORE', KEYS[2], '{ERASED_VERSION}') or '0')
+  seq = tonumber(redis.call('ZSCORE', KEYS[2], '{ERASED_SEQ}') or '0')
+elseif not was[6] then
+  -- written before the counter moved here from the outbox: count on from there
+  seq = tonumber(redis.call('HGET', KEYS[3], 'seq') or '0')
+  redis.call('HDEL', KEYS[3], 'seq')
 end
 local version = base + 1
+seq = seq + 1
 local now = tonumber(ARGV[3])
 local reindex = 0
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[4])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
 if ARGV[8] ~= '' then
-  redis.call('DEL', KEYS[1], KEYS[4])
-  local names = redis.call('HKEYS', KEYS[3])
-  for i = 1, #names do
-    if names[i] ~= '{OUTBOX_COUNTER}' then
-      redis.call('HDEL', KEYS[3], names[i])
-    end
-  end
-  redis.call('ZADD', KEYS[2], version, '{ERASED_VERSION}')
+  redis.call('DEL', KEYS[1], KEYS[4], KEYS[3])
+  redis.call('ZADD', KEYS[2], version, '{ERASED_VERSION}', seq, '{ERASED_SEQ}')
 else
-  local fields = {{'v', version, 'meta', ARGV[10], 'sealed', ARGV[11]}}
+  local fields = {{'v', version, 'meta', ARGV[10], 'sealed', ARGV[11], 'seq', seq}}
   local timeline = was[4] or (#ARGV >= 23 and '1')
   if timeline then
     table.insert(fields, 'tl')
     table.insert(fields, '1')
   end
   if ARGV[12] ~= '' then
-    for _, v in ipairs({{'case', ARGV[12], 'state', ARGV[14], 'updated', ARGV[15]}}) do
-      table.insert(fields, v)
-    end
+    table.insert(fields, 'case')
+    table.insert(fields, ARGV[12])
     if ARGV[13] ~= '' then
       table.insert(fields, 'code')
       table.insert(fields, ARGV[13])
@@ -99,7 +99,7 @@ else
       table.insert(fields, ARGV[3])
     end
   elseif was[2] then
-    redis.call('HDEL', KEYS[1], 'case', 'code', 'state', 'updated', 'ix')
+    redis.call('HDEL', KEYS[1], 'case', 'code', 'ix')
   end
   redis.call('HSET', KEYS[1], unpack(fields))
   redis.call('PEXPIRE', KEYS[1], ARGV[6])
@@ -122,18 +122,18 @@ if ARGV[16] ~= '' then
   redis.call('PEXPIRE', KEYS[5], ARGV[17])
 end
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
-local seq = redis.call('HINCRBY', KEYS[3], '{OUTBOX_COUNTER}', 1)
 redis.call('HSET', KEYS[3], tostring(seq), ARGV[9])
 redis.call('PEXPIRE', KEYS[3], ARGV[7])
 local alone = 0
-if redis.call('HLEN', KEYS[3]) == 2 then
+if redis.call('HLEN', KEYS[3]) == 1 then
   alone = 1
 end
 local leased = 0
 if ARGV[20] ~= '' then
-  local holder = redis.call('GET', KEYS[9])
-  if not holder or holder == ARGV[20] then
-    redis.call('SET', KEYS[9], ARGV[20], 'PX', ARGV[21])
+  if redis.call('SET', KEYS[9], ARGV[20], 'PX', ARGV[21], 'NX') then
+    leased = 1
+  elseif redis.call('GET', KEYS[9]) == ARGV[20] then
+    redis.call('PEXPIRE', KEYS[9], ARGV[21])
     leased = 1
   end
 end

@@ -1,8 +1,9 @@
 """The outbox of a conversation: committed batches of effects, and how far each was delivered.
 
-    {prefix}:{<conv key>}:outbox   hash  seq (counter), <n> -> sealed {"u": update_id,
-                                         "e": [effects], "c": chat, "l": language}, and
-                                         d<n> -> how many effects of batch n were applied
+    {prefix}:{<conv key>}:outbox   hash  <n> -> sealed {"u": update_id, "e": [effects],
+                                         "c": chat, "l": language}, and d<n> -> how many
+                                         effects of batch n were applied; gone once empty
+                                         (the numbers count on in the conversation's `seq`)
 
 A batch enters with the commit of its update (flows.store) and leaves once delivered (`ack`).
 In between, every effect applied is recorded at once (`record`), in the same round trip as the
@@ -26,9 +27,8 @@ from flows.replicas import Replicas
 from flows.sealing import Sealer
 from flows.unavailable import milliseconds, text, unavailable
 
-__all__ = ["OUTBOX_COUNTER", "Batch", "Outbox", "Recorded"]
+__all__ = ["Batch", "Outbox", "Recorded"]
 
-OUTBOX_COUNTER: Final = "seq"
 DONE_PREFIX: Final = "d"  # d<n>: effects of batch n applied so far
 
 
@@ -52,47 +52,18 @@ class Batch:
     done: int = 0  # effects already applied (recorded by whoever delivered it before)
 
 
-# Once only the counter is left, the outbox hash is written anew: big sealed batches turned it
-# into a hashtable, which never shrinks back to a listpack. With `drop` = "drop" (the batch
-# erased the conversation) the emptied outbox goes entirely: nothing is pending, so a later
-# commit may count from 1 again. `ok`: the outbox key.
-_EMPTIED: Final = f"""
-if redis.call('HLEN', ok) == 1 then
-  if drop == 'drop' then
-    redis.call('DEL', ok)
-  else
-    local seq = redis.call('HGET', ok, '{OUTBOX_COUNTER}')
-    local ttl = redis.call('PTTL', ok)
-    if seq and ttl > 0 then
-      redis.call('DEL', ok)
-      redis.call('HSET', ok, '{OUTBOX_COUNTER}', seq)
-      redis.call('PEXPIRE', ok, ttl)
-    end
-  end
-end
-"""
-
-# Acknowledge outbox entry ARGV[1] (and its progress); ARGV[2]: "drop" or "".
-_ACK: Final = (
-    """
-local ok, drop = KEYS[1], ARGV[2]
-redis.call('HDEL', ok, '"""
-    + DONE_PREFIX
-    + """' .. ARGV[1])
-if redis.call('HDEL', ok, ARGV[1]) == 1 then
-"""
-    + _EMPTIED
-    + """
-end
+# Acknowledge outbox entry ARGV[1] (and its progress). An emptied outbox is gone by itself (its
+# batch numbers live on in the conversation, flows.commit_lua).
+_ACK: Final = f"""
+redis.call('HDEL', KEYS[1], '{DONE_PREFIX}' .. ARGV[1], ARGV[1])
 return 0
 """
-)
 
 # Progress of one batch, with the ids of the messages it sent (for /forget), in one step; the
 # last step acknowledges the batch in the same call.
 # KEYS: outbox, chat, lease (one slot); ARGV: 1 entry, 2 done, 3 lease token, 4 lease ttl (ms),
-# 5 now (ms), 6 chat ttl (ms), 7 "ack" | "drop" (the batch is done: it leaves the outbox, and
-# with "drop" an emptied outbox goes too) | "" (more effects follow), 8.. message ids.
+# 5 now (ms), 6 chat ttl (ms), 7 "ack" (the batch is done: it leaves the outbox) | "" (more
+# effects follow), 8.. message ids.
 # Recorded whether or not the lease is still ours (the message went out either way, and a
 # process that took the lease over must not send it again); progress never goes back, and a
 # batch already acknowledged gets no progress field again.
@@ -100,14 +71,11 @@ return 0
 # acknowledgement left nothing pending), 0 once it is not; pending: the batches still in the
 # outbox after an acknowledgement (-1 without one).
 _RECORD: Final = f"""
-local ok, drop = KEYS[1], ARGV[7]
+local ok = KEYS[1]
 local field = '{DONE_PREFIX}' .. ARGV[1]
 local pending = -1
 if ARGV[7] ~= '' then
-  redis.call('HDEL', ok, field)
-  if redis.call('HDEL', ok, ARGV[1]) == 1 then
-{_EMPTIED}
-  end
+  redis.call('HDEL', ok, field, ARGV[1])
   pending = 0
   local names = redis.call('HKEYS', ok)
   for i = 1, #names do
@@ -121,10 +89,14 @@ elseif redis.call('HEXISTS', ok, ARGV[1]) == 1 then
   end
 end
 if #ARGV >= 8 then
+  local prune = false
   for i = 8, #ARGV do
     redis.call('ZADD', KEYS[2], ARGV[5], ARGV[i])
+    prune = prune or tonumber(ARGV[i]) % 8 == 0
   end
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (tonumber(ARGV[5]) - tonumber(ARGV[6])))
+  if prune then  -- ids too old to delete: dropped now and then, not at every message
+    redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (tonumber(ARGV[5]) - tonumber(ARGV[6])))
+  end
   redis.call('PEXPIRE', KEYS[2], ARGV[6])
 end
 if ARGV[3] == '' then
@@ -175,7 +147,7 @@ class Outbox:
         batches: list[tuple[int, Batch]] = []
         for name, record in fields.items():
             if not name.isdigit():
-                continue  # the counter, or a batch's progress
+                continue  # a batch's progress (or the counter, as kept before)
             done = int(fields.get(DONE_PREFIX + name, "0") or 0)
             batches.append((int(name), self._open(key, name, record, done)))
         batches.sort(key=lambda item: item[0])
@@ -207,9 +179,10 @@ class Outbox:
         erased: bool = False,
     ) -> Recorded:
         """`done` effects of the batch are applied, and these messages were sent for them;
-        with `ack` the batch is done and leaves the outbox in the same step (`erased`: see
-        `ack`). Whether `lease` (if given) is still held. With replicas required, it returns
-        once they hold it (flows.replicas): a failover forgets no message that went out."""
+        with `ack` the batch is done and leaves the outbox in the same step (`erased`: kept
+        for callers, see `ack`). Whether `lease` (if given) is still held. With replicas
+        required, it returns once they hold it (flows.replicas): a failover forgets no message
+        that went out."""
         if not entry_id.isdigit():
             raise ValueError("outbox entry ids are decimal numbers")
         args: list[str | int] = [
@@ -219,7 +192,7 @@ class Outbox:
             milliseconds(lease_ttl) if lease else 0,
             int(self._clock() * 1000),
             milliseconds(self._chat_ttl),
-            ("drop" if erased else "ack") if ack else "",
+            "ack" if ack else "",
             *(str(int(m)) for m in message_ids),
         ]
         keys = [self._key_of(key, part) for part in ("outbox", "chat", "lease")]
@@ -259,18 +232,17 @@ class Outbox:
             pattern = f"{prefix}:*:outbox"
             async for raw in self._redis.scan_iter(match=pattern, count=1000, _type="HASH"):
                 name = text(raw) or ""
-                if await self._redis.hlen(name) > 1:  # more than the counter
+                names = await self._redis.hkeys(name)
+                if any((text(n) or "").isdigit() for n in names):  # a batch, not a counter
                     found.append(split(name))
         return found
 
     async def ack(self, key: str, entry_id: str, *, erased: bool = False) -> None:
         """The batch was delivered: it leaves the outbox (acknowledging twice is harmless).
 
-        `erased`: the batch erased the conversation; an outbox left empty is removed too, so no
-        key of the conversation but its dedupe marks remains."""
+        `erased` (the batch erased the conversation) changes nothing any more: an outbox left
+        empty is gone by itself, so no key of the conversation but its dedupe marks remains."""
         if not entry_id.isdigit():
             raise ValueError("outbox entry ids are decimal numbers")
         with unavailable():
-            await self._ack(
-                keys=[self._key_of(key, "outbox")], args=[entry_id, "drop" if erased else ""]
-            )
+            await self._ack(keys=[self._key_of(key, "outbox")], args=[entry_id])

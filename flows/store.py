@@ -3,10 +3,13 @@
 Every key of one conversation carries the same hash tag, so each atomic step touches one slot:
 
     {prefix}:{<conv key>}:conv      hash  v (compare-and-set version), meta (JSON, no personal
-                                          data), sealed (the personal fields), and, once the
-                                          conversation has a case: case, code, state, updated
+                                          data), sealed (the personal fields), seq (the last
+                                          outbox batch's number), tl (it has a timeline), and,
+                                          once the conversation has a case: case, code, ix
+                                          (when its indexes were last written)
     {prefix}:{<conv key>}:seen      zset  update_id -> time (ms) it was applied (dedupe), and
-                                          after an erase "v" -> the version it reached
+                                          after an erase "v" -> the version, "s" -> the batch
+                                          number it reached
     {prefix}:{<conv key>}:outbox    hash  the batches of effects to deliver (flows.outbox)
     {prefix}:{<conv key>}:timeline  list  "<ms> <kind>" of CaseEvents (no personal data)
     {prefix}:{<conv key>}:chat      zset  message id -> time (ms), for /forget to delete them;
@@ -38,7 +41,7 @@ from typing import Any, Final
 from redis.asyncio import Redis
 
 from flows import codec
-from flows.cases import ERASED_VERSION, CaseIndexes
+from flows.cases import ERASED_SEQ, ERASED_VERSION, CaseIndexes
 from flows.commit_lua import COMMIT, COMPANION_GRACE, COMPANION_PARTS, LOAD
 from flows.locks import Turn
 from flows.model import CaseEvent, CaseFound, Conversation, Effect, Erase
@@ -55,6 +58,7 @@ from flows.unavailable import unavailable as _unavailable
 __all__ = [
     "COMPANION_GRACE",
     "COMPANION_PARTS",
+    "ERASED_SEQ",
     "ERASED_VERSION",
     "Batch",
     "CommitResult",
