@@ -44,6 +44,7 @@ log = structlog.get_logger("hotline.deliver")
 RETRY_FIRST = 1.0  # seconds before a failed delivery is tried again, doubling up to RETRY_MAX
 RETRY_MAX = 60.0
 LEASE_TTL = 6.0  # seconds a delivery lease lasts unrenewed (a dead holder is passed over then)
+HANDOVER_WAIT = 1.0  # seconds a run that read the outbox waits for this process's commits
 CONCURRENCY = 32  # conversations delivered at once by this process (the Redis pool is bounded)
 
 
@@ -270,8 +271,12 @@ class Deliverer:
         return 0.0
 
     async def _handovers(self, key: str) -> None:
-        while key in self._committing:
-            await self._handed.setdefault(key, asyncio.Event()).wait()
+        """Until no commit of this conversation is under way here (a commit waiting for its
+        turn a long while is not waited for: HANDOVER_WAIT at most)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(HANDOVER_WAIT):
+                while key in self._committing:
+                    await self._handed.setdefault(key, asyncio.Event()).wait()
 
     def _keep(self, lease: str, target: _Target) -> Callable[[], None]:
         """Renew the lease while delivering (a 429's pause may outlast it): a timer, and a
