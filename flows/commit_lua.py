@@ -23,9 +23,10 @@ COMPANION_GRACE: Final = DAY
 # ARGV: 1 expected version, 2 update_id, 3 now (ms), 4 seen cutoff (ms), 5 seen ttl (ms),
 #       6 conv ttl (ms), 7 outbox ttl (ms), 8 erase mode ("" | "erase" | "wipe"),
 #       9 sealed batch, 10 meta, 11 sealed fields, 12 case id, 13 code digest, 14 state and
-#       15 updated (no longer stored: the meta has them), 16 chat message id seen ("" for none), 17 chat ttl (ms), 18 the turn's
-#       ticket ("" for none), 19 it queued ("1"), 20 the deliverer's lease token ("" for none),
-#       21 lease ttl (ms), 22 index refresh interval (ms), 23.. case event kinds
+#       15 updated (no longer stored: the meta has them), 16 chat message id seen ("" for
+#       none), 17 chat ttl (ms), 18 the turn's ticket ("" for none), 19 it queued ("1"),
+#       20 the deliverer's lease token ("" for none), 21 lease ttl (ms), 22 index refresh
+#       interval (ms), 23.. case event kinds
 # Returns {0, new version, outbox seq, leased, alone, reindex} | {1, stored version} conflict |
 # {2} duplicate. The turn (flows.locks.Turn) is given back unless it is a conflict (the update
 # is applied again, still holding it). `leased`: the delivery lease (flows.locks.Lease) was
