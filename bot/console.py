@@ -44,6 +44,7 @@ from bot.offline.client import Account, Client, Telegram
 from bot.offline.session import RecordingSession, Sent
 from bot.settings import Settings
 from flows import surrender as flow
+from flows.reading import Expects
 
 # the console's operators when OPERATOR_IDS lists none: `op:`, `op2:`, `op3:`
 CONSOLE_OPERATORS = (777_000_001, 777_000_002, 777_000_003)
@@ -184,7 +185,7 @@ class Console:
         store = self.app.store
         state = (await store.load(store.conversation_key(self.user_id), -1)).conversation.state
         screen = flow.SCREENS.get(state)
-        return screen is not None and screen.expects == "text"
+        return screen is not None and screen.expects is Expects.TEXT
 
     def _find(self, keys: list[Key], wanted: str) -> Key | None:
         key = next((k for k in keys if wanted.casefold() in k.label.casefold()), None)

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from transitions import Machine
 
-from flows import engine, steps
+from flows import analysis, engine, steps
 from flows import surrender as flow
 from flows.model import (
     Command,
@@ -218,3 +218,22 @@ def test_each_slot_is_written_on_the_way_in_and_read_on_the_way_back() -> None:
     assert backs == set(Remembered)
     for slot in Remembered:
         assert hasattr(Conversation(), slot)
+
+
+def test_the_diagram_draws_going_back_as_one_edge_to_where_it_came_from() -> None:
+    drawing = analysis.mermaid().splitlines()
+    for row in flow.TRANSITIONS:
+        dest = row["dest"]
+        if not isinstance(dest, BackTo):
+            continue
+        edges = [
+            line
+            for line in drawing
+            if line.startswith(f"    {row['source']} --> ") and row["trigger"] in line
+        ]
+        back = [line for line in edges if f"--> {dest.slot}:" in line]
+        assert len(back) == 1, edges
+        # besides it, only the row it falls through to (no edge per state it may go back to)
+        assert len(edges) <= 2, edges
+        node = f" as {dest.slot}"
+        assert any(line.startswith("    state ") and line.endswith(node) for line in drawing)
