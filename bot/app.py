@@ -298,16 +298,18 @@ def build_app(
     dialogue = Dialogue(store, clock=clock, genuine=load_genuine(settings), guard=guard)
     pipeline = Pipeline(dialogue, deliverer)
     desk_actions = DeskActions(desk, pipeline, audit, clock=clock)
+    desk_lane.audit = audit
     strangers = Strangers(
         desk,
         audit,
+        desk_lane,
         remove=settings.desk_remove_strangers,
         refusal_window=settings.desk_stranger_refusal_minutes * 60,
         clock=clock,
     )
     canned = CannedReplies(desk, desk_actions, audit)
     shift_tools = ShiftTools(desk, desk_actions, audit, canned, marks, clock=clock)
-    renderer.desk_done = functools.partial(follow_up, desk)
+    renderer.desk_done = functools.partial(follow_up, desk, audit)
     service_levels = ServiceLevels(
         desk,
         claim_timeouts=ClaimTimeouts(

@@ -328,6 +328,11 @@ class DeskDone:
 
     action: str
     operator: str  # the operator's keyed digest
+    # one step of it, done and recorded before the next (bot.desk.followups: "audit", "card",
+    # "post", ...); "" for all at once, as batches committed before there were steps
+    step: str = ""
+    case: str = ""  # the case's pseudonymous id, for the audit line
+    via: str = ""  # how the operator did it: "button", "command"
 
 
 Effect = (

@@ -24,7 +24,7 @@ from aiogram.types import Message
 from bot import metrics
 from bot.desk.audit import Audit
 from bot.desk.desk import Desk
-from bot.desk.followups import follow_up
+from bot.desk.followups import desk_steps, follow_up, keys_step
 from bot.desk.kinds import (
     CASE_ACTIONS,
     CONFIRMED,
@@ -172,13 +172,14 @@ class DeskActions:
             case = await self._case_of(topic)
             if case is None:
                 return self.t("desk-stale"), True
+            me = self.operators.digest(user_id)
             if action == DeskAction.CANCEL:
-                await self.desk.show_keys(case)
+                await self._follow_up(case, update_id, [keys_step(action, me)])
                 return None, False
             refusal = await self._claimer_only(user_id, action, case, "button")
             if refusal is not None:
                 return refusal, True
-            await self.desk.show_keys(case, confirm=action)
+            await self._follow_up(case, update_id, [keys_step(action, me)])
             return self.t("desk-confirm", action=action), False
         confirmed = next((asked for asked, yes in CONFIRMED.items() if yes == action), None)
         action = confirmed or action
@@ -219,10 +220,9 @@ class DeskActions:
             # claim after a release is not a new wait in the statistics)
             await self.desk.state.record_claim_time(self.desk.local_day(now), now - case.opened)
             metrics.TIME_TO_CLAIM.observe(now - case.opened)
-        await self.audit.record(
-            self.operators.who(user_id), DeskAction.CLAIM, case.case, result="ok", via=via
+        await self._follow_up(
+            case, update_id, desk_steps(DeskAction.CLAIM, me, case=case.case, via=via)
         )
-        await self._follow_up(case, update_id, DeskDone(DeskAction.CLAIM, me))
         return None
 
     async def release(self, user_id: int, case: DeskCase, via: str, update_id: int) -> str | None:
@@ -233,10 +233,8 @@ class DeskActions:
         if status == ReleaseStatus.NOT_MINE:
             refusal = await self._claimer_only(user_id, DeskAction.RELEASE, case, via)
             return refusal or self.t("desk-claim-first")
-        await self.audit.record(
-            self.operators.who(user_id), DeskAction.RELEASE, case.case, result="ok", via=via
-        )
-        await self._follow_up(case, update_id, DeskDone(DeskAction.RELEASE, me))
+        steps = desk_steps(DeskAction.RELEASE, me, case=case.case, via=via)
+        await self._follow_up(case, update_id, steps)
         return None
 
     # -- the claimer's actions ------------------------------------------------------------------
@@ -265,24 +263,22 @@ class DeskActions:
 
     async def verified(self, user_id: int, case: DeskCase, via: str, update_id: int) -> str | None:
         await self.desk.state.update(case.key, {"verified": 1})
-        await self.audit.record(
-            self.operators.who(user_id), DeskAction.VERIFIED, case.case, result="ok", via=via
-        )
-        await self._follow_up(
-            case, update_id, DeskDone(DeskAction.VERIFIED, self.operators.digest(user_id))
-        )
+        me = self.operators.digest(user_id)
+        steps = desk_steps(DeskAction.VERIFIED, me, case=case.case, via=via)
+        await self._follow_up(case, update_id, steps)
         return None
 
-    async def _follow_up(self, case: DeskCase, update_id: int, done: DeskDone) -> None:
-        """What the group sees of it, from the caller's outbox (bot.desk.followups); with no
-        conversation to carry it (gone already), at once."""
+    async def _follow_up(self, case: DeskCase, update_id: int, steps: list[DeskDone]) -> None:
+        """What the group sees of it (the audit line too), from the caller's outbox, a step at
+        a time (bot.desk.followups); with no conversation to carry it (gone already), at once."""
         chat = self.desk.caller_chat(case)
         handled = None
         if chat is not None:
-            handled = await self.pipeline.note(case.key, chat, update_id, [done])
+            handled = await self.pipeline.note(case.key, chat, update_id, steps)
         if handled is None:
             conversation = (await self.desk.store.load(case.key, -1)).conversation
-            await follow_up(self.desk, case.key, conversation, done)
+            for step in steps:
+                await follow_up(self.desk, self.audit, case.key, conversation, step)
 
     async def to_flow(
         self,
@@ -305,17 +301,16 @@ class DeskActions:
             await self._refuse(user_id, action, case, "case-gone", via)
             return self.t("desk-case-gone")
         event = OperatorAction(FLOW_ACTIONS[action], params)
-        # queued with the caller's own updates; the desk's part leaves from the same outbox
-        also = [DeskDone(action, self.operators.digest(user_id))]
+        # queued with the caller's own updates; the desk's part (its audit line too) leaves
+        # from the same outbox, committed with them
+        me = self.operators.digest(user_id)
+        also = desk_steps(action, me, case=case.case, via=via)
         handled = await self.pipeline.from_desk(case.key, chat, update_id, event, also=also)
         if handled.batch is None:
             return None  # Telegram sent this update again: it was applied the first time
         if not handled.batch.effects:
             await self._refuse(user_id, action, case, "not-now", via)
             return self.t("desk-not-now")
-        await self.audit.record(
-            self.operators.who(user_id), action, case.case, result="ok", via=via
-        )
         return None
 
     # -- the relay --------------------------------------------------------------------------

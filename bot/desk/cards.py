@@ -13,7 +13,12 @@ from typing import Final, Protocol
 
 import structlog
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNotFound,
+)
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -33,6 +38,9 @@ from flows.sealing import SealError
 from flows.store import ConversationStore
 
 log = structlog.get_logger("hotline.desk")
+# Telegram's answers that trying again will not change (the bot lost its rights, the message or
+# the topic is gone, "message is not modified")
+REFUSED_FOR_GOOD: Final = (TelegramBadRequest, TelegramForbiddenError, TelegramNotFound)
 
 
 class Sweeper(Protocol):
@@ -258,8 +266,15 @@ class Cards:
         return InlineKeyboardMarkup(inline_keyboard=rows)
 
     async def refresh_card(
-        self, case: DeskCase, *, ended: str | None = None, confirm: DeskAction | None = None
+        self,
+        case: DeskCase,
+        *,
+        ended: str | None = None,
+        confirm: DeskAction | None = None,
+        durable: bool = False,
     ) -> None:
+        """The card as the case is now. `durable`: a step of an outbox, which is tried again,
+        so only a failure for good is logged; a passing one (the network) raises."""
         if case.card is None:
             return
         if ended is None:
@@ -273,6 +288,8 @@ class Cards:
                 reply_markup=markup,
             )
         except TelegramAPIError as exc:  # "message is not modified", or the topic is gone
+            if durable and not isinstance(exc, REFUSED_FOR_GOOD):
+                raise
             log.info("card not edited", error=type(exc).__name__)
 
     async def _speaking(self, case: DeskCase) -> DeskCase:
@@ -287,10 +304,11 @@ class Cards:
         return other if other is not None and other.topic == case.topic else case
 
     async def show_keys(self, case: DeskCase, confirm: DeskAction | None = None) -> None:
-        """Swap the card's buttons for a confirmation (or back), without touching its text."""
+        """Swap the card's buttons for a confirmation (or back), without touching its text (a
+        step of the caller's outbox: a failure for good is let go, a passing one raises)."""
         if case.card is None:
             return
-        with contextlib.suppress(TelegramAPIError):
+        with contextlib.suppress(*REFUSED_FOR_GOOD):
             await self.bot.edit_message_reply_markup(
                 chat_id=self.chat_id,
                 message_id=case.card,

@@ -27,9 +27,16 @@ from aiogram.exceptions import (
     TelegramAPIError,
 )
 
-from bot.desk.cards import PRIORITY_NAMES, DeskData, priority_name, stage_of, topic_link
+from bot.desk.cards import (
+    PRIORITY_NAMES,
+    REFUSED_FOR_GOOD,
+    DeskData,
+    priority_name,
+    stage_of,
+    topic_link,
+)
 from bot.desk.records import DeskCase
-from bot.desk.topics import REFUSED_FOR_GOOD, Topics
+from bot.desk.topics import Topics
 from flows.hooks import HookEvent
 from flows.model import CaseEvent, Conversation, Escalate, LinkNotice, Relay, SilentAlert
 
@@ -268,17 +275,21 @@ class Desk(Topics):
         await self.announce(text, None if event.kind in TOPIC_DELETED else case)
 
     # -- the escalation ends, the conversation is gone -------------------------------------
-    async def close_escalation(self, key: str, conversation: Conversation | None = None) -> None:
+    async def close_escalation(
+        self, key: str, conversation: Conversation | None = None, *, durable: bool = False
+    ) -> None:
         """The case no longer waits for an operator: claim dropped, card updated, topic closed
         (a new escalation reopens it). Title and card take the stage of the conversation as
-        it is now (`conversation`, else the stored one)."""
+        it is now (`conversation`, else the stored one). `durable`: a step of an outbox (tried
+        again): a passing failure of Telegram raises."""
         await self.state.mark_closed(key)
         changed = await self.state.update(
             key,
             {"open": 0, "shut": 1},
             *("claimer", "claimed_at", "counted", "announced", "meetup", "raised"),
         )
-        case = await self.state.load(key) if changed else None
+        # (a step tried again after the record changed: the card and the topic still follow)
+        case = await self.state.load(key) if changed or durable else None
         if case is None:
             return
         if conversation is None:
@@ -286,9 +297,9 @@ class Desk(Topics):
             conversation = loaded.conversation if loaded.version else None
         if conversation is not None and stage_of(conversation) != case.stage:
             case = await self._restage(case, stage_of(conversation))
-        await self.refresh_card(case)
+        await self.refresh_card(case, durable=durable)
         if case.topic is not None and not any(o.open for o in await self.shared.others(case)):
-            with contextlib.suppress(TelegramAPIError):
+            with contextlib.suppress(*(REFUSED_FOR_GOOD if durable else (TelegramAPIError,))):
                 await self.bot.close_forum_topic(self.chat_id, case.topic)
 
     async def forget(self, key: str) -> None:

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Final, Protocol
 
 import structlog
 
+from bot.desk.audit import Audit
 from bot.desk.desk import Desk
 from bot.desk.profile import PROFILE_FIELDS
 from bot.group_posts import posting_for
@@ -72,6 +73,10 @@ class DeskLane:
     def __init__(self, desk: Desk, *, clock: Callable[[], float] = time.time) -> None:
         self.desk = desk
         self.marks: Marks | None = None
+        self.audit: Audit | None = None  # for the steps of desk work that write its line
+        # desk work of no conversation, by op: the handler of one step, returning the steps
+        # that follow from what it found (bot.desk.strangers)
+        self.steps: dict[str, Callable[[dict[str, Any]], Awaitable[list[dict[str, Any]]]]] = {}
         self.store = desk.store
         self.redis = desk.store.redis
         self.clock = clock
@@ -147,13 +152,24 @@ class DeskLane:
         if chat_id is not None:
             job["chat"] = chat_id
         job["p"] = priority
-        record = self.store.sealer.seal_json(job, self._context(key))
+        await self._store(key, [job])
+
+    async def queue(self, lane: str, jobs: list[dict[str, Any]]) -> None:
+        """Desk work about no conversation (someone joined the group), one job per step, all
+        pushed at once: each step leaves the lane once done, so a network error repeats none
+        that was done and loses none that was not. A job's op is one of `steps` (or "audit",
+        "announce"); its handler may queue the steps that follow from what it found."""
+        at = self.clock()
+        await self._store(lane, [{"at": at, "p": int(Priority.HIGH), **job} for job in jobs])
+
+    async def _store(self, key: str, jobs: list[dict[str, Any]]) -> None:
+        records = [self.store.sealer.seal_json(job, self._context(key)) for job in jobs]
         name = self.lane_key(key)
         # the index first (another slot of a cluster): a stop between the two leaves an empty
         # lane indexed, which the worker clears, never a job nobody would resume
-        await self.redis.zadd(self.index, {key: job["at"]})
+        await self.redis.zadd(self.index, {key: jobs[0]["at"]})
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(name, record)
+            pipe.rpush(name, *records)
             pipe.expire(name, KEPT)
             await pipe.execute()
         self.kick(key)
@@ -227,6 +243,10 @@ class DeskLane:
         except (SealError, codec.CodecError, KeyError, TypeError, ValueError) as exc:
             log.error("desk lane job unreadable: dropped", error=type(exc).__name__)
             return
+        if op in self.steps or op in ("audit", "announce"):
+            with posting_for(priority, since):
+                await self._desk_step(key, op, job)
+            return
         if op not in ENDINGS and not await self.desk.state.conversation_exists(key):
             return  # he erased it meanwhile: nothing of it goes to the group any more
         if op in SCREENED and self.marks is not None:
@@ -253,6 +273,19 @@ class DeskLane:
                 await desk.link_notice(effect)
             else:
                 log.error("desk lane job of an unknown kind: dropped", op=op)
+
+    async def _desk_step(self, lane: str, op: str, job: dict[str, Any]) -> None:
+        if op == "audit":
+            if self.audit is not None:
+                extra = {str(k): str(v) for k, v in (job.get("extra") or {}).items()}
+                await self.audit.record(str(job["who"]), str(job["what"]), "-", **extra)
+        elif op == "announce":
+            await self.desk.announce(str(job["text"]))
+        else:
+            # what follows from what it found goes into the lane before the job leaves it
+            following = await self.steps[op](job)
+            if following:
+                await self._store(lane, [{"at": self.clock(), **j} for j in following])
 
     async def drain(self) -> None:
         """Until every lane kicked so far is done (tests, the console)."""

@@ -16,18 +16,21 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final
 
 import structlog
-from aiogram.exceptions import TelegramAPIError
 from aiogram.types import User
 
 from bot.desk.audit import Audit
+from bot.desk.cards import REFUSED_FOR_GOOD
 from bot.desk.desk import Desk
+from bot.desk.lane import DeskLane
 
 log = structlog.get_logger("hotline.desk.strangers")
 
 NAME_MAX: Final = 64
+JOINS_LANE: Final = "joins"  # the desk lane of joins (about no conversation)
+REMOVE: Final = "join-remove"
 
 
 def shown_name(user: User) -> str:
@@ -44,6 +47,7 @@ class Strangers:
         self,
         desk: Desk,
         audit: Audit,
+        lane: DeskLane,
         *,
         remove: bool = True,
         refusal_window: float = 600.0,
@@ -55,6 +59,8 @@ class Strangers:
         self.remove = remove
         self.refusal_window = max(1, round(refusal_window))
         self.prefix = desk.store.prefix
+        self.lane = lane
+        lane.steps[REMOVE] = self._remove_step
 
     async def first_refusal(self, user_id: int) -> bool:
         """Whether this stranger is shown a refusal now (the first in the window)."""
@@ -66,7 +72,9 @@ class Strangers:
 
     async def joined(self, user: User) -> None:
         """Someone joined the group (the service message and the chat_member update may both
-        say so: one alert)."""
+        say so: one alert). What is done of it (removing him, the audit line, the alert in the
+        queue view) goes through the desk lane, a step at a time (bot.desk.lane): a network
+        error after the first update took the alert delays a step, never loses it."""
         desk = self.desk
         operators = desk.operators
         if not await desk.state.first_join_alert(operators.digest(user.id)):
@@ -75,29 +83,39 @@ class Strangers:
         who = operators.who(user.id)
         log.warning("someone joined the operator group", listed=listed, who=who)
         if listed:
-            await self.audit.record(who, "joined", "-", result="listed")
-            await desk.announce(desk.t("desk-member-joined", listed="yes"))
-            return
-        removed = self.remove and await self._remove(user.id)
-        result = "removed" if removed else "unlisted"
-        await self.audit.record(who, "joined", "-", result=result)
-        if removed:
-            message = "desk-stranger-removed"
+            steps = self._told(who, "listed", desk.t("desk-member-joined", listed="yes"))
         elif self.remove:
-            message = "desk-stranger-not-removed"
+            steps = [{"op": REMOVE, "user": user.id, "who": who, "name": shown_name(user)}]
         else:
-            message = "desk-stranger-joined"
-        await desk.announce(desk.t(message, name=shown_name(user)))
+            steps = self._told(
+                who, "unlisted", desk.t("desk-stranger-joined", name=shown_name(user))
+            )
+        await self.lane.queue(JOINS_LANE, steps)
+
+    @staticmethod
+    def _told(who: str, result: str, text: str) -> list[dict[str, Any]]:
+        return [
+            {"op": "audit", "who": who, "what": "joined", "extra": {"result": result}},
+            {"op": "announce", "text": text},
+        ]
+
+    async def _remove_step(self, job: dict[str, Any]) -> list[dict[str, Any]]:
+        """The lane's step: remove him; what follows says whether he was."""
+        desk = self.desk
+        removed = await self._remove(int(job["user"]))
+        message = "desk-stranger-removed" if removed else "desk-stranger-not-removed"
+        result = "removed" if removed else "unlisted"
+        return self._told(str(job["who"]), result, desk.t(message, name=str(job["name"])))
 
     async def _remove(self, user_id: int) -> bool:
         desk = self.desk
         try:
             await desk.bot.ban_chat_member(desk.chat_id, user_id, revoke_messages=True)
-        except TelegramAPIError as exc:  # no right to ban members, or he left already
+        except REFUSED_FOR_GOOD as exc:  # no right to ban members, or he left already
             log.warning("stranger not removed", error=type(exc).__name__)
             return False
         try:  # removed, not banned for good: once listed he can be added again
             await desk.bot.unban_chat_member(desk.chat_id, user_id, only_if_banned=True)
-        except TelegramAPIError as exc:
+        except REFUSED_FOR_GOOD as exc:
             log.info("stranger not unbanned after removal", error=type(exc).__name__)
         return True

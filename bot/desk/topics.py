@@ -13,13 +13,10 @@ from typing import Final
 import structlog
 from aiogram.exceptions import (
     TelegramAPIError,
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNotFound,
 )
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.desk.cards import Cards, priority_name, stage_of, topic_link
+from bot.desk.cards import REFUSED_FOR_GOOD, Cards, priority_name, stage_of, topic_link
 from bot.desk.profile import profile_of, raised
 from bot.desk.records import DeskCase
 from flows.model import Conversation
@@ -29,7 +26,6 @@ log = structlog.get_logger("hotline.desk")
 TOPIC_TITLE_MAX: Final = 128
 # The group refused for good (a bad request, no rights, gone): retrying cannot help. The network
 # and flood control are not among them: those raise, and the batch is tried again.
-REFUSED_FOR_GOOD: Final = (TelegramBadRequest, TelegramForbiddenError, TelegramNotFound)
 
 
 class Topics(Cards):

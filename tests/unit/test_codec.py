@@ -57,6 +57,7 @@ EVERY_EFFECT: list[Effect] = [
     Erase(wipe_chat=True, case_id="c0ffee", code_digest="digest"),
     Erase(case_id="c0ffee", linked=True),
     DeskDone("close", "operator-digest"),
+    DeskDone("claim", "operator-digest", step="audit", case="c0ffee", via="button"),
     VerifyBirth("1990-05-17"),
     LinkNotice("failed", "c0ffee", 2),
     Scrub(),
