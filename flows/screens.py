@@ -84,7 +84,7 @@ def _step(
     prompt: str,
     state: str,
     check: Callable[[str], Outcome],
-    buttons: tuple[Button, ...] = (),
+    buttons: tuple[Button, ...],
     *,
     phase: Phase,
     expects: Expects = Expects.TEXT,
@@ -99,7 +99,31 @@ def _step(
     )
 
 
-_HEALTH_BUTTONS = tuple(button(h) for h in HEALTH)
+def _whereabouts(
+    path: str, prompts: tuple[str, str, str], phase: Phase, skip: tuple[Button, ...] = ()
+) -> dict[str, Screen]:
+    """Where he is, how many are with him, how they are hurt: asked on the re-call and in an
+    emergency (there, each can be skipped). A count holds no personal value: it is deleted
+    once taken, and left when refused."""
+    location, people, injuries = prompts
+    health = tuple(button(h) for h in HEALTH)
+    return {
+        f"{path}_location": _step(
+            location,
+            f"{path}_location",
+            fields.location_text,
+            (SHARE_LOCATION, *skip),
+            phase=phase,
+            expects=Expects.LOCATION,
+        ),
+        f"{path}_people": _step(
+            people, f"{path}_people", fields.people_count, skip, phase=phase, deletes=Deletes.TAKEN
+        ),
+        f"{path}_injuries": _step(
+            injuries, f"{path}_injuries", fields.injuries, (*health, *skip), phase=phase
+        ),
+    }
+
 
 SCREENS: dict[str, Screen] = {
     "start": Screen("greeting", expects=Expects.NONE, reads=Reads.BEGIN),
@@ -146,51 +170,17 @@ SCREENS: dict[str, Screen] = {
         reads=Reads.DECLARATION,
         phase=Phase.RECALL_START,
     ),
-    "recall_location": _step(
-        "ask-location",
-        "recall_location",
-        fields.location_text,
-        (SHARE_LOCATION,),
-        phase=Phase.RECALL,
-        expects=Expects.LOCATION,
-    ),
-    "recall_people": _step(
-        "ask-people-now",
-        "recall_people",
-        fields.people_count,
-        phase=Phase.RECALL,
-        deletes=Deletes.TAKEN,
-    ),
-    "recall_injuries": _step(
-        "ask-injuries", "recall_injuries", fields.injuries, _HEALTH_BUTTONS, phase=Phase.RECALL
-    ),
+    **_whereabouts("recall", ("ask-location", "ask-people-now", "ask-injuries"), Phase.RECALL),
     "meetup": Screen(
         "meetup",
         (button("at-point"), button("help-now"), button("cancel-meetup")),
         phase=Phase.MEETUP,
     ),
-    "emergency_location": _step(
-        "emergency-location",
-        "emergency_location",
-        fields.location_text,
-        (SHARE_LOCATION, SKIP),
-        phase=Phase.EMERGENCY,
-        expects=Expects.LOCATION,
-    ),
-    "emergency_people": _step(
-        "emergency-people",
-        "emergency_people",
-        fields.people_count,
-        (SKIP,),
-        phase=Phase.EMERGENCY,
-        deletes=Deletes.TAKEN,
-    ),
-    "emergency_injuries": _step(
-        "emergency-injuries",
-        "emergency_injuries",
-        fields.injuries,
-        (*_HEALTH_BUTTONS, SKIP),
-        phase=Phase.EMERGENCY,
+    **_whereabouts(
+        "emergency",
+        ("emergency-location", "emergency-people", "emergency-injuries"),
+        Phase.EMERGENCY,
+        skip=(SKIP,),
     ),
     "emergency": Screen("emergency-wait", expects=Expects.NONE, phase=Phase.EMERGENCY),
     **relatives.SCREENS,
