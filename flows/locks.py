@@ -85,12 +85,10 @@ return 0
 # _TAKE: '1') the ticket's.
 TAKE_FREE: Final = """
 local taken = 0
-local turn = redis.call('GET', tk)
-if turn == ticket then
-  redis.call('PEXPIRE', tk, ttl)
+if redis.call('EXISTS', qk) == 0 and redis.call('SET', tk, ticket, 'PX', ttl, 'NX') then
   taken = 1
-elseif not turn and redis.call('EXISTS', qk) == 0 then
-  redis.call('SET', tk, ticket, 'PX', ttl)
+elseif redis.call('GET', tk) == ticket then
+  redis.call('PEXPIRE', tk, ttl)
   taken = 1
 end
 """
