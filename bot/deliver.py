@@ -241,8 +241,13 @@ class Deliverer:
                 await self._record_unrecorded(key)
                 if target.read:
                     target.read, target.has_read = False, True
-                    # every batch handed over so far is in it, unless delivered already
-                    target.batches = await self.store.pending(key)
+                    # every batch handed over so far is in it, unless delivered already; one
+                    # handed over while it is read may not be
+                    target.batches = []
+                    read = await self.store.pending(key)
+                    known = {batch.entry_id for batch in read}
+                    handed = [b for b in target.batches if b.entry_id not in known]
+                    target.batches = sorted([*read, *handed], key=lambda b: int(b.entry_id))
                 pending = -1
                 while target.batches:
                     batch = target.batches.pop(0)
@@ -261,13 +266,19 @@ class Deliverer:
                 if target.has_read and key in self._committing:
                     await self._handovers(key)  # what it read may be handed over still
                     continue
+                if target.held:  # nothing was acknowledged last: the lease is given back here
+                    target.held = False
+                    with contextlib.suppress(StoreUnavailable):
+                        await self.lease.release(lease)
+                    if target.again or target.read or target.batches:
+                        # kicked meanwhile: this run still delivers it, under the lease taken
+                        # anew (the release may have come after a commit renewed it for us)
+                        target.held = False
+                        continue
+                # nothing awaited from here on: a kick now finds no run and starts its own
                 break
         finally:
             stop_keeping()
-        if target.held:  # nothing was acknowledged last: the lease is given back here
-            with contextlib.suppress(StoreUnavailable):
-                await self.lease.release(lease)
-            target.held = False
         return 0.0
 
     async def _handovers(self, key: str) -> None:
