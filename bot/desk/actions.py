@@ -198,7 +198,7 @@ class DeskActions:
     async def claim(self, user_id: int, case: DeskCase, via: str, update_id: int) -> str | None:
         me = self.operators.digest(user_id)
         now = self.clock()
-        result = await self.desk.state.claim(case.key, me, now)
+        result = await self.desk.state.claim(case.key, me, now, update_id)
         match result.status:
             case ClaimStatus.NO_CASE:
                 return self.t("desk-no-case")
@@ -206,8 +206,12 @@ class DeskActions:
                 # closed (or never escalated): there is no one to answer, so nothing to take on
                 await self._refuse(user_id, DeskAction.CLAIM, case, "not-open", via)
                 return self.t("desk-not-waiting")
-            case ClaimStatus.ALREADY_MINE:
+            case ClaimStatus.ALREADY_MINE if result.update != update_id:
                 return self.t("desk-yours")
+            case ClaimStatus.ALREADY_MINE:
+                # Telegram delivers the claiming update again: its desk part may not have been
+                # committed (Redis failed right after the claim); committed once by update_id
+                pass
             case ClaimStatus.TAKEN:
                 await self._refuse(user_id, DeskAction.CLAIM, case, "claimed-by-another", via)
                 return self.t("desk-taken", operator=self.desk.operator_label(result.claimer))

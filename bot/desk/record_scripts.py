@@ -65,19 +65,21 @@ return 1
 """
 )
 
-# KEYS[1] record; ARGV[1] operator digest, ARGV[2] now. {status, claimer, first}, the status
-# a `bot.desk.kinds.ClaimStatus`: {1, me, first} claimed now (first: the first claim of this
-# escalation) | {2, me} already mine | {0, other} someone else's | {-2, ''} no open escalation
-# | {-1, ''} no record
+# KEYS[1] record; ARGV[1] operator digest, ARGV[2] now, ARGV[3] the update_id claiming.
+# {status, claimer, first, update}, the status a `bot.desk.kinds.ClaimStatus`: {1, me, first}
+# claimed now (first: the first claim of this escalation) | {2, me, 0, update} already mine,
+# by that update | {0, other} someone else's | {-2, ''} no open escalation | {-1, ''} no record
 CLAIM: Final = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, ''} end
 local current = redis.call('HGET', KEYS[1], 'claimer')
 if current then
-  if current == ARGV[1] then return {2, current} end
+  if current == ARGV[1] then
+    return {2, current, 0, redis.call('HGET', KEYS[1], 'claim_update') or ''}
+  end
   return {0, current}
 end
 if redis.call('HGET', KEYS[1], 'open') ~= '1' then return {-2, ''} end
-redis.call('HSET', KEYS[1], 'claimer', ARGV[1], 'claimed_at', ARGV[2])
+redis.call('HSET', KEYS[1], 'claimer', ARGV[1], 'claimed_at', ARGV[2], 'claim_update', ARGV[3])
 local first = redis.call('HSETNX', KEYS[1], 'counted', '1')
 return {1, ARGV[1], first}
 """
@@ -88,7 +90,7 @@ return {1, ARGV[1], first}
 RELEASE: Final = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if redis.call('HGET', KEYS[1], 'claimer') ~= ARGV[1] then return 0 end
-redis.call('HDEL', KEYS[1], 'claimer', 'claimed_at', 'announced')
+redis.call('HDEL', KEYS[1], 'claimer', 'claimed_at', 'claim_update', 'announced')
 if redis.call('HGET', KEYS[1], 'open') == '1' then
   redis.call('HSET', KEYS[1], 'since', ARGV[2])
 end

@@ -118,6 +118,7 @@ class ClaimResult:
     status: ClaimStatus
     claimer: str
     first: bool = False  # claimed now, for the first time in this escalation
+    update: int | None = None  # already mine: the update_id that claimed it
 
 
 class DeskState:
@@ -246,10 +247,16 @@ class DeskState:
         return await self.redis.zscore(self.relayed_key(key), str(int(message_id))) is not None
 
     # -- claims -------------------------------------------------------------------------------
-    async def claim(self, key: str, operator: str, now: float) -> ClaimResult:
-        args = [operator, repr(now)]
+    async def claim(self, key: str, operator: str, now: float, update_id: int = 0) -> ClaimResult:
+        args: list[str | int] = [operator, repr(now), update_id]
         status, claimer, *rest = await self._claim(keys=[self.record_key(key)], args=args)
-        return ClaimResult(ClaimStatus(int(status)), _s(claimer), bool(rest and int(rest[0])))
+        by = _s(rest[1]) if len(rest) > 1 else ""
+        return ClaimResult(
+            ClaimStatus(int(status)),
+            _s(claimer),
+            bool(rest and int(rest[0])),
+            int(by) if by.isdigit() else None,
+        )
 
     async def release(self, key: str, operator: str, now: float) -> ReleaseStatus:
         status = await self._release(keys=[self.record_key(key)], args=[operator, repr(now)])

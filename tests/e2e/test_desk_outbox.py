@@ -218,3 +218,48 @@ async def test_a_join_whose_removal_or_alert_failed_on_the_network_is_done_once_
     assert view.posts().count(alert) == 1
     joins = [e for e in await hotline.app.audit.last(10) if e["what"] == "joined"]
     assert [e["result"] for e in joins] == ["removed"]
+
+
+async def test_a_claim_whose_desk_part_failed_to_commit_gets_it_when_the_update_comes_again(
+    make_hotline: HotlineFactory,
+) -> None:
+    """Redis fails right after the claim is recorded, before its desk part is committed: the
+    update fails, Telegram delivers it again, and the claim's steps are done then, once (a
+    later /claim by the same operator is only told the case is his)."""
+    hotline = await make_hotline(operator_ids=OPERATORS)
+    hooks = Heard()
+    hotline.app.hooks.consumers.append(hooks)
+    view = DeskView(hotline)
+    caller = hotline.caller(lang="ru")
+    op1 = Operator(hotline, OPERATORS[0])
+    await recall(caller)
+    topic = await view.topic(caller)
+    card = (await view.case(caller)).card
+    assert card is not None
+    before = len(card_edits(view, card))
+    actions = hotline.app.desk_actions
+    follow_up, failures = actions._follow_up, [StoreUnavailable("conversation store unavailable")]
+
+    async def failing_once(case: Any, update_id: int, steps: Any) -> None:
+        if failures:
+            raise failures.pop()
+        await follow_up(case, update_id, steps)
+
+    actions._follow_up = failing_once  # type: ignore[method-assign]
+    claim = op1.account.command("claim", topic=topic)
+    await op1.feed(claim)
+    assert not failures
+    assert (await view.case(caller)).claimer is not None  # the claim held
+    assert [e.kind for e in hooks.events].count("claimed") == 0  # its desk part did not
+
+    await op1.feed(claim)  # Telegram delivers it again
+    await hotline.app.drain()
+    await claimed_once_each(hotline, view, caller, hooks, before)
+    await op1.feed(claim)  # and once more
+    await hotline.app.drain()
+    await claimed_once_each(hotline, view, caller, hooks, before)
+
+    await op1.feed(op1.account.command("claim", topic=topic))  # a new /claim of his
+    await hotline.app.drain()
+    assert op1.replies() == [dt("desk-yours")]
+    await claimed_once_each(hotline, view, caller, hooks, before)
