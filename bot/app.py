@@ -35,6 +35,7 @@ from bot.desk.retention import TopicRetention
 from bot.desk.service_levels import ClaimTimeouts, ServiceLevels
 from bot.desk.shift import ShiftTools
 from bot.desk.strangers import Strangers
+from bot.desk.talk import copy_to_caller
 from bot.ephemeral import SecretMessages
 from bot.events import Labels
 from bot.genuine import load_genuine, warn_if_unfinished
@@ -310,6 +311,7 @@ def build_app(
     canned = CannedReplies(desk, desk_actions, audit)
     shift_tools = ShiftTools(desk, desk_actions, audit, canned, marks, clock=clock)
     renderer.desk_done = functools.partial(follow_up, desk, audit)
+    renderer.from_operator = functools.partial(copy_to_caller, desk)
     service_levels = ServiceLevels(
         desk,
         claim_timeouts=ClaimTimeouts(

@@ -96,13 +96,21 @@ class Pipeline:
         return await self._turn(key, update_id, chat_id, handle)
 
     async def note(
-        self, key: str, chat_id: int, update_id: int, effects: Sequence[Effect]
+        self,
+        key: str,
+        chat_id: int,
+        update_id: int,
+        effects: Sequence[Effect],
+        *,
+        event: Event | None = None,
     ) -> Handled | None:
-        """Effects about a conversation that change nothing in it (the desk's part of a claim),
-        queued with its updates and delivered from its outbox; None: no conversation."""
+        """Effects about a conversation (the desk's part of a claim), queued with its updates
+        and delivered from its outbox, after what `event` does in it; None: no conversation."""
 
         def handle(turn: Turn) -> Awaitable[Handled | None]:
-            return self.dialogue.note(key, update_id, effects, chat_id=chat_id, turn=turn)
+            return self.dialogue.note(
+                key, update_id, effects, chat_id=chat_id, turn=turn, event=event
+            )
 
         return await self._turn(key, update_id, chat_id, handle)
 

@@ -34,6 +34,7 @@ from flows.model import (
     Effect,
     Erase,
     Escalate,
+    FromOperator,
     LinkNotice,
     RegisterCase,
     Relay,
@@ -97,6 +98,8 @@ class Renderer:
         self._keyboards: dict[tuple[str, str, bool, tuple[Button, ...]], Keyboard | None] = {}
         # the desk's part of an operator's action (bot.desk.actions, built after the renderer)
         self.desk_done: Callable[[str, Conversation, DeskDone], Awaitable[None]] | None = None
+        # an operator's message copied to the caller: the ids it sent (bot.desk.talk)
+        self.from_operator: Callable[[str, int, FromOperator], Awaitable[list[int]]] | None = None
         self.secrets = secrets or SecretMessages(bot, store, seconds=600)
 
     async def render(
@@ -145,6 +148,10 @@ class Renderer:
         """Apply one effect; the ids of the messages it sent to the caller (for /forget)."""
         if isinstance(effect, Reply):
             return [await self.reply(chat_id, conversation.lang, effect)]
+        if isinstance(effect, FromOperator):
+            if self.from_operator is None:
+                return []
+            return await self.from_operator(key, chat_id, effect)
         await self._apply(key, chat_id, conversation, effect)
         return []
 

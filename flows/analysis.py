@@ -12,6 +12,8 @@ from flows.parts import BackTo, destinations
 
 # A transition from this many states or more is drawn once as a note, not as an edge from each
 GLOBAL_FAN_IN = 10
+# Conditions of the rows that go back to where something came from: drawn once per source
+RETURNS = ("returns_to_", "talks_to_")
 
 
 def _sources(row: Mapping[str, Any]) -> list[str]:
@@ -92,6 +94,7 @@ _BACK_NODES = {
     "return_to": "where the hand-off came from",
     "confirm_from": "where the question came from",
     "sos_from": "where the cry for help came from",
+    "talk_from": "the step an operator's message paused",
 }
 
 
@@ -147,7 +150,8 @@ def markdown(notes: Iterable[str] = ()) -> str:
         "",
         "`leave` / `op_end` (a hand-off), `withdraw_no` and `sos_no` (a question) go back to the "
         "state the detour was entered from, remembered on the way in; where that state is not "
-        "one they may go back to, the next row for the trigger is taken.",
+        "one they may go back to, the next row for the trigger is taken. `talk_back` / `op_end` "
+        "(a live conversation an operator's message opened) go back to the step it paused.",
         *notes,
         "",
     ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flows import channels, fields, steps
 from flows import surrender as flow
 from flows.model import Params, Priority, Text
-from flows.reading import Answer, Expects
+from flows.reading import Answer
 from flows.screens import screen_reply
 from flows.turn import Turn
 
@@ -83,17 +83,14 @@ def named(event: Text) -> list[channels.Candidate]:
     return channels.candidates(" ".join(event.links) if event.links else event.text)
 
 
-def live_relay(state: str) -> bool:
-    """An escalated state with no question open: what the caller sends is for the operator."""
-    expects = flow.SCREENS[state].expects
-    return expects is Expects.NONE or (
-        expects is Expects.CHOICE and state in flow.ESCALATED_STATES
-    )
+live_relay = flow.live_relay
 
 
 def unusable(turn: Turn, relay_kind: str, notice: str, params: Params | None = None) -> None:
     """Content the step cannot use: relayed once escalated; explained (with the step shown
-    again) unless the operator relay is all the state is about."""
-    steps.relay_if_escalated(turn, relay_kind)
-    if not turn.conv.escalated or not live_relay(turn.conv.state):
-        steps.refuse(turn, notice, params)
+    again) unless the operator relay is all the state is about. What reached the operator is
+    not called "not needed here": he is told it went, and what the step still waits for."""
+    relayed = steps.relay_if_escalated(turn, relay_kind)
+    if relayed and live_relay(turn.conv.state):
+        return
+    steps.refuse(turn, "relayed-to-operator" if relayed else notice, None if relayed else params)

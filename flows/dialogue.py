@@ -166,10 +166,12 @@ class Dialogue:
         *,
         chat_id: int | None = None,
         turn: Turn | None = None,
+        event: Event | None = None,
     ) -> Handled | None:
-        """Commit effects that change nothing in the conversation, under the update's dedupe
-        mark: delivered once, after what it committed before. None: there is no conversation
-        (a batch would bring back a conversation that was erased)."""
+        """Commit effects about the conversation under the update's dedupe mark: delivered
+        once, after what it committed before; with `event` (a claim, a release), what the
+        engine makes of it first, whatever it is (it may change nothing he sees). None: there
+        is no conversation (a batch would bring back a conversation that was erased)."""
         for _ in range(MAX_CONFLICT_RETRIES):
             loaded = await self.store.load(key, update_id, turn=turn)
             if loaded.duplicate:
@@ -177,19 +179,23 @@ class Dialogue:
                 return Handled(key, loaded.conversation, None)
             if loaded.version == 0:
                 return None
+            conversation, batch = loaded.conversation, list(effects)
+            if event is not None:
+                outcome = engine.handle(conversation, event, self.context(None))
+                conversation, batch = outcome.conversation, [*outcome.effects, *effects]
             result = await self.store.commit(
                 key,
                 loaded.version,
-                loaded.conversation,
+                conversation,
                 update_id,
-                effects,
+                batch,
                 chat_id=chat_id,
                 turn=turn,
             )
             if result.duplicate:
                 return Handled(key, loaded.conversation, None)
             if result.batch is not None:
-                return Handled(key, loaded.conversation, result.batch)
+                return Handled(key, conversation, result.batch)
         raise ConflictError("conversation changed concurrently too often")
 
     async def _answer_queries(

@@ -99,6 +99,10 @@ NOTICES = frozenset(
         "forget-done",
         "terminal-hint",
         "operator-ended",
+        "operator-claimed",
+        "relayed-to-operator",
+        "contact-passed",
+        "location-passed",
         "channel-genuine",
         "channel-unknown",
         "check-nothing",
@@ -179,7 +183,8 @@ def _on_command(turn: Turn, event: Command) -> None:
     elif name == "help":
         _again(turn, "help")
     elif name == "status":
-        turn.say("status", status_params(conv))
+        # in a live conversation he is with an operator, whatever step waits for him
+        turn.say("status", {"phase": "handoff"} if conv.state == "talk" else status_params(conv))
     elif name == "sos":
         answers.sos(turn)
     elif name == "language":
@@ -280,6 +285,5 @@ def _not_on_this_screen(turn: Turn, *, typed: bool) -> None:
     elif typed and flow.SCREENS[conv.state].reads is Reads.CODE:
         _rejected(turn, fields.Rejected("invalid-code-format", {"example": CODE_EXAMPLE}))
     else:
-        if typed:
-            _relay_if_escalated(turn, "text")
-        _refuse(turn, "stale-button")
+        relayed = typed and _relay_if_escalated(turn, "text")
+        _refuse(turn, "relayed-to-operator" if relayed else "stale-button")

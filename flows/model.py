@@ -43,6 +43,9 @@ class Conversation:
     editing: bool = False
     escalated: bool = False
     priority: int = 0
+    claimed: bool = False  # an operator has taken the escalation (he guides, not just reads)
+    # an operator wrote while the caller was here: where "go on where I was" takes him back
+    talk_from: str | None = None
     invalid_streak: int = 0
     code_locked: bool = False  # this account failed the code check too often
     # case this conversation registered (owner) or linked to (after code + birth date)
@@ -150,12 +153,17 @@ class FlowAction(StrEnum):
     ABORT = "abort"
     END = "end"
     ERASE = "erase"
+    # not triggers of the machine: whether an operator has the case, and his message to it
+    CLAIM = "claim"
+    RELEASE = "release"
+    TALK = "talk"  # params["message"]: the message's id in the group
 
 
 @dataclass(frozen=True, slots=True)
 class OperatorAction:
     """An operator acted on this caller's case: meet (with the meeting `params` time and
-    place), met, abort, end, erase."""
+    place), met, abort, end, erase; claim and release (whether someone guides him); talk (he
+    wrote in the case's topic: `params["message"]` is that message's id in the group)."""
 
     action: FlowAction
     params: Params = field(default_factory=dict)
@@ -245,6 +253,14 @@ class Relay:
 
 
 @dataclass(frozen=True, slots=True)
+class FromOperator:
+    """Copy the operator's message `message_id` of the case topic into the caller's chat. Only
+    its id in the group is kept: what he wrote stays in the group, never in the outbox."""
+
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class Escalate:
     priority: Priority
     reason: str  # emergency | recall | operator | relatives | legion | invalid | code | voice
@@ -260,8 +276,9 @@ class SilentAlert:
 @dataclass(frozen=True, slots=True)
 class CaseEvent:
     """A case event for the desk and the hooks: registered, escalated, claimed, recall, meetup,
-    completed, withdrawn, erased; and "left" (the caller ended a hand-off or meeting himself),
-    for the desk only."""
+    completed, withdrawn, erased; and, for the desk only, "left" (the caller ended a hand-off
+    or meeting himself), "talk" (an operator's message opened a live conversation), "talk-back"
+    (the caller went back to his step), "talk-ended" (the operator closed it)."""
 
     kind: str
 
@@ -339,6 +356,7 @@ Effect = (
     Reply
     | DeleteInput
     | Relay
+    | FromOperator
     | Escalate
     | SilentAlert
     | CaseEvent

@@ -27,6 +27,11 @@ def on_location(turn: Turn, event: Location) -> None:
         # where he is must not stay on his phone (the screen deletes it once taken)
         location = f"{event.latitude:.5f},{event.longitude:.5f}"
         answers.take(turn, screen.answer, location, relay="location")
+    elif turn.conv.escalated:
+        # for the operator who follows the chat (he may have asked for it): kept sealed for
+        # his private reveal, as a map link there; the topic hears only that one came
+        turn.conv.fields[SHARED_LOCATION] = f"{event.latitude:.5f},{event.longitude:.5f}"
+        _passed_on(turn, "location", "location-passed")
     else:
         answers.unusable(turn, "location", "wrong-content", {"kind": "location"})
 
@@ -43,7 +48,34 @@ def on_contact(turn: Turn, event: Contact) -> None:
             return
         answers.take(turn, answer, outcome.value)
         return
+    if turn.conv.escalated:
+        _contact_for_operator(turn, event)
+        return
     answers.unusable(turn, "contact", "wrong-content", {"kind": "contact"})
+
+
+SHARED_LOCATION = "shared_location"
+# Where a contact shared for the operator is kept: sealed with his details, shown only in the
+# claiming operator's private reveal (a topic is read by every member of the group)
+SHARED_CONTACT_FIELDS = {True: "shared_phone", False: "shared_contact"}
+
+
+def _contact_for_operator(turn: Turn, event: Contact) -> None:
+    """A contact shared while an operator follows the chat: kept sealed for the reveal; the
+    topic is told only that one was shared (the Relay carries no number)."""
+    turn.conv.fields[SHARED_CONTACT_FIELDS[event.own]] = fields.clean_text(event.phone)[:32]
+    _passed_on(turn, "contact", "contact-passed")
+
+
+def _passed_on(turn: Turn, kind: str, notice: str) -> None:
+    """Kept for the operator: the topic told, his message gone from the chat, and he told so
+    (with the step's buttons where a question still waits)."""
+    steps.relay_if_escalated(turn, kind)
+    steps.delete_input(turn)
+    if answers.live_relay(turn.conv.state):
+        turn.say(notice)
+    else:
+        steps.refuse(turn, notice)
 
 
 def on_media(turn: Turn, event: Media) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flows import steps
 from flows import surrender as flow
-from flows.model import Conversation, FlowAction, OperatorAction
+from flows.model import Conversation, FlowAction, FromOperator, OperatorAction, Reply
 from flows.turn import Turn
 
 # What the caller is told when an operator ends what he was in, before the screen he is back on
@@ -12,19 +12,34 @@ from flows.turn import Turn
 _ENDED_BY_OPERATOR = {FlowAction.END: "operator-ended", FlowAction.ABORT: "operator-aborted"}
 
 
-def _ended_notice(state: str, action: FlowAction) -> str | None:
+# Screens that tell the caller an operator guides him: told when one takes the case there
+_GUIDED_SCREENS = frozenset({"meetup"})
+
+
+def _ended_notice(conv: Conversation, action: FlowAction) -> str | None:
+    state = conv.talk_from if conv.state == "talk" and conv.talk_from else conv.state
     if action == FlowAction.ABORT and state in flow.EMERGENCY_STATES:
         return "operator-ended"
     return _ENDED_BY_OPERATOR.get(action)
 
 
 def on_operator(turn: Turn, event: OperatorAction) -> None:
+    if event.action in (FlowAction.CLAIM, FlowAction.RELEASE):
+        _claimed(turn, event.action == FlowAction.CLAIM)
+        return
+    if event.action == FlowAction.TALK:
+        _talk(turn, event)
+        return
     turn.pending_params = event.params
+    if event.action == FlowAction.MEET and turn.conv.escalated:
+        turn.conv.claimed = True  # whoever sends the instructions guides him
     trigger = f"op_{event.action}"
-    notice = _ended_notice(turn.conv.state, event.action)
-    if notice is not None and steps.can_fire(turn.conv.state, trigger):
-        turn.say(notice)
+    notice = _ended_notice(turn.conv, event.action)
+    before = len(turn.effects)
     if steps.move(turn, trigger):
+        # told first, and only once it happened (a row's condition may refuse it)
+        if notice is not None:
+            turn.effects.insert(before, Reply(notice))
         return
     if event.action != FlowAction.END or not turn.conv.escalated:
         return
@@ -49,3 +64,26 @@ def _end_behind_confirmation(conv: Conversation) -> bool:
     elif origin in flow.ESCALATED_STATES:
         return False
     return True
+
+
+def _claimed(turn: Turn, claimed: bool) -> None:
+    """Whether an operator has the case: what "the operator is guiding you" waits for."""
+    conv = turn.conv
+    if conv.claimed == claimed or not conv.escalated:
+        return
+    conv.claimed = claimed
+    if claimed and conv.state in _GUIDED_SCREENS:
+        turn.say("operator-claimed")
+
+
+def _talk(turn: Turn, event: OperatorAction) -> None:
+    """The operator's message goes to the caller; wherever his own messages would have been
+    answers (a form's step, the menu, a question), a live conversation opens first, so what
+    he sends next reaches the operator and the step waits with what he had answered."""
+    message = event.params.get("message")
+    if not isinstance(message, int):
+        return
+    turn.effects.append(FromOperator(message))
+    turn.conv.claimed = turn.conv.claimed or turn.conv.escalated  # only a claimer writes
+    if steps.can_fire(turn.conv.state, "op_talk"):
+        steps.move(turn, "op_talk")

@@ -109,6 +109,7 @@ class Remembered(StrEnum):
     RETURN = "return_to"  # a hand-off
     CONFIRM = "confirm_from"  # the question "withdraw, sure?"
     SOS = "sos_from"  # the question "is the danger now?"
+    TALK = "talk_from"  # the step an operator's message paused (flows.talking)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flows import channels, dates, fields, relatives
+from flows import channels, dates, fields, relatives, talking
 from flows.channels import GenuineList
 from flows.model import Button, Conversation, Params, Reply
 from flows.parts import (
@@ -191,6 +191,7 @@ SCREENS: dict[str, Screen] = {
     "confirm_withdraw": Screen(
         "confirm-withdraw", (button("withdraw-yes"), button("withdraw-no")), inline=True
     ),
+    **talking.SCREENS,
     "completed": Screen("completed", expects=Expects.NONE, reads=Reads.ENDED),
     "withdrawn": Screen("withdrawn", expects=Expects.NONE, reads=Reads.ENDED),
 }
@@ -237,6 +238,8 @@ SCREEN_PARAMS: dict[str, Callable[[Conversation, GenuineList], Params]] = {
     "review": lambda conv, _genuine: review_params(conv),
     "legion": lambda _conv, genuine: {"apply": _genuine(genuine, "legion-apply")},
     "check_channel": lambda _conv, genuine: {"hotline": _genuine(genuine, "hotline")},
+    # "the operator is guiding you" only once one has taken the case
+    "meetup": lambda conv, _genuine: {"guided": "yes" if conv.claimed else "no"},
 }
 
 
@@ -268,6 +271,8 @@ def status_params(conv: Conversation) -> Params:
     state = conv.state
     if state == "confirm_withdraw" and conv.confirm_from is not None:
         state = conv.confirm_from  # the question interrupted this: that is where he is
+    if state == "talk" and conv.talk_from is not None:
+        state = conv.talk_from  # an operator's words paused that step: still its stage
     screen = SCREENS.get(state)
     if screen is not None and screen.phase is not None:
         phase = screen.phase  # the step he is on says it

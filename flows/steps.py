@@ -109,10 +109,13 @@ def again(turn: Step, notice: str | None = None, params: Params | None = None) -
         turn.effects.append(screen_reply(turn.conv, turn.ctx.genuine))
 
 
-def relay_if_escalated(turn: Step, kind: str) -> None:
+def relay_if_escalated(turn: Step, kind: str) -> bool:
+    """Show the caller's message in the case topic, if an operator follows; whether it was."""
     ref = turn.ctx.message_ref
     if turn.conv.escalated and ref is not None:
         turn.effects.append(relay_of(turn.event, ref, kind))
+        return True
+    return False
 
 
 def delete_input(turn: Step) -> None:

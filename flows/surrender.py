@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows import relatives
+from flows import relatives, talking
 from flows.parts import (
     BACK,
     DECLARE,
@@ -27,6 +27,7 @@ from flows.parts import (
     form_transitions,
 )
 from flows.parts import t as _t
+from flows.reading import Expects
 from flows.screens import (
     AREAS,
     DETAIL_BY_STATE,
@@ -105,10 +106,27 @@ ESCALATED_STATES = frozenset(
         "emergency_injuries",
         "emergency",
         "handoff",
+        "meetup_cancel",
+        "talk",
     }
 )
 EMERGENCY_STATES = ["emergency_location", "emergency_people", "emergency_injuries", "emergency"]
-ABORTABLE = ["recall_location", "recall_people", "recall_injuries", "meetup", *EMERGENCY_STATES]
+RECALLED = ["recall_location", "recall_people", "recall_injuries"]
+ABORTABLE = [*RECALLED, "meetup", "meetup_cancel", *EMERGENCY_STATES]
+MEETABLE = [*RECALLED, "emergency", "handoff", "meetup", "meetup_cancel"]
+
+
+def live_relay(state: str) -> bool:
+    """An escalated state with no question open: what the caller sends is for the operator."""
+    expects = SCREENS[state].expects
+    return expects is Expects.NONE or (expects is Expects.CHOICE and state in ESCALATED_STATES)
+
+
+# Where an operator's message opens a live conversation: every state in which what the caller
+# sends would be taken as an answer (a form's step, a menu, a question), not only relayed
+TALK_SOURCES = [
+    name for name in SCREENS if name not in TERMINAL | {"start"} and not live_relay(name)
+]
 
 
 # A cry for help («SOS», «помогите», /sos) from a state where no operator follows yet: asked
@@ -169,8 +187,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("answer", "recall_location", "recall_people"),
     _t("answer", "recall_people", "recall_injuries"),
     _t("answer", "recall_injuries", "meetup"),
-    _t("cancel_meetup", "meetup", "registered", conditions="has_case", before="caller_left"),
-    _t("cancel_meetup", "meetup", "menu", before="caller_left"),
+    *talking.meetup_cancel_transitions(),
     # emergency: only location, people, injuries, each skippable
     _t("answer", "emergency_location", "emergency_people"),
     _t("skip", "emergency_location", "emergency_people"),
@@ -179,18 +196,15 @@ TRANSITIONS: list[dict[str, Any]] = [
     _t("answer", "emergency_injuries", "emergency"),
     _t("skip", "emergency_injuries", "emergency"),
     # operators decide how escalated cases go on
-    _t(
-        "op_meet",
-        ["recall_location", "recall_people", "recall_injuries", "emergency", "handoff", "meetup"],
-        "meetup",
-        before="send_instructions",
-    ),
-    _t("op_met", ["meetup", "emergency", "handoff"], "completed"),
+    _t("op_meet", MEETABLE, "meetup", before="send_instructions"),
+    _t("op_met", ["meetup", "meetup_cancel", "emergency", "handoff"], "completed"),
     # Abort also ends a re-call or an emergency whose caller fell silent mid-questions
     _t("op_abort", ABORTABLE, "request_sent", conditions="relative_case"),
     _t("op_abort", ABORTABLE, "registered", conditions="has_case"),
     _t("op_abort", ABORTABLE, "menu"),
     _t("op_end", EMERGENCY_STATES, "menu"),
+    # an operator writing opens a live conversation (flows.talking)
+    *talking.talk_transitions(TALK_SOURCES),
     # commands that work everywhere
     _t(
         "call_operator",
@@ -247,6 +261,7 @@ BUTTON_TRIGGERS = {
     "sos-no": "sos_no",
     **{f"edit-{d.param}": f"edit_{d.name}" for d in DETAILS},
     **relatives.BUTTON_TRIGGERS,
+    **talking.BUTTON_TRIGGERS,
 }
 
 

@@ -40,6 +40,8 @@ class Turn:
         self.effects: list[Effect] = []
         self.erased = False
         self.resumed = False
+        # back from a live conversation: the operator is still there, his escalation stays
+        self.keeps_escalation = False
         self.new_code: str | None = None  # registered now: shown once, after the screen
         self.pending_params: Params = {}
         self.event: Event | None = None  # what is relayed, should the desk follow the chat
@@ -73,6 +75,14 @@ class Turn:
     @property
     def relative_case(self) -> bool:
         return relatives.is_relative_case(self.conv)
+
+    @property
+    def talk_from_meetable(self) -> bool:
+        return self.conv.talk_from in flow.MEETABLE
+
+    @property
+    def talk_from_abortable(self) -> bool:
+        return self.conv.talk_from in flow.ABORTABLE
 
     # -- callbacks named in the flow data ----------------------------------------------------
     def say(self, message_id: str, params: Params | None = None) -> None:
@@ -116,8 +126,40 @@ class Turn:
             self.effects.append(CaseEvent("left"))
 
     def clear_escalation(self) -> None:
+        if self.keeps_escalation:
+            return
         self.conv.escalated = False
         self.conv.priority = 0
+        self.conv.claimed = False
+
+    def remember_talk(self) -> None:
+        """An operator wrote: what the caller sends now is for him. (The operator has claimed
+        an open escalation to write at all; the conversation says so too, so what comes is
+        relayed.)"""
+        conv = self.conv
+        conv.talk_from = conv.state
+        conv.escalated = True
+        conv.priority = max(conv.priority, int(Priority.NORMAL))
+        self.effects.append(CaseEvent("talk"))
+
+    def back_from_talk(self) -> None:
+        """He goes on where he was: that step's entry was done then, and the operator who
+        wrote is still there (only the operator's Close ends the escalation)."""
+        self.resumed = True
+        self.keeps_escalation = True
+        self.effects.append(CaseEvent("talk-back"))
+
+    def forget_talk(self) -> None:
+        """Out of the live conversation (once its row has read where it goes back to)."""
+        self.conv.talk_from = None
+
+    def end_talk(self) -> None:
+        """The operator closed the live conversation: the caller is back where he was; the
+        escalation ends unless that step is itself one an operator follows (a re-call's)."""
+        self.conv.talk_from = None
+        self.effects.append(CaseEvent("talk-ended"))
+        if self.conv.state not in flow.ESCALATED_STATES:
+            self.clear_escalation()
 
     def escalate_recall(self) -> None:
         if self.resumed:

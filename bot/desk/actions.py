@@ -22,7 +22,9 @@ import structlog
 from aiogram.types import Message
 
 from bot import metrics
+from bot.desk import confirm
 from bot.desk.audit import Audit
+from bot.desk.card_actions import valid_actions
 from bot.desk.desk import Desk
 from bot.desk.followups import desk_steps, follow_up, keys_step
 from bot.desk.kinds import (
@@ -38,7 +40,7 @@ from bot.desk.operators import OperatorList
 from bot.desk.records import DeskCase
 from bot.pipeline import Pipeline
 from flows import fields as field_rules
-from flows.model import DeskDone, OperatorAction
+from flows.model import DeskDone, FlowAction, OperatorAction
 
 log = structlog.get_logger("hotline.operators")
 
@@ -154,44 +156,56 @@ class DeskActions:
             return await self.details(user_id, case, via)
         if action == DeskAction.VERIFIED:
             return await self.verified(user_id, case, via, update_id)
+        if action in FLOW_ACTIONS and action not in valid_actions(case):
+            await self._refuse(user_id, action, case, "not-now", via)
+            return self.t("desk-not-now")
+        if action in CONFIRMED and via == "command":
+            await confirm.ask_typed(self.desk, case, action)  # typed, it asks like the button
+            return None
         if action in FLOW_ACTIONS:
             return await self.to_flow(user_id, update_id, case, action, args, via)
         return None
 
     async def press(
-        self, user_id: int, update_id: int, topic: int, data: str
+        self, user_id: int, update_id: int, topic: int, data: str, message: int | None = None
     ) -> tuple[str | None, bool]:
-        """A card button (the action its callback data names): the notice, and whether to
-        show it as an alert."""
+        """A button of the card (or of a typed command's question, `message`; the action its
+        callback data names): the notice, and whether to show it as an alert."""
         if not self.operators.listed(user_id):
             return await self.refuse_stranger(user_id, data, topic, "button"), True
         action = desk_action(data)
         if action == DeskAction.MEET:  # time and place are typed: the button says how
             return self.t("desk-meet-usage"), True
-        if action in (DeskAction.MET, DeskAction.ERASE, DeskAction.CANCEL):
+        if action in CONFIRMED or action == DeskAction.CANCEL:
             case = await self._case_of(topic)
             if case is None:
                 return self.t("desk-stale"), True
             me = self.operators.digest(user_id)
             if action == DeskAction.CANCEL:
-                await self._follow_up(case, update_id, [keys_step(action, me)])
+                if message is not None and message != case.card:
+                    await confirm.answered(self.desk, case, message, acted=False)
+                else:
+                    await self._follow_up(case, update_id, [keys_step(action, me)])
                 return None, False
             refusal = await self._claimer_only(user_id, action, case, "button")
             if refusal is not None:
                 return refusal, True
+            if action not in valid_actions(case):  # an old card's button
+                await self._refuse(user_id, action, case, "not-now", "button")
+                return self.t("desk-not-now"), True
             await self._follow_up(case, update_id, [keys_step(action, me)])
             return self.t("desk-confirm", action=action), False
-        confirmed = next((asked for asked, yes in CONFIRMED.items() if yes == action), None)
+        confirmed = confirm.CONFIRMING.get(action) if action is not None else None
         action = confirmed or action
         if action not in CASE_ACTIONS:
             return self.t("desk-stale"), True  # an old card's button, or none of ours
         notice = await self.run(user_id, update_id, topic, action, via="button")
-        if confirmed is not None and notice is not None:
+        if confirmed is not None:
             # refused (the stage does not allow it, the case is gone, not theirs): the card
             # gets its own buttons back rather than a confirmation that cannot be given
             case = await self._case_of(topic)
             if case is not None:
-                await self.desk.refresh_card(case)
+                await confirm.answered(self.desk, case, message, acted=notice is None)
         return notice, notice is not None
 
     # -- claims ---------------------------------------------------------------------------------
@@ -224,9 +238,8 @@ class DeskActions:
             # claim after a release is not a new wait in the statistics)
             await self.desk.state.record_claim_time(self.desk.local_day(now), now - case.opened)
             metrics.TIME_TO_CLAIM.observe(now - case.opened)
-        await self._follow_up(
-            case, update_id, desk_steps(DeskAction.CLAIM, me, case=case.case, via=via)
-        )
+        steps = desk_steps(DeskAction.CLAIM, me, case=case.case, via=via)
+        await self._follow_up(case, update_id, steps, OperatorAction(FlowAction.CLAIM))
         return None
 
     async def release(self, user_id: int, case: DeskCase, via: str, update_id: int) -> str | None:
@@ -238,7 +251,7 @@ class DeskActions:
             refusal = await self._claimer_only(user_id, DeskAction.RELEASE, case, via)
             return refusal or self.t("desk-claim-first")
         steps = desk_steps(DeskAction.RELEASE, me, case=case.case, via=via)
-        await self._follow_up(case, update_id, steps)
+        await self._follow_up(case, update_id, steps, OperatorAction(FlowAction.RELEASE))
         return None
 
     # -- the claimer's actions ------------------------------------------------------------------
@@ -272,13 +285,20 @@ class DeskActions:
         await self._follow_up(case, update_id, steps)
         return None
 
-    async def _follow_up(self, case: DeskCase, update_id: int, steps: list[DeskDone]) -> None:
+    async def _follow_up(
+        self,
+        case: DeskCase,
+        update_id: int,
+        steps: list[DeskDone],
+        event: OperatorAction | None = None,
+    ) -> None:
         """What the group sees of it (the audit line too), from the caller's outbox, a step at
-        a time (bot.desk.followups); with no conversation to carry it (gone already), at once."""
+        a time (bot.desk.followups), after what `event` does in his conversation (a claim:
+        someone guides him now); with no conversation to carry it (gone already), at once."""
         chat = self.desk.caller_chat(case)
         handled = None
         if chat is not None:
-            handled = await self.pipeline.note(case.key, chat, update_id, steps)
+            handled = await self.pipeline.note(case.key, chat, update_id, steps, event=event)
         if handled is None:
             conversation = (await self.desk.store.load(case.key, -1)).conversation
             for step in steps:
@@ -317,39 +337,7 @@ class DeskActions:
             return self.t("desk-not-now")
         return None
 
-    # -- the relay --------------------------------------------------------------------------
-    async def relay(self, user_id: int, topic: int, message: Message) -> str | None:
-        """A message in a case topic: to the caller if its writer has the case."""
-        case = await self._case_of(topic)
-        if case is None:
-            if (
-                self.operators.listed(user_id)
-                and not _is_note(message)
-                and await self.desk.state.topic_ended(topic)
-            ):
-                return self.t("desk-relay-ended")  # met, or expired: he is not there any more
-            return None  # a topic of no case: the group's chatter, never stored
-        if not self.operators.listed(user_id):
-            # a stranger writing in a case topic: not answered, but logged and audited
-            await self.refuse_stranger(user_id, "relay", topic, "message")
-            return None
-        if _is_note(message):
-            return None
-        refusal = await self._claimer_only(user_id, "relay", case, "message")
-        if refusal is not None:
-            return refusal
-        if not await self.desk.state.conversation_exists(case.key):
-            # his conversation expired before the service levels noticed: so they do now
-            await self.desk.forget(case.key)
-            return self.t("desk-relay-ended")
-        if await self.desk.state.was_relayed(case.key, message.message_id):
-            return None  # Telegram delivered this update again: he has the message once
-        if await self.desk.relay_to_caller(case, message):
-            await self.audit.record(
-                self.operators.who(user_id), "relay", case.case, result="ok", kind=_kind(message)
-            )
-        return None
-
+    # -- the relay (the operator's message to the caller: bot.desk.talk.relay) ------------
     async def relay_edit(self, user_id: int, topic: int, message: Message) -> None:
         if not self.operators.listed(user_id):
             await self.refuse_stranger(user_id, "relay-edit", topic, "edit")

@@ -23,6 +23,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.desk.canned_keys import canned_rows
+from bot.desk.card_actions import card_rows
 from bot.desk.details import DetailsReveal, render_details
 from bot.desk.kinds import CONFIRMED, DeskAction
 from bot.desk.operators import OperatorList
@@ -82,13 +83,6 @@ PRIORITY_NAMES: Final[Mapping[int, str]] = {
     Priority.HIGH: "high",
     Priority.HIGHEST: "highest",
 }
-CARD_ROWS: Final = (
-    (DeskAction.CLAIM, DeskAction.RELEASE),
-    (DeskAction.DETAILS, DeskAction.VERIFIED),
-    (DeskAction.MEET,),
-    (DeskAction.MET, DeskAction.ABORT),
-    (DeskAction.CLOSE, DeskAction.ERASE),
-)
 
 
 class DeskData(CallbackData, prefix="desk"):
@@ -260,7 +254,7 @@ class Cards:
             return InlineKeyboardMarkup(
                 inline_keyboard=[[key(CONFIRMED[confirm])], [key(DeskAction.CANCEL)]]
             )
-        rows = [[key(a) for a in row] for row in CARD_ROWS]
+        rows = [[key(a) for a in row] for row in card_rows(case)]  # what the case allows now
         if case.open:  # someone to talk to: the canned replies under the card
             rows += canned_rows(self.t, topic)
         return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Final
 
 import structlog
@@ -53,6 +54,19 @@ TOPIC_DELETED: Final = frozenset({"withdrawn", "erased", "unlinked"})
 FEED_KINDS: Final = frozenset({"claimed", "meetup", "completed", "withdrawn", "erased"})
 HOOKED: Final = frozenset(
     {"registered", "escalated", "recall", "meetup", "completed", "withdrawn", "erased"}
+)
+# A live conversation opened by an operator's message, and how it ends: the card's actions
+# follow it; the topic hears when the caller's words go to the bot again
+TALK_EVENTS: Final = {"talk": 1, "talk-back": 0, "talk-ended": 0}
+# what a new escalation or its end leaves behind of the one before
+ENDED_WITH_ESCALATION: Final = (
+    "claimer",
+    "claimed_at",
+    "counted",
+    "announced",
+    "meetup",
+    "raised",
+    "talk",
 )
 
 
@@ -125,7 +139,7 @@ class Desk(Topics):
         drop: tuple[str, ...] = ()
         if opening:
             changes["since"] = changes["opened"] = self.clock()
-            drop = ("claimer", "claimed_at", "counted", "announced", "meetup", "raised")
+            drop = ENDED_WITH_ESCALATION
         case, retitle = await self._record(key, conversation, chat_id, changes, drop, current)
         # raised for his situation (bot.desk.profile): news for the queue too
         news = news or (current is not None and case.priority > max(priority, current.priority))
@@ -184,6 +198,9 @@ class Desk(Topics):
         if kind == "left":
             await self._caller_left(case, conversation)
             return
+        if kind in TALK_EVENTS:
+            await self._talk(case, kind)
+            return
         if kind in HOOKED:
             await self.emit(kind, case)
         if kind == "completed":
@@ -203,6 +220,20 @@ class Desk(Topics):
         if case.topic is not None:
             await self.post(case, self.t("desk-caller-left", stage=case.stage))
         log.info("the caller left", stage=case.stage)
+
+    async def _talk(self, case: DeskCase, kind: str) -> None:
+        """The card offers what a live conversation allows (Close brings him back to his step);
+        the topic is told whose turn his words are (the operator's ended it himself)."""
+        talking = TALK_EVENTS[kind]
+        if not case.open or case.talk == bool(talking):
+            return
+        if not await self.state.update(case.key, {"talk": talking}):
+            return
+        await self.refresh_card(replace(case, talk=bool(talking)))
+        if kind == "talk":
+            await self.post(case, self.t("desk-talk", stage=case.stage))
+        elif kind == "talk-back":
+            await self.post(case, self.t("desk-talk-back"))
 
     async def _completed(self, case: DeskCase) -> None:
         """Met: the card says so and keeps no buttons; the topic is closed, its history kept."""
@@ -283,11 +314,7 @@ class Desk(Topics):
         it is now (`conversation`, else the stored one). `durable`: a step of an outbox (tried
         again): a passing failure of Telegram raises."""
         await self.state.mark_closed(key)
-        changed = await self.state.update(
-            key,
-            {"open": 0, "shut": 1},
-            *("claimer", "claimed_at", "counted", "announced", "meetup", "raised"),
-        )
+        changed = await self.state.update(key, {"open": 0, "shut": 1}, *ENDED_WITH_ESCALATION)
         # (a step tried again after the record changed: the card and the topic still follow)
         case = await self.state.load(key) if changed or durable else None
         if case is None:

@@ -42,8 +42,12 @@ DETAIL_ORDER: Final = (
     "emergency_location",
     "emergency_people",
     "emergency_injuries",
+    # sent while an operator follows the chat, outside a question that asks for it
+    "shared_location",
+    "shared_phone",
+    "shared_contact",
 )
-LOCATIONS: Final = frozenset({"recall_location", "emergency_location"})
+LOCATIONS: Final = frozenset({"recall_location", "emergency_location", "shared_location"})
 _COORDINATES: Final = re.compile(r"-?\d{1,2}\.\d{1,7},-?\d{1,3}\.\d{1,7}")
 MAP_LINK: Final = "https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=16/{lat}/{lon}"
 # He never opened a private chat with the bot (or blocked it): Telegram refuses the message

@@ -20,7 +20,7 @@ from typing import Final
 
 from bot.desk.audit import Audit
 from bot.desk.desk import Desk
-from bot.desk.kinds import DeskAction, desk_action
+from bot.desk.kinds import CONFIRMED, DeskAction, desk_action
 from bot.desk.operators import DIGEST_CHARS, LISTED
 from flows.model import Conversation, DeskDone
 
@@ -95,7 +95,7 @@ async def _step(
     if step == CARD:
         await desk.refresh_card(case, durable=True)
     elif step == KEYS:
-        confirm = action if action in (DeskAction.MET, DeskAction.ERASE) else None
+        confirm = action if action in CONFIRMED else None
         await desk.show_keys(case, confirm=confirm)
     elif step == HOOK:
         await desk.emit("claimed", case)

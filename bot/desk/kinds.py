@@ -35,6 +35,7 @@ class DeskAction(StrEnum):
     # card buttons only: the second press of a confirmation, and going back from it
     CONFIRM_MET = "confirm-met"
     CONFIRM_ERASE = "confirm-erase"
+    CONFIRM_ABORT = "confirm-abort"
     CANCEL = "cancel"
 
 
@@ -70,6 +71,7 @@ SHIFT_COMMANDS: Final = frozenset(
 CONFIRMED: Final = {
     DeskAction.MET: DeskAction.CONFIRM_MET,
     DeskAction.ERASE: DeskAction.CONFIRM_ERASE,
+    DeskAction.ABORT: DeskAction.CONFIRM_ABORT,
 }
 
 

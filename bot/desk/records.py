@@ -72,6 +72,7 @@ class DeskCase:
     alert: str | None = None
     shut: bool = False  # the bot closed the topic
     meetup: bool = False  # this escalation reached the meetup (its hook event went out)
+    talk: bool = False  # an operator's message opened a live conversation, still going on
     chat: str | None = None  # sealed caller chat id
     label: str | None = None  # sealed case label
     profile: str | None = None  # sealed: language, group size, injuries, way in (desk.profile)
@@ -106,6 +107,7 @@ class DeskCase:
             alert=data.get("alert"),
             shut=data.get("shut") == "1",
             meetup=data.get("meetup") == "1",
+            talk=data.get("talk") == "1",
             chat=data.get("chat"),
             label=data.get("label"),
             profile=data.get("profile"),

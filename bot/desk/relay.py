@@ -6,8 +6,8 @@ like a card, a queue post or a "verified" notice of the bot. Media keep the head
 caption; what cannot carry a caption (stickers, video notes, an edited message) is copied as a
 reply to a header post. Links are relayed as plain text without previews and under a warning;
 documents come with a warning; executables and archives are described, never copied into a
-group whose members could open them. A shared location is not shown here at all: it is in the
-details, which only the claiming operator sees in private.
+group whose members could open them. A shared location or contact is not shown here at all:
+it is in the details, which only the claiming operator sees in private.
 """
 
 from __future__ import annotations
@@ -102,6 +102,11 @@ class CallerRelay:
         if kind == "location":
             return [
                 await self._post(topic, f"{self.header(kind)}\n{self.t('desk-caller-location')}")
+            ]
+        if kind == "contact":
+            # a phone number is personal: sealed for the claimer's private reveal, never here
+            return [
+                await self._post(topic, f"{self.header(kind)}\n{self.t('desk-caller-contact')}")
             ]
         if held_back(effect):
             name = html.escape(effect.file_name or "—", quote=False)

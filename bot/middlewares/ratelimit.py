@@ -1,5 +1,10 @@
 """Per-caller rate limit: a flood gets one polite notice per window, not one per message.
 
+Never dropped over the limit: what a caller an operator follows sends (text, voice, presses:
+each reaches the case topic, in order, under the group's own budget, bot.group_posts), and a
+voice or video note of anyone (it escalates). Only these pay one more Redis read, and only once
+the caller is over the limit.
+
 What is counted is the caller's distinct updates (by `update_id`): our own retries of an update
 and Telegram's redeliveries of it are the same update and never count again, so a caller whose
 message was retried through a Redis outage is not told "too many messages" afterwards.
@@ -25,6 +30,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 
 from bot.i18n import Translator
 from bot.middlewares.chain import Data, Next
+from flows import codec
 from flows.store import ConversationStore
 from flows.unavailable import milliseconds, unavailable
 
@@ -113,6 +119,25 @@ class CallerRateLimit(BaseMiddleware):
         window.noticed = True
         return False, first
 
+    async def heard_anyway(self, user_id: int, event: TelegramObject) -> bool:
+        """Over the limit, what is never dropped: anything of a caller an operator follows
+        (escalated: it reaches the topic, in order, under the group's own budget), and a voice
+        or video note of anyone (a caller who cannot type must be heard: it escalates)."""
+        if isinstance(event, Message) and (event.voice or event.video_note):
+            return True
+        if self.store is None:
+            return False
+        with unavailable():
+            meta = await self.store.redis.hget(
+                self.store.key(self.store.conversation_key(user_id), "conv"), "meta"
+            )
+        if meta is None:
+            return False
+        try:
+            return bool(codec.decode_meta(meta).get("escalated"))
+        except codec.CodecError:
+            return False  # damaged: the update's own handling says so, within the limit
+
     def __len__(self) -> int:
         """Callers whose window is kept in this process."""
         return len(self._windows)
@@ -125,7 +150,7 @@ class CallerRateLimit(BaseMiddleware):
             return await handler(event, data)
         update_id = update.update_id if isinstance(update, Update) else -1
         allowed, notify = await self.check(user.id, update_id)
-        if allowed:
+        if allowed or await self.heard_anyway(user.id, event):
             return await handler(event, data)
         self.dropped += 1
         if notify:

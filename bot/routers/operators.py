@@ -13,6 +13,7 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, TelegramObject, Update
 
+from bot.desk import talk
 from bot.desk.actions import DeskActions
 from bot.desk.canned_keys import SayData
 from bot.desk.desk import DeskData
@@ -119,12 +120,15 @@ async def on_command(
     await _reply(message, notice)
 
 
-async def on_topic_message(message: Message, desk_actions: DeskActions) -> None:
+async def on_topic_message(
+    message: Message, event_update: Update, desk_actions: DeskActions
+) -> None:
     user = message.from_user
     topic = _topic(message)
     if user is None or user.is_bot or topic is None or _content(message) not in RELAYABLE:
         return
-    await _reply(message, await desk_actions.relay(user.id, topic, message))
+    notice = await talk.relay(desk_actions, user.id, event_update.update_id, topic, message)
+    await _reply(message, notice)
 
 
 async def on_edited(edited_message: Message, desk_actions: DeskActions) -> None:
@@ -144,8 +148,9 @@ async def on_button(
     except (TypeError, ValueError):
         await _answer(callback, desk_actions.t("desk-stale"), alert=False)
         return
+    pressed = callback.message.message_id if isinstance(callback.message, Message) else None
     notice, alert = await desk_actions.press(
-        callback.from_user.id, event_update.update_id, data.topic, data.action
+        callback.from_user.id, event_update.update_id, data.topic, data.action, pressed
     )
     await _answer(callback, notice, alert=alert)
 

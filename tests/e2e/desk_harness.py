@@ -60,12 +60,14 @@ class Operator:
         self.user_id = user_id
         self.account = hotline.client.member(user_id, name)
         self.out: list[Sent] = []
+        self.last_update: Update | None = None
 
     @property
     def user(self) -> User:
         return self.account.user
 
     async def feed(self, update: Update) -> list[Sent]:
+        self.last_update = update
         self.out = await self.hotline.feed(update)
         return self.out
 
@@ -81,14 +83,41 @@ class Operator:
     async def edit(self, message: Message, **content: Any) -> None:
         await self.feed(self.account.edit(message, **content))
 
-    async def press(self, topic: int, action: str, card: int = 1) -> str | None:
-        """A card button; what the bot answered the press with."""
+    async def press(self, topic: int, action: str, card: int | None = None) -> str | None:
+        """A button of the topic's card (or of the message `card`); what the bot answered."""
+        if card is None:
+            card = await self._card_of(topic)
         data = DeskData(action=action, topic=topic).pack()
         await self.callback(data, topic, card)
         return self.answer()
 
+    async def _card_of(self, topic: int) -> int:
+        state = self.hotline.app.desk.state
+        key = await state.of_topic(topic)
+        case = await state.load(key) if key is not None else None
+        return case.card if case is not None and case.card is not None else 1
+
     async def callback(self, data: str, topic: int | None, card: int = 1) -> None:
         await self.feed(self.account.press(data, card, topic=topic, text="(card)"))
+
+    def question(self) -> tuple[int, str, list[str]]:
+        """The question the bot asked in answer to this operator's last typed command: its
+        message id, text and buttons."""
+        found = [
+            (int(s.result.message_id), s.method.text, actions)
+            for s in self.out
+            if isinstance(s.method, SendMessage)
+            and (actions := _desk_actions(s.method.reply_markup)) is not None
+            and _is_question(actions)
+        ]
+        assert len(found) == 1, found
+        return found[0]
+
+    async def confirm(self, topic: int, action: str = "") -> str | None:
+        """Presses "yes" (or `action`: "cancel") under the question of the last command."""
+        message, _, actions = self.question()
+        yes = action or next(a for a in actions if a.startswith("confirm-"))
+        return await self.press(topic, yes, card=message)
 
     def answer(self) -> str | None:
         answers = [s.method for s in self.out if isinstance(s.method, AnswerCallbackQuery)]
@@ -158,12 +187,25 @@ class DeskView:
         return topic
 
 
+def _desk_actions(markup: Any) -> list[str] | None:
+    """The desk actions of a markup's buttons; None when it is not the desk's."""
+    if not isinstance(markup, InlineKeyboardMarkup):
+        return None
+    data = [b.callback_data or "" for row in markup.inline_keyboard for b in row]
+    if data and not all(d.startswith(DeskData.__prefix__ + ":") for d in data):
+        return None
+    return [DeskData.unpack(d).action for d in data]
+
+
+def _is_question(actions: list[str]) -> bool:
+    """Only "yes" and "no, back": a typed command's question (or the card asking)."""
+    return bool(actions) and all(a.startswith("confirm-") or a == "cancel" for a in actions)
+
+
 def _is_card(markup: Any) -> bool:
-    return isinstance(markup, InlineKeyboardMarkup) and any(
-        (b.callback_data or "").startswith(DeskData.__prefix__ + ":")
-        for row in markup.inline_keyboard
-        for b in row
-    )
+    """A card's buttons (a closed case's card has none), not a typed command's question."""
+    actions = _desk_actions(markup)
+    return actions is not None and not _is_question(actions)
 
 
 def _data(markup: InlineKeyboardMarkup | None, prefix: str) -> list[str]:

@@ -53,16 +53,20 @@ class Step:
     state: str
     live: bool  # escalated with no question open: what he sends is for the operators
     long_text: tuple[str, dict[str, Any]] | None  # the answer to a 4,096-character text
+    escalated: bool = False  # an operator follows: what he sends reaches the topic
 
 
 STEPS = {
     "text": Step("details_full_name", False, ("invalid-name-length", {"min": 2, "max": 100})),
     "choice": Step("details_health", False, ("use-buttons", {})),
     "location": Step(
-        "emergency_location", False, ("invalid-location-length", {"min": 2, "max": 300})
+        "emergency_location",
+        False,
+        ("invalid-location-length", {"min": 2, "max": 300}),
+        escalated=True,
     ),
-    "relay-emergency": Step("emergency", True, None),
-    "relay-handoff": Step("handoff", True, None),
+    "relay-emergency": Step("emergency", True, None, escalated=True),
+    "relay-handoff": Step("handoff", True, None, escalated=True),
 }
 
 
@@ -136,16 +140,30 @@ async def _send(caller: Caller, what: str, old: SendMessage) -> Any:
     return await caller.tap("menu-premob")  # a label of the menu's keyboard
 
 
+# what an escalated caller's contact or location leaves, sealed, for the operator's reveal
+SHARED = {
+    "contact": {"shared_phone": "+79123456789"},
+    "location": {"shared_location": "47.91000,37.62000"},
+}
+
+
 def _expected(lang: str, step: Step, what: str) -> list[str] | None:
     """The localized answer, or None where the input only goes to the operators. A refusal
     is one message saying what is expected (the step's keyboard stays); a voice note is
     heard, and the step is shown again."""
     if what in ("voice", "video_note"):
         return [t(lang, "voice-relayed"), screen(lang, step.state)]
-    if what == "old-inline-button" or (what == "other-screen-label" and not step.live):
+    if what in ("contact", "location") and step.escalated:
+        return [t(lang, f"{what}-passed")]  # kept for the operator's private reveal
+    if what == "old-inline-button":
+        return [t(lang, "stale-button")]
+    if what == "other-screen-label" and not step.escalated:
         return [t(lang, "stale-button")]
     if step.live:  # a typed label there is words for the operator, like any text
         return None
+    if step.escalated and what != "long-text":
+        # it reached the operator: never "not needed here", the question still waits
+        return [t(lang, "relayed-to-operator")]
     if what in ("sticker", "photo", "document", "location", "contact"):
         return [t(lang, "wrong-content", kind=what)]
     if what == "long-text":
@@ -181,6 +199,11 @@ async def test_unusable_input_is_answered_and_the_state_stays(
     message = await _send(caller, what, old)
 
     after = await caller.conversation()
+    shared = SHARED.get(what) if step.escalated else None
+    if shared is not None:
+        # sealed with his details for the claiming operator, nothing else moves
+        assert after.fields == {**before.fields, **shared}
+        after.fields = before.fields
     assert _essentials(after) == _essentials(before)
     expected = _expected(lang, step, what)
     relayed = [(m.from_chat_id, m.message_id) for m in caller.relayed()]
@@ -188,7 +211,8 @@ async def test_unusable_input_is_answered_and_the_state_stays(
         assert caller.replies == [], "the live relay answered in the bot's name"
     else:
         assert caller.texts == expected
-        assert keyboard_of(caller.replies[-1]) == labels(lang, step.state)
+        if not step.live:  # (a live relay's keyboard stays as it was)
+            assert keyboard_of(caller.replies[-1]) == labels(lang, step.state)
     if what in ("voice", "video_note"):
         # a caller who cannot type must still be heard: his voice goes to the operators
         assert relayed == [(caller.user_id, message.message_id)]
@@ -207,6 +231,9 @@ async def test_unusable_input_is_answered_and_the_state_stays(
         # a refused answer may hold a personal value too: it leaves the chat all the same
         assert message is not None
         assert caller.deleted() == [message.message_id]
+    elif shared is not None:
+        assert message is not None
+        assert caller.deleted() == [message.message_id]  # his number or place: gone from chat
     else:
         assert caller.deleted() == []  # nothing was captured, nothing to delete
     hotline.assert_all_protected()
@@ -293,7 +320,9 @@ async def test_a_repeated_press_changes_nothing_twice(hotline: Hotline) -> None:
     assert await caller.state() == "emergency_location"
     await caller.tap("menu-emergency")
     assert await caller.state() == "emergency_location"
-    assert caller.texts == [t("ru", "stale-button")]
+    # the operators follow him now: the words reach them, and the question still waits
+    assert caller.texts == [t("ru", "relayed-to-operator")]
+    assert len(caller.relayed()) == 1
 
 
 @pytest.mark.parametrize(

@@ -170,7 +170,7 @@ async def test_premob_declaration_details_review_registered_and_recall(
     assert conversation.owns_case
     assert conversation.fields["case_code"] == code
     assert conversation.escalated
-    assert caller.texts == [screen(lang, "meetup")]
+    assert caller.texts == [screen(lang, "meetup", guided="no")]  # nobody has taken it yet
     assert keyboard_of(caller.replies[0]) == labels(lang, "meetup")
 
     hotline.assert_all_protected()
@@ -231,7 +231,7 @@ async def test_recall_from_another_account_needs_the_code_and_the_birth_date(
     conversation = await caller.conversation()
     assert conversation.state == "meetup"
     assert conversation.case_id == case_id
-    assert caller.texts == [screen(lang, "meetup")]
+    assert caller.texts == [screen(lang, "meetup", guided="no")]  # nobody has taken it yet
 
     # the owner's own conversation is untouched
     assert (await owner.conversation()).state == "registered"

@@ -54,7 +54,12 @@ from tests.e2e.desk_harness import (
     to_meetup,
 )
 
-ALL_ACTIONS = ["claim", "release", "details", "verified", "meet", "met", "abort", "close", "erase"]
+# the card offers only what the case allows: a waiting case is claimed first; a claimed one
+# what the caller's stage takes (a re-call: meet or abort; at the meetup: met as well)
+WAITING = ["claim"]
+CLAIMED = ["release", "details", "verified"]
+AT_RECALL = [*CLAIMED, "meet", "abort", "erase"]
+AT_MEETUP = [*CLAIMED, "meet", "met", "abort", "erase"]
 
 
 @pytest.fixture
@@ -108,7 +113,7 @@ async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
     since = desk.local_time((await view.case(caller)).since)
     text, markup = view.card()
     assert text == card(hotline, ref, since=since)
-    assert card_actions(markup) == ALL_ACTIONS
+    assert card_actions(markup) == WAITING
     assert view.posts(caller.out, topic) == [text]  # the card, nothing else in the topic
     assert view.posts(caller.out) == [dt("desk-queue", code=ref, priority="high", reason="recall")]
     assert [e.kind for e in hooks.events][1:] == ["escalated", "recall"]
@@ -124,8 +129,9 @@ async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
 
     # an operator claims it: the card says who; the queue sees it taken
     await op1.say(topic, "/claim")
-    text, _ = view.card()
+    text, markup = view.card()
     assert text == card(hotline, ref, state="claimed", operator=op_label(1), since=since)
+    assert card_actions(markup) == AT_RECALL
     assert view.posts(op1.out, topic) == [dt("desk-claimed", operator=op_label(1))]
     assert view.posts(op1.out) == [dt("desk-feed", code=ref, event="claimed")]
     assert hooks.events[-1].kind == "claimed"
@@ -136,6 +142,8 @@ async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
     assert [(c.from_chat_id, c.message_id, c.protect_content) for c in copies] == [
         (DESK_CHAT, hello.message_id, True)
     ]
+    # his words are for the operator now, not an answer to "how many are you?"
+    assert await caller.state() == "talk"
     answer = await caller.text("Да, нас трое, в посадке")
     assert [(r.from_chat_id, r.message_id) for r in caller.relayed()] == [
         (caller.user_id, answer.message_id)
@@ -143,12 +151,15 @@ async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
     assert view.posts(caller.out, topic) == [
         dt("desk-from-caller", kind="text") + "\n<blockquote>Да, нас трое, в посадке</blockquote>"
     ]
+    assert "recall_people" not in (await caller.conversation()).fields
     await op1.say(topic, "! проверить по базе, группа из трёх")
     assert to_caller(op1, caller) == []
     await op2.say(topic, "Я тоже здесь")  # listed, but not the one who has the case
     assert to_caller(op2, caller) == []
     assert op2.replies() == [dt("desk-not-claimer", operator=op_label(1))]
 
+    await caller.tap("talk-back")  # back to the question he was asked
+    assert await caller.state() == "recall_people"
     await caller.text("3")
     await caller.tap("health-none")
     assert await caller.state() == "meetup"
@@ -161,9 +172,10 @@ async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
     texts = [m.text for m in to_caller(op1, caller) if isinstance(m, SendMessage)]
     assert texts == [
         t("ru", "meeting-instructions", time="05:30", place="лесополоса у трассы, 200 м на север"),
-        screen("ru", "meetup"),
+        screen("ru", "meetup", guided="yes"),
     ]
     assert view.posts(op1.out, topic) == [dt("desk-done", operator=op_label(1), action="meet")]
+    assert card_actions(view.card()[1]) == AT_MEETUP
 
     # what the desk keeps holds nothing personal in the clear
     raw = str(await redis_state(hotline)) + str(await hotline.app.audit.last(100))
@@ -309,9 +321,9 @@ async def test_relay_of_every_kind_of_content_both_ways(hotline3: Hotline) -> No
         for s in hotline.session.sent
         if isinstance(c := s.method, CopyMessage) and c.chat_id == DESK_CHAT
     ]
-    # media and a contact are copied under the caller's header; words and a place are
-    # written out by the bot (the place only in the private details)
-    media = [*sent_by_caller[1:5], sent_by_caller[6]]
+    # media are copied under the caller's header; words are written out by the bot; a place
+    # and a phone number are only said to have come (they are in the private details)
+    media = sent_by_caller[1:5]
     assert copied == [(caller.user_id, m.message_id, topic) for m in media]
     captions = [
         c.caption
@@ -444,7 +456,11 @@ async def test_abort_sends_a_registered_caller_back_to_his_case(hotline3: Hotlin
     await to_meetup(caller)
     topic = await view.topic(caller)
     await op.press(topic, "claim")
-    assert await op.press(topic, "abort") is None
+    # it cannot be undone: the card asks first, and nothing reaches him yet
+    assert await op.press(topic, "abort") == dt("desk-confirm", action="abort")
+    assert to_caller(op, caller) == []
+    assert card_actions(view.card()[1]) == ["confirm-abort", "cancel"]
+    assert await op.press(topic, "confirm-abort") is None
     texts = [m.text for m in to_caller(op, caller) if isinstance(m, SendMessage)]
     assert texts == [t("ru", "operator-aborted"), screen("ru", "registered")]
     assert await caller.state() == "registered"
@@ -485,6 +501,12 @@ async def test_an_operator_erases_a_case(hotline3: Hotline) -> None:
     topic = await view.topic(caller)
     await op.say(topic, "/claim")
     await op.say(topic, "/erase")
+    # typed, it asks like the button: nothing is erased before "yes"
+    _, question, actions = op.question()
+    assert question == dt("desk-confirm-typed", action="erase")
+    assert actions == ["confirm-erase", "cancel"]
+    assert (await caller.conversation()).fields != {}
+    assert await op.confirm(topic) is None
     # he is not told (his phone may be in other hands); only what must not stay there goes
     assert [m for m in to_caller(op, caller) if not isinstance(m, DeleteMessages)] == []
     assert (await caller.conversation()).fields == {}
@@ -567,7 +589,7 @@ async def test_a_redelivered_operator_update_changes_nothing_twice(hotline3: Hot
     texts = [m.text for m in to_caller(op, caller) if isinstance(m, SendMessage)]
     assert texts == [
         t("ru", "meeting-instructions", time="05:30", place="у моста"),
-        screen("ru", "meetup"),
+        screen("ru", "meetup", guided="yes"),
     ]
     await op.feed(update)  # Telegram sends it again (no answer reached it in time)
     assert to_caller(op, caller) == []

@@ -54,6 +54,7 @@ async def test_a_case_reaches_the_webhook_signed_and_pseudonymous(
     await to_meetup(caller)
     case = (await view.case(caller)).case
     await op.say(topic, "/met")
+    await op.confirm(topic)  # typed, Met asks first
 
     webhook = next(c for c in hotline.app.hooks.consumers if isinstance(c, WebhookConsumer))
     await webhook.drain()

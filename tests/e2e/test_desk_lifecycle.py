@@ -55,7 +55,8 @@ from tests.e2e.desk_harness import (
     to_meetup,
 )
 
-ALL_ACTIONS = ["claim", "release", "details", "verified", "meet", "met", "abort", "close", "erase"]
+# a claimed re-call: what its stage allows (no Met before the meetup, no Close of a re-call)
+AT_RECALL = ["release", "details", "verified", "meet", "abort", "erase"]
 MINUTE = 60.0
 
 
@@ -231,11 +232,14 @@ async def test_a_refused_confirmation_gives_the_card_its_buttons_back(hotline3: 
     topic = await view.topic(caller)
     await op.press(topic, "claim")
 
-    # met while the re-call is still at its questions: the flow says not now
-    assert await op.press(topic, "met") == dt("desk-confirm", action="met")
-    assert card_actions(view.card()[1]) == ["confirm-met", "cancel"]
+    # met while the re-call is still at its questions: the card has no Met; an old card's
+    # Met, or a typed /met, is refused at once (no question that cannot be answered yes)
+    assert card_actions(view.card()[1]) == AT_RECALL
+    assert await op.press(topic, "met") == dt("desk-not-now")
     assert await op.press(topic, "confirm-met") == dt("desk-not-now")
-    assert card_actions(view.card()[1]) == ALL_ACTIONS
+    await op.say(topic, "/met")
+    assert op.replies() == [dt("desk-not-now")]
+    assert card_actions(view.card()[1]) == AT_RECALL
     assert await caller.state() == "recall_location"
 
     # erase when his conversation is gone already
@@ -243,7 +247,7 @@ async def test_a_refused_confirmation_gives_the_card_its_buttons_back(hotline3: 
     assert card_actions(view.card()[1]) == ["confirm-erase", "cancel"]
     await hotline.redis.delete(hotline.app.store.key(caller.key, "conv"))
     assert await op.press(topic, "confirm-erase") == dt("desk-case-gone")
-    assert card_actions(view.card()[1]) == ALL_ACTIONS
+    assert card_actions(view.card()[1]) == AT_RECALL
 
 
 # -- 5. writing where no one reads any more -----------------------------------------------------
@@ -261,6 +265,8 @@ async def test_writing_after_met_tells_the_operator_nothing_reached_the_caller(
     op = Operator(hotline, OPERATORS[0])
     await op.say(topic, "/claim")
     await op.say(topic, "/met")
+    assert await caller.state() == "meetup"  # typed, Met asks first
+    assert await op.confirm(topic) is None
     assert await caller.state() == "start"
 
     await op.say(topic, "Вы дошли? Ответьте")
@@ -330,7 +336,7 @@ async def test_only_a_message_the_caller_received_is_corrected(hotline3: Hotline
     assert to_caller(op, caller) == []
 
     sent = await op.say(topic, "Мы вас слышим")
-    assert len(to_caller(op, caller)) == 1
+    assert len([m for m in to_caller(op, caller) if isinstance(m, CopyMessage)]) == 1
     await op.edit(sent, text="Мы вас слышим, ждите")
     texts = [m.text for m in to_caller(op, caller) if isinstance(m, SendMessage)]
     assert texts == [t("ru", "desk-relay-correction") + "\nМы вас слышим, ждите"]
@@ -338,6 +344,7 @@ async def test_only_a_message_the_caller_received_is_corrected(hotline3: Hotline
     relayed = hotline.app.desk.state.relayed_key(caller.key)
     assert await hotline.redis.zrange(relayed, 0, -1) == [str(sent.message_id).encode()]
     await op.say(topic, "/erase")
+    await op.confirm(topic)
     assert not await hotline.redis.exists(relayed)
 
 
@@ -381,6 +388,7 @@ async def test_abort_brings_title_and_card_back_to_the_registered_stage(
     topic = await view.topic(caller)
     await op.press(topic, "claim")
     await op.press(topic, "abort")
+    await op.press(topic, "confirm-abort")
     assert await caller.state() == "registered"
 
     titles = [m.name for m in view.calls(op.out) if isinstance(m, EditForumTopic)]
@@ -389,7 +397,7 @@ async def test_abort_brings_title_and_card_back_to_the_registered_stage(
     text, markup = view.card()
     met = profile_line(people=3, injuries="none", via="own")
     assert text == card_of(code, met, stage="registered", state="closed")
-    assert card_actions(markup) == ALL_ACTIONS
+    assert card_actions(markup) == []  # nothing waits: nothing to claim or act on
 
 
 async def test_a_registration_after_a_closed_hand_off_retitles_without_reopening(
@@ -505,6 +513,9 @@ async def test_the_caller_cancelling_the_meeting_closes_its_escalation(hotline3:
     await op.say(topic, "/claim")
 
     await caller.tap("cancel-meetup")
+    assert await caller.state() == "meetup_cancel"  # asked once
+    assert view.calls(caller.out) == []  # the desk hears nothing of a question
+    await caller.press("cancel-meetup-yes")
     assert await caller.state() == "registered"
     assert view.posts(caller.out, topic) == [dt("desk-caller-left", stage="meetup")]
     case = await view.case(caller)

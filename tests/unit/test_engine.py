@@ -243,6 +243,14 @@ PATHS: dict[str, list[Event]] = {
     "sos_confirm": [*MENU, Text("помогите")],
     "legion": [*MENU, Press("menu-legion")],
     "handoff": [*MENU, Press("menu-operator")],
+    # a voice note at step 3 brought an operator, who wrote: a live conversation
+    "talk": [
+        *FORM_START,
+        *(a for _, a, _ in FORM[:2]),
+        Media("voice"),
+        OperatorAction(FlowAction.TALK, {"message": 501}),
+    ],
+    "meetup_cancel": [*MEETUP, Press("cancel-meetup")],
     "confirm_withdraw": [*REGISTERED, Press("withdraw")],
     "completed": [*MEETUP, OperatorAction(FlowAction.MET)],
     "withdrawn": [*REGISTERED, Press("withdraw"), Press("withdraw-yes")],
@@ -777,9 +785,22 @@ def test_meetup_buttons_alert_without_moving() -> None:
     assert caller.of(Escalate) == [Escalate(Priority.HIGHEST, "help-now")]  # each time
 
 
-def test_cancelling_a_meetup_goes_back_to_the_case() -> None:
+def test_cancelling_a_meetup_asks_once_then_goes_back_to_the_case() -> None:
     caller = reach("meetup")
+    caller.press("cancel-meetup")  # next to "I need help now": one tap must not end it
+    assert caller.state == "meetup_cancel"
+    assert caller.conv.escalated
+    assert caller.of(CaseEvent) == []
+    (question,) = caller.replies
+    assert question.message_id == "confirm-cancel-meetup"
+    assert question.inline
+    assert [b.id for b in question.buttons] == ["cancel-meetup-yes", "cancel-meetup-no"]
+    caller.press("cancel-meetup-no")
+    assert caller.state == "meetup"
+    assert caller.conv.escalated
+    assert caller.of(CaseEvent) == []  # the meeting goes on: nothing for the desk
     caller.press("cancel-meetup")
+    caller.press("cancel-meetup-yes")
     assert caller.state == "registered"
     assert not caller.conv.escalated
     assert caller.reply("registered").params == {}
@@ -936,6 +957,7 @@ def test_i_have_no_code_gives_the_short_declaration() -> None:
         "recall_injuries": "health-serious",
     }
     caller.press("cancel-meetup")
+    caller.press("cancel-meetup-yes")
     assert caller.state == "menu"
     assert not caller.conv.escalated
 
@@ -1245,9 +1267,11 @@ def unusable(state: str) -> list[tuple[str, Event, str, dict[str, Any], str | No
     cases: list[tuple[str, Event, str, dict[str, Any], str | None]] = [
         (kind, Media(kind), "wrong-content", {"kind": kind}, kind) for kind in MEDIA_KINDS
     ]
-    if flow.SCREENS[state].expects != "location":
+    if flow.SCREENS[state].expects != "location" and state not in flow.ESCALATED_STATES:
         cases.append(("location", SPOT, "wrong-content", {"kind": "location"}, "location"))
-    if state != "details_phone":
+    if state != "details_phone" and state not in flow.ESCALATED_STATES:
+        # escalated, a contact or a location is for the operator: kept sealed for his reveal
+        # (test_what_is_shared_for_the_operator_is_sealed_never_copied)
         contact = Contact("+79123456789", own=True)
         cases.append(("contact", contact, "wrong-content", {"kind": "contact"}, "contact"))
     cases += [
@@ -1346,18 +1370,73 @@ def test_unusable_content_in_a_live_relay_goes_to_the_operator(
         return
     assert caller.of(Relay) == [Relay(REF, relay)]
     if flow.SCREENS[state].expects in {"text", "location"}:
-        # a question is open: the caller is also told, in one message, what it expects
-        assert caller.replies == [refusal(state, notice, params)]
+        # a question is open: he is told, in one message, that it went to the operator and
+        # that the question still waits (never "not needed here" for what was relayed)
+        assert caller.replies == [refusal(state, "relayed-to-operator", {})]
     else:
         # the operator relay is all the state is about: nothing comes back
         assert caller.replies == []
 
 
 @pytest.mark.parametrize("state", ["recall_people", "recall_location", "emergency_people"])
-def test_unusable_content_in_an_escalated_question_step_is_also_explained(state: str) -> None:
+@pytest.mark.parametrize("kind", ["sticker", "photo"])
+def test_content_relayed_at_an_escalated_question_is_not_called_unneeded(
+    state: str, kind: str
+) -> None:
     caller = reach(state)
-    caller.send(Media("sticker"))
-    assert caller.of(Relay) == [Relay(REF, "sticker")]
+    caller.send(Media(kind))
+    assert caller.of(Relay) == [Relay(REF, kind)]
+    assert caller.ids == ["relayed-to-operator"]
+
+
+@pytest.mark.parametrize("state", ["details_unit", "details_health", "menu", "registered"])
+def test_the_operator_sees_this_is_said_only_of_what_was_relayed(state: str) -> None:
+    caller = reach(state)
+    caller.send(Media("photo"))  # nobody follows the chat: nothing relayed, nothing promised
+    assert caller.of(Relay) == []
+    assert caller.ids == ["wrong-content"]
+    caller.send(Media("voice"))  # a voice note always reaches the desk: from now on he is heard
+    caller.send(Media("photo"))
+    assert caller.of(Relay) == [Relay(REF, "photo")]
+    assert caller.ids == ["relayed-to-operator"]
+
+
+SHARED = [
+    (Contact("+7 912 345-67-89", own=True), "shared_phone", "+7 912 345-67-89", "contact"),
+    (Contact("+7 912 345-67-89", own=False), "shared_contact", "+7 912 345-67-89", "contact"),
+    (SPOT, "shared_location", SPOT_TEXT, "location"),
+]
+
+
+@pytest.mark.parametrize(("event", "name", "value", "kind"), SHARED)
+@pytest.mark.parametrize(
+    "state", ["handoff", "meetup", "recall_people", "emergency", "talk", "details_unit"]
+)
+def test_what_is_shared_for_the_operator_is_sealed_never_copied(
+    state: str, event: Event, name: str, value: str, kind: str
+) -> None:
+    caller = reach(state)
+    if not caller.conv.escalated:
+        caller.send(Media("voice"))
+    before = caller.conv
+    caller.send(event)
+    assert caller.state == state
+    # sealed with his details, for the claiming operator's private reveal; nothing else moves
+    assert caller.fields == {**before.fields, name: value}
+    # the topic hears only that something came: the relay carries no number, no place
+    (relay,) = caller.of(Relay)
+    assert relay == Relay(REF, kind)
+    assert relay.text is None
+    assert DeleteInput(REF) in caller.effects  # it leaves his chat, as his phone answer does
+    assert caller.ids == [f"{kind}-passed"]  # his message vanished: he is told why
+
+
+def test_nothing_shared_is_kept_where_no_operator_follows() -> None:
+    caller = reach("details_unit")
+    caller.send(Contact("+79123456789", own=True))
+    caller.send(SPOT)
+    assert caller.fields == reach("details_unit").fields
+    assert caller.of(Relay) == []
     assert caller.ids == ["wrong-content"]
 
 
@@ -1498,7 +1577,7 @@ def test_meeting_instructions_reach_the_caller_with_the_meeting() -> None:
     assert caller.state == "meetup"
     assert [(r.message_id, dict(r.params)) for r in caller.replies] == [
         ("meeting-instructions", {"time": "05:30", "place": "мост у Кременной"}),
-        ("meetup", {}),
+        ("meetup", {"guided": "yes"}),  # an operator who sends instructions guides him
     ]
     caller.send(OperatorAction(FlowAction.MEET, {"time": "06:00", "place": "мост у Кременной"}))
     assert caller.state == "meetup"
@@ -1529,7 +1608,8 @@ def test_an_operator_can_erase_a_conversation(state: str) -> None:
         ("registered", "meet"),
         ("details_unit", "abort"),
         ("review", "end"),
-        ("meetup", "claim"),
+        ("registered", "claim"),
+        ("menu", "release"),
         ("recall_code", "met"),
     ],
 )
@@ -1644,6 +1724,7 @@ def test_a_form_started_anew_after_an_interrupted_edit_asks_every_step() -> None
     caller.command("operator")
     caller.send(OperatorAction(FlowAction.MEET))
     caller.press("cancel-meetup")
+    caller.press("cancel-meetup-yes")
     assert caller.state == "menu"
     caller.run([Press("menu-surrender"), Press("declare"), Text("Пётр Сидоров")])
     assert caller.state == "details_birth_date"
@@ -1770,7 +1851,7 @@ def test_an_operator_ending_a_handoff_tells_the_caller() -> None:
     [
         (PATHS["handoff"], "leave", "menu"),
         ([*PATHS["relatives"], Press("operator")], "leave", "relatives"),
-        (MEETUP, "cancel-meetup", "registered"),
+        ([*MEETUP, Press("cancel-meetup")], "cancel-meetup-yes", "registered"),
     ],
 )
 def test_the_desk_hears_when_the_caller_leaves_himself(

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
-from flows import engine, relatives, steps
+from flows import engine, on_content, relatives, steps
 from flows import surrender as flow
 from flows.catalogue import ALL as CATALOGUE
 from flows.model import (
@@ -341,6 +341,13 @@ class Dialogue(RuleBasedStateMachine):
                 }
             elif name == "safety_word":
                 assert before.state == "safety_word"
+            elif name in on_content.SHARED_CONTACT_FIELDS.values():
+                # a contact shared for the operator who follows the chat: kept for the reveal
+                assert isinstance(event, Contact), (name, event)
+                assert before.escalated, (name, event)
+            elif name == on_content.SHARED_LOCATION:
+                assert isinstance(event, Location), (name, event)
+                assert before.escalated, (name, event)
             elif name == "sought_where":  # where a relative's request starts from
                 assert before.state in relatives.REQUESTABLE
                 assert after.state == relatives.FIRST

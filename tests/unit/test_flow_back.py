@@ -53,6 +53,8 @@ class OldTurn(Turn):
             return self.conv.confirm_from == name.removeprefix("confirms_to_")
         if name.startswith("sos_to_"):
             return self.conv.sos_from == name.removeprefix("sos_to_")
+        if name.startswith("talks_to_"):
+            return self.conv.talk_from == name.removeprefix("talks_to_")
         raise AttributeError(name)
 
 
@@ -79,6 +81,21 @@ OLD_ROWS: dict[tuple[str, str], list[dict[str, Any]]] = {
             for dest in flow.RESUMABLE
         ]
         for trigger in ("leave", "op_end")
+    },
+    # the live conversation an operator's message opens (flows.talking), as first written
+    **{
+        (trigger, "talk"): [
+            _t(
+                trigger,
+                "talk",
+                dest,
+                conditions=f"talks_to_{dest}",
+                before="back_from_talk" if trigger == "talk_back" else "resuming",
+                after="forget_talk" if trigger == "talk_back" else "end_talk",
+            )
+            for dest in flow.TALK_SOURCES
+        ]
+        for trigger in ("talk_back", "op_end")
     },
     ("withdraw_no", "confirm_withdraw"): [
         _t(
@@ -120,7 +137,7 @@ REMEMBERED = [None, *flow.SCREENS]
 
 
 def _conversations(state: str) -> Iterator[Conversation]:
-    """`state` with every state (or none) remembered: in one slot, and in all three."""
+    """`state` with every state (or none) remembered: in one slot, and in all four."""
     plain = Conversation(state=state)
     with_case = Conversation(
         state=state, case_id="c-1", owns_case=True, escalated=True, priority=2
@@ -130,8 +147,13 @@ def _conversations(state: str) -> Iterator[Conversation]:
             yield dataclasses.replace(base, return_to=remembered)
             yield dataclasses.replace(base, confirm_from=remembered)
             yield dataclasses.replace(base, sos_from=remembered)
+            yield dataclasses.replace(base, talk_from=remembered)
             yield dataclasses.replace(
-                base, return_to=remembered, confirm_from=remembered, sos_from=remembered
+                base,
+                return_to=remembered,
+                confirm_from=remembered,
+                sos_from=remembered,
+                talk_from=remembered,
             )
             yield dataclasses.replace(base, return_to=remembered, confirm_from="handoff")
 
@@ -175,7 +197,7 @@ def test_going_back_lands_where_the_generated_rows_did(trigger: str) -> None:
             assert new == old, (trigger, state, conv)
             compared += 1
             moved += bool(old[0]) and conv.state != old[1]["state"]
-    assert compared == len(flow.SCREENS) * len(REMEMBERED) * 10
+    assert compared == len(flow.SCREENS) * len(REMEMBERED) * 12
     assert moved > len(flow.RESUMABLE)  # the table's states were gone back to, not only menu
 
 
@@ -184,6 +206,7 @@ EVENTS: list[Event] = [
     Press("withdraw-no"),
     Press("sos-no"),
     Press("withdraw-no", screen="confirm_withdraw"),
+    Press("talk-back"),
     OperatorAction(FlowAction.END),
     Command("operator"),
     Text("нет"),
@@ -199,6 +222,7 @@ def test_the_engine_goes_back_as_it_did(event: Event, monkeypatch: pytest.Monkey
                 return_to=remembered,
                 confirm_from=remembered,
                 sos_from=remembered,
+                talk_from=remembered,
                 escalated=state in flow.ESCALATED_STATES,
             )
             new = engine.handle(conv, event, CTX)

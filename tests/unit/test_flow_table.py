@@ -135,10 +135,22 @@ def conversation_for(source: str, true: Iterable[str] = ()) -> Conversation:
     unknown = {
         c
         for c in true
-        if c not in {"editing", "has_case", "owns_case", "form_complete", "relative_case"}
+        if c
+        not in {
+            "editing",
+            "has_case",
+            "owns_case",
+            "form_complete",
+            "relative_case",
+            "talk_from_meetable",
+            "talk_from_abortable",
+        }
         and "=" not in c
     }
     assert not unknown, f"the table uses a condition this test cannot set: {unknown}"
+    if true & {"talk_from_meetable", "talk_from_abortable"}:
+        # a live conversation opened at a re-call's question: both meetable and abortable
+        remembered.append((Remembered.TALK, "recall_people"))
     slots = dict(remembered)
     assert len(slots) == len(remembered), "one state remembered per slot"
     assert set(slots) <= set(Remembered)
@@ -155,6 +167,7 @@ def conversation_for(source: str, true: Iterable[str] = ()) -> Conversation:
         return_to=slots.get(Remembered.RETURN),
         confirm_from=slots.get(Remembered.CONFIRM),
         sos_from=slots.get(Remembered.SOS),
+        talk_from=slots.get(Remembered.TALK),
         pending_case_id=PENDING_CASE_ID,
     )
 
@@ -293,11 +306,20 @@ def _check_callbacks(row: Row, before: Conversation, turn: engine.Turn) -> None:
         assert conv.editing is True
     if row.dest == "review":
         assert conv.editing is False
-    if row.dest in {"menu", "registered"}:
+    if row.dest in {"menu", "registered"} and "back_from_talk" not in row.before:
         assert conv.escalated is False
         assert conv.priority == 0
-    if row.dest in {"recall_location", "emergency_location", "handoff"} and (
-        "resuming" not in row.before  # going back: the escalation was raised on the way in
+    if "remember_talk" in row.before:
+        assert conv.talk_from == row.source
+        assert conv.escalated is True  # what he sends now is relayed
+        assert CaseEvent("talk") in turn.effects
+    if "back_from_talk" in row.before:
+        # he goes on where he was; the operator who wrote is still with him
+        assert conv.talk_from is None
+        assert conv.escalated or not before.escalated
+        assert CaseEvent("talk-back") in turn.effects
+    if row.dest in {"recall_location", "emergency_location", "handoff"} and not (
+        {"resuming", "back_from_talk"} & set(row.before)  # going back: raised on the way in
     ):
         assert conv.escalated is True
         assert any(isinstance(e, Escalate) for e in turn.effects)

@@ -74,6 +74,10 @@ def old_status(conv: Conversation) -> str:
     state = conv.state
     if state == "confirm_withdraw" and conv.confirm_from is not None:
         state = conv.confirm_from
+    if state == "talk" and conv.talk_from is not None:  # (issue 11's live conversation)
+        state = conv.talk_from
+    if state == "meetup_cancel":
+        state = "meetup"
     if state.startswith("details_") or state in {"declaration", "review"}:
         return "form"
     if state.startswith("recall_"):
