@@ -242,17 +242,19 @@ class Console:
     async def _operator(self, text: str, place: int | None = 1) -> None:
         """`op: TEXT` is written by the first listed operator in the case's topic (commands
         included), `opN: TEXT` by the N-th, `op?: TEXT` by a group member who is not listed;
-        `op: [LABEL]` presses the button of the case card whose label has LABEL."""
+        `op: [LABEL]` presses the button whose label has LABEL: of a typed command's question
+        while it is there, else of the case card."""
         who = self._member(place)
         if who is None:
             return
         topic = self.desk_view.topic
         if text.startswith("[") and text.endswith("]"):
-            key = self._find(self.desk_view.card_keys, text[1:-1])
+            key = self._find(self.desk_view.question_keys + self.desk_view.card_keys, text[1:-1])
             if key is None or key.callback is None:
                 return
-            card = self.desk_view.card_message
-            update = who.press(key.callback, card, topic=topic, text="(card)")
+            # the card's, or a typed command's question's (the message the key came with)
+            on = key.message_id or self.desk_view.card_message
+            update = who.press(key.callback, on, topic=topic, text="(card)")
             assert update.callback_query is not None
             self.desk_view.queries.add(update.callback_query.id)
             await self._feed(update)

@@ -45,6 +45,8 @@ class DeskTranscript:
     topic: int | None = None  # the case's topic (where `op:` lines are written)
     card_keys: list[Key] = field(default_factory=list)  # the buttons of the last case card
     card_message: int = 0
+    # the buttons of a typed command's question ("yes" / "no, back"), until it is answered
+    question_keys: list[Key] = field(default_factory=list)
     queries: set[str] = field(default_factory=set)  # card presses of `op:` lines
 
     def answers(self, method: TelegramMethod[Any]) -> bool:
@@ -61,16 +63,20 @@ class DeskTranscript:
         if isinstance(method, SendMessage):
             if method.message_thread_id is not None:
                 self.topic = method.message_thread_id
-            card = isinstance(method.reply_markup, InlineKeyboardMarkup) and any(
-                DeskData.__prefix__ in (b.callback_data or "")
-                for row in method.reply_markup.inline_keyboard
-                for b in row
+            actions = _desk_actions(method.reply_markup)
+            # a typed /met's question carries only "yes" and "no, back": pressed like the card's
+            question = bool(actions) and all(
+                a.startswith("confirm-") or a == "cancel" for a in actions
             )
+            card = bool(actions) and not question
             where = "" if method.message_thread_id is not None else "(queue) "
             self.write(("(card) " if card else where) + method.text)
             if card:
                 self.card_message = sent.result.message_id
                 self._show_card_keys(self._card_keys(method.reply_markup))
+            elif question:
+                self.question_keys = self._card_keys(method.reply_markup, sent.result.message_id)
+                self.print("desk>   " + " ".join(f"[{k.label}]" for k in self.question_keys))
         elif isinstance(method, EditMessageText):
             self.write("(card) " + (method.text or ""))
             self._show_card_keys(self._card_keys(method.reply_markup))
@@ -93,15 +99,18 @@ class DeskTranscript:
             }[type(method)]
             self.write(f"(topic {what})")
         elif isinstance(method, DeleteMessage):
+            if any(k.message_id == method.message_id for k in self.question_keys):
+                self.question_keys = []
             self.write("(message deleted)")
         elif isinstance(method, AnswerCallbackQuery) and method.text:
             self.write(f"(notice) {method.text}")
 
-    def _card_keys(self, markup: Any) -> list[Key]:
+    def _card_keys(self, markup: Any, message_id: int | None = None) -> list[Key]:
         if not isinstance(markup, InlineKeyboardMarkup):
             return []
+        on = self.card_message if message_id is None else message_id
         return [
-            Key(b.text, callback=b.callback_data, message_id=self.card_message)
+            Key(b.text, callback=b.callback_data, message_id=on)
             for row in markup.inline_keyboard
             for b in row
             if b.callback_data is not None
@@ -111,3 +120,16 @@ class DeskTranscript:
         if keys:
             self.card_keys = keys
             self.print("desk>   " + " ".join(f"[{k.label}]" for k in keys))
+
+
+def _desk_actions(markup: Any) -> list[str]:
+    """The desk actions of a message's buttons (none: not a card's, nor a question's)."""
+    if not isinstance(markup, InlineKeyboardMarkup):
+        return []
+    found = []
+    for row in markup.inline_keyboard:
+        for b in row:
+            data = b.callback_data or ""
+            if data.startswith(DeskData.__prefix__ + ":"):
+                found.append(DeskData.unpack(data).action)
+    return found

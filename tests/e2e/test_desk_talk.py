@@ -292,3 +292,22 @@ async def test_a_voice_note_over_the_limit_is_heard_and_brings_the_desk(
     assert (await caller.conversation()).escalated
     await caller.text("я здесь, ответьте")  # from now on an operator follows: nothing is dropped
     assert len(caller.relayed()) == 1
+
+
+async def test_forget_wipes_the_operators_words_from_his_chat_too(desk: Hotline) -> None:
+    """The seized phone of security.md: what an operator wrote to him goes with /forget."""
+    view = DeskView(desk)
+    caller = desk.caller()
+    op = Operator(desk, OPERATORS[0])
+    await _at_step_3_heard(caller)
+    topic = await view.topic(caller)
+    await op.say(topic, "/claim")
+    await op.say(topic, "Уходите с этого места")
+    copied = [
+        int(s.result.message_id)
+        for s in op.out
+        if isinstance(s.method, CopyMessage) and s.method.chat_id == caller.user_id
+    ]
+    assert len(copied) == 1
+    await caller.command("forget")
+    assert copied[0] in caller.deleted()
