@@ -192,9 +192,10 @@ def _desk_actions(markup: Any) -> list[str] | None:
     if not isinstance(markup, InlineKeyboardMarkup):
         return None
     data = [b.callback_data or "" for row in markup.inline_keyboard for b in row]
-    if data and not all(d.startswith(DeskData.__prefix__ + ":") for d in data):
-        return None
-    return [DeskData.unpack(d).action for d in data]
+    desk = [d for d in data if d.startswith(DeskData.__prefix__ + ":")]
+    if data and not desk:
+        return None  # a queue post's link, or none of the desk's
+    return [DeskData.unpack(d).action for d in desk]  # (canned replies have their own data)
 
 
 def _is_question(actions: list[str]) -> bool:

@@ -116,6 +116,7 @@ async def test_no_canary_in_logs_or_redis_across_the_whole_product(
     await operator.say(topic, f"/meet 05:30 | {PLACE}")
     await snapshot()
     await operator.say(topic, "/met")
+    await operator.confirm(topic)  # typed, Met asks first
     await snapshot()
 
     assert logs.lines, "the logs were not captured"

@@ -121,6 +121,7 @@ async def test_the_card_offers_canned_replies_while_the_case_is_open(hotline: Ho
     operator = Operator(hotline, OPERATORS[0])
     await operator.say(topic, "/claim")
     await operator.say(topic, "/abort")
+    await operator.confirm(topic)  # typed, Abort asks first
     assert not (await view.case(caller)).open
     _, markup = view.card()
     assert canned_buttons(markup) == []  # nobody to talk to

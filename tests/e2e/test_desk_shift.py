@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 
 import pytest
-from aiogram.methods import SendMessage
+from aiogram.methods import CopyMessage, SendMessage
 
 from bot.desk.canned_keys import SayData
 from flows.catalogue_shift import CANNED
@@ -213,7 +213,8 @@ async def test_handover_gives_the_case_to_the_operator_named_and_tells_him(
     assert op_label(2) in card
     # the new claimer writes to him; the old one may not any more
     await second.say(topic, "Я оператор 2, теперь я с вами")
-    assert len(to_caller(second, caller)) == 1
+    # his message, then (the re-call's question paused) the live conversation's screen
+    assert len([m for m in to_caller(second, caller) if isinstance(m, CopyMessage)]) == 1
     await first.say(topic, "/say safe")
     assert first.replies() == [dt("desk-not-claimer", operator=op_label(2))]
     entries = [e for e in await hotline.app.audit.last(50) if e["what"] == "handover"]
@@ -238,6 +239,7 @@ async def test_a_probe_mark_lowers_the_priority_of_its_accounts_escalations(
     await operator.say(topic, "/probe")
     assert operator.replies() == [dt("desk-mark-already")]
     await operator.say(topic, "/abort")
+    await operator.confirm(topic)  # typed, Abort asks first
     assert not (await view.case(caller)).open
     # he comes back with an emergency: from a suspected probe, it comes at normal priority
     await caller.command("sos")

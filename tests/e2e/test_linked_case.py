@@ -133,9 +133,11 @@ async def end_from(hotline: Hotline, other: Caller, ending: str) -> None:
         await operator.say(topic, "/details")
         await operator.say(topic, f"/meet 05:30 | {PLACE}")
         await operator.say(topic, "/met")
+        await operator.confirm(topic)  # typed, Met asks first
     elif ending == "operator-erase":
         await operator.press(topic, "claim")
         await operator.say(topic, "/erase")
+        await operator.confirm(topic)
     elif ending == "withdrawal":
         await other.command("cancel")
         await other.press("withdraw-yes")
@@ -292,6 +294,7 @@ async def test_an_interrupted_erase_is_finished_when_the_batch_is_delivered_agai
     await operator.press(topic, "claim")
     monkeypatch.setattr(store.cases, "_del_if", failing)
     await operator.say(topic, "/erase")
+    await operator.confirm(topic)
     assert failed
     assert await real_redis.get(case_index) is not None
     assert await store.pending(other.key)  # not delivered: it waits in the outbox

@@ -43,6 +43,7 @@ async def test_the_code_in_no_group_message_hook_body_audit_entry_or_log_line(
     await operator.say(None, "/stats")
     await operator.say(topic, f"/meet 05:30 | {PLACE}")
     await operator.say(topic, "/met")
+    await operator.confirm(topic)  # typed, Met asks first
 
     ref = f"#{((await owner.conversation()).case_id or '')[:8]}"
     texts = group_texts(hotline)

@@ -53,6 +53,7 @@ async def test_after_registration_recall_and_met_no_message_holds_a_canary_or_th
     await operator.say(topic, f"/meet 05:30 | {PLACE}")
     assert any(PLACE in text for text in caller.on_screen().values())  # he needs it now
     await operator.say(topic, "/met")
+    await operator.confirm(topic)  # typed, Met asks first
 
     left = caller.on_screen()
     assert _holding(left, secrets) == []
