@@ -240,10 +240,10 @@ async def test_a_claim_whose_desk_part_failed_to_commit_gets_it_when_the_update_
     actions = hotline.app.desk_actions
     follow_up, failures = actions._follow_up, [StoreUnavailable("conversation store unavailable")]
 
-    async def failing_once(case: Any, update_id: int, steps: Any) -> None:
+    async def failing_once(case: Any, update_id: int, steps: Any, event: Any = None) -> None:
         if failures:
             raise failures.pop()
-        await follow_up(case, update_id, steps)
+        await follow_up(case, update_id, steps, event)
 
     actions._follow_up = failing_once  # type: ignore[method-assign]
     claim = op1.account.command("claim", topic=topic)
