@@ -44,7 +44,9 @@ log = structlog.get_logger("hotline.deliver")
 RETRY_FIRST = 1.0  # seconds before a failed delivery is tried again, doubling up to RETRY_MAX
 RETRY_MAX = 60.0
 LEASE_TTL = 6.0  # seconds a delivery lease lasts unrenewed (a dead holder is passed over then)
-HANDOVER_WAIT = 1.0  # seconds a run that read the outbox waits for this process's commits
+# seconds a run that read the outbox waits for this process's commits in flight: longer than a
+# commit's WAIT for replicas (flows.replicas, 2 s), shorter than a wait for a busy turn
+HANDOVER_WAIT = 3.0
 CONCURRENCY = 32  # conversations delivered at once by this process (the Redis pool is bounded)
 
 
