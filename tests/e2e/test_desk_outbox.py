@@ -39,7 +39,9 @@ async def test_a_claim_whose_post_failed_on_the_network_is_posted_once_later(
     make_hotline: HotlineFactory,
 ) -> None:
     hotline = await make_hotline(operator_ids=OPERATORS)
-    hotline.app.deliverer.retry_first = 0.01
+    # long enough that the retry cannot come before the feed returns on a loaded machine, short
+    # enough for the test to wait for it
+    hotline.app.deliverer.retry_first = 0.5
     view = DeskView(hotline)
     caller = hotline.caller(lang="ru")
     op1 = Operator(hotline, OPERATORS[0])
