@@ -22,6 +22,7 @@ import structlog
 from aiogram.exceptions import TelegramAPIError
 
 from bot.desk.actions import MEET_TIME_MAX, DeskActions
+from bot.desk.at_topic import case_at
 from bot.desk.audit import Audit
 from bot.desk.desk import Desk
 from bot.desk.kinds import DeskAction
@@ -107,14 +108,9 @@ class CannedReplies:
         self, user_id: int, update_id: int, topic: int | None, name: str, rest: str, *, via: str
     ) -> str | None:
         actions, desk = self.actions, self.desk
-        if topic is None:
-            return self.t("desk-topic-only")
-        key = await desk.state.of_topic(topic)
-        case = await desk.state.load(key) if key is not None else None
-        if case is None:
-            if await desk.state.topic_ended(topic):
-                return self.t("desk-relay-ended")
-            return self.t("desk-no-case")
+        case = await case_at(desk, topic, ended=True)
+        if isinstance(case, str):
+            return case
         refusal = await actions._claimer_only(user_id, "say", case, via)
         if refusal is not None:
             return refusal

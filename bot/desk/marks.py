@@ -30,6 +30,7 @@ from typing import Any, Final
 
 import structlog
 
+from bot.desk.at_topic import case_at
 from bot.desk.audit import Audit
 from bot.desk.desk import Desk
 from bot.desk.records import DeskCase
@@ -133,12 +134,9 @@ class CaseMarks:
         desk = self.desk
         if action == "unblock" and args.strip():
             return await self._unblock_ref(user_id, args.strip().split()[0], via)
-        if topic is None:
-            return desk.t("desk-topic-only")
-        key = await desk.state.of_topic(topic)
-        case = await desk.state.load(key) if key is not None else None
-        if case is None:
-            return desk.t("desk-no-case")
+        case = await case_at(desk, topic)
+        if isinstance(case, str):
+            return case
         found = await self._found(case)
         current = found[1] if found is not None else None
         if action in KINDS:

@@ -29,24 +29,32 @@ async def open_cases(desk: Desk) -> list[DeskCase]:
     return cases
 
 
+def case_line(desk: Desk, case: DeskCase, now: float) -> dict[str, str | int]:
+    """What a list of cases (the queue, the digest) says of each: its reference as a link to
+    its topic, the priority and reason, the whole minutes it has waited."""
+    code = html.escape(desk.label(case))
+    link = topic_link(desk.chat_id, case.topic) if case.topic else None
+    return {
+        "code": f'<a href="{html.escape(link)}">{code}</a>' if link else code,
+        "priority": priority_name(case.priority),
+        "reason": case.reason or "none",
+        "minutes": max(0, int((now - case.since) // 60)),
+    }
+
+
 async def queue_text(desk: Desk, marks: Marked | None, now: float) -> str:
     cases = await open_cases(desk)
     if not cases:
         return desk.t("desk-queue-empty")
     lines = [desk.t("desk-queue-head", count=len(cases))]
     for case in cases[:QUEUE_LINES]:
-        code = html.escape(desk.label(case))
-        link = topic_link(desk.chat_id, case.topic) if case.topic else None
         mark = await marks.kind_of(case) if marks is not None else None
         lines.append(
             desk.t(
                 "desk-queue-line",
-                code=f'<a href="{html.escape(link)}">{code}</a>' if link else code,
-                priority=priority_name(case.priority),
-                reason=case.reason or "none",
+                **case_line(desk, case, now),
                 state=desk.card_state(case),
                 operator=desk.operator_label(case.claimer),
-                minutes=max(0, int((now - case.since) // 60)),
                 mark="probe" if mark == "probe" else "none",
             )
         )

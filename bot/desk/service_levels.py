@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import statistics
 import time
 from collections import Counter
@@ -22,7 +21,8 @@ from typing import Final
 
 import structlog
 
-from bot.desk.desk import Desk, priority_name, topic_link
+from bot.desk.desk import Desk
+from bot.desk.queue import case_line
 from bot.desk.records import DeskCase
 from bot.group_posts import posting_for
 from flows.model import Priority
@@ -186,17 +186,7 @@ class ServiceLevels:
         desk = self.desk
         lines = [desk.t("desk-digest", count=len(cases))]
         for case in cases[:DIGEST_LINES]:
-            code = html.escape(desk.label(case))
-            link = topic_link(desk.chat_id, case.topic) if case.topic else None
-            lines.append(
-                desk.t(
-                    "desk-digest-line",
-                    code=f'<a href="{link}">{code}</a>' if link else code,
-                    priority=priority_name(case.priority),
-                    reason=case.reason or "none",
-                    minutes=int((moment - case.since) // 60),
-                )
-            )
+            lines.append(desk.t("desk-digest-line", **case_line(desk, case, moment)))
         if len(cases) > DIGEST_LINES:
             lines.append(desk.t("desk-digest-more", count=len(cases) - DIGEST_LINES))
         return "\n".join(lines)

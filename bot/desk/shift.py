@@ -17,6 +17,7 @@ from typing import Final
 import structlog
 
 from bot.desk.actions import DeskActions
+from bot.desk.at_topic import case_at
 from bot.desk.audit import Audit
 from bot.desk.canned import CannedReplies
 from bot.desk.desk import Desk
@@ -78,12 +79,9 @@ class ShiftTools:
     ) -> str | None:
         desk, operators = self.desk, self.desk.operators
         count = len(operators.ids)
-        if topic is None:
-            return desk.t("desk-topic-only")
-        key = await desk.state.of_topic(topic)
-        case = await desk.state.load(key) if key is not None else None
-        if case is None:
-            return desk.t("desk-no-case")
+        case = await case_at(desk, topic)
+        if isinstance(case, str):
+            return case
         refusal = await self.actions._claimer_only(user_id, "handover", case, via)
         if refusal is not None:
             return refusal
