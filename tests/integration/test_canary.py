@@ -31,7 +31,7 @@ CODE = "K7QM-3P9X"
 NAME = "Канарейкин Тест"
 BIRTH = "17.05.1991"
 UNIT = "в/ч 99999"
-SERVICE_NUMBER = "АБ-778899"
+SERVICE_NUMBER = "АБ-778Ж899"
 PHONE = "+79990001122"
 OLD_KEY = SealKey("old", b"o" * 32)
 NEW_KEY = SealKey("new", b"n" * 32)
@@ -74,8 +74,8 @@ CANARIES: set[str] = set().union(
             "17051991",
             UNIT,
             SERVICE_NUMBER,
-            "АБ778899",
-            "778899",
+            "АБ778Ж899",
+            "778Ж899",
             PHONE,
             "79990001122",
             "89990001122",
