@@ -16,13 +16,9 @@ from collections import OrderedDict
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
-from aiogram.client.session.middlewares.base import (
-    BaseRequestMiddleware,
-    NextRequestMiddlewareType,
-)
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.exceptions import TelegramRetryAfter
-from aiogram.methods import GetUpdates, GetWebhookInfo, Response, TelegramMethod
-from aiogram.methods.base import TelegramType
+from aiogram.methods import GetUpdates, GetWebhookInfo, Response
 from aiogram.types import TelegramObject, Update
 from prometheus_client import (
     CollectorRegistry,
@@ -35,7 +31,7 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
-from bot.middlewares.chain import Data, Next
+from bot.middlewares.chain import Data, Method, Next, NextRequest, R
 
 REGISTRY = CollectorRegistry()
 ProcessCollector(registry=REGISTRY)
@@ -152,11 +148,8 @@ class BotApiMetrics(BaseRequestMiddleware):
         self.last_contact: float | None = None  # monotonic
 
     async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+        self, make_request: NextRequest[R], bot: Bot, method: Method[R]
+    ) -> Response[R]:
         name = type(method).__name__
         try:
             response = await make_request(bot, method)

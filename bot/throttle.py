@@ -29,15 +29,12 @@ from contextlib import suppress
 from typing import Any
 
 from aiogram import Bot
-from aiogram.client.session.middlewares.base import (
-    BaseRequestMiddleware,
-    NextRequestMiddlewareType,
-)
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.exceptions import TelegramRetryAfter
-from aiogram.methods import Response, TelegramMethod
-from aiogram.methods.base import TelegramType
+from aiogram.methods import Response
 
 from bot.group_posts import GroupGate, posting_urgently
+from bot.middlewares.chain import Method, NextRequest, R
 from bot.shared_slots import (
     GROUP_WINDOW,
     OVERALL,
@@ -138,11 +135,8 @@ class Throttle(BaseRequestMiddleware):
         }
 
     async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+        self, make_request: NextRequest[R], bot: Bot, method: Method[R]
+    ) -> Response[R]:
         chat_id: Any = getattr(method, "chat_id", None)
         posting = type(method).__name__.startswith(_POSTING)
         gated = posting and self.gate is not None and chat_id is not None and _is_group(chat_id)
