@@ -74,7 +74,9 @@ class DeskPort(Protocol):
         self, key: str, conversation: Conversation, effect: CaseEvent
     ) -> None: ...
 
-    async def erase(self, key: str, *, topic: bool = False) -> None: ...
+    async def erase(self, key: str) -> None: ...
+
+    async def erase_owner(self, key: str, *, keep_topic: bool) -> None: ...
 
     async def link_notice(self, effect: LinkNotice) -> None: ...
 
@@ -179,18 +181,20 @@ class Renderer:
         elif isinstance(effect, Erase):
             await self.secrets.scrub(key, chat_id)  # also when the chat is not wiped
             if effect.linked and effect.case_id is not None:
-                await self._erase_linked_case(key, effect.case_id)
+                await self._erase_linked_case(key, effect.case_id, keep_topic=effect.met)
             await self.desk.erase(key)
             if effect.wipe_chat:
                 await self._wipe_chat(key, chat_id)
 
-    async def _erase_linked_case(self, key: str, case_id: str) -> None:
+    async def _erase_linked_case(self, key: str, case_id: str, *, keep_topic: bool) -> None:
         """The conversation was linked to a case another conversation owns: the whole case goes.
-        The owner's desk record (with a topic of its own) first, then the owner's conversation
-        and the indexes, through which a repeat of the batch finds the owner again."""
+        The owner's desk record first (with the case's topic, unless the case was met: then
+        the topic stays closed until bot.desk.retention deletes it, as any met case's does),
+        then the owner's conversation and the indexes, through which a repeat of the batch
+        finds the owner again."""
         owner = await self.store.conversation_of_case(case_id)
         if owner is not None and owner != key:
-            await self.desk.erase(owner, topic=True)
+            await self.desk.erase_owner(owner, keep_topic=keep_topic)
             await self.secrets.forget(owner)
         erased = await self.store.erase_linked_case(case_id)
         log.info("linked case erased", owner_found=owner is not None, owner_erased=erased)

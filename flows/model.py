@@ -329,12 +329,15 @@ class Erase:
     `case_id` is the case the conversation had. Owned (`linked` false), its code and case
     indexes live in other slots and are removed after the commit. `linked`: the conversation
     was only linked to the case (a re-call from another account with code and birth date), so
-    the case ends here too: the owner's conversation, its desk record and the indexes go."""
+    the case ends here too: the owner's conversation, its desk record and the indexes go.
+    `met`: the case ended met, so its desk topic stays, closed, for the retention period
+    (bot.desk.retention), whichever account's conversation ended it."""
 
     wipe_chat: bool = False
     case_id: str | None = None
     code_digest: str | None = None  # of an owned case only
     linked: bool = False
+    met: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -217,7 +217,7 @@ class Turn:
 
     def complete_case(self) -> None:
         self.effects.append(CaseEvent("completed"))
-        self._erase(wipe_chat=True, whole_case=True)  # met: nothing of it stays on his phone
+        self._erase(wipe_chat=True, whole_case=True, met=True)  # nothing stays on his phone
 
     def withdraw_case(self) -> None:
         if self.linked:
@@ -252,7 +252,7 @@ class Turn:
     def greet(self) -> None:
         self.say("greeting")
 
-    def _erase(self, *, wipe_chat: bool, whole_case: bool = False) -> None:
+    def _erase(self, *, wipe_chat: bool, whole_case: bool = False, met: bool = False) -> None:
         """The conversation starts afresh; the effect says which case goes with it. An owned
         case goes with its owner's conversation. A linked conversation takes only itself and
         its link, unless an operator ended the case from it (`whole_case`: met, erase): then
@@ -268,5 +268,6 @@ class Turn:
                 case_id=old.case_id if owned or whole_case else None,
                 code_digest=old.code_digest if owned else None,
                 linked=linked and whole_case,
+                met=met,
             )
         )

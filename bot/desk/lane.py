@@ -113,13 +113,15 @@ class DeskLane:
         # about a case as a whole (a link made, a check failed), in a lane of their own
         await self._push(LINKS_LANE, "link", None, effect)
 
-    async def erase(self, key: str, *, topic: bool = False) -> None:
-        if topic:
-            # the owner's record of a case ended from a linked phone: erased with its
-            # conversation right after this, so its topic is found now (no post is made)
-            await self.desk.erase(key, topic=True)
-            return
+    async def erase(self, key: str) -> None:
         await self._push(key, "erase", None, None)
+
+    async def erase_owner(self, key: str, *, keep_topic: bool) -> None:
+        """The owner's record of a case ended from a linked phone: erased with its
+        conversation right after this, so at once, while its topic is found (no post is made).
+        The case's topic goes with it unless the case was met: that one stays closed until
+        bot.desk.retention deletes it, as any met case's."""
+        await self.desk.erase(key, topic=not keep_topic)
 
     # -- the lane -----------------------------------------------------------------------------
     async def _push(

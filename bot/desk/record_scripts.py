@@ -124,3 +124,10 @@ else
 end
 return 1
 """
+
+# KEYS[1] an index (a topic's); ARGV[1] the conversation key. It goes only while it still points
+# at that conversation: another account may have taken the topic meanwhile.
+DEL_IF: Final = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""

@@ -140,6 +140,7 @@ class DeskState:
         self._release = redis.register_script(scripts.RELEASE)
         self._announce = redis.register_script(scripts.ANNOUNCE)
         self._unannounce = redis.register_script(scripts.UNANNOUNCE)
+        self._del_if = redis.register_script(scripts.DEL_IF)
 
     # -- names --------------------------------------------------------------------------------
     def record_key(self, key: str) -> str:
@@ -201,7 +202,12 @@ class DeskState:
         """The topic talks to this conversation (only while its record exists: a topic must
         never point at a case erased meanwhile)."""
         if await self.update(key, {"topic": topic}):
-            await self.redis.set(self.topic_key(topic), key, px=self.ttl_ms)
+            name = self.topic_key(topic)
+            await self.redis.set(name, key, px=self.ttl_ms)
+            # erased between the two (another task's delete, which looks again once the
+            # record is gone, may have looked before this set)
+            if not await self.redis.exists(self.record_key(key)):
+                await self._del_if(keys=[name], args=[key])
 
     async def of_topic(self, topic: int) -> str | None:
         raw = await self.redis.get(self.topic_key(topic))
@@ -227,6 +233,10 @@ class DeskState:
                 pipe.delete(name)
             await pipe.execute()
         await self.redis.delete(*names[:2])  # the record last: a repeat finds what is left
+        if case is not None and case.topic is not None:
+            # a set_topic racing this one (another account's record leaving the shared topic
+            # to this one) may have pointed the topic here again: never at an erased record
+            await self._del_if(keys=[self.topic_key(case.topic)], args=[key])
         return case
 
     async def mark_topic_ended(self, topic: int) -> None:

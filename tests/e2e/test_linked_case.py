@@ -10,8 +10,9 @@ The owner's account registers with canary values and has a hand-off of its own (
 own on the desk); at the front he writes from a second account, gives the code and the birth date
 and is at the desk again. When the case ends from the second account, afterwards no Redis key or
 value holds a canary, not even inside a sealed record opened with the key (a seized server and a
-seized key), the code finds nothing, the owner's topic is deleted, and the owner's next message
-starts a fresh conversation. All on the real Redis server, through the real Dispatcher.
+seized key), the code finds nothing, the case's topic is deleted (met: closed, and deleted
+TOPIC_RETENTION_DAYS later), and the owner's next message starts a fresh conversation. All on
+the real Redis server, through the real Dispatcher.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Iterable
 
 import pytest
 import redis.asyncio
-from aiogram.methods import DeleteForumTopic, DeleteMessages, SendMessage
+from aiogram.methods import CloseForumTopic, DeleteForumTopic, DeleteMessages, SendMessage
 
 from flows.model import CaseFound
 from tests.conftest import CollectLogs
@@ -53,6 +54,7 @@ pytestmark = pytest.mark.redis
 ENDINGS = ("met", "operator-erase")  # an operator's: the whole case goes
 OWN_ENDINGS = ("withdrawal", "forget")  # the linked account's own: only itself and its link
 THIRD_ACCOUNT = 773_456_789
+DAY = 86400.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,13 +192,13 @@ async def test_a_case_ended_from_a_linked_account_is_erased_entirely(
     assert set(outbox) <= {b"seq"}
     assert await hotline.app.desk.state.load(owner.key) is None
     assert await hotline.app.desk.state.of_topic(owner_topic) is None
-    # the owner's own topic went as a withdrawn or erased case's does
+    # erased, the case's topic goes at once; met, it stays closed a while (the next test)
     deleted = [
         s.method
         for s in hotline.session.sent[mark:]
         if isinstance(s.method, DeleteForumTopic) and s.method.chat_id == DESK_CHAT
     ]
-    assert owner_topic in {m.message_thread_id for m in deleted}
+    assert (owner_topic in {m.message_thread_id for m in deleted}) == (ending != "met")
     # nothing personal in a log line either
     assert leaks(logs.lines, canaries) == []
 
@@ -218,6 +220,44 @@ async def test_a_case_ended_from_a_linked_account_is_erased_entirely(
     assert fresh.version > version_before
     assert owner.texts[0] == t("ru", "greeting")
     hotline.assert_all_protected()
+
+
+async def test_a_case_met_from_a_linked_account_keeps_its_topic_closed_until_the_retention(
+    real_redis: redis.asyncio.Redis, make_hotline: HotlineFactory
+) -> None:
+    """Met is met from whichever account: the case's one topic is closed with its history, as
+    for a case met from the account that registered it, and deleted TOPIC_RETENTION_DAYS later
+    (not at once with the owner's record, as a withdrawn or erased case's is)."""
+    hotline = await make_hotline(real_redis, operator_ids=OPERATORS, topic_retention_days=3)
+    owner, code, topic = await owner_with_a_topic(hotline)
+    other = await linked_at_the_front(hotline, owner, code)
+    assert await DeskView(hotline).topic(other) == topic  # one topic per case
+    mark = len(hotline.session.sent)
+
+    await end_from(hotline, other, "met")
+    met_at = hotline.clock.now
+
+    def calls(kind: type[CloseForumTopic | DeleteForumTopic]) -> list[int]:
+        return [
+            s.method.message_thread_id
+            for s in hotline.session.sent[mark:]
+            if isinstance(s.method, kind) and s.method.chat_id == DESK_CHAT
+        ]
+
+    assert topic not in calls(DeleteForumTopic)
+    assert topic in calls(CloseForumTopic)
+    desk = hotline.app.desk
+    assert await desk.state.load(owner.key) is None  # the records go all the same
+    assert await desk.state.load(other.key) is None
+    assert await desk.state.topic_ended(topic)  # an operator writing there is told he is gone
+    levels = hotline.app.service_levels
+    await levels.tick(met_at + 3 * DAY - 60)
+    assert topic not in calls(DeleteForumTopic)
+    await levels.tick(met_at + 3 * DAY + 1)
+    assert calls(DeleteForumTopic).count(topic) == 1
+    await levels.tick(met_at + 4 * DAY)  # once
+    assert calls(DeleteForumTopic).count(topic) == 1
+    assert await real_redis.zcard(f"{hotline.app.store.prefix}:desk:topics-ending") == 0
 
 
 async def test_a_stale_case_index_erases_nothing_of_another_conversation(

@@ -57,6 +57,7 @@ EVERY_EFFECT: list[Effect] = [
     Erase(),
     Erase(wipe_chat=True, case_id="c0ffee", code_digest="digest"),
     Erase(case_id="c0ffee", linked=True),
+    Erase(wipe_chat=True, case_id="c0ffee", linked=True, met=True),
     DeskDone("close", "operator-digest"),
     DeskDone("claim", "operator-digest", step="audit", case="c0ffee", via="button"),
     FromOperator(10_017),

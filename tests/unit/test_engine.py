@@ -1550,8 +1550,10 @@ def test_op_met_completes_the_case_and_erases_it() -> None:
     caller.send(OperatorAction(FlowAction.MET))
     assert caller.state == "completed"
     assert caller.of(CaseEvent) == [CaseEvent("completed")]
-    # met: nothing of it stays on his phone
-    assert caller.of(Erase) == [Erase(wipe_chat=True, case_id=CASE_ID, code_digest=CODE_DIGEST)]
+    # met: nothing of it stays on his phone; the desk keeps its topic closed a while
+    assert caller.of(Erase) == [
+        Erase(wipe_chat=True, case_id=CASE_ID, code_digest=CODE_DIGEST, met=True)
+    ]
     assert caller.ids == ["completed"]
     assert caller.fields == {}
     caller.text("спасибо")

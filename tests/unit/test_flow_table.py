@@ -336,6 +336,7 @@ def _check_callbacks(row: Row, before: Conversation, turn: engine.Turn) -> None:
                 case_id=before.case_id if before.owns_case or by_operator else None,
                 code_digest=before.code_digest if before.owns_case else None,
                 linked=linked and by_operator,
+                met=row.dest == "completed",  # its desk topic stays closed a while
             )
         ]
         assert turn.erased
