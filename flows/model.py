@@ -157,6 +157,7 @@ class FlowAction(StrEnum):
     CLAIM = "claim"
     RELEASE = "release"
     TALK = "talk"  # params["message"]: the message's id in the group
+    SAY = "say"  # a canned reply: params["canned"] its name, and the values it takes
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flows import steps
 from flows import surrender as flow
+from flows.catalogue_shift import CANNED_TO_CALLER
 from flows.model import Conversation, FlowAction, FromOperator, OperatorAction, Reply
 from flows.turn import Turn
 
@@ -29,6 +30,9 @@ def on_operator(turn: Turn, event: OperatorAction) -> None:
         return
     if event.action == FlowAction.TALK:
         _talk(turn, event)
+        return
+    if event.action == FlowAction.SAY:
+        _say(turn, event)
         return
     turn.pending_params = event.params
     if event.action == FlowAction.MEET and turn.conv.escalated:
@@ -84,6 +88,22 @@ def _talk(turn: Turn, event: OperatorAction) -> None:
     if not isinstance(message, int):
         return
     turn.effects.append(FromOperator(message))
+    _open_talk(turn)
+
+
+def _say(turn: Turn, event: OperatorAction) -> None:
+    """A canned reply is the operator writing too ("are you safe?" must not be answered into
+    the form): his language's text, then the live conversation where a step reads answers."""
+    name = event.params.get("canned")
+    message_id = f"canned-{name}"
+    if not isinstance(name, str) or message_id not in CANNED_TO_CALLER:
+        return
+    takes = CANNED_TO_CALLER[message_id]
+    turn.say(message_id, {k: v for k, v in event.params.items() if k in takes})
+    _open_talk(turn)
+
+
+def _open_talk(turn: Turn) -> None:
     turn.conv.claimed = turn.conv.claimed or turn.conv.escalated  # only a claimer writes
     if steps.can_fire(turn.conv.state, "op_talk"):
         steps.move(turn, "op_talk")

@@ -154,8 +154,9 @@ class Turn:
         self.conv.talk_from = None
 
     def end_talk(self) -> None:
-        """The operator closed the live conversation: the caller is back where he was; the
-        escalation ends unless that step is itself one an operator follows (a re-call's)."""
+        """The operator ended the live conversation (Close: the caller is back where he was;
+        the meeting instructions, Abort: where those lead); the escalation ends unless he is
+        where an operator follows (a re-call's step, the meetup)."""
         self.conv.talk_from = None
         self.effects.append(CaseEvent("talk-ended"))
         if self.conv.state not in flow.ESCALATED_STATES:

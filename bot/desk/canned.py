@@ -5,10 +5,12 @@ cloth and no weapon", "we will contact you at TIME"), by a button under the case
 of them too (`/say meet TIME | PLACE`), which is the `/meet` flow action: the caller's dialogue
 moves to the meetup.
 
-A canned reply goes the way an operator's own message does: only from the operator who claimed
-the case, to a conversation that still exists, with protect_content, remembered among the bot's
-messages in his chat (a /forget wipes it), told in the topic (so the shift sees what he was
-sent) and audited by its name only. The texts are in locales/ (`canned-*`, names and labels in
+A canned reply goes the way an operator's own message does (bot.desk.talk): only from the
+operator who claimed the case, to a conversation that still exists, as an event of it (where a
+step of his reads answers, a live conversation opens: "are you safe?" is not answered into the
+form), delivered once from its outbox with protect_content, remembered among the bot's messages
+in his chat (a /forget wipes it), told in the topic (so the shift sees what he was sent) and
+audited by its name only. The texts are in locales/ (`canned-*`, names and labels in
 the operators' language: `desk-canned-*`); flows.catalogue_shift lists them.
 """
 
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from typing import Final
 
 import structlog
 from aiogram.exceptions import TelegramAPIError
@@ -29,10 +30,9 @@ from bot.desk.kinds import DeskAction
 from bot.desk.records import DeskCase
 from flows import fields as field_rules
 from flows.catalogue_shift import CANNED, CANNED_ARGS
+from flows.model import FlowAction, OperatorAction
 
 log = structlog.get_logger("hotline.desk.canned")
-
-SAID_KEPT: Final = 86400  # Telegram redelivers an update within a day at most
 
 
 class CannedReplies:
@@ -40,7 +40,6 @@ class CannedReplies:
         self.desk = desk
         self.actions = actions
         self.audit = audit
-        self.said_prefix = f"{desk.store.prefix}:desk:said"
 
     @property
     def t(self) -> Callable[..., str]:
@@ -115,6 +114,7 @@ class CannedReplies:
         if refusal is not None:
             return refusal
         params: dict[str, str | int] = {}
+        value = ""
         if name in CANNED_ARGS:
             value = field_rules.clean_text(rest)
             if not value or len(value) > MEET_TIME_MAX:
@@ -124,17 +124,15 @@ class CannedReplies:
         if chat is None or not await desk.state.conversation_exists(case.key):
             await actions._refuse(user_id, "say", case, "case-gone", via)
             return self.t("desk-case-gone")
-        said = f"{self.said_prefix}:{int(update_id)}"
-        if not await desk.state.redis.set(said, "1", nx=True, ex=SAID_KEPT):
+        # the operator writing, as his own message: an event of the caller's conversation
+        # (a live conversation opens where a step reads answers), delivered from its outbox
+        # once, in his language, protected, and wiped by a /forget (bot.desk.talk)
+        words = {"time": value} if name in CANNED_ARGS else {}
+        event = OperatorAction(FlowAction.SAY, {"canned": name, **words})
+        handled = await actions.pipeline.from_desk(case.key, chat, update_id, event)
+        if handled.batch is None:
             return None  # Telegram sent this update again: he has the message once
         text = desk.translator.text(case.lang, f"canned-{name}", params)
-        try:
-            sent = await desk.bot.send_message(chat, text, protect_content=True)
-        except TelegramAPIError as exc:
-            await desk.state.redis.delete(said)
-            log.warning("canned reply not delivered", error=type(exc).__name__)
-            return self.t("desk-relay-failed")
-        await desk.store.remember_chat_message(case.key, sent.message_id)
         await self._tell_topic(case, user_id, name, text)
         await self.audit.record(
             actions.operators.who(user_id), "say", case.case, result="ok", reply=name, via=via

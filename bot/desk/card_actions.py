@@ -95,7 +95,8 @@ def valid_actions(case: DeskCase) -> frozenset[DeskAction]:
     found = {DeskAction.RELEASE, DeskAction.DETAILS}
     if not case.verified:
         found.add(DeskAction.VERIFIED)
-    table = BY_STAGE_TALKING if case.talk else BY_STAGE
+    # (a stage no live conversation is opened at: the talk has ended on the way there)
+    table = BY_STAGE_TALKING if case.talk and case.stage in BY_STAGE_TALKING else BY_STAGE
     found |= table.get(case.stage, {DeskAction.ERASE, DeskAction.CLOSE})
     return frozenset(found)
 

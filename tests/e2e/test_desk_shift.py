@@ -63,14 +63,17 @@ async def test_a_canned_reply_reaches_the_caller_in_his_language(
     caller, operator, topic = await claimed_recall(hotline, lang)
     view = DeskView(hotline)
     await operator.say(topic, "/say safe")
-    assert texts_to(operator, caller) == [t(lang, "canned-safe")]
+    # the operator writing: at the re-call's question, a live conversation opens after it
+    assert texts_to(operator, caller) == [t(lang, "canned-safe"), t(lang, "talk")]
+    assert await caller.state() == "talk"
     sent = [m for m in to_caller(operator, caller) if isinstance(m, SendMessage)]
     assert all(m.protect_content is True for m in sent)
     # the shift sees what he was sent, in the topic
     head = dt("desk-canned-sent", operator=op_label(1), label=dt("desk-canned-label", name="safe"))
-    assert view.posts(operator.out, topic) == [
-        f"{head}\n<blockquote>{t(lang, 'canned-safe')}</blockquote>"
-    ]
+    posts = view.posts(operator.out, topic)
+    assert f"{head}\n<blockquote>{t(lang, 'canned-safe')}</blockquote>" in posts
+    assert dt("desk-talk", stage="recall") in posts  # his words are the operator's now
+    assert len(posts) == 2
     # by its word in the operators' language too
     await operator.say(topic, f"/say {dt('desk-canned-word', name='stay')}")
     assert texts_to(operator, caller) == [t(lang, "canned-stay")]
@@ -81,7 +84,13 @@ async def test_a_canned_reply_reaches_the_caller_in_his_language(
 async def test_a_canned_reply_is_remembered_for_a_wipe(hotline: Hotline) -> None:
     caller, operator, topic = await claimed_recall(hotline)
     await operator.say(topic, "/say drone")
-    [sent] = [s for s in operator.out if getattr(s.method, "chat_id", None) == caller.user_id]
+    [sent] = [
+        s
+        for s in operator.out
+        if isinstance(s.method, SendMessage)
+        and s.method.chat_id == caller.user_id
+        and s.method.text == t("ru", "canned-drone")
+    ]
     assert sent.result.message_id in await hotline.app.store.chat_messages(caller.key)
     await caller.command("forget")
     assert sent.result.message_id in caller.deleted()
@@ -101,7 +110,7 @@ async def test_contact_at_a_time_needs_the_time_and_escapes_it(hotline: Hotline)
     assert operator.answer() == usage
     await operator.say(topic, "/say contact 05:30 <b>завтра</b>")
     time = html.escape("05:30 <b>завтра</b>")
-    assert texts_to(operator, caller) == [t("uk", "canned-contact", time=time)]
+    assert texts_to(operator, caller) == [t("uk", "canned-contact", time=time), t("uk", "talk")]
 
 
 async def test_the_meeting_instructions_are_one_of_them(hotline: Hotline) -> None:
@@ -143,7 +152,7 @@ async def test_a_canned_button_sends_once_even_when_telegram_repeats_it(
     update = operator.account.press(SayData(name="cloth", topic=topic).pack(), 1, topic=topic)
     await operator.feed(update)
     assert operator.answer() is None
-    assert texts_to(operator, caller) == [t("ru", "canned-cloth")]
+    assert texts_to(operator, caller) == [t("ru", "canned-cloth"), t("ru", "talk")]
     await operator.feed(update)  # Telegram sends it again
     assert texts_to(operator, caller) == []
 

@@ -311,3 +311,21 @@ async def test_forget_wipes_the_operators_words_from_his_chat_too(desk: Hotline)
     assert len(copied) == 1
     await caller.command("forget")
     assert copied[0] in caller.deleted()
+
+
+async def test_a_canned_reply_at_step_3_is_not_answered_into_the_form(desk: Hotline) -> None:
+    view = DeskView(desk)
+    caller = desk.caller(lang="uk")
+    op = Operator(desk, OPERATORS[0])
+    await _at_step_3_heard(caller)
+    answered = (await caller.conversation()).fields
+    topic = await view.topic(caller)
+    await op.say(topic, "/claim")
+    await op.say(topic, "/say safe")
+    texts = [m.text for m in to_caller(op, caller) if isinstance(m, SendMessage)]
+    assert texts == [t("uk", "canned-safe"), t("uk", "talk")]
+    await caller.text("так")  # "yes": for the operator, not the unit of step 3
+    assert (await caller.conversation()).fields == answered
+    assert len(_relayed_words(view, caller, topic)) == 1
+    await caller.tap("talk-back")
+    assert caller.texts == [screen("uk", "details_unit")]

@@ -161,3 +161,14 @@ def test_status_in_a_live_conversation_says_he_is_with_an_operator() -> None:
     assert caller.replies == [Reply("status", {"phase": "handoff"})]
     # while the desk keeps the stage he paused (the topic is not retitled for a talk)
     assert engine.status_params(caller.conv) == {"phase": "form"}
+
+
+def test_a_canned_reply_is_the_operator_writing_too() -> None:
+    caller = heard("details_unit")
+    caller.send(OperatorAction(FlowAction.SAY, {"canned": "safe"}))
+    assert caller.state == "talk"  # "are you safe?" is not answered into the form
+    assert caller.ids == ["canned-safe", "talk"]
+    caller.send(OperatorAction(FlowAction.SAY, {"canned": "contact", "time": "05:30"}))
+    assert caller.replies == [Reply("canned-contact", {"time": "05:30"})]
+    caller.send(OperatorAction(FlowAction.SAY, {"canned": "no-such", "time": "x"}))
+    assert caller.effects == []  # none of the team's replies: nothing sent
