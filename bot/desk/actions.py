@@ -23,6 +23,7 @@ from aiogram.types import Message
 
 from bot import metrics
 from bot.desk import confirm
+from bot.desk.at_topic import case_of
 from bot.desk.audit import Audit
 from bot.desk.card_actions import valid_actions
 from bot.desk.desk import Desk
@@ -80,16 +81,13 @@ class DeskActions:
         return self.desk.t
 
     # -- who may ------------------------------------------------------------------------------
-    async def _case_of(self, topic: int | None) -> DeskCase | None:
-        if topic is None:
-            return None
-        key = await self.desk.state.of_topic(topic)
-        return await self.desk.state.load(key) if key is not None else None
+    async def case_of(self, topic: int | None) -> DeskCase | None:
+        return await case_of(self.desk, topic)
 
     async def refuse_stranger(self, user_id: int, action: str, topic: int | None, via: str) -> str:
         """Someone not on the list pressed or typed an action: refused, logged, audited."""
         who = self.operators.who(user_id)
-        case = await self._case_of(topic)
+        case = await self.case_of(topic)
         log.warning("refused: not an operator", action=action, via=via, who=who)
         await self.audit.record(
             who,
@@ -101,24 +99,28 @@ class DeskActions:
         )
         return self.t("desk-refused")
 
-    async def _refuse(self, user_id: int, action: str, case: DeskCase, why: str, via: str) -> None:
+    # (refuse and claimer_only are the desk tools' way to the same refusals: bot.desk.canned,
+    # bot.desk.shift, bot.desk.talk)
+    async def refuse(self, user_id: int, action: str, case: DeskCase, why: str, via: str) -> None:
+        """A listed operator's action refused (`why`): logged and audited under his
+        pseudonym; what he is told is the caller's to say."""
         who = self.operators.who(user_id)
         log.info("operator action refused", action=action, why=why, who=who)
         await self.audit.record(who, action, case.case, result="refused", why=why, via=via)
 
-    async def _claimer_only(
+    async def claimer_only(
         self, user_id: int, action: str, case: DeskCase, via: str
     ) -> str | None:
         """None when this operator has the case; else why not, told to them and audited."""
         if case.claimer == self.operators.digest(user_id):
             return None
         if case.claimer is None and not case.open:
-            await self._refuse(user_id, action, case, "not-open", via)
+            await self.refuse(user_id, action, case, "not-open", via)
             return self.t("desk-not-waiting")
         if case.claimer is None:
-            await self._refuse(user_id, action, case, "not-claimed", via)
+            await self.refuse(user_id, action, case, "not-claimed", via)
             return self.t("desk-claim-first")
-        await self._refuse(user_id, action, case, "claimed-by-another", via)
+        await self.refuse(user_id, action, case, "claimed-by-another", via)
         return self.t("desk-not-claimer", operator=self.desk.operator_label(case.claimer))
 
     # -- commands and buttons -------------------------------------------------------------------
@@ -139,7 +141,7 @@ class DeskActions:
             return self.t("desk-help")
         if topic is None:
             return self.t("desk-topic-only")
-        case = await self._case_of(topic)
+        case = await self.case_of(topic)
         if case is None:
             return self.t("desk-no-case")
         if action == DeskAction.CLAIM:
@@ -149,7 +151,7 @@ class DeskActions:
         if action == DeskAction.UNLOCK and self.desk.links is not None:
             await self.desk.links.unlock(user_id, case, via)  # any listed operator, audited
             return None
-        refusal = await self._claimer_only(user_id, action, case, via)
+        refusal = await self.claimer_only(user_id, action, case, via)
         if refusal is not None:
             return refusal
         if action == DeskAction.DETAILS:
@@ -157,7 +159,7 @@ class DeskActions:
         if action == DeskAction.VERIFIED:
             return await self.verified(user_id, case, via, update_id)
         if action in FLOW_ACTIONS and action not in valid_actions(case):
-            await self._refuse(user_id, action, case, "not-now", via)
+            await self.refuse(user_id, action, case, "not-now", via)
             return self.t("desk-not-now")
         if action in CONFIRMED and via == "command":
             await confirm.ask_typed(self.desk, case, action)  # typed, it asks like the button
@@ -177,7 +179,7 @@ class DeskActions:
         if action == DeskAction.MEET:  # time and place are typed: the button says how
             return self.t("desk-meet-usage"), True
         if action in CONFIRMED or action == DeskAction.CANCEL:
-            case = await self._case_of(topic)
+            case = await self.case_of(topic)
             if case is None:
                 return self.t("desk-stale"), True
             me = self.operators.digest(user_id)
@@ -187,11 +189,11 @@ class DeskActions:
                 else:
                     await self._follow_up(case, update_id, [keys_step(action, me)])
                 return None, False
-            refusal = await self._claimer_only(user_id, action, case, "button")
+            refusal = await self.claimer_only(user_id, action, case, "button")
             if refusal is not None:
                 return refusal, True
             if action not in valid_actions(case):  # an old card's button
-                await self._refuse(user_id, action, case, "not-now", "button")
+                await self.refuse(user_id, action, case, "not-now", "button")
                 return self.t("desk-not-now"), True
             await self._follow_up(case, update_id, [keys_step(action, me)])
             return self.t("desk-confirm", action=action), False
@@ -203,7 +205,7 @@ class DeskActions:
         if confirmed is not None:
             # refused (the stage does not allow it, the case is gone, not theirs): the card
             # gets its own buttons back rather than a confirmation that cannot be given
-            case = await self._case_of(topic)
+            case = await self.case_of(topic)
             if case is not None:
                 await confirm.answered(self.desk, case, message, acted=notice is None)
         return notice, notice is not None
@@ -218,7 +220,7 @@ class DeskActions:
                 return self.t("desk-no-case")
             case ClaimStatus.NOT_OPEN:
                 # closed (or never escalated): there is no one to answer, so nothing to take on
-                await self._refuse(user_id, DeskAction.CLAIM, case, "not-open", via)
+                await self.refuse(user_id, DeskAction.CLAIM, case, "not-open", via)
                 return self.t("desk-not-waiting")
             case ClaimStatus.ALREADY_MINE if result.update != update_id:
                 return self.t("desk-yours")
@@ -227,7 +229,7 @@ class DeskActions:
                 # committed (Redis failed right after the claim); committed once by update_id
                 pass
             case ClaimStatus.TAKEN:
-                await self._refuse(user_id, DeskAction.CLAIM, case, "claimed-by-another", via)
+                await self.refuse(user_id, DeskAction.CLAIM, case, "claimed-by-another", via)
                 return self.t("desk-taken", operator=self.desk.operator_label(result.claimer))
             case ClaimStatus.CLAIMED:
                 pass
@@ -248,7 +250,7 @@ class DeskActions:
         if status == ReleaseStatus.NO_CASE:
             return self.t("desk-no-case")
         if status == ReleaseStatus.NOT_MINE:
-            refusal = await self._claimer_only(user_id, DeskAction.RELEASE, case, via)
+            refusal = await self.claimer_only(user_id, DeskAction.RELEASE, case, via)
             return refusal or self.t("desk-claim-first")
         steps = desk_steps(DeskAction.RELEASE, me, case=case.case, via=via)
         await self._follow_up(case, update_id, steps, OperatorAction(FlowAction.RELEASE))
@@ -268,7 +270,7 @@ class DeskActions:
         text = self.desk.details_text(case, fields, me)
         # his private chat with the bot: his Telegram id (never the topic, which all read)
         if not await self.desk.details.reveal(user_id, text):
-            await self._refuse(user_id, DeskAction.DETAILS, case, "no-private-chat", via)
+            await self.refuse(user_id, DeskAction.DETAILS, case, "no-private-chat", via)
             username = (await self.desk.bot.me()).username or ""
             return self.t("desk-details-start-bot", bot=username)
         metrics.REVEALS.inc()
@@ -322,7 +324,7 @@ class DeskActions:
             params = meeting
         chat = self.desk.caller_chat(case)
         if chat is None or not await self.desk.state.conversation_exists(case.key):
-            await self._refuse(user_id, action, case, "case-gone", via)
+            await self.refuse(user_id, action, case, "case-gone", via)
             return self.t("desk-case-gone")
         event = OperatorAction(FLOW_ACTIONS[action], params)
         # queued with the caller's own updates; the desk's part (its audit line too) leaves
@@ -333,7 +335,7 @@ class DeskActions:
         if handled.batch is None:
             return None  # Telegram sent this update again: it was applied the first time
         if not handled.batch.effects:
-            await self._refuse(user_id, action, case, "not-now", via)
+            await self.refuse(user_id, action, case, "not-now", via)
             return self.t("desk-not-now")
         return None
 
@@ -344,7 +346,7 @@ class DeskActions:
             return
         if _is_note(message):
             return
-        case = await self._case_of(topic)
+        case = await self.case_of(topic)
         if case is None or case.claimer != self.operators.digest(user_id):
             return  # not theirs to correct (any more)
         if not await self.desk.state.was_relayed(case.key, message.message_id):

@@ -110,7 +110,7 @@ class CannedReplies:
         case = await case_at(desk, topic, ended=True)
         if isinstance(case, str):
             return case
-        refusal = await actions._claimer_only(user_id, "say", case, via)
+        refusal = await actions.claimer_only(user_id, "say", case, via)
         if refusal is not None:
             return refusal
         params: dict[str, str | int] = {}
@@ -122,7 +122,7 @@ class CannedReplies:
             params = {"time": html.escape(value)}
         chat = desk.caller_chat(case)
         if chat is None or not await desk.state.conversation_exists(case.key):
-            await actions._refuse(user_id, "say", case, "case-gone", via)
+            await actions.refuse(user_id, "say", case, "case-gone", via)
             return self.t("desk-case-gone")
         # the operator writing, as his own message: an event of the caller's conversation
         # (a live conversation opens where a step reads answers), delivered from its outbox

@@ -82,7 +82,7 @@ class ShiftTools:
         case = await case_at(desk, topic)
         if isinstance(case, str):
             return case
-        refusal = await self.actions._claimer_only(user_id, "handover", case, via)
+        refusal = await self.actions.claimer_only(user_id, "handover", case, via)
         if refusal is not None:
             return refusal
         place = args.strip().lstrip("#")
@@ -98,7 +98,7 @@ class ShiftTools:
             fresh = await desk.state.load(case.key)
             if fresh is None:
                 return desk.t("desk-no-case")
-            return await self.actions._claimer_only(user_id, "handover", fresh, via)
+            return await self.actions.claimer_only(user_id, "handover", fresh, via)
         await self.audit.record(
             operators.who(user_id),
             "handover",

@@ -51,7 +51,7 @@ async def relay(
     """A message in a case topic: to the caller if its writer has the case, as an event of
     his conversation (the notice for the operator; None: nothing to say)."""
     desk = actions.desk
-    case = await actions._case_of(topic)
+    case = await actions.case_of(topic)
     if case is None:
         if (
             actions.operators.listed(user_id)
@@ -66,7 +66,7 @@ async def relay(
         return None
     if _is_note(message):
         return None
-    refusal = await actions._claimer_only(user_id, "relay", case, "message")
+    refusal = await actions.claimer_only(user_id, "relay", case, "message")
     if refusal is not None:
         return refusal
     chat = desk.caller_chat(case)
