@@ -29,14 +29,14 @@ import asyncio
 import contextlib
 import functools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 
 import structlog
 
 from bot import turns
+from bot.handover import Handover, LeaseLost, Run, Unrecorded
 from bot.render import Renderer
 from flows.locks import Lease
-from flows.model import Conversation, Erase
+from flows.model import Conversation
 from flows.store import Batch, ConversationStore, StoreUnavailable
 
 log = structlog.get_logger("hotline.deliver")
@@ -48,43 +48,6 @@ LEASE_TTL = 6.0  # seconds a delivery lease lasts unrenewed (a dead holder is pa
 # commit's WAIT for replicas (flows.replicas, 2 s), shorter than a wait for a busy turn
 HANDOVER_WAIT = 3.0
 CONCURRENCY = 32  # conversations delivered at once by this process (the Redis pool is bounded)
-
-
-class LeaseLost(RuntimeError):
-    """Another process took this conversation's delivery over (ours stalled past the lease)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Handover:
-    """A batch its commit handed to this process's deliverer, and what the commit said."""
-
-    batch: Batch
-    leased: bool  # the commit took the delivery lease for this process
-    alone: bool  # nothing else was pending: no need to read the outbox
-    reindex: bool = False  # the case indexes are due a refresh
-
-
-@dataclass(slots=True)
-class _Target:
-    chat_id: int
-    conversation: Conversation
-    again: bool = False
-    held: bool = False  # the lease is this process's (taken by a commit, or by `Lease.hold`)
-    held_since: float = 0.0  # loop time of the commit that took it
-    read: bool = True  # the outbox must be read (a retry, start-up, another process's batch)
-    has_read: bool = False  # it was read in this run
-    batches: list[Batch] = field(default_factory=list)  # to deliver, in order
-    last: int = 0  # the newest batch delivered in this run (a batch is never sent twice)
-    reindex: bool = False
-    kept_until: float = 0.0  # loop time until which the lease was lengthened (a long wait)
-
-
-@dataclass(slots=True)
-class _Unrecorded:
-    """Progress of a batch that reached Telegram but not Redis yet."""
-
-    done: int
-    message_ids: list[int] = field(default_factory=list)
 
 
 class Deliverer:
@@ -106,10 +69,10 @@ class Deliverer:
         self.lease = lease or Lease(store.redis)
         self.lease_ttl = lease_ttl
         self._slots = asyncio.Semaphore(concurrency)
-        self._running: dict[str, _Target] = {}
+        self._running: dict[str, Run] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         # conversation -> batch entry -> progress not yet in Redis
-        self._unrecorded: dict[str, dict[str, _Unrecorded]] = {}
+        self._unrecorded: dict[str, dict[str, Unrecorded]] = {}
         self._backoff: dict[str, float] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         # conversations with a commit under way in this process (`committing`): a run that read
@@ -145,7 +108,7 @@ class Deliverer:
             timer.cancel()
         target = self._running.get(key)
         if target is None:
-            target = self._running[key] = _Target(chat_id, conversation)
+            target = self._running[key] = Run(chat_id, conversation)
             task = asyncio.create_task(self._run(key))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -226,7 +189,7 @@ class Deliverer:
         else:
             self._backoff.pop(key, None)
 
-    async def _deliver_held(self, key: str, target: _Target, lease: str) -> float:
+    async def _deliver_held(self, key: str, target: Run, lease: str) -> float:
         """Deliver while this process holds the lease; 0, or how long another one holds it."""
         loop = asyncio.get_running_loop()
         if target.held and loop.time() - target.held_since > self.lease_ttl / 2:
@@ -291,7 +254,7 @@ class Deliverer:
                 while key in self._committing:
                     await self._handed.setdefault(key, asyncio.Event()).wait()
 
-    def _keep(self, lease: str, target: _Target) -> Callable[[], None]:
+    def _keep(self, lease: str, target: Run) -> Callable[[], None]:
         """Renew the lease while delivering (a 429's pause may outlast it): a timer, and a
         task only when it fires (most deliveries are over long before); returns its stop."""
         loop = asyncio.get_running_loop()
@@ -307,7 +270,7 @@ class Deliverer:
         timer.append(loop.call_later(self.lease_ttl / 3, renew))
         return lambda: timer[0].cancel()
 
-    async def _lengthen(self, lease: str, target: _Target, seconds: float) -> None:
+    async def _lengthen(self, lease: str, target: Run, seconds: float) -> None:
         """A message waits `seconds` for Telegram's limits (bot.turns): the lease is held that
         much longer at once, not renewed every few seconds meanwhile (a thousand conversations
         waiting in a burst would make hundreds of renewals a second). Should this process die
@@ -335,60 +298,56 @@ class Deliverer:
             if not entries:
                 del self._unrecorded[key]
 
-    async def _deliver(self, key: str, target: _Target, batch: Batch) -> int:
+    async def _deliver(self, key: str, target: Run, batch: Batch) -> int:
         """Send the batch; the batches left in the outbox after it."""
-        erased = any(isinstance(e, Erase) for e in batch.effects)
         last = len(batch.effects)
         pending = -1
 
         async def progress(done: int, message_ids: list[int]) -> None:
             nonlocal pending
             record = self._unrecorded.setdefault(key, {}).setdefault(
-                batch.entry_id, _Unrecorded(done)
+                batch.entry_id, Unrecorded(done)
             )
             record.done = done
             record.message_ids.extend(message_ids)
-            recorded = await self.store.outbox.record(
-                key,
-                batch.entry_id,
-                done,
-                record.message_ids,
-                lease=self.lease.token,
-                lease_ttl=self.lease_ttl,
-                ack=done == last,
-                erased=erased,
-            )
+            held, pending = await self._record(key, batch, done, record.message_ids, done == last)
             self._forget(key, batch.entry_id)
-            pending = recorded.pending
-            if not recorded.held:
+            if not held:
                 raise LeaseLost
 
         await self.renderer.render(
             key, target.chat_id, target.conversation, batch, done=batch.done, progress=progress
         )
         if pending < 0:  # nothing left to send (done before): acknowledged on its own
-            recorded = await self.store.outbox.record(
-                key,
-                batch.entry_id,
-                batch.done,
-                lease=self.lease.token,
-                lease_ttl=self.lease_ttl,
-                ack=True,
-                erased=erased,
-            )
-            pending = recorded.pending
-            if not recorded.held:
+            held, pending = await self._record(key, batch, batch.done, [], True)
+            if not held:
                 raise LeaseLost
         return pending
 
-    def _retry_later(self, key: str, target: _Target) -> None:
+    async def _record(
+        self, key: str, batch: Batch, done: int, message_ids: list[int], ack: bool
+    ) -> tuple[bool, int]:
+        """The batch's progress (and with `ack` its end) recorded under this process's lease:
+        whether the lease is still ours, and how many batches are left after it."""
+        recorded = await self.store.outbox.record(
+            key,
+            batch.entry_id,
+            done,
+            message_ids,
+            lease=self.lease.token,
+            lease_ttl=self.lease_ttl,
+            ack=ack,
+        )
+        return recorded.held, recorded.pending
+
+    def _retry_later(self, key: str, target: Run) -> None:
         """Redis or Telegram may be back in a moment: no caller waits for his next message to
         get the answer to the last one."""
         delay = min(self.retry_max, self._backoff.get(key, self.retry_first / 2) * 2)
         self._backoff[key] = delay
         self._look_again(key, target, delay)
 
-    def _look_again(self, key: str, target: _Target, delay: float) -> None:
+    def _look_again(self, key: str, target: Run, delay: float) -> None:
         loop = asyncio.get_running_loop()
         self._timers[key] = loop.call_later(
             delay, self._retry, key, target.chat_id, target.conversation

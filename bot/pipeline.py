@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
-from bot.deliver import Deliverer, Handover
+from bot.deliver import Deliverer
+from bot.handover import Handover
 from flows.dialogue import Dialogue, Handled
 from flows.locks import TicketLock, Turn
 from flows.model import Effect, Event
