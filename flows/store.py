@@ -206,6 +206,15 @@ class ConversationStore:
         conversation.version = int(version)
         return Loaded(conversation, conversation.version, duplicate, pending)
 
+    async def escalated(self, key: str) -> bool | None:
+        """Whether the conversation waits for or talks with an operator, from its meta alone
+        (nothing unsealed); None when there is no conversation. A damaged meta raises."""
+        with _unavailable():
+            meta = await self._redis.hget(self.key(key, "conv"), "meta")
+        if meta is None:
+            return None
+        return bool(codec.decode_meta(_text(meta) or "").get("escalated"))
+
     async def settle(self, key: str) -> None:
         """A repeated update is acknowledged once its first commit is on enough replicas."""
         await self.replicas.settle(self._redis, self.key(key, "seen"))

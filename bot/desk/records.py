@@ -34,7 +34,6 @@ from redis.asyncio import Redis
 
 from bot.desk import record_scripts as scripts
 from bot.desk.kinds import ClaimStatus, ReleaseStatus
-from flows import codec
 from flows.store import COMPANION_GRACE, ConversationStore
 
 __all__ = ["ClaimResult", "DeskCase", "DeskState"]
@@ -325,10 +324,7 @@ class DeskState:
     # -- what the flow keeps ------------------------------------------------------------------
     async def conversation_escalated(self, key: str) -> bool | None:
         """Whether the caller's conversation is escalated; None when it is gone."""
-        meta = await self.redis.hget(self.store.key(key, "conv"), "meta")
-        if meta is None:
-            return None
-        return bool(codec.decode_meta(_s(meta)).get("escalated"))
+        return await self.store.escalated(key)
 
     async def conversation_exists(self, key: str) -> bool:
         return bool(await self.redis.hexists(self.store.key(key, "conv"), "v"))

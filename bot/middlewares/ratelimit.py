@@ -127,14 +127,8 @@ class CallerRateLimit(BaseMiddleware):
             return True
         if self.store is None:
             return False
-        with unavailable():
-            meta = await self.store.redis.hget(
-                self.store.key(self.store.conversation_key(user_id), "conv"), "meta"
-            )
-        if meta is None:
-            return False
         try:
-            return bool(codec.decode_meta(meta).get("escalated"))
+            return bool(await self.store.escalated(self.store.conversation_key(user_id)))
         except codec.CodecError:
             return False  # damaged: the update's own handling says so, within the limit
 

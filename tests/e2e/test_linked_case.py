@@ -42,12 +42,11 @@ from tests.e2e.test_canary_e2e import (
     PHONE,
     PLACE,
     SECOND_ACCOUNT,
-    SERVICE_NUMBER,
-    UNIT,
     _decoded,
 )
 from tests.e2e.test_canary_e2e import _everything_in as everything_as_text
 from tests.integration.test_linked_erase import opened_records
+from tests.security.helpers import register_with_canaries
 
 pytestmark = pytest.mark.redis
 
@@ -81,27 +80,10 @@ def canaries_of(code: str) -> tuple[str, ...]:
 # The case, from two accounts
 
 
-async def register_with_canaries(owner: Caller) -> str:
-    """The whole form with canary values, confirmed; the case code."""
-    await owner.command("start")
-    await owner.tap("menu-surrender")
-    await owner.tap("declare")
-    for answer in (NAME, BIRTH, UNIT, "майор запаса", SERVICE_NUMBER, "4"):
-        await owner.text(answer)
-    await owner.tap("skip")  # area
-    await owner.text(PHONE)
-    await owner.tap("health-light")
-    await owner.tap("wish-stay")
-    await owner.press("confirm")
-    conversation = await owner.conversation()
-    assert conversation.state == "registered"
-    return conversation.fields["case_code"]
-
-
 async def owner_with_a_topic(hotline: Hotline) -> tuple[Caller, str, int]:
     """Registered, then a hand-off of his own (a topic of its own), left again."""
     owner = hotline.caller(CALLER_ID, "ru")
-    code = await register_with_canaries(owner)
+    code = await register_with_canaries(owner, safety_word=False)
     await owner.command("operator")
     assert await owner.state() == "handoff"
     await owner.tap("leave")
@@ -356,7 +338,7 @@ async def test_the_first_phone_withdrawing_does_not_tell_the_desk_a_live_recall_
     hotline = await make_hotline(operator_ids=OPERATORS)
     view = DeskView(hotline)
     owner = hotline.caller(CALLER_ID, "ru")
-    code = await register_with_canaries(owner)
+    code = await register_with_canaries(owner, safety_word=False)
     other = await linked_at_the_front(hotline, owner, code)
     topic = await view.topic(other)
 
