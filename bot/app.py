@@ -45,6 +45,7 @@ from bot.i18n import Translator
 from bot.metrics import BotApiMetrics, UpdateMetrics
 from bot.middlewares.damaged import Damaged, OperatorsReady
 from bot.middlewares.errors import StoreDown
+from bot.middlewares.ratelimit import WINDOW as RATE_WINDOW
 from bot.middlewares.ratelimit import CallerRateLimit
 from bot.pipeline import Pipeline
 from bot.redis_url import connect
@@ -56,6 +57,7 @@ from bot.throttle import Throttle
 from flows.dialogue import Dialogue
 from flows.hooks import Hooks
 from flows.linking import LinkGuard, ProbeLimits
+from flows.quota import Quota
 from flows.replicas import Replicas
 from flows.salts import SealedSalt
 from flows.sealing import (
@@ -67,6 +69,7 @@ from flows.sealing import (
     load_keys,
 )
 from flows.store import ConversationStore, Retention, StoreUnavailable
+from flows.unavailable import milliseconds
 
 log = structlog.get_logger("hotline.app")
 
@@ -296,7 +299,10 @@ def build_app(
         secrets=secret_messages,
     )
     deliverer = Deliverer(store, renderer)
-    dialogue = Dialogue(store, clock=clock, genuine=load_genuine(settings), guard=guard)
+    quota = Quota(settings.rate_limit_per_minute, milliseconds(RATE_WINDOW), clock)
+    dialogue = Dialogue(
+        store, clock=clock, genuine=load_genuine(settings), guard=guard, quota=quota
+    )
     pipeline = Pipeline(dialogue, deliverer)
     desk_actions = DeskActions(desk, pipeline, audit, clock=clock)
     desk_lane.audit = audit

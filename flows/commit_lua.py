@@ -7,6 +7,7 @@ from typing import Final
 
 from flows.cases import ERASED_SEQ, ERASED_VERSION
 from flows.locks import GIVE_TAKEN, TAKE_FREE
+from flows.quota import ADMIT, FUNCTIONS
 from flows.retention import DAY
 
 __all__ = ["COMMIT", "COMPANION_GRACE", "COMPANION_PARTS", "DAY", "LOAD", "TIMELINE_MAX"]
@@ -143,15 +144,20 @@ return {{0, version, seq, leased, alone, reindex}}
 """
 )
 
-# KEYS: conv, seen, outbox, queue, alive, turn (one slot); ARGV: 1 update_id, 2 the turn's
-# ticket, 3 turn ttl (ms). Takes the turn if it is free (flows.locks.TAKE_FREE); then reads
-# the conversation: {taken, version, meta, sealed, seen (0/1), pending batches}, or {0} while
-# the turn is busy (the waiter queues up: flows.locks.TicketLock.wait).
+# KEYS: conv, seen, outbox, queue, alive, turn, rate, ratenotice (one slot); ARGV: 1 update_id,
+# 2 the turn's ticket, 3 turn ttl (ms), 4 it queued ("1"), 5 now (ms), 6 quota window (ms),
+# 7 quota (updates per window; 0: none), 8 heard anyway ("1": a voice, flows.quota).
+# Takes the turn if it is free (flows.locks.TAKE_FREE) or already this ticket's; then reads the
+# conversation: {1, version, meta, sealed, seen (0/1), pending batches}; {0} while the turn is
+# busy (the waiter queues up: flows.locks.TicketLock.wait, and loads again); {2, notice} when
+# the update is over the caller's quota (flows.quota): the turn is given back, nothing applied.
 LOAD: Final = (
     """
-local qk, ak, tk, ticket, ttl = KEYS[4], KEYS[5], KEYS[6], ARGV[2], ARGV[3]
+local qk, ak, tk, ticket, ttl, queued = KEYS[4], KEYS[5], KEYS[6], ARGV[2], ARGV[3], ARGV[4]
 """
     + TAKE_FREE
+    + FUNCTIONS
+    + ADMIT
     + """
 if taken == 0 then
   return {0}
@@ -160,6 +166,14 @@ local conv = redis.call('HMGET', KEYS[1], 'v', 'meta', 'sealed')
 local seen = 0
 if redis.call('ZSCORE', KEYS[2], ARGV[1]) then
   seen = 1
+else
+  local now, window = tonumber(ARGV[5]), tonumber(ARGV[6])
+  if admitted(KEYS[7], ARGV[1], now, window, tonumber(ARGV[7]), ARGV[8], conv[2]) == 0 then
+"""
+    + GIVE_TAKEN
+    + """
+    return {2, noticed(KEYS[8], now, window)}
+  end
 end
 local pending = 0
 local names = redis.call('HKEYS', KEYS[3])

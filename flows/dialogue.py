@@ -29,6 +29,7 @@ from flows.model import (
     Text,
     VerifyBirth,
 )
+from flows.quota import Quota, heard_anyway
 from flows.recall import SAFETY_FIELD
 from flows.store import Batch, ConversationStore
 
@@ -55,6 +56,7 @@ class Dialogue:
     new_case_id: Callable[[], str] = field(default=lambda: secrets.token_hex(6))
     genuine: GenuineList = EMPTY  # the team's list of genuine channels, bots and sites
     guard: LinkGuard | None = None  # failed second-factor checks, counted in Redis
+    quota: Quota | None = None  # a caller's updates per window (flows.quota), counted on load
 
     def own_username(self, username: str | None) -> None:
         """This bot's own handle, known once Telegram said it: the list's `@self`."""
@@ -111,6 +113,7 @@ class Dialogue:
             language=language,
             chat_id=user_id,  # a private chat's id is its user's
             turn=turn,
+            quota=self.quota,
         )
 
     async def handle_key(
@@ -124,12 +127,16 @@ class Dialogue:
         chat_id: int | None = None,
         also: Sequence[Effect] = (),
         turn: Turn | None = None,
+        quota: Quota | None = None,
     ) -> Handled:
         """`also`: effects committed after the engine's, when the event has any. `turn`: the
-        conversation's turn (flows.locks), taken by the load and given back by the commit."""
+        conversation's turn (flows.locks), taken by the load and given back by the commit.
+        `quota`: the caller's own update is counted against it (over it: flows.quota.OverLimit,
+        nothing applied)."""
         checks: dict[tuple[str | None, str], Check] = {}  # one count per update, not per retry
+        heard = heard_anyway(event)
         for _ in range(MAX_CONFLICT_RETRIES):
-            loaded = await self.store.load(key, update_id, turn=turn)
+            loaded = await self.store.load(key, update_id, turn=turn, quota=quota, heard=heard)
             conv = loaded.conversation
             if loaded.duplicate:
                 await self.store.settle(key)

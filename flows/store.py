@@ -46,6 +46,7 @@ from flows.commit_lua import COMMIT, COMPANION_GRACE, COMPANION_PARTS, LOAD
 from flows.locks import Turn
 from flows.model import CaseEvent, CaseFound, Conversation, Effect, Erase
 from flows.outbox import Batch, Outbox
+from flows.quota import OverLimit, Quota
 from flows.replicas import Replicas
 from flows.reseal import HSET_IF, reseal_all
 from flows.retention import DAY, DEFAULT_RETENTION, Retention
@@ -172,22 +173,46 @@ class ConversationStore:
 
     # -- one update: load and commit ---------------------------------------------------------
 
-    async def load(self, key: str, update_id: int, *, turn: Turn | None = None) -> Loaded:
+    async def load(
+        self,
+        key: str,
+        update_id: int,
+        *,
+        turn: Turn | None = None,
+        quota: Quota | None = None,
+        heard: bool = False,
+    ) -> Loaded:
         """The stored conversation, whether `update_id` was applied, and the outbox size.
 
         One round trip: `commit` re-checks everything. With `turn` (flows.locks.Turn) the
         conversation's turn is taken in the same script; only a busy turn costs more (the
-        waiter queues up and polls, then reads).
+        waiter queues up and polls, then loads). With `quota` the update is counted against
+        the caller's (flows.quota) in the same script too; over it (and not `heard` anyway)
+        the turn is given back and `OverLimit` raised.
         """
         with _unavailable():
-            if turn is not None and not turn.taken:
-                keys = [*self.keys_of(key)[:3], *turn.keys]
-                args: list[str | int] = [str(update_id), turn.ticket, turn.ttl_ms]
-                taken, *rest = await self._load_script(keys=keys, args=args)
-                if int(taken):
-                    turn.taken = True
-                    return self._loaded(key, *rest)
-                await turn.wait(turn)
+            if turn is not None and not turn.given:
+                keys = [*self.keys_of(key)[:3], *turn.keys, *self.quota_keys(key)]
+                now_ms = int((self._clock if quota is None else quota.clock)() * 1000)
+                args: list[str | int] = [
+                    str(update_id),
+                    turn.ticket,
+                    turn.ttl_ms,
+                    "1" if turn.queued else "",
+                    now_ms,
+                    0 if quota is None else quota.window_ms,
+                    0 if quota is None else quota.per_window,
+                    "1" if heard else "",
+                ]
+                reply = await self._load_script(keys=keys, args=args)
+                if int(reply[0]) == 0:
+                    await turn.wait(turn)
+                    reply = await self._load_script(keys=keys, args=args)
+                if int(reply[0]) == 2:
+                    turn.given = True
+                    raise OverLimit(bool(int(reply[1])))
+                turn.taken = True
+                return self._loaded(key, *reply[1:])
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.hmget(self.key(key, "conv"), ["v", "meta", "sealed"])
                 pipe.zscore(self.key(key, "seen"), str(update_id))
@@ -195,6 +220,10 @@ class ConversationStore:
                 (version, meta, sealed), seen, names = await pipe.execute()
         pending = sum(1 for name in names if (_text(name) or "").isdigit())  # batches only
         return self._loaded(key, version, meta, sealed, seen is not None, pending)
+
+    def quota_keys(self, key: str) -> list[str]:
+        """The caller's quota window and last notice (flows.quota)."""
+        return [self.key(key, "rate"), self.key(key, "ratenotice")]
 
     def _loaded(
         self, key: str, version: Any, meta: Any, sealed: Any, seen: Any, pending: Any

@@ -2,18 +2,18 @@
 
 Never dropped over the limit: what a caller an operator follows sends (text, voice, presses:
 each reaches the case topic, in order, under the group's own budget, bot.group_posts), and a
-voice or video note of anyone (it escalates). Only these pay one more Redis read, and only once
-the caller is over the limit.
+voice or video note of anyone (it escalates).
 
 What is counted is the caller's distinct updates (by `update_id`): our own retries of an update
 and Telegram's redeliveries of it are the same update and never count again, so a caller whose
 message was retried through a Redis outage is not told "too many messages" afterwards.
 
 With a store the windows live in Redis, shared by every bot process, one small sorted set per
-caller in his conversation's slot (at most `per_minute` members, gone a minute after his last
-message). Without one (a unit under test) they live here, for at most `max_tracked` callers
-(least recently seen dropped first), so a flood from many ids keeps memory bounded while real
-callers go on being answered.
+caller in his conversation's slot (flows.quota), counted by the load of his update in the same
+script that takes the conversation's turn; this middleware only tells him he is over it.
+Without one (a unit under test) they live here, for at most `max_tracked` callers (least
+recently seen dropped first), so a flood from many ids keeps memory bounded while real callers
+go on being answered.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
 import structlog
 from aiogram import BaseMiddleware
@@ -31,35 +31,12 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from bot.i18n import Translator
 from bot.middlewares.chain import Data, Next
 from flows import codec
+from flows.quota import COUNT, OverLimit
 from flows.store import ConversationStore
 from flows.unavailable import milliseconds, unavailable
 
 log = structlog.get_logger("hotline.ratelimit")
 WINDOW = 60.0
-
-# KEYS: window (zset update_id -> ms), when last noticed (ms); ARGV: 1 update_id, 2 now (ms),
-# 3 window (ms), 4 limit. Returns {allowed, notice now}. An update already counted is allowed
-# again (it was the first time).
-_COUNT: Final = """
-local now, window, limit = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-local allowed = 0
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
-  allowed = 1
-elseif redis.call('ZCARD', KEYS[1]) < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[1])
-  allowed = 1
-end
-redis.call('PEXPIRE', KEYS[1], window)
-if allowed == 1 then
-  return {1, 0}
-end
-if now - tonumber(redis.call('GET', KEYS[2]) or '-1e15') >= window then
-  redis.call('SET', KEYS[2], ARGV[2], 'PX', window)
-  return {0, 1}
-end
-return {0, 0}
-"""
 
 
 @dataclass(slots=True)
@@ -85,16 +62,16 @@ class CallerRateLimit(BaseMiddleware):
         self.clock = clock
         self.max_tracked = max_tracked
         self.store = store
-        self._count = store.redis.register_script(_COUNT) if store is not None else None
+        self._count = store.redis.register_script(COUNT) if store is not None else None
         self._windows: OrderedDict[int, _Window] = OrderedDict()
         self.dropped = 0
 
     async def check(self, user_id: int, update_id: int) -> tuple[bool, bool]:
-        """(allowed, send the notice now) for this update of this caller."""
+        """(allowed, send the notice now) for this update of this caller, on its own."""
         if self.store is None or self._count is None:
             return self.allow(user_id, update_id)
         key = self.store.conversation_key(user_id)
-        keys = [self.store.key(key, "rate"), self.store.key(key, "ratenotice")]
+        keys = self.store.quota_keys(key)
         args = [update_id, int(self.clock() * 1000), milliseconds(WINDOW), self.per_minute]
         with unavailable():
             allowed, notify = await self._count(keys=keys, args=args)
@@ -142,14 +119,23 @@ class CallerRateLimit(BaseMiddleware):
         update = data.get("event_update")
         if user is None or chat is None or chat.type != "private":
             return await handler(event, data)
+        if self.store is not None:
+            # counted by the load of the update (flows.quota): no round trip of its own
+            try:
+                return await handler(event, data)
+            except OverLimit as over:
+                return await self._refused(event, user.language_code, notify=over.notice)
         update_id = update.update_id if isinstance(update, Update) else -1
         allowed, notify = await self.check(user.id, update_id)
         if allowed or await self.heard_anyway(user.id, event):
             return await handler(event, data)
+        return await self._refused(event, user.language_code, notify=notify)
+
+    async def _refused(self, event: TelegramObject, language: str | None, *, notify: bool) -> None:
         self.dropped += 1
         if notify:
             log.warning("caller rate limited")
-            lang = self.translator.language_of(user.language_code)
+            lang = self.translator.language_of(language)
             text = self.translator.text(lang, "rate-limited")
             if isinstance(event, Message):
                 await event.answer(text, protect_content=True)
@@ -157,4 +143,3 @@ class CallerRateLimit(BaseMiddleware):
                 await event.answer(text, show_alert=True)
         elif isinstance(event, CallbackQuery):
             await event.answer()
-        return None

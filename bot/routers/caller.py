@@ -12,8 +12,8 @@ from bot.filters import Awaited
 from bot.i18n import Translator
 from bot.pipeline import Pipeline
 from flows import surrender as flow
-from flows.dialogue import Handled
 from flows.model import ChooseLanguage, Event, Press, StaleButton
+from flows.quota import OverLimit
 
 log = structlog.get_logger("hotline.caller")
 
@@ -69,7 +69,7 @@ async def on_button(
         await _stop_spinner(callback)
         return
     user = callback.from_user
-    handled: Handled | None = None
+    stop = True
     try:
         handled = await pipeline.from_caller(
             user.id,
@@ -78,10 +78,15 @@ async def on_button(
             event,
             language=translator.language_of(user.language_code),
         )
+        # a redelivered update was answered the first time, and Telegram refuses a second
+        # answer to the same query
+        stop = handled.batch is not None
+    except OverLimit:
+        stop = False  # the rate limit answers it, once
+        raise
     finally:
-        # answered once the press is committed (or failed); a redelivered update was answered
-        # the first time, and Telegram refuses a second answer to the same query
-        if handled is None or handled.batch is not None:
+        # answered once the press is committed (or failed)
+        if stop:
             await _stop_spinner(callback)
 
 
