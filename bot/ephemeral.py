@@ -1,9 +1,9 @@
 """The bot's messages a seized phone must not show: deleted once the caller has moved on, and
 those with a time limit (the case code, the safety word's confirmation) after that time at most.
 
-    {prefix}:{<conv key>}:secret   zset  message id -> when sent (ms): what `Scrub` deletes;
-                                         it outlives an erasure (own TTL, 48 h: as long as
-                                         Telegram lets a bot delete), like the chat's ids
+    {prefix}:{<conv key>}:conv     hash  sec: message ids and when sent (flows.packed), what
+                                         `Scrub` deletes; it outlives an erasure (48 h: as long
+                                         as Telegram lets a bot delete), like the chat's ids
     {prefix}:expiring              zset  sealed {"k", "c", "m"} -> when to delete it: the chat
                                          id is personal, so each member is sealed
 
@@ -21,13 +21,30 @@ import structlog
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 
-from flows import codec
+from flows import codec, packed
 from flows.sealing import SealError
 from flows.store import ConversationStore
 
 log = structlog.get_logger("hotline.ephemeral")
 
 CONTEXT: Final = b"expiring"
+FIELD: Final = "sec"  # of the conversation's hash
+
+# KEYS: the conversation's hash; ARGV: 1 a message id, deleted: it leaves the `sec` set.
+_DROP: Final = (
+    packed.LUA
+    + f"""
+local list = unpack_pairs(redis.call('HGET', KEYS[1], '{FIELD}'))
+for i = 1, #list do
+  if list[i][1] == tonumber(ARGV[1]) then
+    table.remove(list, i)
+    put_pairs(KEYS[1], '{FIELD}', list)
+    return 1
+  end
+end
+return 0
+"""
+)
 DELETE_CHUNK: Final = 100
 GONE: Final = (TelegramBadRequest, TelegramForbiddenError)  # deleted already, or too old
 
@@ -47,15 +64,18 @@ class SecretMessages:
         self.clock = clock
         self.due_key = f"{store.prefix}:expiring"
 
+        self._remember = store.redis.register_script(packed.REMEMBER)
+        self._drop = store.redis.register_script(_DROP)
+
     def _key(self, key: str) -> str:
-        return self.store.key(key, "secret")
+        return self.store.key(key, "conv")
 
     async def remember(self, key: str, chat_id: int, message_id: int, *, timed: bool) -> None:
         now = self.clock()
         ttl = round(self.store.retention.chat_messages * 1000)
-        async with self.store.redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(self._key(key), {str(int(message_id)): round(now * 1000)})
-            pipe.pexpire(self._key(key), ttl)
+        args: list[str | int] = [FIELD, round(now * 1000), ttl, int(message_id)]
+        async with self.store.redis.pipeline(transaction=False) as pipe:
+            await self._remember(keys=[self._key(key)], args=args, client=pipe)
             if timed:
                 member = self.store.sealer.seal(
                     codec.dumps({"k": key, "c": int(chat_id), "m": int(message_id)}).encode(),
@@ -66,12 +86,13 @@ class SecretMessages:
 
     async def scrub(self, key: str, chat_id: int) -> None:
         """Delete every such message of this chat the bot still can."""
-        raw = await self.store.redis.zrange(self._key(key), 0, -1)
-        ids = [int(_s(i)) for i in raw if isinstance(i, bytes | str)]
+        ids = [
+            i for i, _ in packed.decode(_text(await self.store.redis.hget(self._key(key), FIELD)))
+        ]
         for start in range(0, len(ids), DELETE_CHUNK):
             with contextlib.suppress(*GONE):
                 await self.bot.delete_messages(chat_id, ids[start : start + DELETE_CHUNK])
-        await self.store.redis.delete(self._key(key))
+        await self.store.redis.hdel(self._key(key), FIELD)
         await self._take(lambda entry: entry[0] == key)  # deleted now, not when due
 
     async def forget(self, key: str) -> int:
@@ -115,10 +136,14 @@ class SecretMessages:
             if delete:
                 with contextlib.suppress(*GONE):
                     await self.bot.delete_message(chat, message)
-            await redis.zrem(self._key(key), str(message))
+            await self._drop(keys=[self._key(key)], args=[message])
             done += 1
         return done
 
 
 def _s(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def _text(value: Any) -> str | None:
+    return _s(value) if isinstance(value, bytes | str) else None

@@ -25,10 +25,10 @@ __all__ = ["ERASED_SEQ", "ERASED_VERSION", "CaseIndexes"]
 
 log = logging.getLogger("flows.store")
 
-# Mark the version and the outbox batch number an erased conversation reached, in its `seen`
-# zset (see the store's commit)
-ERASED_VERSION: Final = "v"
-ERASED_SEQ: Final = "s"
+# The fields of an erased conversation's hash that keep the version and the outbox batch number
+# it reached (see the store's commit)
+ERASED_VERSION: Final = "ev"
+ERASED_SEQ: Final = "es"
 
 # Delete a string key only while it still holds ARGV[1] (an index of this conversation).
 _DEL_IF: Final = """
@@ -40,19 +40,28 @@ return 0
 
 # Erase the owner's conversation of a case ended from a conversation linked to it, only while
 # it still holds that case (a stale index must not erase somebody else's conversation).
-# KEYS: conv, seen, outbox, timeline, chat (one slot); ARGV: 1 case id, 2 seen ttl (ms),
-# 3 outbox ttl (ms, unused: the outbox goes). Kept, as after any erase (see the store's
-# commit): the dedupe marks with the version and the batch number the conversation reached, so
-# no version or batch number comes back.
+# KEYS: conv, outbox (one slot); ARGV: 1 case id, 2 seen ttl (ms). Kept, as after any erase
+# (see the store's commit): the dedupe marks with the version and the batch number the
+# conversation reached, so no version or batch number comes back, and the ids of the messages
+# that must not stay on his phone (bot.ephemeral).
 _ERASE_OWNER: Final = f"""
-local was = redis.call('HMGET', KEYS[1], 'case', 'v', 'seq')
+local was = redis.call('HMGET', KEYS[1], 'case', 'v', 'seq', 'seen', 'sec')
 if was[1] ~= ARGV[1] then
   return 0
 end
-redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5])
-redis.call('ZADD', KEYS[2], tonumber(was[2] or '0'), '{ERASED_VERSION}',
-  tonumber(was[3] or '0'), '{ERASED_SEQ}')
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('DEL', KEYS[1], KEYS[2])
+local fields = {{'{ERASED_VERSION}', tonumber(was[2] or '0'),
+  '{ERASED_SEQ}', tonumber(was[3] or '0')}}
+if was[4] then
+  table.insert(fields, 'seen')
+  table.insert(fields, was[4])
+end
+if was[5] then
+  table.insert(fields, 'sec')
+  table.insert(fields, was[5])
+end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
 """
 
@@ -164,7 +173,7 @@ class CaseIndexes:
                     await self._del_if(
                         keys=[self._code_index(code_digest)], args=[f"{owner}|{case_id}"]
                     )
-                args: list[str | int] = [case_id, self._dedupe_ms, self._outbox_ms]
+                args: list[str | int] = [case_id, self._dedupe_ms]
                 erased = bool(await self._erase_owner(keys=self._keys_of(owner), args=args))
             await self._del_if(keys=[index], args=[owner])
         # no key, no id: only what happened

@@ -21,8 +21,10 @@ from typing import Final
 
 from redis.asyncio import Redis
 
-from flows import codec
+from flows import codec, packed
 from flows.model import Effect
+from flows.packed import LUA as PACKED
+from flows.packed import REMEMBER
 from flows.replicas import Replicas
 from flows.sealing import Sealer
 from flows.unavailable import milliseconds, text, unavailable
@@ -61,16 +63,18 @@ return 0
 
 # Progress of one batch, with the ids of the messages it sent (for /forget), in one step; the
 # last step acknowledges the batch in the same call.
-# KEYS: outbox, chat, lease (one slot); ARGV: 1 entry, 2 done, 3 lease token, 4 lease ttl (ms),
-# 5 now (ms), 6 chat ttl (ms), 7 "ack" (the batch is done: it leaves the outbox) | "" (more
-# effects follow), 8.. message ids.
+# KEYS: outbox, conversation (its `chat` field: flows.packed), lease (one slot); ARGV: 1 entry,
+# 2 done, 3 lease token, 4 lease ttl (ms), 5 now (ms), 6 chat ttl (ms), 7 "ack" (the batch is
+# done: it leaves the outbox) | "" (more effects follow), 8.. message ids.
 # Recorded whether or not the lease is still ours (the message went out either way, and a
 # process that took the lease over must not send it again); progress never goes back, and a
 # batch already acknowledged gets no progress field again.
 # Returns {held, pending}: held 1 while the lease is ours (renewed; given back once an
 # acknowledgement left nothing pending), 0 once it is not; pending: the batches still in the
 # outbox after an acknowledgement (-1 without one).
-_RECORD: Final = f"""
+_RECORD: Final = (
+    PACKED
+    + f"""
 local ok = KEYS[1]
 local field = '{DONE_PREFIX}' .. ARGV[1]
 local pending = -1
@@ -89,15 +93,7 @@ elseif redis.call('HEXISTS', ok, ARGV[1]) == 1 then
   end
 end
 if #ARGV >= 8 then
-  local prune = false
-  for i = 8, #ARGV do
-    redis.call('ZADD', KEYS[2], ARGV[5], ARGV[i])
-    prune = prune or tonumber(ARGV[i]) % 8 == 0
-  end
-  if prune then  -- ids too old to delete: dropped now and then, not at every message
-    redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (tonumber(ARGV[5]) - tonumber(ARGV[6])))
-  end
-  redis.call('PEXPIRE', KEYS[2], ARGV[6])
+  remember_ids(KEYS[2], 'chat', tonumber(ARGV[5]), tonumber(ARGV[6]), 8)
 end
 if ARGV[3] == '' then
   return {{1, pending}}
@@ -112,6 +108,7 @@ if redis.call('GET', KEYS[3]) == ARGV[3] then
 end
 return {{0, pending}}
 """
+)
 
 
 class Outbox:
@@ -133,6 +130,7 @@ class Outbox:
         self._clock = clock
         self._ack = redis.register_script(_ACK)
         self._record = redis.register_script(_RECORD)
+        self._remember = redis.register_script(REMEMBER)
 
     @staticmethod
     def context(key: str) -> bytes:
@@ -195,7 +193,7 @@ class Outbox:
             "ack" if ack else "",
             *(str(int(m)) for m in message_ids),
         ]
-        keys = [self._key_of(key, part) for part in ("outbox", "chat", "lease")]
+        keys = [self._key_of(key, part) for part in ("outbox", "conv", "lease")]
         with unavailable():
             held, pending = await self._replicas.commit(self._record, keys, args)
         return Recorded(bool(held), int(pending))
@@ -204,25 +202,20 @@ class Outbox:
 
     async def remember_chat_message(self, key: str, message_id: int) -> None:
         now_ms = int(self._clock() * 1000)
-        ttl = milliseconds(self._chat_ttl)
-        chat = self._key_of(key, "chat")
+        args: list[str | int] = ["chat", now_ms, milliseconds(self._chat_ttl), int(message_id)]
         with unavailable():
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.zadd(chat, {str(int(message_id)): now_ms})
-                pipe.zremrangebyscore(chat, "-inf", f"({now_ms - ttl}")
-                pipe.pexpire(chat, ttl)
-                await pipe.execute()
+            await self._remember(keys=[self._key_of(key, "conv")], args=args)
 
     async def chat_messages(self, key: str) -> list[int]:
         """Ids of messages still young enough to be deleted, oldest first."""
-        since = int(self._clock() * 1000) - milliseconds(self._chat_ttl)
+        since = int(self._clock() - self._chat_ttl)
         with unavailable():
-            ids = await self._redis.zrangebyscore(self._key_of(key, "chat"), since, "+inf")
-        return [int(text(i) or 0) for i in ids]
+            chat = await self._redis.hget(self._key_of(key, "conv"), "chat")
+        return sorted(packed.ids_since(text(chat), since))
 
     async def forget_chat_messages(self, key: str) -> None:
         with unavailable():
-            await self._redis.delete(self._key_of(key, "chat"))
+            await self._redis.hdel(self._key_of(key, "conv"), "chat")
 
     async def with_pending(self, prefix: str, split: Callable[[str], str]) -> list[str]:
         """Conversations whose outbox holds undelivered batches (one SCAN of the keyspace: for

@@ -1,7 +1,8 @@
 """A caller's quota of updates per window, counted in Redis beside his conversation.
 
-    {prefix}:{<conv key>}:rate        zset    update_id -> when counted (ms), the last window's
-    {prefix}:{<conv key>}:ratenotice  string  when he was last told he writes too much (ms)
+    {prefix}:{<conv key>}:conv  hash  rate: the last window's update ids and when counted (ms,
+                                      flows.packed), rn: when he was last told he writes too
+                                      much (ms); beside his conversation (flows.store)
 
 What is counted is his distinct updates (by `update_id`): our own retries of an update and
 Telegram's redeliveries of it never count again. The count is taken by the store's load of the
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from flows.model import Event, Media
+from flows.packed import LUA as PACKED
 
 __all__ = ["ADMIT", "COUNT", "HEARD_KINDS", "OverLimit", "Quota", "heard_anyway"]
 
@@ -49,41 +51,55 @@ def heard_anyway(event: Event) -> bool:
     return isinstance(event, Media) and event.kind in HEARD_KINDS
 
 
-# Lua functions on `rk` (the window) and `nk` (the last notice): `counted` counts update `id`
-# at `now` (ms) unless the window already holds `limit` others (1: within the quota); `noticed`
-# says whether a refusal now is the first of the window (and marks it).
+# Lua functions (after flows.packed.LUA) on a conversation's hash `ck`: its field `rate` holds
+# the window (update_id -> when counted, ms), `rn` when he was last told (ms). `counted` counts
+# update `id` at `now` (ms) unless the window already holds `limit` others (1: within the
+# quota); `noticed` says whether a refusal now is the first of the window (and marks it). A hash
+# made here (a new caller's first update, refused) lives for the window only.
 FUNCTIONS: Final = """
-local function counted(rk, id, now, window, limit)
-  redis.call('ZREMRANGEBYSCORE', rk, '-inf', now - window)
+local function lasts_a_window(ck, window)
+  local ttl = redis.call('PTTL', ck)
+  if ttl == -1 or ttl < window then
+    redis.call('PEXPIRE', ck, window)
+  end
+end
+local function counted(ck, id, now, window, limit)
+  local entries = keep_since(unpack_pairs(redis.call('HGET', ck, 'rate')), now - window + 1)
+  id = tonumber(id)
   local ok = 0
-  if redis.call('ZSCORE', rk, id) then
+  if has_id(entries, id) then
     ok = 1
-  elseif redis.call('ZCARD', rk) < limit then
-    redis.call('ZADD', rk, now, id)
+  elseif #entries < limit then
+    entries[#entries + 1] = {id, now}
     ok = 1
   end
-  redis.call('PEXPIRE', rk, window)
+  put_pairs(ck, 'rate', entries)
+  if #entries > 0 then
+    lasts_a_window(ck, window)
+  end
   return ok
 end
-local function noticed(nk, now, window)
-  if now - tonumber(redis.call('GET', nk) or '-1e15') >= window then
-    redis.call('SET', nk, now, 'PX', window)
+local function noticed(ck, now, window)
+  if now - tonumber(redis.call('HGET', ck, 'rn') or '-1e15') >= window then
+    redis.call('HSET', ck, 'rn', now)
+    lasts_a_window(ck, window)
     return 1
   end
   return 0
 end
 """
 
-# KEYS: window, last notice; ARGV: 1 update_id, 2 now (ms), 3 window (ms), 4 limit.
+# KEYS: the conversation's hash; ARGV: 1 update_id, 2 now (ms), 3 window (ms), 4 limit.
 # Returns {allowed, notice now}.
 COUNT: Final = (
-    FUNCTIONS
+    PACKED
+    + FUNCTIONS
     + """
 local now, window = tonumber(ARGV[2]), tonumber(ARGV[3])
 if counted(KEYS[1], ARGV[1], now, window, tonumber(ARGV[4])) == 1 then
   return {1, 0}
 end
-return {0, noticed(KEYS[2], now, window)}
+return {0, noticed(KEYS[1], now, window)}
 """
 )
 
@@ -91,8 +107,8 @@ return {0, noticed(KEYS[2], now, window)}
 # the quota, heard anyway (`heard` = '1'), or his conversation's meta (`meta`, JSON) says he is
 # escalated. A damaged meta does not make him heard (its own handling tells him).
 ADMIT: Final = """
-local function admitted(rk, id, now, window, limit, heard, meta)
-  if limit <= 0 or counted(rk, id, now, window, limit) == 1 or heard == '1' then
+local function admitted(ck, id, now, window, limit, heard, meta)
+  if limit <= 0 or counted(ck, id, now, window, limit) == 1 or heard == '1' then
     return 1
   end
   if meta then

@@ -1,33 +1,35 @@
 """The Redis conversation and case store: one atomic commit per update, sealed personal data.
 
-Every key of one conversation carries the same hash tag, so each atomic step touches one slot:
+A conversation is one hash, and an outbox while something waits to be delivered; every key of
+it carries the same hash tag, so each atomic step touches one slot:
 
     {prefix}:{<conv key>}:conv      hash  v (compare-and-set version), meta (JSON, no personal
                                           data), sealed (the personal fields), seq (the last
-                                          outbox batch's number), tl (it has a timeline), and,
-                                          once the conversation has a case: case, code, ix
-                                          (when its indexes were last written)
-    {prefix}:{<conv key>}:seen      zset  update_id -> time (ms) it was applied (dedupe), and
-                                          after an erase "v" -> the version, "s" -> the batch
-                                          number it reached
+                                          outbox batch's number), seen (the update ids applied,
+                                          for dedupe), chat (message ids /forget deletes), tl
+                                          (the timeline: "<ms> <kind>" lines of CaseEvents),
+                                          and, once it has a case: case, code, ix (when its
+                                          indexes were last written); beside them other
+                                          modules' fields (rate, rn: flows.quota; sec:
+                                          bot.ephemeral). After an erase only seen, chat, sec
+                                          and the version and batch number it reached are left
     {prefix}:{<conv key>}:outbox    hash  the batches of effects to deliver (flows.outbox)
-    {prefix}:{<conv key>}:timeline  list  "<ms> <kind>" of CaseEvents (no personal data)
-    {prefix}:{<conv key>}:chat      zset  message id -> time (ms), for /forget to delete them;
-                                          kept through an erase that does not wipe the chat
-                                          (an operator's Erase), with its own TTL, so a later
-                                          /forget still wipes what the bot can delete
 
-and the two indexes of a registered case, written after the commit in other slots
-(flows.cases).
+seen, chat and sec are sets of (id, time) in one field each (flows.packed); seen keeps the
+dedupe window (Retention.dedupe), chat what Telegram still lets a bot delete
+(Retention.chat_messages). The conversation lives for Retention.form or .registered, its
+leftovers after an erase for the longer of .dedupe and .chat_messages. The two indexes of a
+registered case are written after the commit in other slots (flows.cases).
 
 `<conv key>` is a keyed hash of the Telegram id; no key name holds an id, a name, a phone or a
 code. A load is one Lua script (flows.commit_lua), which also takes the conversation's turn
-(flows.locks.Turn) when it is free; a commit is one too: dedupe check, version check, state,
-dedupe mark, outbox batch, timeline and TTLs, all or nothing, and it gives the turn back and
-takes the delivery lease for the deliverer that is handed the batch (bot.deliver). Sealing
-happens before the script, so a sealing failure writes nothing. Fields are sealed for the owner
-context `<conv key>`, outbox batches for `<conv key>|outbox`, so a record copied elsewhere does
-not open.
+(flows.locks.Turn) when it is free and counts the update against the caller's quota
+(flows.quota); a commit is one too: dedupe check, version check, state, dedupe mark, outbox
+batch, timeline and TTLs, all or nothing, and it gives the turn back and takes the delivery
+lease for the deliverer that is handed the batch (bot.deliver). Sealing happens before the
+script, so a sealing failure writes nothing. Fields are sealed for the owner context
+`<conv key>`, outbox batches for `<conv key>|outbox`, so a record copied elsewhere does not
+open.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from typing import Any, Final
 
 from redis.asyncio import Redis
 
-from flows import codec
+from flows import codec, packed
 from flows.cases import ERASED_SEQ, ERASED_VERSION, CaseIndexes
 from flows.commit_lua import COMMIT, COMPANION_GRACE, COMPANION_PARTS, LOAD
 from flows.locks import Turn
@@ -90,7 +92,7 @@ class CommitResult:
 # How often at most a delivery writes a case's indexes again (they live as long as a registered
 # conversation; the conversation's commits refresh them no more often than this)
 INDEX_REFRESH: Final = DAY / 2
-_CONVERSATION_PARTS: Final = ("conv", "seen", "outbox", "timeline", "chat")
+_CONVERSATION_PARTS: Final = ("conv", "outbox")
 
 
 class ConversationStore:
@@ -155,8 +157,8 @@ class ConversationStore:
         return self._sealer
 
     def key(self, conversation_key: str, part: str) -> str:
-        """The Redis key of one part of a conversation: the store's own (conv, seen, outbox,
-        timeline, chat) or another module's (the desk keeps "desk" in the same slot)."""
+        """The Redis key of one part of a conversation: the store's own (conv, outbox) or
+        another module's (the desk keeps "desk" in the same slot)."""
         if not part.isascii() or not part.isalpha() or not part.islower():
             raise ValueError("a conversation part is a lowercase word")
         return f"{self.prefix}:{{{conversation_key}}}:{part}"
@@ -192,7 +194,7 @@ class ConversationStore:
         """
         with _unavailable():
             if turn is not None and not turn.given:
-                keys = [*self.keys_of(key)[:3], *turn.keys, *self.quota_keys(key)]
+                keys = [*self.keys_of(key), *turn.keys]
                 now_ms = int((self._clock if quota is None else quota.clock)() * 1000)
                 args: list[str | int] = [
                     str(update_id),
@@ -214,16 +216,12 @@ class ConversationStore:
                 turn.taken = True
                 return self._loaded(key, *reply[1:])
             async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.hmget(self.key(key, "conv"), ["v", "meta", "sealed"])
-                pipe.zscore(self.key(key, "seen"), str(update_id))
+                pipe.hmget(self.key(key, "conv"), ["v", "meta", "sealed", "seen"])
                 pipe.hkeys(self.key(key, "outbox"))
-                (version, meta, sealed), seen, names = await pipe.execute()
+                (version, meta, sealed, seen), names = await pipe.execute()
         pending = sum(1 for name in names if (_text(name) or "").isdigit())  # batches only
-        return self._loaded(key, version, meta, sealed, seen is not None, pending)
-
-    def quota_keys(self, key: str) -> list[str]:
-        """The caller's quota window and last notice (flows.quota)."""
-        return [self.key(key, "rate"), self.key(key, "ratenotice")]
+        applied = any(i == update_id for i, _ in packed.decode(_text(seen)))
+        return self._loaded(key, version, meta, sealed, applied, pending)
 
     def _loaded(
         self, key: str, version: Any, meta: Any, sealed: Any, seen: Any, pending: Any
@@ -246,7 +244,7 @@ class ConversationStore:
 
     async def settle(self, key: str) -> None:
         """A repeated update is acknowledged once its first commit is on enough replicas."""
-        await self.replicas.settle(self._redis, self.key(key, "seen"))
+        await self.replicas.settle(self._redis, self.key(key, "conv"))
 
     def _open_conversation(self, key: str, meta: str | None, sealed: str | None) -> Conversation:
         if meta is None or sealed is None:
@@ -303,7 +301,7 @@ class ConversationStore:
             expected_version,
             str(update_id),
             now_ms,
-            now_ms - _ms(retention.dedupe),
+            (now_ms - _ms(retention.dedupe)) // 1000,
             _ms(retention.dedupe),
             _ms(conv_ttl),
             _ms(retention.outbox),

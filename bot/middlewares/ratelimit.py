@@ -71,7 +71,7 @@ class CallerRateLimit(BaseMiddleware):
         if self.store is None or self._count is None:
             return self.allow(user_id, update_id)
         key = self.store.conversation_key(user_id)
-        keys = self.store.quota_keys(key)
+        keys = [self.store.key(key, "conv")]
         args = [update_id, int(self.clock() * 1000), milliseconds(WINDOW), self.per_minute]
         with unavailable():
             allowed, notify = await self._count(keys=keys, args=args)

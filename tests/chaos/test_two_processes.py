@@ -13,6 +13,7 @@ import aiohttp
 import redis.asyncio
 
 from bench.redis_server import free_port
+from flows import packed
 from tests.chaos.dialogue import USER, Step, compare, expected_texts, reference
 from tests.chaos.emulator import BotApiEmulator, post
 from tests.chaos.processes import (
@@ -29,13 +30,12 @@ SECOND_USER = USER + 1
 
 
 async def applied(redis_url: str, user_updates: list[Step]) -> int:
-    """How many of these updates the store marked applied (each once: a zset)."""
+    """How many of these updates the store marked applied (each once: a set)."""
     client = redis.asyncio.Redis.from_url(redis_url, decode_responses=True)
     try:
         found = 0
-        async for key in client.scan_iter(match="hl:*:seen"):
-            members = [str(m) for m in await client.zrange(key, 0, -1)]
-            ids = {int(m) for m in members if m.isdigit()}
+        async for key in client.scan_iter(match="hl:*:conv"):
+            ids = {i for i, _ in packed.decode(str(await client.hget(key, "seen") or ""))}
             found += len(ids & {s.update["update_id"] for s in user_updates})
         return found
     finally:

@@ -84,12 +84,17 @@ def screen(lang: str, state: str, **params: str | int) -> str:
     return body
 
 
+# What an erased conversation's hash keeps: its dedupe marks (Telegram may redeliver) with the
+# version and batch number it reached, its rate-limit window (a minute of update ids and times;
+# /forget must not reset a flood's limit) and, after an erase that did not wipe the chat, the
+# ids of the bot's messages there (48 h at most: a later /forget still wipes them). None of it
+# is personal (Hotline.assert_erased).
+ERASED_FIELDS = frozenset({"seen", "ev", "es", "rate", "rn", "chat", "sec"})
+
+
 def kept_after_erase(key: str) -> set[str]:
-    """What an erased conversation leaves: its dedupe marks (Telegram may redeliver), its
-    rate-limit window (a minute of update ids and times; /forget must not reset a flood's
-    limit) and, after an erase that did not wipe the chat, the ids of the bot's messages
-    there (48 h at most: a later /forget still wipes them). None holds anything personal."""
-    return {f"hl:{{{key}}}:{part}" for part in ("seen", "rate", "ratenotice", "chat")}
+    """The keys an erased conversation leaves: its hash, with ERASED_FIELDS at most."""
+    return {f"hl:{{{key}}}:conv"}
 
 
 def labels(lang: str, state: str) -> list[str]:
@@ -196,6 +201,13 @@ class Hotline:
     async def keys(self) -> set[str]:
         # SCAN, not KEYS: on a cluster it walks every node
         return {k.decode() if isinstance(k, bytes) else k async for k in self.redis.scan_iter()}
+
+    async def assert_erased(self, key: str) -> None:
+        """Of the conversation `key` only ERASED_FIELDS are left, its dedupe marks among them."""
+        names = await self.redis.hkeys(f"hl:{{{key}}}:conv")
+        fields = {n.decode() if isinstance(n, bytes) else n for n in names}
+        assert "seen" in fields
+        assert fields <= ERASED_FIELDS, fields - ERASED_FIELDS
 
 
 class Caller:

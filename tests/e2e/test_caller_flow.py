@@ -344,7 +344,7 @@ async def test_cancel_asks_first_then_withdraws_and_erases_everything(
     # erased: nothing of the conversation is left but its dedupe marks, the code finds nothing
     keys = await hotline.keys()
     assert {k for k in keys if caller.key in k} - kept_after_erase(caller.key) == set()
-    assert f"hl:{{{caller.key}}}:seen" in keys
+    await hotline.assert_erased(caller.key)
     assert not any(k.startswith(("hl:code:", "hl:case:", "hl:topic:")) for k in keys)
     assert (await hotline.app.store.find_case(digest)).case_id is None
     loaded = await hotline.app.store.load(caller.key, -1)
@@ -381,7 +381,7 @@ async def test_forget_erases_at_once_and_deletes_every_message_it_can(
 
     keys = await hotline.keys()
     assert {k for k in keys if caller.key in k} - kept_after_erase(caller.key) == set()
-    assert f"hl:{{{caller.key}}}:seen" in keys
+    await hotline.assert_erased(caller.key)
     assert not any(k.startswith(("hl:code:", "hl:case:", "hl:topic:")) for k in keys)
     digest = hotline.app.store.digest("code", code)
     assert (await hotline.app.store.find_case(digest)).case_id is None

@@ -47,4 +47,5 @@ async def test_a_case_from_registration_to_forget_on_a_cluster(
     assert owner.texts == [t("ru", "forget-done")]
     left = {k for k in await hotline.keys() if owner.key in k}
     assert left <= kept_after_erase(owner.key)
+    await hotline.assert_erased(owner.key)
     assert not [k for k in await hotline.keys() if k.startswith(("hl:code:", "hl:case:"))]

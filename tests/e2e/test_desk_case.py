@@ -217,6 +217,7 @@ async def test_a_recall_from_the_queue_to_met(desk_hotline: Hotline) -> None:
     assert await hotline.redis.zcard("hl:desk:open") == 0
     conversation_keys = {k for k in keys if caller.key in k}
     assert conversation_keys <= kept_after_erase(caller.key)
+    await hotline.assert_erased(caller.key)
     audit = await hotline.app.audit.last(50)
     assert [(e["what"], e["result"]) for e in audit] == [
         ("claim", "ok"),
@@ -514,6 +515,7 @@ async def test_an_operator_erases_a_case(hotline3: Hotline) -> None:
     assert view.posts(op.out) == [dt("desk-feed", code=ref, event="erased")]
     keys = await hotline.keys()
     assert {k for k in keys if caller.key in k} <= kept_after_erase(caller.key)
+    await hotline.assert_erased(caller.key)
     assert not [k for k in keys if k.startswith(("hl:topic:", "hl:deskcase:"))]
     # the topic is gone: a late button on its card finds no case
     assert await op.press(topic, "claim") == dt("desk-no-case")
@@ -530,6 +532,7 @@ async def test_forget_takes_the_desk_record_and_the_topic(hotline3: Hotline) -> 
     assert DeleteForumTopic(chat_id=DESK_CHAT, message_thread_id=topic) in view.calls(caller.out)
     keys = await hotline.keys()
     assert {k for k in keys if caller.key in k} <= kept_after_erase(caller.key)
+    await hotline.assert_erased(caller.key)
     assert not [k for k in keys if k.startswith(("hl:topic:", "hl:deskcase:"))]
 
 

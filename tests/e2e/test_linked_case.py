@@ -169,7 +169,8 @@ async def test_a_case_ended_from_a_linked_account_is_erased_entirely(
     opened = await opened_records(real_redis, store.sealer)
     assert leaks(raw + opened, canaries) == []
     # of the owner's conversation only what every erase keeps: dedupe marks, outbox counter
-    assert await what_is_left_of(hotline, owner) <= {"seen", "outbox", "rate", "ratenotice"}
+    assert await what_is_left_of(hotline, owner) <= {"conv", "outbox"}
+    await hotline.assert_erased(owner.key)
     outbox = await real_redis.hgetall(store.key(owner.key, "outbox"))
     assert set(outbox) <= {b"seq"}
     assert await hotline.app.desk.state.load(owner.key) is None
@@ -327,7 +328,8 @@ async def test_an_interrupted_erase_is_finished_when_the_batch_is_delivered_agai
     assert await store.pending(other.key) == []
     opened = await opened_records(real_redis, store.sealer)
     assert leaks(await everything_as_text(real_redis) + opened, canaries_of(code)) == []
-    assert await what_is_left_of(hotline, owner) <= {"seen", "outbox", "rate", "ratenotice"}
+    assert await what_is_left_of(hotline, owner) <= {"conv", "outbox"}
+    await hotline.assert_erased(owner.key)
     assert await hotline.app.desk.state.load(owner.key) is None
     assert await store.find_case(store.digest("code", code)) == CaseFound(None)
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import redis.asyncio
 
+from flows import packed
 from flows.model import CaseEvent, Conversation, Effect, Erase, RegisterCase, Reply
 from flows.sealing import RECORD_VERSION, Sealer, SealError
 from flows.store import ERASED_SEQ, ERASED_VERSION, ConversationStore, StoreUnavailable
@@ -110,12 +111,14 @@ async def test_the_owner_and_the_indexes_go_with_a_case_ended_from_a_linked_conv
 
     assert await _canaries_in(store) == []
     keys = await _all_keys(client)
-    assert _parts(store, owner, keys) == {"seen"}  # the outbox went with its batches
+    assert _parts(store, owner, keys) == {"conv"}  # the outbox went with its batches
+    left = store.key(owner, "conv")
+    assert {_text(f) for f in await client.hkeys(left)} == {ERASED_SEQ, ERASED_VERSION, "seen"}
     # the batch number it reached is kept with the version, so neither comes back
-    assert await client.zscore(store.key(owner, "seen"), ERASED_SEQ) == 2
-    assert await client.zscore(store.key(owner, "seen"), ERASED_VERSION) == version
-    assert await client.zscore(store.key(owner, "seen"), "1") is not None  # dedupe kept
-    assert await client.pttl(store.key(owner, "seen")) > 0
+    assert _text(await client.hget(left, ERASED_SEQ)) == "2"
+    assert _text(await client.hget(left, ERASED_VERSION)) == str(version)
+    assert 1 in [i for i, _ in packed.decode(_text(await client.hget(left, "seen")))]  # dedupe
+    assert await client.pttl(left) > 0
     assert not [k for k in keys if k.startswith(("hl:code:", "hl:case:"))]
     assert (await store.find_case(store.digest("code", CODE))).case_id is None
     assert await store.conversation_of_case(CASE) is None
@@ -154,7 +157,7 @@ async def test_a_run_interrupted_half_way_is_finished_by_the_next(
     monkeypatch.setattr(store.cases, "_del_if", failing)
     with pytest.raises(StoreUnavailable):
         await store.erase_linked_case(CASE)
-    assert _parts(store, owner, await _all_keys(client)) == {"seen"}
+    assert _parts(store, owner, await _all_keys(client)) == {"conv"}
     assert _text(await client.get(case_index)) == owner
     monkeypatch.setattr(store.cases, "_del_if", drop)
 

@@ -77,6 +77,10 @@ async def _all_keys(client: redis.asyncio.Redis) -> set[str]:
     return {_text(k) async for k in client.scan_iter(match="*")}
 
 
+async def _fields(client: redis.asyncio.Redis, key: str) -> set[str]:
+    return {_text(name) for name in await client.hkeys(key)}
+
+
 async def _dump(client: redis.asyncio.Redis) -> str:
     """Every key name and value, as one text to grep."""
     parts: list[str] = []
@@ -86,8 +90,9 @@ async def _dump(client: redis.asyncio.Redis) -> str:
         parts.append(key)
         if kind == "string":
             parts.append(_text(await client.get(key)))
-        elif kind == "hash":
-            parts += [f"{_text(k)}={_text(v)}" for k, v in (await client.hgetall(key)).items()]
+        elif kind == "hash":  # in field order: a big hash's own order moves as Redis rehashes
+            fields = (await client.hgetall(key)).items()
+            parts += sorted(f"{_text(k)}={_text(v)}" for k, v in fields)
         elif kind == "zset":
             parts += [_text(m) for m in await client.zrange(key, 0, -1)]
         elif kind == "list":
@@ -167,7 +172,7 @@ async def test_key_names_hold_no_telegram_id(store: ConversationStore) -> None:
     key = store.conversation_key(USER)
     await store.commit(key, 0, _person(), 10, [_review()])
     names = await _all_keys(_client(store))
-    assert names == set(store.keys_of(key)) - {store.key(key, "chat"), store.key(key, "timeline")}
+    assert names == set(store.keys_of(key))
     assert all(str(USER) not in name for name in names)
     assert all(name.startswith(f"hl:{{{key}}}:") for name in names)
 
@@ -291,7 +296,7 @@ async def test_a_registered_case_is_found_by_its_code(store: ConversationStore) 
     assert await store.conversation_of_case("unknown") is None
     client = _client(store)
     assert _text(await client.hget(store.key(key, "conv"), "case")) == "c0ffee01"
-    assert await client.lrange(store.key(key, "timeline"), 0, -1) != []
+    assert _text(await client.hget(store.key(key, "conv"), "tl")).endswith(" registered")
 
 
 async def test_index_effects_are_idempotent_and_erase_removes_them(
@@ -350,11 +355,8 @@ async def test_an_erase_commit_leaves_only_dedupe_and_the_final_reply(
     await store.apply_index_effects(key, result.batch.effects)
 
     client = _client(store)
-    assert await _all_keys(client) == {
-        store.key(key, "seen"),
-        store.key(key, "outbox"),
-        store.key(key, "chat"),
-    }
+    assert await _all_keys(client) == {store.key(key, "conv"), store.key(key, "outbox")}
+    assert await _fields(client, store.key(key, "conv")) == {"seen", "ev", "es", "chat"}
     assert [b.effects for b in await store.pending(key)] == [tuple(effects)]
     assert await store.chat_messages(key) == [501]
     after = await store.load(key, 3)
@@ -363,7 +365,7 @@ async def test_an_erase_commit_leaves_only_dedupe_and_the_final_reply(
     for plain in (NAME, PHONE, "c0ffee01"):
         assert plain not in await _dump(client)
     await store.forget_chat_messages(key)
-    assert store.key(key, "chat") not in await _all_keys(client)
+    assert "chat" not in await _fields(client, store.key(key, "conv"))
 
 
 async def test_the_callers_own_messages_are_remembered_by_the_commit(
@@ -391,14 +393,12 @@ async def test_an_erase_without_wipe_keeps_the_chat_ids_for_a_later_forget(
     loaded = await store.load(key, 2)
     erase: list[Effect] = [CaseEvent("erased"), Erase()]
     await store.commit(key, loaded.version, Conversation(), 2, erase, chat_message=8)
-    chat = store.key(key, "chat")
-    assert await _all_keys(_client(store)) == {
-        store.key(key, "seen"),
-        store.key(key, "outbox"),
-        chat,
-    }
+    left = store.key(key, "conv")
+    assert await _all_keys(_client(store)) == {left, store.key(key, "outbox")}
+    assert await _fields(_client(store), left) == {"seen", "ev", "es", "chat"}
     assert await store.chat_messages(key) == [7, 8]
-    assert 0 < await _client(store).pttl(chat) <= store.retention.chat_messages * 1000
+    longest = max(store.retention.chat_messages, store.retention.dedupe)
+    assert 0 < await _client(store).pttl(left) <= longest * 1000
 
 
 async def test_a_commit_prepared_before_an_erase_cannot_land_after_it(
@@ -427,15 +427,16 @@ async def test_ttls_follow_the_state(store: ConversationStore) -> None:
     retention = Retention()
     key = store.conversation_key(USER)
     await _commit(store, key, 1, _person())
+    # the dedupe marks and chat ids live in the conversation: at least as long as Telegram
+    # redelivers and lets a bot delete
+    assert retention.dedupe <= retention.form
+    assert retention.chat_messages <= retention.form
     assert retention.form - 60 < await _ttl(store, key, "conv") <= retention.form
-    assert retention.dedupe - 60 < await _ttl(store, key, "seen") <= retention.dedupe
     assert retention.outbox - 60 < await _ttl(store, key, "outbox") <= retention.outbox
     await store.remember_chat_message(key, 3)
-    chat = retention.chat_messages
-    assert chat - 60 < await _ttl(store, key, "chat") <= chat
+    assert retention.form - 60 < await _ttl(store, key, "conv") <= retention.form
     await _register(store, key, update_id=2)
-    for part in ("conv", "timeline"):
-        assert retention.registered - 60 < await _ttl(store, key, part) <= retention.registered
+    assert retention.registered - 60 < await _ttl(store, key, "conv") <= retention.registered
 
 
 async def test_retention_is_configurable(
@@ -471,7 +472,8 @@ async def test_completed_and_withdrawn_cases_are_erased_at_once(
     assert handled.batch is not None
     assert CaseEvent(case_event) in handled.batch.effects
     key = store.conversation_key(USER)
-    assert await _all_keys(_client(store)) == {store.key(key, "seen"), store.key(key, "outbox")}
+    assert await _all_keys(_client(store)) == {store.key(key, "conv"), store.key(key, "outbox")}
+    assert await _fields(_client(store), store.key(key, "conv")) <= {"seen", "ev", "es", "chat"}
 
 
 async def test_dedupe_marks_outlive_the_window_and_then_go(

@@ -1,0 +1,131 @@
+"""Small sets of (id, time) kept as one hash field of a conversation, instead of a key each.
+
+A set is text: its entries in the order they came, each as the difference from the one before
+("<d id>:<d time>", comma-separated), so the ids of one chat (counting up by one or two) and
+times seconds apart take a few bytes each. The Lua below is prepended to the scripts that keep
+such sets (flows.commit_lua, flows.outbox, flows.quota, bot.ephemeral); `decode` reads one here.
+No entry is personal: update ids and message ids of a pseudonymous conversation, with when.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+__all__ = ["LUA", "REMEMBER", "decode", "ids_since"]
+
+# `unpack_pairs(text or false)`: the list of {id, time}; `pack_pairs(list)`: its text ("" when
+# empty); `keep_since(list, t)`: the entries of time >= t; `has_id(list, id)`; `add_id(list, id,
+# time)`: appended unless there already (then its time is renewed); `cap(list, n)`: the n newest;
+# `put_pairs(hash, field, list)`; `remember_ids(hash, field, now ms, ttl ms, from)`: the message
+# ids ARGV[from..] sent now join the set in `field`, those older than `ttl` leave it, and a
+# conversation erased or not yet made keeps the hash at least `ttl`.
+LUA: Final = """
+local function unpack_pairs(text)
+  local list, a, b = {}, 0, 0
+  if text then
+    for da, db in string.gmatch(text, '(-?%d+):(-?%d+)') do
+      a = a + tonumber(da)
+      b = b + tonumber(db)
+      list[#list + 1] = {a, b}
+    end
+  end
+  return list
+end
+local function pack_pairs(list)
+  local parts, a, b = {}, 0, 0
+  for i = 1, #list do
+    local entry = list[i]
+    parts[i] = string.format('%d:%d', entry[1] - a, entry[2] - b)
+    a, b = entry[1], entry[2]
+  end
+  return table.concat(parts, ',')
+end
+local function keep_since(list, since)
+  local kept = {}
+  for i = 1, #list do
+    if list[i][2] >= since then
+      kept[#kept + 1] = list[i]
+    end
+  end
+  return kept
+end
+local function has_id(list, id)
+  for i = 1, #list do
+    if list[i][1] == id then
+      return true
+    end
+  end
+  return false
+end
+local function add_id(list, id, time)
+  for i = 1, #list do
+    if list[i][1] == id then
+      table.remove(list, i)
+      break
+    end
+  end
+  list[#list + 1] = {id, time}
+  return list
+end
+local function cap(list, n)
+  if #list <= n then
+    return list
+  end
+  local kept = {}
+  for i = #list - n + 1, #list do
+    kept[#kept + 1] = list[i]
+  end
+  return kept
+end
+local function put_pairs(hash, field, list)
+  if #list == 0 then
+    redis.call('HDEL', hash, field)
+  else
+    redis.call('HSET', hash, field, pack_pairs(list))
+  end
+end
+local function remember_ids(ck, field, now, ttl, from)
+  local seconds = math.floor(now / 1000)
+  local since = seconds - math.floor(ttl / 1000)
+  local list = keep_since(unpack_pairs(redis.call('HGET', ck, field)), since)
+  for i = from, #ARGV do
+    list = add_id(list, tonumber(ARGV[i]), seconds)
+  end
+  put_pairs(ck, field, list)
+  if redis.call('HEXISTS', ck, 'v') == 0 then
+    local left = redis.call('PTTL', ck)
+    if left == -1 or left < ttl then
+      redis.call('PEXPIRE', ck, ttl)
+    end
+  end
+end
+"""
+
+# KEYS: a conversation's hash; ARGV: 1 field, 2 now (ms), 3 ttl (ms), 4.. message ids. They join
+# the set in `field`, where those older than `ttl` (too old for Telegram to delete) are
+# dropped; a conversation erased or not yet made keeps them at least `ttl`.
+REMEMBER: Final = (
+    LUA
+    + """
+remember_ids(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), 4)
+return 0
+"""
+)
+
+_ENTRY: Final = re.compile(r"(-?\d+):(-?\d+)")
+
+
+def decode(text: str | None) -> list[tuple[int, int]]:
+    """The (id, time) entries of a packed set, in the order they came."""
+    entries: list[tuple[int, int]] = []
+    a = b = 0
+    for da, db in _ENTRY.findall(text or ""):
+        a, b = a + int(da), b + int(db)
+        entries.append((a, b))
+    return entries
+
+
+def ids_since(text: str | None, since: int) -> list[int]:
+    """The ids of entries of time >= `since`, in the order they came."""
+    return [i for i, t in decode(text) if t >= since]
