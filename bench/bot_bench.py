@@ -41,7 +41,7 @@ import redis.asyncio
 
 from bench import burst, throughput
 from bench.dialogue import CALLS_PER_UPDATE, REGISTRATION
-from bench.redis_server import running_redis
+from bench.redis_server import HASH_LISTPACK_VALUE, running_redis
 from bench.variants import BASELINE, PROJECT
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
@@ -141,8 +141,8 @@ def report(results: Results) -> list[str]:
         "RedisEventIsolation, async filters only)",
         f"  same dialogue ({len(REGISTRATION)} updates of a registration, {CALLS_PER_UPDATE:.2f} "
         f"Bot API calls per update), redis-server {results.redis_version} (loopback, AOF "
-        f"everysec), no-network Bot session; {CALLERS} callers, medians of {RUNS} interleaved "
-        f"runs",
+        f"everysec, hash-max-listpack-value {HASH_LISTPACK_VALUE} as in compose.yaml), "
+        f"no-network Bot session; {CALLERS} callers, medians of {RUNS} interleaved runs",
         _row("", "project", "baseline", "project/baseline"),
     ]
 

@@ -49,6 +49,10 @@ def _wait_for_ping(proc: subprocess.Popen[bytes], port: int, deadline: float) ->
         client.close()
 
 
+# as compose.yaml sets it for the bot's Redis: a conversation's hash stays one listpack
+HASH_LISTPACK_VALUE = "1024"
+
+
 @contextlib.contextmanager
 def running_redis(attempts: int = 3, *, aof: bool = False) -> Iterator[str]:
     """Start a redis-server; yield its URL ("redis://127.0.0.1:PORT/0"); stop it afterwards."""
@@ -67,6 +71,7 @@ def running_redis(attempts: int = 3, *, aof: bool = False) -> Iterator[str]:
                     "--save", "",
                     "--appendonly", "yes" if aof else "no",
                     "--appendfsync", "everysec",
+                    "--hash-max-listpack-value", HASH_LISTPACK_VALUE,
                     "--dir", tmp,
                     "--logfile", str(log),
                     "--daemonize", "no",

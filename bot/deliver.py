@@ -288,7 +288,9 @@ class Deliverer:
     async def _record_unrecorded(self, key: str) -> None:
         """What was sent while Redis was away is recorded before anything else goes."""
         for entry, record in list(self._unrecorded.get(key, {}).items()):
-            await self.store.outbox.record(key, entry, record.done, record.message_ids)
+            await self.store.outbox.record(
+                key, entry, record.done, record.message_ids, secret_ids=record.secret_ids
+            )
             self._forget(key, entry)
 
     def _forget(self, key: str, entry: str) -> None:
@@ -303,14 +305,15 @@ class Deliverer:
         last = len(batch.effects)
         pending = -1
 
-        async def progress(done: int, message_ids: list[int]) -> None:
+        async def progress(done: int, message_ids: list[int], secret_ids: list[int]) -> None:
             nonlocal pending
             record = self._unrecorded.setdefault(key, {}).setdefault(
                 batch.entry_id, Unrecorded(done)
             )
             record.done = done
             record.message_ids.extend(message_ids)
-            held, pending = await self._record(key, batch, done, record.message_ids, done == last)
+            record.secret_ids.extend(secret_ids)
+            held, pending = await self._record(key, batch, done, record, done == last)
             self._forget(key, batch.entry_id)
             if not held:
                 raise LeaseLost
@@ -319,13 +322,15 @@ class Deliverer:
             key, target.chat_id, target.conversation, batch, done=batch.done, progress=progress
         )
         if pending < 0:  # nothing left to send (done before): acknowledged on its own
-            held, pending = await self._record(key, batch, batch.done, [], True)
+            held, pending = await self._record(
+                key, batch, batch.done, Unrecorded(batch.done), True
+            )
             if not held:
                 raise LeaseLost
         return pending
 
     async def _record(
-        self, key: str, batch: Batch, done: int, message_ids: list[int], ack: bool
+        self, key: str, batch: Batch, done: int, sent: Unrecorded, ack: bool
     ) -> tuple[bool, int]:
         """The batch's progress (and with `ack` its end) recorded under this process's lease:
         whether the lease is still ours, and how many batches are left after it."""
@@ -333,7 +338,8 @@ class Deliverer:
             key,
             batch.entry_id,
             done,
-            message_ids,
+            sent.message_ids,
+            secret_ids=sent.secret_ids,
             lease=self.lease.token,
             lease_ttl=self.lease_ttl,
             ack=ack,

@@ -3,11 +3,15 @@ those with a time limit (the case code, the safety word's confirmation) after th
 
     {prefix}:{<conv key>}:conv     hash  sec: message ids and when sent (flows.packed), what
                                          `Scrub` deletes; it outlives an erasure (48 h: as long
-                                         as Telegram lets a bot delete), like the chat's ids
-    {prefix}:expiring              zset  sealed {"k", "c", "m"} -> when to delete it: the chat
-                                         id is personal, so each member is sealed
+                                         as Telegram lets a bot delete), like the chat's ids;
+                                         cid: the chat's id, sealed (the sweep needs it), once
+                                         a message with a time limit was sent
+    {prefix}:expiring              zset  "<conv key>|<message id>" -> when to delete it
 
-Which messages are which is flow data (`flows.steps.SECRET_MESSAGES`, `TIMED_MESSAGES`).
+The due list names no one: a pseudonymous conversation and a message number; the chat id it
+takes to delete one is sealed in the conversation (for its owner context, like his fields) and
+goes with it. Which messages are which is flow data (`flows.steps.SECRET_MESSAGES`,
+`TIMED_MESSAGES`).
 """
 
 from __future__ import annotations
@@ -21,14 +25,14 @@ import structlog
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 
-from flows import codec, packed
+from flows import packed
 from flows.sealing import SealError
 from flows.store import ConversationStore
 
 log = structlog.get_logger("hotline.ephemeral")
 
-CONTEXT: Final = b"expiring"
 FIELD: Final = "sec"  # of the conversation's hash
+CHAT_FIELD: Final = "cid"
 
 # KEYS: the conversation's hash; ARGV: 1 a message id, deleted: it leaves the `sec` set.
 _DROP: Final = (
@@ -42,6 +46,16 @@ for i = 1, #list do
     return 1
   end
 end
+return 0
+"""
+)
+# KEYS: the conversation's hash; ARGV: 1 the sealed chat id, then as flows.packed.REMEMBER's
+# (field, now, ttl, message ids). The chat id is kept only where the message's record is.
+_REMEMBER_TIMED: Final = (
+    packed.LUA
+    + f"""
+remember_ids(KEYS[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), 5)
+redis.call('HSET', KEYS[1], '{CHAT_FIELD}', ARGV[1])
 return 0
 """
 )
@@ -63,87 +77,85 @@ class SecretMessages:
         self.seconds = seconds
         self.clock = clock
         self.due_key = f"{store.prefix}:expiring"
-
         self._remember = store.redis.register_script(packed.REMEMBER)
+        self._remember_timed = store.redis.register_script(_REMEMBER_TIMED)
         self._drop = store.redis.register_script(_DROP)
 
     def _key(self, key: str) -> str:
         return self.store.key(key, "conv")
 
+    @staticmethod
+    def _member(key: str, message_id: int) -> str:
+        return f"{key}|{int(message_id)}"
+
     async def remember(self, key: str, chat_id: int, message_id: int, *, timed: bool) -> None:
         now = self.clock()
         ttl = round(self.store.retention.chat_messages * 1000)
         args: list[str | int] = [FIELD, round(now * 1000), ttl, int(message_id)]
-        async with self.store.redis.pipeline(transaction=False) as pipe:
-            await self._remember(keys=[self._key(key)], args=args, client=pipe)
-            if timed:
-                member = self.store.sealer.seal(
-                    codec.dumps({"k": key, "c": int(chat_id), "m": int(message_id)}).encode(),
-                    CONTEXT,
-                )
-                pipe.zadd(self.due_key, {member: now + self.seconds})
-            await pipe.execute()
+        if not timed:
+            await self._remember(keys=[self._key(key)], args=args)
+            return
+        chat = self.store.sealer.seal(str(int(chat_id)).encode(), key.encode())
+        await self._remember_timed(keys=[self._key(key)], args=[chat, *args])
+        # another slot: the sweep's list of every conversation
+        due = {self._member(key, message_id): now + self.seconds}
+        await self.store.redis.zadd(self.due_key, due)
 
     async def scrub(self, key: str, chat_id: int) -> None:
         """Delete every such message of this chat the bot still can."""
-        ids = [
-            i for i, _ in packed.decode(_text(await self.store.redis.hget(self._key(key), FIELD)))
-        ]
+        kept = _text(await self.store.redis.hget(self._key(key), FIELD))
+        ids = [message for message, _ in packed.decode(kept)]
         for start in range(0, len(ids), DELETE_CHUNK):
             with contextlib.suppress(*GONE):
                 await self.bot.delete_messages(chat_id, ids[start : start + DELETE_CHUNK])
-        await self.store.redis.hdel(self._key(key), FIELD)
-        await self._take(lambda entry: entry[0] == key)  # deleted now, not when due
+        async with self.store.redis.pipeline(transaction=False) as pipe:
+            pipe.hdel(self._key(key), FIELD, CHAT_FIELD)
+            if ids:  # deleted now, not when due
+                pipe.zrem(self.due_key, *(self._member(key, i) for i in ids))
+            await pipe.execute()
 
     async def forget(self, key: str) -> int:
         """A conversation erased from elsewhere (its case ended from a linked account): its
         timed messages are deleted now, and nothing of it (its chat id) stays in Redis."""
-        return await self._take(lambda entry: entry[0] == key, delete=True)
+        kept = _text(await self.store.redis.hget(self._key(key), FIELD))
+        done = 0
+        for message, _ in packed.decode(kept):
+            done += await self._take(key, message)
+        await self.store.redis.hdel(self._key(key), CHAT_FIELD)
+        return done
 
     async def sweep(self, now: float | None = None) -> int:
         """Delete the messages whose time is up; how many this process took."""
         moment = self.clock() if now is None else now
-        due = await self.store.redis.zrangebyscore(self.due_key, "-inf", moment)
-        return await self._take(lambda _: True, members=due, delete=True)
-
-    async def _take(
-        self,
-        wanted: Callable[[tuple[str, int, int]], bool],
-        *,
-        members: list[Any] | None = None,
-        delete: bool = False,
-    ) -> int:
-        """Take the timed entries `wanted` picks (each by one process only), deleting their
-        messages if `delete`; how many were taken."""
-        redis = self.store.redis
-        if members is None:
-            members = await redis.zrange(self.due_key, 0, -1)
         done = 0
-        for raw in members:
-            if not isinstance(raw, bytes | str):
+        for raw in await self.store.redis.zrangebyscore(self.due_key, "-inf", moment):
+            member = _text(raw) or ""
+            key, _, message = member.rpartition("|")
+            if not key or not message.isdigit():
+                log.error("an expiring message record is damaged")
+                await self.store.redis.zrem(self.due_key, member)
                 continue
-            member = _s(raw)
-            try:
-                data = codec.loads(self.store.sealer.unseal(member, CONTEXT))
-                entry = (str(data["k"]), int(data["c"]), int(data["m"]))
-            except (SealError, codec.CodecError, KeyError, TypeError, ValueError):
-                log.error("an expiring message record does not open")
-                await redis.zrem(self.due_key, member)
-                continue
-            if not wanted(entry) or not await redis.zrem(self.due_key, member):
-                continue  # not this one, or another process took it
-            key, chat, message = entry
-            if delete:
-                with contextlib.suppress(*GONE):
-                    await self.bot.delete_message(chat, message)
-            await self._drop(keys=[self._key(key)], args=[message])
-            done += 1
+            done += await self._take(key, int(message))
         return done
 
-
-def _s(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+    async def _take(self, key: str, message: int) -> int:
+        """Delete one timed message, if this process is the one to take it off the due list."""
+        redis = self.store.redis
+        if not await redis.zrem(self.due_key, self._member(key, message)):
+            return 0  # not timed, or another process took it
+        sealed = _text(await redis.hget(self._key(key), CHAT_FIELD))
+        try:
+            chat = int(self.store.sealer.unseal(sealed or "", key.encode()))
+        except (SealError, ValueError):
+            log.error("the chat of an expiring message is unknown")  # erased meanwhile
+            return 0
+        with contextlib.suppress(*GONE):
+            await self.bot.delete_message(chat, message)
+        await self._drop(keys=[self._key(key)], args=[message])
+        return 1
 
 
 def _text(value: Any) -> str | None:
-    return _s(value) if isinstance(value, bytes | str) else None
+    if isinstance(value, bytes):
+        return value.decode()
+    return value if isinstance(value, str) else None

@@ -46,3 +46,4 @@ class Unrecorded:
 
     done: int
     message_ids: list[int] = field(default_factory=list)
+    secret_ids: list[int] = field(default_factory=list)  # of them, what `Scrub` deletes

@@ -49,7 +49,8 @@ log = structlog.get_logger("hotline.render")
 
 Keyboard = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 # (effects done, ids of the messages the last one sent), after each effect of a batch
-Progress = Callable[[int, list[int]], Awaitable[None]]
+# (effects done, messages sent for the last one, which of them `Scrub` deletes later)
+Progress = Callable[[int, list[int], list[int]], Awaitable[None]]
 
 TELEGRAM_DELETE_CHUNK = 100
 KEYBOARDS_CACHED = 1024  # more than languages x screens x their button sets
@@ -135,14 +136,17 @@ class Renderer:
                     effect=type(effect).__name__,
                     error=type(exc).__name__,
                 )
+            secret = isinstance(effect, Reply) and effect.message_id in SECRET_MESSAGES
             if progress is not None:
-                await progress(n + 1, sent)
+                # a secret message is remembered with the progress, in the same round trip
+                await progress(n + 1, sent, sent[:1] if secret else [])
             elif sent:
                 await self.store.remember_chat_message(key, sent[0])
-            if sent and isinstance(effect, Reply) and effect.message_id in SECRET_MESSAGES:
+            if sent and secret:
                 # after the progress is recorded: Redis failing here must not send it twice
-                timed = effect.message_id in TIMED_MESSAGES
-                await self.secrets.remember(key, chat_id, sent[0], timed=timed)
+                timed = isinstance(effect, Reply) and effect.message_id in TIMED_MESSAGES
+                if progress is None or timed:
+                    await self.secrets.remember(key, chat_id, sent[0], timed=timed)
 
     async def apply(
         self, key: str, chat_id: int, conversation: Conversation, effect: Effect

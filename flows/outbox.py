@@ -63,9 +63,10 @@ return 0
 
 # Progress of one batch, with the ids of the messages it sent (for /forget), in one step; the
 # last step acknowledges the batch in the same call.
-# KEYS: outbox, conversation (its `chat` field: flows.packed), lease (one slot); ARGV: 1 entry,
-# 2 done, 3 lease token, 4 lease ttl (ms), 5 now (ms), 6 chat ttl (ms), 7 "ack" (the batch is
-# done: it leaves the outbox) | "" (more effects follow), 8.. message ids.
+# KEYS: outbox, conversation (its `chat` and `sec` fields: flows.packed), lease (one slot);
+# ARGV: 1 entry, 2 done, 3 lease token, 4 lease ttl (ms), 5 now (ms), 6 chat ttl (ms), 7 "ack"
+# (the batch is done: it leaves the outbox) | "" (more effects follow), 8 how many message ids
+# follow, then the message ids, then those of them `Scrub` deletes (bot.ephemeral).
 # Recorded whether or not the lease is still ours (the message went out either way, and a
 # process that took the lease over must not send it again); progress never goes back, and a
 # batch already acknowledged gets no progress field again.
@@ -92,8 +93,12 @@ elseif redis.call('HEXISTS', ok, ARGV[1]) == 1 then
     redis.call('HSET', ok, field, ARGV[2])
   end
 end
-if #ARGV >= 8 then
-  remember_ids(KEYS[2], 'chat', tonumber(ARGV[5]), tonumber(ARGV[6]), 8)
+local sent = 9 + tonumber(ARGV[8])
+if sent > 9 then
+  remember_ids(KEYS[2], 'chat', tonumber(ARGV[5]), tonumber(ARGV[6]), 9, sent - 1)
+end
+if #ARGV >= sent then
+  remember_ids(KEYS[2], 'sec', tonumber(ARGV[5]), tonumber(ARGV[6]), sent, #ARGV)
 end
 if ARGV[3] == '' then
   return {{1, pending}}
@@ -171,6 +176,7 @@ class Outbox:
         done: int,
         message_ids: Sequence[int] = (),
         *,
+        secret_ids: Sequence[int] = (),
         lease: str = "",
         lease_ttl: float = 0.0,
         ack: bool = False,
@@ -191,7 +197,9 @@ class Outbox:
             int(self._clock() * 1000),
             milliseconds(self._chat_ttl),
             "ack" if ack else "",
+            len(message_ids),
             *(str(int(m)) for m in message_ids),
+            *(str(int(m)) for m in secret_ids),
         ]
         keys = [self._key_of(key, part) for part in ("outbox", "conv", "lease")]
         with unavailable():

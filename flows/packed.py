@@ -17,9 +17,10 @@ __all__ = ["LUA", "REMEMBER", "decode", "ids_since"]
 # `unpack_pairs(text or false)`: the list of {id, time}; `pack_pairs(list)`: its text ("" when
 # empty); `keep_since(list, t)`: the entries of time >= t; `has_id(list, id)`; `add_id(list, id,
 # time)`: appended unless there already (then its time is renewed); `cap(list, n)`: the n newest;
-# `put_pairs(hash, field, list)`; `remember_ids(hash, field, now ms, ttl ms, from)`: the message
-# ids ARGV[from..] sent now join the set in `field`, those older than `ttl` leave it, and a
-# conversation erased or not yet made keeps the hash at least `ttl`.
+# `put_pairs(hash, field, list)`; `remember_ids(hash, field, now ms, ttl ms, from, to)`: the
+# message ids ARGV[from..to] (to: the last by default) sent now join the set in `field`, those
+# older than `ttl` leave it, and a conversation erased or not yet made keeps the hash at least
+# `ttl`.
 LUA: Final = """
 local function unpack_pairs(text)
   local list, a, b = {}, 0, 0
@@ -85,11 +86,11 @@ local function put_pairs(hash, field, list)
     redis.call('HSET', hash, field, pack_pairs(list))
   end
 end
-local function remember_ids(ck, field, now, ttl, from)
+local function remember_ids(ck, field, now, ttl, from, to)
   local seconds = math.floor(now / 1000)
   local since = seconds - math.floor(ttl / 1000)
   local list = keep_since(unpack_pairs(redis.call('HGET', ck, field)), since)
-  for i = from, #ARGV do
+  for i = from, to or #ARGV do
     list = add_id(list, tonumber(ARGV[i]), seconds)
   end
   put_pairs(ck, field, list)
