@@ -45,7 +45,7 @@ return 0
 # conversation reached, so no version or batch number comes back, and the ids of the messages
 # that must not stay on his phone (bot.ephemeral).
 _ERASE_OWNER: Final = f"""
-local was = redis.call('HMGET', KEYS[1], 'case', 'v', 'seq', 'seen', 'sec')
+local was = redis.call('HMGET', KEYS[1], 'case', 'v', 'seq', 'seen', 'sec', 'rate', 'rn')
 if was[1] ~= ARGV[1] then
   return 0
 end
@@ -56,9 +56,11 @@ if was[4] then
   table.insert(fields, 'seen')
   table.insert(fields, was[4])
 end
-if was[5] then
-  table.insert(fields, 'sec')
-  table.insert(fields, was[5])
+for i, name in ipairs({{'sec', 'rate', 'rn'}}) do
+  if was[4 + i] then
+    table.insert(fields, name)
+    table.insert(fields, was[4 + i])
+  end
 end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('PEXPIRE', KEYS[1], ARGV[2])

@@ -63,7 +63,7 @@ local function give()
   end
 end
 local was = redis.call('HMGET', ck, 'v', 'case', 'code', 'tl', 'ix', 'seq', 'seen',
-  '{ERASED_VERSION}', '{ERASED_SEQ}', 'chat', 'sec')
+  '{ERASED_VERSION}', '{ERASED_SEQ}', 'chat', 'sec', 'rate', 'rn')
 local update = tonumber(ARGV[2])
 local seen = unpack_pairs(was[7])
 if has_id(seen, update) then
@@ -101,9 +101,12 @@ if ARGV[8] ~= '' then
     table.insert(fields, 'chat')
     table.insert(fields, chat)
   end
-  if was[11] then
-    table.insert(fields, 'sec')
-    table.insert(fields, was[11])
+  -- the secret messages Scrub still deletes, and the quota (/forget does not reset a flood's)
+  for i, name in ipairs({{'sec', 'rate', 'rn'}}) do
+    if was[10 + i] then
+      table.insert(fields, name)
+      table.insert(fields, was[10 + i])
+    end
   end
   redis.call('HSET', ck, unpack(fields))
   redis.call('PEXPIRE', ck, math.max(tonumber(ARGV[5]), tonumber(ARGV[17])))

@@ -253,3 +253,23 @@ async def test_processes_on_one_redis_share_the_callers_limit() -> None:
     assert answers.count((True, False)) == PER_MINUTE
     assert answers[PER_MINUTE] == (False, True)  # the one notice, from whichever process
     assert answers.count((False, True)) == 1
+
+
+async def test_forget_does_not_reset_a_floods_limit(
+    app: tuple[App, RecordingSession, Clock],
+) -> None:
+    """/forget erases the conversation, not the count of what he sent this minute: a flooder
+    cannot forget his way past the limit."""
+    bot_app, session, _ = app
+    him = caller(100_000_903)
+    for _ in range(PER_MINUTE - 1):
+        await bot_app.dispatcher.feed_update(bot_app.bot, him.command("help"))
+    await bot_app.dispatcher.feed_update(bot_app.bot, him.command("forget"))
+    await bot_app.drain()
+    mark = len(session.sent)
+    for _ in range(5):
+        await bot_app.dispatcher.feed_update(bot_app.bot, him.command("help"))
+    await bot_app.drain()
+    texts = [s.method.text for s in session.sent[mark:] if isinstance(s.method, SendMessage)]
+    assert texts == [T.text("ru", "rate-limited")]
+    assert limiter_of(bot_app).dropped == 5
