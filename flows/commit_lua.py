@@ -153,8 +153,10 @@ else
   end
   redis.call('HSET', ck, unpack(fields))
   redis.call('PEXPIRE', ck, ARGV[6])
-  for i = 7, #KEYS do
-    redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[6]) + {round(COMPANION_GRACE * 1000)})
+  if #KEYS >= 7 and redis.call('EXISTS', unpack(KEYS, 7)) > 0 then  -- most never reach the desk
+    for i = 7, #KEYS do
+      redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[6]) + {round(COMPANION_GRACE * 1000)})
+    end
   end
 end
 redis.call('HSET', ok, tostring(seq), ARGV[9])
@@ -197,13 +199,13 @@ local qk, ak, tk, ticket, ttl, queued = KEYS[3], KEYS[4], KEYS[5], ARGV[2], ARGV
 if taken == 0 then
   return {0}
 end
-local conv = redis.call('HMGET', ck, 'v', 'meta', 'sealed', 'seen')
+local conv = redis.call('HMGET', ck, 'v', 'meta', 'sealed', 'seen', 'rate')
 local seen = 0
 if has_id(unpack_pairs(conv[4]), tonumber(ARGV[1])) then
   seen = 1
 else
-  local now, window = tonumber(ARGV[5]), tonumber(ARGV[6])
-  if admitted(ck, ARGV[1], now, window, tonumber(ARGV[7]), ARGV[8], conv[2]) == 0 then
+  local now, window, limit = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+  if admitted(ck, ARGV[1], now, window, limit, ARGV[8], conv[2], conv[5], conv[1]) == 0 then
 """
     + GIVE_TAKEN
     + """

@@ -88,8 +88,9 @@ if ARGV[7] ~= '' then
       pending = pending + 1
     end
   end
-elseif redis.call('HEXISTS', ok, ARGV[1]) == 1 then
-  if tonumber(ARGV[2]) > tonumber(redis.call('HGET', ok, field) or '0') then
+else
+  local batch = redis.call('HMGET', ok, ARGV[1], field)
+  if batch[1] and tonumber(ARGV[2]) > tonumber(batch[2] or '0') then
     redis.call('HSET', ok, field, ARGV[2])
   end
 end

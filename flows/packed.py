@@ -89,12 +89,13 @@ end
 local function remember_ids(ck, field, now, ttl, from, to)
   local seconds = math.floor(now / 1000)
   local since = seconds - math.floor(ttl / 1000)
-  local list = keep_since(unpack_pairs(redis.call('HGET', ck, field)), since)
+  local was = redis.call('HMGET', ck, field, 'v')
+  local list = keep_since(unpack_pairs(was[1]), since)
   for i = from, to or #ARGV do
     list = add_id(list, tonumber(ARGV[i]), seconds)
   end
   put_pairs(ck, field, list)
-  if redis.call('HEXISTS', ck, 'v') == 0 then
+  if not was[2] then
     local left = redis.call('PTTL', ck)
     if left == -1 or left < ttl then
       redis.call('PEXPIRE', ck, ttl)

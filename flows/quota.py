@@ -54,8 +54,9 @@ def heard_anyway(event: Event) -> bool:
 # Lua functions (after flows.packed.LUA) on a conversation's hash `ck`: its field `rate` holds
 # the window (update_id -> when counted, ms), `rn` when he was last told (ms). `counted` counts
 # update `id` at `now` (ms) unless the window already holds `limit` others (1: within the
-# quota); `noticed` says whether a refusal now is the first of the window (and marks it). A hash
-# made here (a new caller's first update, refused) lives for the window only.
+# quota; `rate` and `alive`: the fields rate and v, when the caller read them already);
+# `noticed` says whether a refusal now is the first of the window (and marks it). A hash made
+# here (a new caller's first update, refused) lives for the window only.
 FUNCTIONS: Final = """
 local function lasts_a_window(ck, window)
   local ttl = redis.call('PTTL', ck)
@@ -63,8 +64,12 @@ local function lasts_a_window(ck, window)
     redis.call('PEXPIRE', ck, window)
   end
 end
-local function counted(ck, id, now, window, limit)
-  local entries = keep_since(unpack_pairs(redis.call('HGET', ck, 'rate')), now - window + 1)
+local function counted(ck, id, now, window, limit, rate, alive)
+  if rate == nil then
+    local was = redis.call('HMGET', ck, 'rate', 'v')
+    rate, alive = was[1], was[2]
+  end
+  local entries = keep_since(unpack_pairs(rate), now - window + 1)
   id = tonumber(id)
   local ok = 0
   if has_id(entries, id) then
@@ -74,7 +79,7 @@ local function counted(ck, id, now, window, limit)
     ok = 1
   end
   put_pairs(ck, 'rate', entries)
-  if #entries > 0 then
+  if #entries > 0 and not alive then  -- a conversation lives longer than the window
     lasts_a_window(ck, window)
   end
   return ok
@@ -105,10 +110,11 @@ return {0, noticed(KEYS[1], now, window)}
 
 # For the store's load (after FUNCTIONS): `admitted` is 1 when the update may be applied: within
 # the quota, heard anyway (`heard` = '1'), or his conversation's meta (`meta`, JSON) says he is
-# escalated. A damaged meta does not make him heard (its own handling tells him).
+# escalated (`rate`, `alive`: the conversation's fields rate and v, read with the meta). A
+# damaged meta does not make him heard (its own handling tells him).
 ADMIT: Final = """
-local function admitted(ck, id, now, window, limit, heard, meta)
-  if limit <= 0 or counted(ck, id, now, window, limit) == 1 or heard == '1' then
+local function admitted(ck, id, now, window, limit, heard, meta, rate, alive)
+  if limit <= 0 or counted(ck, id, now, window, limit, rate, alive) == 1 or heard == '1' then
     return 1
   end
   if meta then
