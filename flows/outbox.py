@@ -24,7 +24,6 @@ from redis.asyncio import Redis
 from flows import codec, packed
 from flows.model import Effect
 from flows.packed import LUA as PACKED
-from flows.packed import REMEMBER
 from flows.replicas import Replicas
 from flows.sealing import Sealer
 from flows.unavailable import milliseconds, text, unavailable
@@ -61,6 +60,15 @@ redis.call('HDEL', KEYS[1], '{DONE_PREFIX}' .. ARGV[1], ARGV[1])
 return 0
 """
 
+# KEYS: the conversation's hash; ARGV: 1 now (ms), 2 chat ttl (ms), 3 a message id.
+_REMEMBER_CHAT: Final = (
+    PACKED
+    + """
+remember_chat(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), 3)
+return 0
+"""
+)
+
 # Progress of one batch, with the ids of the messages it sent (for /forget), in one step; the
 # last step acknowledges the batch in the same call.
 # KEYS: outbox, conversation (its `chat` and `sec` fields: flows.packed), lease (one slot);
@@ -96,7 +104,7 @@ else
 end
 local sent = 9 + tonumber(ARGV[8])
 if sent > 9 then
-  remember_ids(KEYS[2], 'chat', tonumber(ARGV[5]), tonumber(ARGV[6]), 9, sent - 1)
+  remember_chat(KEYS[2], tonumber(ARGV[5]), tonumber(ARGV[6]), 9, sent - 1)
 end
 if #ARGV >= sent then
   remember_ids(KEYS[2], 'sec', tonumber(ARGV[5]), tonumber(ARGV[6]), sent, #ARGV)
@@ -136,7 +144,7 @@ class Outbox:
         self._clock = clock
         self._ack = redis.register_script(_ACK)
         self._record = redis.register_script(_RECORD)
-        self._remember = redis.register_script(REMEMBER)
+        self._remember = redis.register_script(_REMEMBER_CHAT)
 
     @staticmethod
     def context(key: str) -> bytes:
@@ -211,7 +219,7 @@ class Outbox:
 
     async def remember_chat_message(self, key: str, message_id: int) -> None:
         now_ms = int(self._clock() * 1000)
-        args: list[str | int] = ["chat", now_ms, milliseconds(self._chat_ttl), int(message_id)]
+        args: list[str | int] = [now_ms, milliseconds(self._chat_ttl), int(message_id)]
         with unavailable():
             await self._remember(keys=[self._key_of(key, "conv")], args=args)
 
@@ -220,7 +228,7 @@ class Outbox:
         since = int(self._clock() - self._chat_ttl)
         with unavailable():
             chat = await self._redis.hget(self._key_of(key, "conv"), "chat")
-        return sorted(packed.ids_since(text(chat), since))
+        return sorted(packed.run_ids_since(text(chat), since))
 
     async def forget_chat_messages(self, key: str) -> None:
         with unavailable():

@@ -1,10 +1,12 @@
 """Small sets of (id, time) kept as one hash field of a conversation, instead of a key each.
 
 A set is text: its entries in the order they came, each as the difference from the one before
-("<d id>:<d time>", comma-separated), so the ids of one chat (counting up by one or two) and
-times seconds apart take a few bytes each. The Lua below is prepended to the scripts that keep
-such sets (flows.commit_lua, flows.outbox, flows.quota, bot.ephemeral); `decode` reads one here.
-No entry is personal: update ids and message ids of a pseudonymous conversation, with when.
+("<d id>:<d time>", comma-separated), so ids a few apart and times seconds apart take a few
+bytes each. A chat's message ids, which follow one another, are kept as runs instead
+("<d first>+<extent>:<d time of the first>"): a whole registration's messages are one entry.
+The Lua below is prepended to the scripts that keep such sets (flows.commit_lua, flows.outbox,
+flows.quota, bot.ephemeral); `decode` and `run_ids_since` read them here. No entry is personal:
+update ids and message ids of a pseudonymous conversation, with when.
 """
 
 from __future__ import annotations
@@ -12,7 +14,12 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["LUA", "REMEMBER", "decode", "ids_since"]
+__all__ = ["LUA", "REMEMBER", "RUN_SPAN", "decode", "ids_since", "run_ids_since"]
+
+# A run of a chat's message ids (one after another) is kept as one entry while it grows within
+# this many seconds of its first message: a run is deletable while its first message is
+# (Telegram's 48 h), so at most this much before the limit is left out of a /forget.
+RUN_SPAN: Final = 600
 
 # `unpack_pairs(text or false)`: the list of {id, time}; `pack_pairs(list)`: its text ("" when
 # empty); `keep_since(list, t)`: the entries of time >= t; `has_id(list, id)`; `add_id(list, id,
@@ -20,8 +27,11 @@ __all__ = ["LUA", "REMEMBER", "decode", "ids_since"]
 # `put_pairs(hash, field, list)`; `remember_ids(hash, field, now ms, ttl ms, from, to)`: the
 # message ids ARGV[from..to] (to: the last by default) sent now join the set in `field`, those
 # older than `ttl` leave it, and a conversation erased or not yet made keeps the hash at least
-# `ttl`.
-LUA: Final = """
+# `ttl`; `remember_chat(hash, now ms, ttl ms, from, to)`: the same for the runs of the `chat`
+# field (`unpack_runs`, `pack_runs`, `add_to_runs`, `runs_since`: lists of {first, last, time}).
+LUA: Final = (
+    f"local RUN_SPAN = {RUN_SPAN}\n"
+    + """
 local function unpack_pairs(text)
   local list, a, b = {}, 0, 0
   if text then
@@ -86,6 +96,70 @@ local function put_pairs(hash, field, list)
     redis.call('HSET', hash, field, pack_pairs(list))
   end
 end
+local function unpack_runs(text)
+  local list, a, b = {}, 0, 0
+  if text then
+    for da, n, db in string.gmatch(text, '(-?%d+)%+(%d+):(-?%d+)') do
+      a = a + tonumber(da)
+      b = b + tonumber(db)
+      list[#list + 1] = {a, a + tonumber(n), b}
+    end
+  end
+  return list
+end
+local function pack_runs(list)
+  local parts, a, b = {}, 0, 0
+  for i = 1, #list do
+    local run = list[i]
+    parts[i] = string.format('%d+%d:%d', run[1] - a, run[2] - run[1], run[3] - b)
+    a, b = run[1], run[3]
+  end
+  return table.concat(parts, ',')
+end
+local function add_to_runs(list, id, time)
+  for i = 1, #list do
+    if id >= list[i][1] and id <= list[i][2] then
+      return list
+    end
+  end
+  for i = #list, 1, -1 do
+    local run = list[i]
+    if time - run[3] < RUN_SPAN and (id == run[2] + 1 or id == run[1] - 1) then
+      run[1], run[2] = math.min(run[1], id), math.max(run[2], id)
+      return list
+    end
+  end
+  list[#list + 1] = {id, id, time}
+  return list
+end
+local function runs_since(list, since)
+  local kept = {}
+  for i = 1, #list do
+    if list[i][3] >= since then
+      kept[#kept + 1] = list[i]
+    end
+  end
+  return kept
+end
+local function remember_chat(ck, now, ttl, from, to)
+  local seconds = math.floor(now / 1000)
+  local was = redis.call('HMGET', ck, 'chat', 'v')
+  local runs = runs_since(unpack_runs(was[1]), seconds - math.floor(ttl / 1000))
+  for i = from, to or #ARGV do
+    runs = add_to_runs(runs, tonumber(ARGV[i]), seconds)
+  end
+  if #runs == 0 then
+    redis.call('HDEL', ck, 'chat')
+  else
+    redis.call('HSET', ck, 'chat', pack_runs(runs))
+  end
+  if not was[2] then
+    local left = redis.call('PTTL', ck)
+    if left == -1 or left < ttl then
+      redis.call('PEXPIRE', ck, ttl)
+    end
+  end
+end
 local function remember_ids(ck, field, now, ttl, from, to)
   local seconds = math.floor(now / 1000)
   local since = seconds - math.floor(ttl / 1000)
@@ -103,6 +177,7 @@ local function remember_ids(ck, field, now, ttl, from, to)
   end
 end
 """
+)
 
 # KEYS: a conversation's hash; ARGV: 1 field, 2 now (ms), 3 ttl (ms), 4.. message ids. They join
 # the set in `field`, where those older than `ttl` (too old for Telegram to delete) are
@@ -116,6 +191,7 @@ return 0
 )
 
 _ENTRY: Final = re.compile(r"(-?\d+):(-?\d+)")
+_RUN: Final = re.compile(r"(-?\d+)\+(\d+):(-?\d+)")
 
 
 def decode(text: str | None) -> list[tuple[int, int]]:
@@ -131,3 +207,14 @@ def decode(text: str | None) -> list[tuple[int, int]]:
 def ids_since(text: str | None, since: int) -> list[int]:
     """The ids of entries of time >= `since`, in the order they came."""
     return [i for i, t in decode(text) if t >= since]
+
+
+def run_ids_since(text: str | None, since: int) -> list[int]:
+    """The ids of a set of runs (the chat's: `remember_chat`) begun at `since` or later."""
+    ids: list[int] = []
+    first = began = 0
+    for d_first, extent, d_began in _RUN.findall(text or ""):
+        first, began = first + int(d_first), began + int(d_began)
+        if began >= since:
+            ids.extend(range(first, first + int(extent) + 1))
+    return ids
