@@ -279,9 +279,15 @@ class CaseEvent:
     """A case event for the desk and the hooks: registered, escalated, claimed, recall, meetup,
     completed, withdrawn, erased; and, for the desk only, "left" (the caller ended a hand-off
     or meeting himself), "talk" (an operator's message opened a live conversation), "talk-back"
-    (the caller went back to his step), "talk-ended" (the operator closed it)."""
+    (the caller went back to his step), "talk-ended" (the operator closed it).
+
+    `case`: the case an ending (completed, withdrawn, erased) names, which its conversation,
+    erased in the same turn, no longer holds when the desk and the hooks hear of it (the desk
+    keeps nothing of a case that never reached it). It says which case, not what happened, so
+    events compare without it."""
 
     kind: str
+    case: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -217,7 +217,7 @@ class Turn:
         return self.conv.case_id is not None and not self.conv.owns_case
 
     def complete_case(self) -> None:
-        self.effects.append(CaseEvent("completed"))
+        self._ending("completed")
         self._erase(wipe_chat=True, whole_case=True, met=True)  # nothing stays on his phone
 
     def withdraw_case(self) -> None:
@@ -226,7 +226,7 @@ class Turn:
             self.effects.append(CaseEvent("unlinked"))
             self.effects.append(LinkNotice("withdraw-request", self.conv.case_id))
         else:
-            self.effects.append(CaseEvent("withdrawn"))
+            self._ending("withdrawn")
         self._erase(wipe_chat=True)
 
     def forget_everything(self) -> None:
@@ -234,13 +234,17 @@ class Turn:
             self.effects.append(CaseEvent("unlinked"))
             self.effects.append(LinkNotice("unlinked", self.conv.case_id))
         else:
-            self.effects.append(CaseEvent("erased"))
+            self._ending("erased")
         self._erase(wipe_chat=True)
         self.say("forget-done")
 
     def erase_by_operator(self) -> None:
-        self.effects.append(CaseEvent("erased"))
+        self._ending("erased")
         self._erase(wipe_chat=False, whole_case=True)
+
+    def _ending(self, kind: str) -> None:
+        """The case event of an ending names the case: the conversation is fresh by then."""
+        self.effects.append(CaseEvent(kind, case=self.conv.case_id))
 
     def send_instructions(self) -> None:
         params = self.pending_params

@@ -157,6 +157,8 @@ class Cards:
         self.marks: CardMarks | None = None  # suspected probes, blocks (bot.desk.marks)
         self.retention: Retention | None = None  # ended topics deleted (bot.desk.retention)
         self.expiring: Sweeper | None = None  # the caller's messages with a time limit
+        # hook event id -> the record it is about, while the event is emitted (bot.desk.desk)
+        self._emitting: dict[str, DeskCase | None] = {}
 
     # -- words --------------------------------------------------------------------------------
     def t(self, message_id: str, **params: str | int) -> str:

@@ -58,6 +58,8 @@ HOOKED: Final = frozenset(
 # A live conversation opened by an operator's message, and how it ends: the card's actions
 # follow it; the topic hears when the caller's words go to the bot again
 TALK_EVENTS: Final = {"talk": 1, "talk-back": 0, "talk-ended": 0}
+# The case events the desk or the hooks act on ("updated", details changed, is none of them)
+HEARD: Final = HOOKED | TOPIC_DELETED | frozenset(TALK_EVENTS) | {"left"}
 # what a new escalation or its end leaves behind of the one before
 ENDED_WITH_ESCALATION: Final = (
     "claimer",
@@ -180,21 +182,30 @@ class Desk(Topics):
         await self.post(case, self.t("desk-silent-alert", reason=effect.reason))
         log.warning("silent alert", reason=effect.reason)
 
+    async def unheld_event(self, conversation: Conversation, effect: CaseEvent) -> None:
+        """A case event of a conversation the desk keeps nothing of (it never reached the desk:
+        registered and left idle, say): only the hooks hear of it, by the case's registered id
+        (the one an ending names, else the one the conversation owns), and nothing is kept."""
+        owned = conversation.case_id if conversation.owns_case else None
+        case_id = effect.case or owned
+        if effect.kind in HOOKED and case_id is not None:
+            await self._emit(effect.kind, case_id, None)
+
     async def _case_event(self, key: str, conversation: Conversation, effect: CaseEvent) -> None:
         kind = effect.kind
         case = await self.state.load(key)
-        if kind == "meetup" and case is not None and case.meetup:
+        if case is None:
+            await self.unheld_event(conversation, effect)
+            return
+        if kind == "meetup" and case.meetup:
             return  # instructions sent again: this escalation is at the meetup already
-        if kind == "registered" or (kind == "meetup" and case is not None):
+        if kind in ("registered", "meetup"):
             # the conversation is as the event left it (an ending one is erased already); a
             # new stage or label retitles the topic and redraws its card
-            show = case is not None and case.topic is not None
             changes = {"meetup": 1} if kind == "meetup" else None
             case, _ = await self._sync(
-                key, conversation, None, show=show, changes=changes, current=case
+                key, conversation, None, show=case.topic is not None, changes=changes, current=case
             )
-        if case is None:
-            return  # no case and never escalated: nothing to tell anyone
         if kind == "left":
             await self._caller_left(case, conversation)
             return
@@ -276,34 +287,53 @@ class Desk(Topics):
     # -- hook events ------------------------------------------------------------------------------
     async def emit(self, kind: str, case: DeskCase) -> None:
         escalation = kind in ("escalated", "recall") and case.priority in PRIORITY_NAMES
+        priority = priority_name(case.priority) if escalation else None
+        reason = (case.reason or None) if escalation else None
+        await self._emit(kind, case.case, case, priority, reason)
+
+    async def _emit(
+        self,
+        kind: str,
+        case_id: str,
+        case: DeskCase | None,
+        priority: str | None = None,
+        reason: str | None = None,
+    ) -> None:
         try:
-            event = HookEvent(
-                kind,
-                case.case,
-                self.clock(),
-                priority=priority_name(case.priority) if escalation else None,
-                reason=(case.reason or None) if escalation else None,
-            )
+            event = HookEvent(kind, case_id, self.clock(), priority=priority, reason=reason)
         except ValueError as exc:
             log.error("hook event not made", kind=kind, error=type(exc).__name__)
             return
-        await self.hooks.emit(event)
+        # the group, as one of the consumers, is handed the record the event is about (only
+        # while it is emitted): nothing is looked up by the case's id
+        self._emitting[event.id] = case
+        try:
+            await self.hooks.emit(event)
+        finally:
+            del self._emitting[event.id]
 
     async def feed(self, event: HookEvent) -> None:
-        """The group as a hook consumer: lifecycle lines in the queue view."""
+        """The group as a hook consumer: lifecycle lines in the queue view, of the events this
+        desk emits (it shows what it holds a topic of: an event about anything else, or from
+        elsewhere, is nothing the group would know of)."""
         if event.kind not in FEED_KINDS:
             return
-        key = await self.state.of_case(event.case)
-        case = await self.state.load(key) if key is not None else None
+        case = self._emitting.get(event.id)
         if case is None or case.topic is None:
             return  # never escalated, so never a topic: nothing the group would know of
-        if event.kind in TOPIC_DELETED and await self.state.conversation_exists(case.key):
-            # the conversation that ended is erased by now; one still there is a linked
-            # phone's (the first phone withdrew or erased): its topic stays, and saying it
-            # was deleted would mislead
+        if event.kind in TOPIC_DELETED and await self._topic_stays(case):
+            # the conversation that ended is erased by now; a linked phone of the case still
+            # there (the first phone withdrew or erased) keeps the topic, and saying it was
+            # deleted would mislead
             return
         text = self.t("desk-feed", code=self.label(case), event=event.kind)
         await self.announce(text, None if event.kind in TOPIC_DELETED else case)
+
+    async def _topic_stays(self, case: DeskCase) -> bool:
+        for other in await self.shared.others(case):
+            if await self.state.conversation_exists(other.key):
+                return True
+        return await self.state.conversation_exists(case.key)
 
     # -- the escalation ends, the conversation is gone -------------------------------------
     async def close_escalation(

@@ -30,7 +30,7 @@ from typing import Any, Final, Protocol
 import structlog
 
 from bot.desk.audit import Audit
-from bot.desk.desk import Desk
+from bot.desk.desk import HEARD, Desk
 from bot.desk.profile import PROFILE_FIELDS
 from bot.group_posts import posting_for
 from flows import codec
@@ -107,6 +107,13 @@ class DeskLane:
         await self._push(key, "alert", conversation, effect)
 
     async def case_event(self, key: str, conversation: Conversation, effect: CaseEvent) -> None:
+        if effect.kind not in HEARD:
+            return
+        if not await self.desk.state.holds_anything(key):
+            # he never reached the desk (registered and left, say) and no work of his waits in
+            # the lane: no job, no record; the hooks hear of it at once
+            await self.desk.unheld_event(conversation, effect)
+            return
         await self._push(key, "event", conversation, effect)
 
     async def link_notice(self, effect: LinkNotice) -> None:
@@ -114,7 +121,8 @@ class DeskLane:
         await self._push(LINKS_LANE, "link", None, effect)
 
     async def erase(self, key: str) -> None:
-        await self._push(key, "erase", None, None)
+        if await self.desk.state.holds_anything(key):  # else there is nothing to erase
+            await self._push(key, "erase", None, None)
 
     async def erase_owner(self, key: str, *, keep_topic: bool) -> None:
         """The owner's record of a case ended from a linked phone: erased with its

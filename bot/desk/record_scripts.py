@@ -131,3 +131,15 @@ DEL_IF: Final = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+
+# KEYS[1] a shared topic's hash (bot.desk.shared_topics); ARGV[1] the member field of the record
+# leaving it, ARGV[2] the members' prefix. The hash goes with its last member: a topic no
+# conversation uses any more is no one's to share.
+LEAVE_SHARED: Final = """
+redis.call('HDEL', KEYS[1], ARGV[1])
+for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(name, 1, #ARGV[2]) == ARGV[2] then return 0 end
+end
+redis.call('DEL', KEYS[1])
+return 1
+"""

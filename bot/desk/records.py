@@ -11,16 +11,17 @@ sealed, operators appear as keyed digests, cases as pseudonymous ids.
     {prefix}:topic:<topic id>        string  <conv key>: an operator's topic -> its case
     {prefix}:desk:ended:<topic id>   string  "1": the topic's case ended (met) or expired, so
                                              what is written there reaches no one
-    {prefix}:deskcase:<case>         string  <conv key>: a hook event's case -> its case
     {prefix}:desk:open               zset    <conv key> -> escalated at: the open escalations
     {prefix}:desk:claims:<day>       list    seconds from escalation to claim, that day
     {prefix}:desk:purge              zset    "s|" sealed "<chat>:<message>" -> when to delete
                                              it (details, in an operator's private chat)
     {prefix}:desk:joined:<digest>    string  a join alert was raised (against repeats)
 
-The record lives in the conversation's slot and is erased with it. Every change to an existing
-record is a script that writes only while the record exists, so an operator's action racing the
-caller's /forget can never bring an erased record back. A claim is one compare-and-set.
+The record lives in the conversation's slot and is erased with it. A conversation that never
+reached the desk has none: nothing of the desk's is kept for it (a case registered and left
+idle, say); a registered case is found through flows.cases' index. Every change to an existing
+record is a script that writes only while the record exists, so an operator's action racing
+the caller's /forget can never bring an erased record back. A claim is one compare-and-set.
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ from flows.store import COMPANION_GRACE, ConversationStore
 __all__ = ["ClaimResult", "DeskCase", "DeskState"]
 
 CLAIM_DAYS_KEPT: Final = 2 * 86400  # per-day claim durations: today's and yesterday's
+# What the desk may keep in a conversation's slot (the record, the operators' messages he was
+# sent, the group's messages showing his, what was counted of the case's links, the desk lane's
+# jobs): while none is there, the desk knows nothing of the conversation
+DESK_PARTS: Final = ("desk", "relayed", "deskposts", "links", "desklane")
+# an index earlier releases kept (<case> -> <conv key>); erasure still removes it
+LEGACY_CASE_INDEX: Final = "deskcase"
 
 
 def _s(value: Any) -> str:
@@ -148,8 +155,8 @@ class DeskState:
     def topic_key(self, topic: int) -> str:
         return f"{self._prefix}:topic:{int(topic)}"
 
-    def case_key(self, case: str) -> str:
-        return f"{self._prefix}:deskcase:{case}"
+    def legacy_case_key(self, case: str) -> str:
+        return f"{self._prefix}:{LEGACY_CASE_INDEX}:{case}"
 
     def claims_key(self, day: str) -> str:
         return f"{self._prefix}:desk:claims:{day}"
@@ -162,14 +169,20 @@ class DeskState:
 
     @property
     def ttl_ms(self) -> int:
-        """The indexes (topic, case: pointers, nothing personal) live as long as a registered
-        conversation may; the record itself only as long as its conversation (see
+        """The indexes (topic, shared topic: pointers, nothing personal) live as long as a
+        registered conversation may; the record itself only as long as its conversation (see
         flows.store.COMPANION_PARTS: each commit of the conversation extends it too)."""
         return int(self.store.retention.registered * 1000)
 
     # -- the record ---------------------------------------------------------------------------
     async def load(self, key: str) -> DeskCase | None:
         return DeskCase.parse(key, await self.redis.hgetall(self.record_key(key)))
+
+    async def holds_anything(self, key: str) -> bool:
+        """Whether the desk keeps anything of this conversation, or has work for it waiting (one
+        command: every part is in the conversation's slot)."""
+        names = [self.store.key(key, part) for part in DESK_PARTS]
+        return bool(await self.redis.exists(*names))
 
     async def ensure(
         self, key: str, fields: Mapping[str, str | int | float], drop: Sequence[str] = ()
@@ -183,8 +196,6 @@ class DeskState:
         )
         case = DeskCase.parse(key, dict(zip(flat[::2], flat[1::2], strict=True)))
         assert case is not None  # written in the same transaction
-        if made or "case" in fields:
-            await self.redis.set(self.case_key(case.case), key, px=self.ttl_ms)
         return case, bool(made)
 
     async def update(
@@ -212,17 +223,13 @@ class DeskState:
         raw = await self.redis.get(self.topic_key(topic))
         return None if raw is None else _s(raw)
 
-    async def of_case(self, case: str) -> str | None:
-        raw = await self.redis.get(self.case_key(case))
-        return None if raw is None else _s(raw)
-
     async def delete(self, key: str) -> DeskCase | None:
         """Every key of the case: the record, its indexes, its place among open escalations."""
         case = await self.load(key)
         names = [self.record_key(key), self.relayed_key(key)]
         names.append(self.store.key(key, "deskposts"))  # bot.desk.shared_topics
         if case is not None:
-            names += [self.case_key(case.case), self.case_key(case.ref)]
+            names += [self.legacy_case_key(case.case), self.legacy_case_key(case.ref)]
             if case.topic is not None and await self.of_topic(case.topic) in (key, None):
                 # (a topic another account of the case talks to now stays its)
                 names.append(self.topic_key(case.topic))

@@ -15,7 +15,8 @@ operators sent him (as for a deleted topic, "what he sent and what operators wro
 too"). Keys (nothing personal):
 
     {prefix}:casetopic:<case id>       hash  topic, card, and k:<conv key> = 1 for each
-                                             conversation whose record uses the topic
+                                             conversation whose record uses the topic (it
+                                             goes when the last one leaves)
     {prefix}:{<conv key>}:deskposts    zset  the group's messages showing what he sent
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from bot.desk import record_scripts as scripts
 from bot.desk.records import DeskCase, DeskState
 
 MEMBER: Final = "k:"
@@ -43,6 +45,7 @@ class SharedTopics:
         self.state = state
         self.redis = state.redis
         self.prefix = state.store.prefix
+        self._leave = self.redis.register_script(scripts.LEAVE_SHARED)
 
     def case_key(self, case_id: str) -> str:
         return f"{self.prefix}:casetopic:{case_id}"
@@ -78,7 +81,7 @@ class SharedTopics:
 
     async def leave(self, case: DeskCase) -> None:
         if registered(case):
-            await self.redis.hdel(self.case_key(case.case), MEMBER + case.key)
+            await self._leave(keys=[self.case_key(case.case)], args=[MEMBER + case.key, MEMBER])
 
     async def others(self, case: DeskCase) -> list[DeskCase]:
         """The records of the case's other accounts that use the same topic."""
