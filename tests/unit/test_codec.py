@@ -52,6 +52,7 @@ EVERY_EFFECT: list[Effect] = [
     Escalate(Priority.NORMAL, "operator"),
     SilentAlert("safety-word"),
     CaseEvent("registered"),
+    CaseEvent("withdrawn", case="c0ffee123456"),
     Lookup("abcdefgh"),
     RegisterCase("c0ffee", "digest"),
     Erase(),
