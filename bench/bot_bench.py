@@ -14,12 +14,17 @@ bench/baseline.py: `RedisStorage` + `RedisEventIsolation`, async filters only.
   conversation: every key in Redis after the callers finished, over their number.
 - RSS growth per distinct caller, RSS_CALLERS callers who only sent /start (bench/rss.py, a
   process per bot, both at once, on a Redis of their own, beside the project's burst).
+- an escalation (the project only: the baseline has no operator desk): ESCALATION_CALLERS
+  registered callers each ask for an operator and write twice, relayed into the topic; round
+  trips and commands per update of it, the desk's work for each update counted with it
+  (bench/escalation.py).
 - the burst: BURST_CALLERS send /start at once, fetched by the bot's own polling from a fake
   Bot API that answers every 50th post 429 (bench/burst.py), in real time.
 
 Knobs (environment): BENCH_RUNS (5), BENCH_CALLERS (200), BENCH_IN_FLIGHT (100),
 BENCH_RSS_CALLERS (30000: 100000, the issue's figure, takes some 4 minutes more),
-BENCH_BURST_CALLERS (1000); 0 skips the RSS or burst part.
+BENCH_BURST_CALLERS (1000), BENCH_ESCALATION_CALLERS (50); 0 skips the RSS, burst or
+escalation part.
 """
 
 from __future__ import annotations
@@ -39,8 +44,8 @@ from dataclasses import dataclass, field
 
 import redis.asyncio
 
-from bench import burst, throughput
-from bench.dialogue import CALLS_PER_UPDATE, REGISTRATION
+from bench import burst, escalation, throughput
+from bench.dialogue import CALLS_PER_UPDATE, ESCALATION, REGISTRATION
 from bench.redis_server import HASH_LISTPACK_VALUE, running_redis
 from bench.variants import BASELINE, PROJECT
 
@@ -49,6 +54,7 @@ CALLERS = int(os.environ.get("BENCH_CALLERS", "200"))
 IN_FLIGHT = int(os.environ.get("BENCH_IN_FLIGHT", "100"))
 RSS_CALLERS = int(os.environ.get("BENCH_RSS_CALLERS", "30000"))
 BURST_CALLERS = int(os.environ.get("BENCH_BURST_CALLERS", "1000"))
+ESCALATION_CALLERS = int(os.environ.get("BENCH_ESCALATION_CALLERS", "50"))
 NAMES = (PROJECT, BASELINE)
 
 
@@ -61,6 +67,7 @@ class Results:
     idle: dict[str, tuple[float, float]] = field(default_factory=dict)
     burst: dict[str, burst.BurstFigures] = field(default_factory=dict)
     rss: dict[str, dict[str, float]] = field(default_factory=dict)
+    escalation: escalation.EscalationFigures | None = None
     redis_version: str = ""
 
 
@@ -70,6 +77,8 @@ async def _check() -> None:
         got = [[method for method, _ in calls] for calls in await throughput.check(URL, name)]
         if got != expected:
             raise SystemExit(f"{name} does not make the dialogue's Bot API calls: {got}")
+    if ESCALATION_CALLERS:
+        await escalation.check(URL)
 
 
 async def _timed(results: Results) -> None:
@@ -178,6 +187,8 @@ def report(results: Results) -> list[str]:
     (pb, pk), (bb, bk) = (results.idle[n] for n in NAMES)
     lines.append(_row("idle registered conversation: bytes", f"{pb:,.0f}", f"{bb:,.0f}"))
     lines.append(_row("idle registered conversation: keys", f"{pk:.1f}", f"{bk:.1f}"))
+    if results.escalation is not None:
+        lines += _escalation_rows(results.escalation)
     if results.rss:
         pr, br = (results.rss[n] for n in NAMES)
         lines.append(
@@ -234,6 +245,26 @@ def report(results: Results) -> list[str]:
     return lines
 
 
+def _escalation_rows(figures: escalation.EscalationFigures) -> list[str]:
+    per = figures.updates
+    commands = figures.server_commands / per
+    sources = ", ".join(
+        f"{name.rpartition('.')[0].rpartition('.')[2]}.{name.rpartition('.')[2]} {n / per:.2f}"
+        for name, n in figures.by_source.most_common(12)
+    )
+    kinds = ", ".join(
+        f"{cmd} {n / per:.2f}" for cmd, n in figures.by_command.most_common(8) if n > 0
+    )
+    return [
+        f"escalation, project only (the baseline has no desk): {figures.callers} registered "
+        f"callers, /operator and two messages relayed into the topic ({len(ESCALATION)} updates)",
+        _row("  Redis round trips per update", f"{figures.round_trips / per:.2f}", "-"),
+        f"    by source: {sources}",
+        _row("  Redis commands run by the server per update", f"{commands:.2f}", "-"),
+        f"    {kinds}",
+    ]
+
+
 URL = ""
 
 
@@ -250,6 +281,8 @@ def main() -> None:
             await _timed(results)
 
         asyncio.run(timed())
+        if ESCALATION_CALLERS:
+            results.escalation = asyncio.run(escalation.measure(URL, ESCALATION_CALLERS))
         if BURST_CALLERS:  # the baseline's burst computes all at once: on a machine to itself
             asyncio.run(_burst(results, BASELINE))
         # memory is not timed: its processes (a Redis of their own) run beside the project's

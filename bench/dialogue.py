@@ -60,6 +60,19 @@ REGISTRATION: tuple[Step, ...] = (
     Step("text", "/status", _ASK),
 )
 START = REGISTRATION[:1]
+# After the registration: he asks for an operator (/operator, the bot's menu button) and writes
+# twice, each message relayed into his case's topic (the desk's share: bench/escalation.py)
+ESCALATION: tuple[Step, ...] = (
+    Step("text", "/operator", _ASK),  # the hand-off screen
+    Step("text", "Я на месте, жду", ()),  # relayed into the topic; he is not answered
+    Step("text", "Со мной ещё двое", ()),
+)
+# what the group is sent for each (the topic with its card, the queue post; each relay)
+ESCALATION_DESK: tuple[tuple[str, ...], ...] = (
+    ("CreateForumTopic", "SendMessage", "SendMessage"),
+    ("SendMessage",),
+    ("SendMessage",),
+)
 CALLS_PER_UPDATE = sum(len(s.calls) for s in REGISTRATION) / len(REGISTRATION)
 
 
@@ -71,12 +84,14 @@ class Updates:
         self.next_id = first
         self._date = int(time.time())
 
-    def of(self, user_id: int, steps: tuple[Step, ...] = REGISTRATION) -> list[dict[str, Any]]:
-        """One caller's updates for these steps (his message ids count from 1)."""
+    def of(
+        self, user_id: int, steps: tuple[Step, ...] = REGISTRATION, first_message: int = 1
+    ) -> list[dict[str, Any]]:
+        """One caller's updates for these steps (his message ids count from `first_message`)."""
         user = {"id": user_id, "is_bot": False, "first_name": "Caller", "language_code": LANG}
         chat = {"id": user_id, "type": "private", "first_name": "Caller"}
         updates: list[dict[str, Any]] = []
-        for message_id, step in enumerate(steps, start=1):
+        for message_id, step in enumerate(steps, start=first_message):
             update_id, self.next_id = self.next_id, self.next_id + 1
             if step.kind == "text":
                 message = {

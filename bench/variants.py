@@ -40,6 +40,10 @@ def project_settings(redis_url: str, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+async def _nothing() -> None:
+    return None
+
+
 @dataclass
 class Variant:
     name: str
@@ -48,6 +52,8 @@ class Variant:
     session: CountingSession
     settle: Callable[[], Awaitable[None]]  # wait for background deliveries
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # the project's: wait for the desk's work too (its lane: the topic, the card, relays)
+    settle_desk: Callable[[], Awaitable[None]] = _nothing
 
     async def feed(self, raw: dict[str, Any], calls: int) -> None:
         """Feed one update of a caller as Telegram would (JSON, parsed here as polling and the
@@ -63,10 +69,6 @@ class Variant:
         await self.settle()
         for close in self.closers:
             await close()
-
-
-async def _nothing() -> None:
-    return None
 
 
 def project(
@@ -93,7 +95,15 @@ def project(
         app.deliverer.stop()
         await app.redis.aclose()
 
-    return Variant(PROJECT, app.bot, app.dispatcher, session, app.deliverer.drain, closers=[close])
+    return Variant(
+        PROJECT,
+        app.bot,
+        app.dispatcher,
+        session,
+        app.deliverer.drain,
+        closers=[close],
+        settle_desk=app.drain,
+    )
 
 
 def baseline(redis_url: str, *, record: bool = False) -> Variant:

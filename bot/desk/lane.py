@@ -9,12 +9,16 @@ conversation (sealed: a relay holds his words), and a worker per conversation ap
 the desk in the order they came, under the priority of the case (`posting_for`).
 
 Durable: the batch leaves the outbox once its desk effects are in the lane, and a job leaves the
-lane once applied (at least once; a stopped process's lane is resumed at start). Keys:
+lane once applied (at least once; a stopped process's lane is resumed at start: a lane that
+holds jobs is a key of its own, found by its name). Key:
 
     {prefix}:{<conv key>}:desklane  list  sealed jobs: the effect, the chat, the conversation's
                                           meta, the names of the details given and the case
                                           code, as the effect saw them
-    {prefix}:desk:lanes             zset  conversation key -> when: lanes that hold jobs
+
+A job costs one round trip to push and one to leave the lane once done (the jobs waiting are
+read at once, a batch at a time); a worker ends when its lane is empty and nothing was pushed
+meanwhile (every push in this process kicks it).
 
 A job for a conversation that is gone by then (he erased it) is dropped, but for case events and
 the erase itself, which end what the desk holds of it.
@@ -53,6 +57,9 @@ RETRY_MAX: Final = 60.0
 KEPT: Final = 2 * 86400  # a lane nobody works on goes after this long (as an outbox would)
 ENDINGS: Final = frozenset({"event", "erase", "link"})
 LINKS_LANE: Final = "links"  # link notices name a case, not a conversation
+LANE: Final = "desklane"
+BATCH: Final = 50  # jobs read at once
+LEGACY_INDEX: Final = "desk:lanes"  # the zset of lanes earlier releases kept
 SCREENED: Final = frozenset({"escalate", "relay", "alert"})  # what a mark holds back
 
 
@@ -80,14 +87,13 @@ class DeskLane:
         self.store = desk.store
         self.redis = desk.store.redis
         self.clock = clock
-        self.index = f"{desk.store.prefix}:desk:lanes"
         self._running: dict[str, bool] = {}  # key -> kicked again while running
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._backoff: dict[str, float] = {}
 
     def lane_key(self, key: str) -> str:
-        return self.store.key(key, "desklane")
+        return self.store.key(key, LANE)
 
     def _context(self, key: str) -> bytes:
         return key.encode() + b"|desklane"
@@ -175,9 +181,6 @@ class DeskLane:
     async def _store(self, key: str, jobs: list[dict[str, Any]]) -> None:
         records = [self.store.sealer.seal_json(job, self._context(key)) for job in jobs]
         name = self.lane_key(key)
-        # the index first (another slot of a cluster): a stop between the two leaves an empty
-        # lane indexed, which the worker clears, never a job nobody would resume
-        await self.redis.zadd(self.index, {key: jobs[0]["at"]})
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.rpush(name, *records)
             pipe.expire(name, KEPT)
@@ -197,30 +200,33 @@ class DeskLane:
         task.add_done_callback(self._tasks.discard)
 
     async def resume(self) -> int:
-        """Take up the lanes a stopped process left; how many."""
-        members = await self.redis.zrange(self.index, 0, -1)
-        keys = [k.decode() if isinstance(k, bytes) else str(k) for k in members]
-        for key in keys:
+        """Take up the lanes a stopped process left (every node of a cluster is scanned);
+        how many."""
+        head, tail = self.lane_key("\0").split("\0")
+        keys: set[str] = set()
+        async for raw in self.redis.scan_iter(match=f"{head}*{tail}", count=1000, _type="list"):
+            name = raw.decode() if isinstance(raw, bytes) else str(raw)
+            keys.add(name.removeprefix(head).removesuffix(tail))
+        for key in sorted(keys):
             self.kick(key)
+        await self.redis.delete(f"{self.store.prefix}:{LEGACY_INDEX}")
         return len(keys)
 
     async def _work(self, key: str) -> None:
         failed = False
+        name = self.lane_key(key)
         try:
             while True:
                 self._running[key] = False
-                name = self.lane_key(key)
                 # (only the commands the deployment's Redis ACL grants: LRANGE and LTRIM)
-                while head := await self.redis.lrange(name, 0, 0):
-                    raw = head[0]
-                    await self._apply(key, raw.decode() if isinstance(raw, bytes) else raw)
-                    await self.redis.ltrim(name, 1, -1)
-                await self.redis.zrem(self.index, key)
-                if await self.redis.lrange(name, 0, 0):  # pushed while the index was left
-                    await self.redis.zadd(self.index, {key: self.clock()})
-                    continue
+                while jobs := await self.redis.lrange(name, 0, BATCH - 1):
+                    for raw in jobs:
+                        await self._apply(key, raw.decode() if isinstance(raw, bytes) else raw)
+                        await self.redis.ltrim(name, 1, -1)  # done: it leaves the lane
+                    if len(jobs) < BATCH:
+                        break
                 if not self._running[key]:
-                    break
+                    break  # nothing pushed meanwhile (a push kicks this worker again)
         except Exception as exc:
             failed = True
             log.error("desk lane failed, tried again later", error=type(exc).__name__)

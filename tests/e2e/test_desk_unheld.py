@@ -8,12 +8,15 @@ case). On the real Redis server, through the real Dispatcher."""
 
 from __future__ import annotations
 
+import base64
+import os
 from collections.abc import Callable
 
 import pytest
 import redis.asyncio
 from aiogram.methods import CreateForumTopic
 
+from flows.sealing import new_key
 from tests.e2e.conftest import Caller, Hotline, HotlineFactory, kept_after_erase, register
 from tests.e2e.desk_harness import (
     OPERATORS,
@@ -250,3 +253,39 @@ async def test_a_linked_account_escalates_a_case_its_owner_never_took_to_the_des
     # the whole case went, the closed topic waits for the retention
     for account in (owner, other):
         assert await desk_keys_of(hotline, account) == [f"hl:desk:ended:{topic}"]
+
+
+async def test_a_lane_a_stopped_process_left_is_taken_up_by_the_next_start(
+    real_redis: redis.asyncio.Redis, make_hotline: HotlineFactory
+) -> None:
+    from aiogram.exceptions import TelegramRetryAfter
+
+    # two processes of one deployment: the same keys
+    keys = {
+        "hotline_seal_keys": new_key(),
+        "hotline_id_key": base64.b64encode(os.urandom(32)).decode(),
+    }
+    first = await make_hotline(real_redis, operator_ids=OPERATORS, **keys)
+    first.app.hooks.consumers.append(Recorder())
+    caller = first.caller()
+    await registered_idle(first, caller)
+    method = CreateForumTopic(chat_id=-1, name="x")
+    first.session.fail_next(
+        CreateForumTopic, TelegramRetryAfter(method=method, message="Flood", retry_after=5)
+    )
+    await caller.command("operator")  # the desk's share waits in its lane
+    lane = first.app.desk_lane
+    assert lane is not None
+    await lane.stop()  # the process stops before it is tried again
+    name = lane.lane_key(caller.key)
+    assert await real_redis.llen(name) == 2  # the escalation and its event
+    await real_redis.zadd("hl:desk:lanes", {caller.key: 1.0})  # what earlier releases kept
+
+    second = await make_hotline(real_redis, operator_ids=OPERATORS, **keys)
+    assert second.app.desk_lane is not None
+    assert await second.app.desk_lane.resume() == 1
+    await second.app.drain()
+    assert await real_redis.llen(name) == 0
+    assert [m for m in second.desk() if isinstance(m, CreateForumTopic)]
+    assert (await DeskView(second).case(caller)).open
+    assert not await real_redis.exists("hl:desk:lanes")
