@@ -28,13 +28,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from typing import Any, Final, Protocol
 
 import structlog
 
 from bot.desk.audit import Audit
-from bot.desk.desk import HEARD, Desk
+from bot.desk.desk import Desk
+from bot.desk.events import HEARD
 from bot.desk.profile import PROFILE_FIELDS
 from bot.group_posts import posting_for
 from flows import codec
@@ -55,8 +57,10 @@ log = structlog.get_logger("hotline.desk")
 RETRY_FIRST: Final = 1.0
 RETRY_MAX: Final = 60.0
 KEPT: Final = 2 * 86400  # a lane nobody works on goes after this long (as an outbox would)
-ENDINGS: Final = frozenset({"event", "erase", "link"})
 LINKS_LANE: Final = "links"  # link notices name a case, not a conversation
+# The conversation whose effects the renderer hands over in this task (its deliverer's: one
+# conversation's batches, in order), once one of them named it
+DELIVERING: ContextVar[str | None] = ContextVar("desk_lane_delivering", default=None)
 LANE: Final = "desklane"
 BATCH: Final = 50  # jobs read at once
 LEGACY_INDEX: Final = "desk:lanes"  # the zset of lanes earlier releases kept
@@ -66,8 +70,10 @@ SCREENED: Final = frozenset({"escalate", "relay", "alert"})  # what a mark holds
 class Marks(Protocol):
     """Suspected probes and blocked accounts (bot.desk.marks)."""
 
+    def mark_key(self, key: str) -> str: ...
+
     async def of_conversation(
-        self, key: str, conversation: Conversation | None
+        self, key: str, conversation: Conversation | None, own: Mapping[str, str] | None = None
     ) -> Marked | None: ...
 
 
@@ -113,9 +119,11 @@ class DeskLane:
         await self._push(key, "alert", conversation, effect)
 
     async def case_event(self, key: str, conversation: Conversation, effect: CaseEvent) -> None:
+        DELIVERING.set(key)
         if effect.kind not in HEARD:
             return
-        if not await self.desk.state.holds_anything(key):
+        # (his lane at work in this process holds work of his: no need to ask)
+        if key not in self._running and not await self.desk.state.holds_anything(key):
             # he never reached the desk (registered and left, say) and no work of his waits in
             # the lane: no job, no record; the hooks hear of it at once
             await self.desk.unheld_event(conversation, effect)
@@ -123,10 +131,13 @@ class DeskLane:
         await self._push(key, "event", conversation, effect)
 
     async def link_notice(self, effect: LinkNotice) -> None:
-        # about a case as a whole (a link made, a check failed), in a lane of their own
-        await self._push(LINKS_LANE, "link", None, effect)
+        # about a case as a whole (a link made, a check failed): after what the desk does for
+        # the conversation it came from (his own ending: his record leaves the topic first),
+        # else in a lane of their own
+        await self._push(DELIVERING.get() or LINKS_LANE, "link", None, effect)
 
     async def erase(self, key: str) -> None:
+        DELIVERING.set(key)
         if await self.desk.state.holds_anything(key):  # else there is nothing to erase
             await self._push(key, "erase", None, None)
 
@@ -149,6 +160,7 @@ class DeskLane:
         priority = int(Priority.NORMAL)
         job: dict[str, Any] = {"op": op, "at": self.clock()}
         if conversation is not None:
+            DELIVERING.set(key)
             priority = max(priority, conversation.priority)
             job["meta"] = conversation.meta()
             # which details he gave (the stage the desk shows depends on it), not what they are
@@ -221,8 +233,10 @@ class DeskLane:
                 # (only the commands the deployment's Redis ACL grants: LRANGE and LTRIM)
                 while jobs := await self.redis.lrange(name, 0, BATCH - 1):
                     for raw in jobs:
-                        await self._apply(key, raw.decode() if isinstance(raw, bytes) else raw)
-                        await self.redis.ltrim(name, 1, -1)  # done: it leaves the lane
+                        shown = await self._apply(
+                            key, raw.decode() if isinstance(raw, bytes) else raw
+                        )
+                        await self._done(key, name, shown)
                     if len(jobs) < BATCH:
                         break
                 if not self._running[key]:
@@ -240,11 +254,22 @@ class DeskLane:
         else:
             self._backoff.pop(key, None)
 
+    async def _done(self, key: str, name: str, shown: list[int]) -> None:
+        """The job leaves the lane, with what it leaves to remember (in the same slot)."""
+        if not shown:
+            await self.redis.ltrim(name, 1, -1)
+            return
+        async with self.redis.pipeline(transaction=True) as pipe:
+            self.desk.shared.add_posts(pipe, key, shown)  # what showed him in the group
+            pipe.ltrim(name, 1, -1)
+            await pipe.execute()
+
     def _retry(self, key: str) -> None:
         self._timers.pop(key, None)
         self.kick(key)
 
-    async def _apply(self, key: str, record: str) -> None:
+    async def _apply(self, key: str, record: str) -> list[int]:
+        """Do one job; the group's messages it posted that show what he sent."""
         try:
             job = self.store.sealer.unseal_json(record, self._context(key))
             effect = codec.decode_effect(job["effect"]) if "effect" in job else None
@@ -258,17 +283,30 @@ class DeskLane:
             priority, since = int(job.get("p", Priority.NORMAL)), float(job.get("at", 0))
         except (SealError, codec.CodecError, KeyError, TypeError, ValueError) as exc:
             log.error("desk lane job unreadable: dropped", error=type(exc).__name__)
-            return
+            return []
         if op in self.steps or op in ("audit", "announce"):
             with posting_for(priority, since):
                 await self._desk_step(key, op, job)
-            return
-        if op not in ENDINGS and not await self.desk.state.conversation_exists(key):
-            return  # he erased it meanwhile: nothing of it goes to the group any more
-        if op in SCREENED and self.marks is not None:
-            mark = await self.marks.of_conversation(key, conversation)
+            return []
+        if op == "erase" or op == "link":
+            # what ends what the desk holds, or is about a case as a whole: also done when
+            # his conversation is gone
+            with posting_for(priority, since):
+                if op == "erase":
+                    await self.desk.erase(key)
+                elif isinstance(effect, LinkNotice):
+                    await self.desk.link_notice(effect)
+            return []
+        screened = op in SCREENED and self.marks is not None
+        names = [self.marks.mark_key(key)] if self.marks is not None and screened else []
+        # his conversation, his record and his mark: what the work starts from, at once
+        exists, current, found = await self.desk.state.at_work(key, *names)
+        if op != "event" and not exists:
+            return []  # he erased it meanwhile: nothing of it goes to the group any more
+        if screened and self.marks is not None:
+            mark = await self.marks.of_conversation(key, conversation, found[0])
             if mark is not None and mark.kind == "block":
-                return  # nothing of a blocked account reaches the group; he sees no change
+                return []  # nothing of a blocked account reaches the group; he sees no change
             if mark is not None:  # a suspected probe: normal priority, the card says why
                 priority = int(Priority.NORMAL)
                 if isinstance(effect, Escalate):
@@ -276,19 +314,18 @@ class DeskLane:
         desk = self.desk
         with posting_for(priority, since):
             if op == "escalate" and isinstance(effect, Escalate) and isinstance(chat, int):
-                await desk.escalate(key, conversation, chat, effect)
+                await desk.escalate(key, conversation, chat, effect, current=current, loaded=True)
             elif op == "relay" and isinstance(effect, Relay) and isinstance(chat, int):
-                await desk.relay_from_caller(key, conversation, chat, effect)
+                return await desk.relay_from_caller(
+                    key, conversation, chat, effect, current=current, loaded=True, remember=False
+                )
             elif op == "alert" and isinstance(effect, SilentAlert):
-                await desk.alert(key, conversation, effect)
+                await desk.alert(key, conversation, effect, current=current, loaded=True)
             elif op == "event" and isinstance(effect, CaseEvent):
-                await desk.case_event(key, conversation, effect)
-            elif op == "erase":
-                await desk.erase(key)
-            elif op == "link" and isinstance(effect, LinkNotice):
-                await desk.link_notice(effect)
+                await desk.case_event(key, conversation, effect, current=current, loaded=True)
             else:
                 log.error("desk lane job of an unknown kind: dropped", op=op)
+        return []
 
     async def _desk_step(self, lane: str, op: str, job: dict[str, Any]) -> None:
         if op == "audit":

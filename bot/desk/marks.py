@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -53,6 +53,12 @@ def _s(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def _mark_of(raw: Mapping[str, str]) -> Mark | None:
+    if raw.get("kind") not in KINDS:
+        return None
+    return Mark(raw["kind"], raw.get("by", ""), float(raw.get("at") or 0), raw.get("ref", ""))
+
+
 class CaseMarks:
     def __init__(
         self,
@@ -77,14 +83,15 @@ class CaseMarks:
 
     # -- reading -------------------------------------------------------------------------------
     async def get(self, key: str) -> Mark | None:
-        raw = {_s(k): _s(v) for k, v in (await self.redis.hgetall(self.mark_key(key))).items()}
-        if raw.get("kind") not in KINDS:
-            return None
-        return Mark(raw["kind"], raw.get("by", ""), float(raw.get("at") or 0), raw.get("ref", ""))
+        raw = await self.redis.hgetall(self.mark_key(key))
+        return _mark_of({_s(k): _s(v) for k, v in raw.items()})
 
-    async def of_conversation(self, key: str, conversation: Conversation | None) -> Mark | None:
-        """The account's own mark, else its case owner's (a linked account carries it)."""
-        mark = await self.get(key)
+    async def of_conversation(
+        self, key: str, conversation: Conversation | None, own: Mapping[str, str] | None = None
+    ) -> Mark | None:
+        """The account's own mark (`own`: its hash, read already), else its case owner's (a
+        linked account carries it)."""
+        mark = _mark_of(own) if own is not None else await self.get(key)
         if mark is not None or conversation is None or conversation.case_id is None:
             return mark
         if conversation.owns_case:
@@ -104,6 +111,9 @@ class CaseMarks:
             return case.key, mark
         if case.case == case.ref:
             return None  # not registered: no owner
+        profile = self.desk.profile(case)
+        if profile is not None and profile.via == "own":
+            return None  # his own case: he is its owner
         owner = await self.desk.store.conversation_of_case(case.case)
         if owner is None or owner == case.key:
             return None

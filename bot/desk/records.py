@@ -178,6 +178,21 @@ class DeskState:
     async def load(self, key: str) -> DeskCase | None:
         return DeskCase.parse(key, await self.redis.hgetall(self.record_key(key)))
 
+    async def at_work(
+        self, key: str, *hashes: str
+    ) -> tuple[bool, DeskCase | None, list[dict[str, str]]]:
+        """What the desk's work for a conversation starts from, read at once (reads only: in a
+        cluster each node answers its own): whether the conversation is there, its record, and
+        the hashes named (his mark)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hexists(self.store.key(key, "conv"), "v")
+            pipe.hgetall(self.record_key(key))
+            for name in hashes:
+                pipe.hgetall(name)
+            exists, record, *rest = await pipe.execute()
+        found = [{_s(k): _s(v) for k, v in raw.items()} for raw in rest]
+        return bool(exists), DeskCase.parse(key, record), found
+
     async def holds_anything(self, key: str) -> bool:
         """Whether the desk keeps anything of this conversation, or has work for it waiting (one
         command: every part is in the conversation's slot)."""

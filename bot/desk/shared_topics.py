@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from redis.asyncio.client import Pipeline
+
 from bot.desk import record_scripts as scripts
 from bot.desk.records import DeskCase, DeskState
 
@@ -106,11 +108,15 @@ class SharedTopics:
     async def remember_posts(self, key: str, ids: list[int]) -> None:
         if not ids:
             return
-        name = self.posts_key(key)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(name, {str(int(i)): int(i) for i in ids})
-            pipe.pexpire(name, self.state.ttl_ms)
+            self.add_posts(pipe, key, ids)
             await pipe.execute()
+
+    def add_posts(self, pipe: Pipeline, key: str, ids: list[int]) -> None:
+        """`remember_posts` as part of a transaction in the conversation's slot."""
+        name = self.posts_key(key)
+        pipe.zadd(name, {str(int(i)): int(i) for i in ids})
+        pipe.pexpire(name, self.state.ttl_ms)
 
     async def posts(self, key: str) -> list[int]:
         """His relayed messages and the operators' messages he was sent, in the group."""

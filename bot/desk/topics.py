@@ -41,11 +41,15 @@ class Topics(Cards):
         drop: tuple[str, ...] = (),
         current: DeskCase | None = None,
         refresh: bool = True,
+        loaded: bool = False,
     ) -> tuple[DeskCase, bool]:
         """Bring the record up to date with the conversation (and, with `show`, the topic and
-        its card); whether the card was posted just now."""
-        before = current or await self.state.load(key)
-        case, retitle = await self._record(key, conversation, chat_id, changes, drop, before)
+        its card); whether the card was posted just now. `loaded`: `current` is the record as
+        just read (None: there is none)."""
+        before = current if loaded else current or await self.state.load(key)
+        case, retitle = await self._record(
+            key, conversation, chat_id, changes, drop, before, loaded=True
+        )
         if not show:
             return case, False
         stage = stage_of(conversation)
@@ -79,10 +83,14 @@ class Topics(Cards):
         changes: Mapping[str, str | int | float] | None = None,
         drop: tuple[str, ...] = (),
         current: DeskCase | None = None,
+        *,
+        loaded: bool = False,
     ) -> tuple[DeskCase, bool]:
         """The record brought up to date with the conversation; whether its reference is new
-        (the topic is to be titled again)."""
-        current = current or await self.state.load(key)
+        (the topic is to be titled again). `loaded`: `current` is the record as just read
+        (None: there is none), not to be read again."""
+        if current is None and not loaded:
+            current = await self.state.load(key)
         fields: dict[str, str | int | float] = dict(changes or {})
         if current is None or current.lang != conversation.lang:
             fields["lang"] = conversation.lang

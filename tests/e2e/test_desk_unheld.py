@@ -28,7 +28,8 @@ from tests.e2e.desk_harness import (
     reference,
     to_meetup,
 )
-from tests.e2e.test_canary_e2e import BIRTH, CALLER_ID, PLACE, SECOND_ACCOUNT
+from tests.e2e.test_canary_e2e import CALLER_ID, PLACE
+from tests.e2e.test_linked_case import linked_at_the_front
 from tests.security.helpers import register_with_canaries
 
 pytestmark = pytest.mark.redis
@@ -222,13 +223,7 @@ async def test_a_linked_account_escalates_a_case_its_owner_never_took_to_the_des
     case_id = (await owner.conversation()).case_id
     assert case_id is not None
 
-    other = hotline.caller(SECOND_ACCOUNT, "ru")
-    await other.command("start")
-    await other.tap("menu-ready")
-    await other.text(code.lower().replace("-", ""))
-    await other.text(BIRTH)
-    await other.text("Я иду сдаваться")
-    assert await other.state() == "recall_location"
+    other = await linked_at_the_front(hotline, owner, code)  # at the desk, linked
     await hotline.app.drain()
 
     # one topic for the case: the link made it the owner's, the linked account's escalation
