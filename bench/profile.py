@@ -1,21 +1,30 @@
-"""Where the project's time goes per update: `python -m bench.profile` under py-spy, or alone
-(cProfile). The bench's sequential run of the project, CALLERS callers, on its own Redis.
+"""Where the project's time goes per update: `python -m bench.profile` under py-spy, or with
+`--cprofile` (the timed run only, not the start-up: its functions by own time, and the calls per
+update of each). The bench's sequential run of the project, CALLERS callers, on its own Redis.
 
     py-spy record -f raw -r 250 -o /tmp/stacks.txt -- python -m bench.profile
     python -m bench.profile --summarise /tmp/stacks.txt
+    python -m bench.profile --cprofile [rows]
+
+cProfile counts every resumption of a coroutine as a call, so its call counts mean something for
+plain functions only; and it slows Python code more than C code, so its shares are not py-spy's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import cProfile
+import pstats
 import sys
+from pathlib import Path
 
 from bench import throughput
 from bench.redis_server import running_redis
 from bench.variants import PROJECT
 
 CALLERS = 200
+ROOT = str(Path(__file__).resolve().parent.parent) + "/"
 
 # Stages of an update: a sample is booked to the stage whose frame is deepest in its stack
 STAGES: tuple[tuple[str, str], ...] = (
@@ -97,19 +106,39 @@ def summarise(path: str) -> None:
         print(f"  {n / total:6.1%}  {label}")
 
 
-async def _run(url: str) -> None:
+async def _run(url: str, profile: cProfile.Profile | None = None) -> int:
     await throughput.measure(url, PROJECT, 5, 1)  # warm
+    if profile is not None:
+        profile.enable()
     run, variant = await throughput.measure(url, PROJECT, CALLERS, 1)
+    if profile is not None:
+        profile.disable()
     await variant.close()
     print(f"{run.updates} updates, {run.per_second:.0f}/s", file=sys.stderr)
+    return run.updates
+
+
+def print_profile(profile: cProfile.Profile, updates: int, rows: int) -> None:
+    stats = pstats.Stats(profile)
+    entries = stats.stats  # type: ignore[attr-defined]  # pstats keeps them untyped
+    total = sum(entry[2] for entry in entries.values())
+    print(f"{total / updates * 1000:.2f} ms per update under cProfile; by own time:")
+    print("  share  calls/update  function")
+    by_own = sorted(entries.items(), key=lambda item: item[1][2], reverse=True)
+    for (path, line, name), (_, calls, own, _, _) in by_own[:rows]:
+        where = path.split("site-packages/")[-1].removeprefix(ROOT)
+        print(f"  {own / total:5.1%}  {calls / updates:12.2f}  {name} ({where}:{line})")
 
 
 def main() -> None:
     if sys.argv[1:2] == ["--summarise"]:
         summarise(sys.argv[2])
         return
+    profile = cProfile.Profile() if sys.argv[1:2] == ["--cprofile"] else None
     with running_redis(aof=True) as url:
-        asyncio.run(_run(url))
+        updates = asyncio.run(_run(url, profile))
+    if profile is not None:
+        print_profile(profile, updates, int(sys.argv[2]) if len(sys.argv) > 2 else 40)
 
 
 if __name__ == "__main__":

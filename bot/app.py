@@ -354,7 +354,9 @@ def build_app(
     )
     dispatcher.message.outer_middleware(rate_limit)
     dispatcher.callback_query.outer_middleware(rate_limit)
-    dispatcher.include_routers(operators.build_router(desk_chat), caller.build_router())
+    # callers' private chats first: most updates are theirs, and the two routers' chats never
+    # overlap (the desk is a group: its id is negative, a private chat's is its user's)
+    dispatcher.include_routers(caller.build_router(), operators.build_router(desk_chat))
     return App(
         settings,
         bot,

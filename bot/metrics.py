@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware
@@ -108,6 +108,24 @@ SCRAPE_FAILED = Counter(
 
 _REMEMBERED_FAILURES = 10_000
 
+_M = TypeVar("_M", Counter, Histogram)
+
+
+class Children(Generic[_M]):
+    """A labelled metric's children, looked up once per label set instead of by `.labels()` on
+    every update and request (its checks and lock each time). Only for labels of a bounded
+    set of kinds (an update's kind, a method's name, an outcome), as every label here is."""
+
+    def __init__(self, metric: _M) -> None:
+        self.metric: _M = metric
+        self._children: dict[tuple[str, ...], _M] = {}
+
+    def __call__(self, *labels: str) -> _M:
+        child = self._children.get(labels)
+        if child is None:
+            child = self._children[labels] = self.metric.labels(*labels)
+        return child
+
 
 class UpdateMetrics(BaseMiddleware):
     """The outermost update middleware: counts each update by kind and outcome, times it, and
@@ -115,6 +133,9 @@ class UpdateMetrics(BaseMiddleware):
 
     def __init__(self) -> None:
         self._failed: OrderedDict[int, None] = OrderedDict()
+        self._updates = Children(UPDATES)
+        self._seconds = Children(UPDATE_SECONDS)
+        self._redelivered = Children(REDELIVERED)
         self.last_update: float | None = None  # monotonic: Telegram was heard from
 
     async def __call__(self, handler: Next, event: TelegramObject, data: Data) -> Any:
@@ -123,19 +144,19 @@ class UpdateMetrics(BaseMiddleware):
             return await handler(event, data)
         kind = event.event_type
         if event.update_id in self._failed:
-            REDELIVERED.labels(kind).inc()
+            self._redelivered(kind).inc()
         started = time.perf_counter()
         try:
             result = await handler(event, data)
         except BaseException:
-            UPDATES.labels(kind, "failed").inc()
+            self._updates(kind, "failed").inc()
             self._failed[event.update_id] = None
             while len(self._failed) > _REMEMBERED_FAILURES:
                 self._failed.popitem(last=False)
             raise
         finally:
-            UPDATE_SECONDS.labels(kind).observe(time.perf_counter() - started)
-        UPDATES.labels(kind, "handled").inc()
+            self._seconds(kind).observe(time.perf_counter() - started)
+        self._updates(kind, "handled").inc()
         self._failed.pop(event.update_id, None)
         return result
 
@@ -146,6 +167,7 @@ class BotApiMetrics(BaseRequestMiddleware):
 
     def __init__(self) -> None:
         self.last_contact: float | None = None  # monotonic
+        self._calls = Children(BOT_API_CALLS)
 
     async def __call__(
         self, make_request: NextRequest[R], bot: Bot, method: Method[R]
@@ -154,12 +176,12 @@ class BotApiMetrics(BaseRequestMiddleware):
         try:
             response = await make_request(bot, method)
         except TelegramRetryAfter:
-            BOT_API_CALLS.labels(name, "retry_after").inc()
+            self._calls(name, "retry_after").inc()
             raise
         except Exception:
-            BOT_API_CALLS.labels(name, "error").inc()
+            self._calls(name, "error").inc()
             raise
-        BOT_API_CALLS.labels(name, "ok").inc()
+        self._calls(name, "ok").inc()
         if isinstance(method, GetUpdates | GetWebhookInfo):
             self.last_contact = time.monotonic()
         return response

@@ -99,6 +99,7 @@ class Renderer:
         self.desk = desk
         self.delete_personal_messages = delete_personal_messages
         self._keyboards: dict[tuple[str, str, bool, tuple[Button, ...]], Keyboard | None] = {}
+        self._steps: dict[tuple[str, int, int], str] = {}
         # the desk's part of an operator's action (bot.desk.actions, built after the renderer)
         self.desk_done: Callable[[str, Conversation, DeskDone], Awaitable[None]] | None = None
         # an operator's message copied to the caller: the ids it sent (bot.desk.talk)
@@ -208,9 +209,19 @@ class Renderer:
         params = {k: html.escape(v) if isinstance(v, str) else v for k, v in reply.params.items()}
         body = self.translator.text(lang, reply.message_id, params)
         if reply.step is not None:
-            k, n = reply.step
-            body = self.translator.text(lang, "step", {"k": k, "n": n}) + "\n" + body
+            body = self._step(lang, *reply.step) + "\n" + body
         return body
+
+    def _step(self, lang: str, k: int, n: int) -> str:
+        """ "Step k of n", formatted once per language and step (the flow's, a bounded set):
+        Fluent formats a number through babel, some 10 µs each."""
+        key = (lang, k, n)
+        header = self._steps.get(key)
+        if header is None:
+            if len(self._steps) >= KEYBOARDS_CACHED:
+                self._steps.clear()
+            header = self._steps[key] = self.translator.text(lang, "step", {"k": k, "n": n})
+        return header
 
     def keyboard(self, lang: str, reply: Reply, screen: str) -> Keyboard | None:
         """The markup of a reply; built once per language, screen and buttons (they come from

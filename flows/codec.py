@@ -8,7 +8,6 @@ data in its params). Decoding is strict: anything that is not what `encode_effec
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import re
@@ -44,11 +43,19 @@ class CodecError(ValueError):
 # Plain JSON
 
 
+# what json.dumps(ensure_ascii=False, separators=(",", ":"), allow_nan=False) builds per call
+_COMPACT: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def dumps(value: Any) -> str:
     """Compact UTF-8 JSON; NaN and friends are refused."""
     text: str | None = None
-    with contextlib.suppress(TypeError, ValueError):
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    # not contextlib.suppress: a context manager per call, on every record (and outside the
+    # except block, so ours is raised without the library's error, which quotes the data)
+    try:  # noqa: SIM105
+        text = _COMPACT.encode(value)
+    except (TypeError, ValueError):
+        pass
     if text is None:
         raise CodecError("value is not JSON-serialisable")
     return text
@@ -58,9 +65,11 @@ def loads(text: str | bytes) -> Any:
     """Parse JSON; a decode error is replaced by ours (the library's message quotes the text)."""
     value: Any = None
     ok = False
-    with contextlib.suppress(ValueError):
+    try:  # as in `dumps`
         value = json.loads(text)
         ok = True
+    except ValueError:
+        pass
     if not ok:
         raise CodecError("stored value is not JSON")
     return value
@@ -172,15 +181,35 @@ def _default(f: dataclasses.Field[Any]) -> Any:
     return dataclasses.MISSING
 
 
+@dataclass(frozen=True, slots=True)
+class _Field:
+    name: str
+    default: Any  # dataclasses.MISSING: none (a factory's value, only ever compared with)
+    converter: _Converter
+
+
+_FIELDS: dict[type, tuple[_Field, ...]] = {}
+
+
+def _fields_of(cls: type) -> tuple[_Field, ...]:
+    """A model class's fields as the codec reads them, worked out once per class (the classes
+    of flows.model: a fixed set), not for every effect of every batch."""
+    table = _FIELDS.get(cls)
+    if table is None:
+        table = _FIELDS[cls] = tuple(
+            _Field(f.name, _default(f), _converter(cls, f)) for f in dataclasses.fields(cls)
+        )
+    return table
+
+
 def _encode_fields(obj: Any) -> dict[str, Any]:
     """Every field that does not hold its default, converted to JSON types."""
-    cls = type(obj)
     data: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
+    for f in _fields_of(type(obj)):
         value = getattr(obj, f.name)
-        if value == _default(f):
+        if value == f.default:
             continue
-        data[f.name] = _converter(cls, f).encode(value)
+        data[f.name] = f.converter.encode(value)
     return data
 
 
@@ -188,13 +217,13 @@ def _decode_fields(cls: type[_T], data: Mapping[str, Any], what: str) -> _T:
     """Build `cls` from `data`; missing fields take their defaults, unknown names are ignored
     (a newer release may have written them)."""
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for f in _fields_of(cls):
         if f.name not in data:
-            if _default(f) is dataclasses.MISSING:
+            if f.default is dataclasses.MISSING:
                 raise CodecError(f"{what}: field {f.name} is missing")
             continue
         try:
-            kwargs[f.name] = _converter(cls, f).decode(data[f.name])
+            kwargs[f.name] = f.converter.decode(data[f.name])
         except _Invalid:
             raise CodecError(f"{what}: field {f.name} has the wrong type") from None
     return cls(**kwargs)
@@ -209,8 +238,7 @@ _BY_TAG: Final[dict[str, type]] = {_tag_of(cls): cls for cls in EFFECT_TYPES}
 _TAG_OF: Final[dict[type, str]] = {cls: tag for tag, cls in _BY_TAG.items()}
 # Fail at import, not at the first delivery, if a model field has a type we cannot store.
 for _cls in (*EFFECT_TYPES, Button):
-    for _field in dataclasses.fields(_cls):
-        _converter(_cls, _field)
+    _fields_of(_cls)
 
 
 def encode_effect(effect: Effect) -> dict[str, Any]:

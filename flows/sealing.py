@@ -55,6 +55,15 @@ ID_KEY_ENV: Final = "HOTLINE_ID_KEY"
 
 _KEY_ID_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,16}")
 _URLSAFE_RE: Final = re.compile(r"[A-Za-z0-9_-]*")
+_URLSAFE_ALPHABET: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_FROM_URLSAFE: Final = bytes.maketrans(b"-_", b"+/")
+_TO_URLSAFE: Final = bytes.maketrans(b"+/", b"-_")
+# A base64 text whose length is 2 or 3 (mod 4) ends in a character with 4 or 2 bits that
+# encode nothing; any of them set is another text of the same bytes (not canonical)
+_UNUSED_BITS: Final = {2: 0b1111, 3: 0b11}
+_SEXTET: Final = {char: n for n, char in enumerate(_URLSAFE_ALPHABET)}
+# what json.dumps(ensure_ascii=False, separators=(",", ":"), allow_nan=False) builds per call
+_COMPACT_JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 _STRICT_B64_RE: Final = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 # Separates namespace from value in the pseudonym MAC input; forbidden in namespaces, so the
 # encoding is unambiguous.
@@ -206,7 +215,7 @@ def _malformed(what: str) -> SealError:
 class Sealer:
     """Seals and opens records with a ring of keys; the first key seals, all of them open."""
 
-    __slots__ = ("_ciphers", "_current")
+    __slots__ = ("_ciphers", "_current", "_headers")
 
     def __init__(self, keys: Sequence[SealKey]) -> None:
         if not keys:
@@ -218,6 +227,8 @@ class Sealer:
             ciphers[key.key_id] = AESGCM(key.secret)
         self._ciphers: Final = ciphers
         self._current: Final = keys[0].key_id
+        # each key's record header, which the associated data starts with (see `_aad`)
+        self._headers: Final = {key_id: _aad(key_id, b"") for key_id in ciphers}
 
     def __repr__(self) -> str:
         return f"Sealer(current={self._current!r}, keys={list(self._ciphers)!r})"
@@ -229,11 +240,10 @@ class Sealer:
     def seal(self, plaintext: bytes, context: bytes) -> str:
         """Seal under the current key as ``"s1.<key_id>.<urlsafe-b64(nonce+ct+tag)>"``."""
         nonce = os.urandom(NONCE_BYTES)
-        sealed = self._ciphers[self._current].encrypt(
-            nonce, plaintext, _aad(self._current, context)
-        )
-        payload = base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode("ascii")
-        return f"{RECORD_VERSION}.{self._current}.{payload}"
+        header = self._headers[self._current]
+        sealed = self._ciphers[self._current].encrypt(nonce, plaintext, header + context)
+        encoded = binascii.b2a_base64(nonce + sealed, newline=False).translate(_TO_URLSAFE)
+        return header.decode("ascii") + encoded.rstrip(b"=").decode("ascii")
 
     def _parse(self, record: str) -> tuple[str, bytes]:
         """Split a record into key id and nonce+ciphertext+tag, or raise a malformed error."""
@@ -243,15 +253,18 @@ class Sealer:
         if len(parts) != 3 or parts[0] != RECORD_VERSION:
             raise _malformed(f"not an {RECORD_VERSION} record")
         _, key_id, payload = parts
-        if not _KEY_ID_RE.fullmatch(key_id):
+        # a configured id is a well-formed one (SealKey checks it): the pattern only for others
+        if key_id not in self._ciphers and not _KEY_ID_RE.fullmatch(key_id):
             raise _malformed("bad key id")
-        if not _URLSAFE_RE.fullmatch(payload) or len(payload) % 4 == 1:
+        tail = len(payload) % 4
+        if tail == 1 or not _URLSAFE_RE.fullmatch(payload):
             raise _malformed("not base64")
-        blob = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
         # Reject non-canonical encodings (changed unused trailing bits), so any edit of the
         # text is refused rather than opening to the same data.
-        if base64.urlsafe_b64encode(blob).rstrip(b"=").decode("ascii") != payload:
+        if tail and _SEXTET[payload[-1]] & _UNUSED_BITS[tail]:
             raise _malformed("not canonical base64")
+        padded = (payload + "=" * (-tail % 4)).encode("ascii")
+        blob = binascii.a2b_base64(padded.translate(_FROM_URLSAFE))
         if len(blob) < NONCE_BYTES + TAG_BYTES:
             raise _malformed("truncated")
         return key_id, blob
@@ -273,10 +286,14 @@ class Sealer:
                 f"sealed record does not open: key {key_id} unknown", reason="unknown_key"
             )
         plaintext: bytes | None = None
-        with contextlib.suppress(InvalidTag):
+        # not contextlib.suppress (a context manager per record opened); ours is raised below,
+        # outside the except block, so the library's error is not its context
+        try:  # noqa: SIM105
             plaintext = cipher.decrypt(
-                blob[:NONCE_BYTES], blob[NONCE_BYTES:], _aad(key_id, context)
+                blob[:NONCE_BYTES], blob[NONCE_BYTES:], self._headers[key_id] + context
             )
+        except InvalidTag:
+            pass
         if plaintext is None:
             raise SealError(
                 "sealed record does not open: authentication failed (tampered or wrong owner)",
@@ -299,9 +316,7 @@ class Sealer:
         """Seal a mapping as compact UTF-8 JSON."""
         text: str | None = None
         with contextlib.suppress(TypeError, ValueError):
-            text = json.dumps(
-                dict(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False
-            )
+            text = _COMPACT_JSON.encode(dict(value))
         if text is None:
             raise SealError("value cannot be sealed: not JSON-serialisable", reason="not_json")
         return self.seal(text.encode("utf-8"), context)
