@@ -180,7 +180,8 @@ class Desk(CaseEvents):
         case, posted = await self._show(
             case, stage_of(conversation), retitle=retitle, refresh=False
         )
-        case = await self.take_topic(case)  # of a case with several accounts: this one's now
+        if not posted:  # (a topic made just now talks to him already)
+            case = await self.take_topic(case)  # of a case with several accounts: his now
         name = priority_name(priority)
         if not posted:  # a new card says it all: the group's 20 messages a minute are dear
             await self.refresh_card(case)
@@ -198,10 +199,11 @@ class Desk(CaseEvents):
         effect: Relay,
         current: DeskCase | None,
     ) -> list[int]:
-        case, _ = await self._sync(
+        case, posted = await self._sync(
             key, conversation, chat_id, show=True, current=current, loaded=True
         )
-        case = await self.take_topic(case, unless_busy=True)
+        if not posted:
+            case = await self.take_topic(case, unless_busy=True)
         return await self.caller_relay.show(case.topic, chat_id, effect)
 
     async def _alert(

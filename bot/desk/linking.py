@@ -20,6 +20,7 @@ from bot.desk.audit import Audit
 from bot.desk.desk import Desk, DeskData
 from bot.desk.kinds import DeskAction
 from bot.desk.records import DeskCase
+from bot.desk.shared_topics import registered
 from flows.linking import LOCK_AFTER, LinkGuard
 from flows.model import LinkNotice
 
@@ -47,7 +48,10 @@ class CaseLinks:
         return {_s(k): int(_s(v)) for k, v in raw.items()}
 
     async def card_line(self, case: DeskCase) -> str | None:
-        """The card's line on links and checks, once there is anything to say."""
+        """The card's line on links and checks, once there is anything to say (a case with no
+        registered id has no links to count)."""
+        if not registered(case):
+            return None
         counts = await self.counts(case.key)
         if not counts:
             return None
