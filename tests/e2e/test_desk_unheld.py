@@ -104,10 +104,18 @@ async def test_a_registration_that_never_reached_the_desk_leaves_nothing_of_the_
     hotline = await at_the_desk(make_hotline, real_redis)
     caller = hotline.caller()
     await registered_idle(hotline, caller)
-    # and so it stays while he only looks at his case
+    # and so it stays while he only looks at his case, or confirms his details again (an
+    # event that tells the desk nothing: the lane is not woken)
+    kicked = lane_kicks(hotline)
     await caller.command("status")
+    await caller.tap("update")
+    assert await caller.state() == "review"
+    await caller.press("confirm")
+    assert await caller.state() == "registered"
     await hotline.app.drain()
     assert await desk_keys_of(hotline, caller) == []
+    assert kicked == []
+    assert [e.kind for e in recorder(hotline).events] == ["registered"]
     # a case with a safety word too (set after the registration)
     owner = hotline.caller(CALLER_ID, "ru")
     await register_with_canaries(owner)
