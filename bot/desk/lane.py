@@ -17,8 +17,9 @@ holds jobs is a key of its own, found by its name). Key:
                                           code, as the effect saw them
 
 A job costs one round trip to push and one to leave the lane once done (the jobs waiting are
-read at once, a batch at a time); a worker ends when its lane is empty and nothing was pushed
-meanwhile (every push in this process kicks it).
+read at once, a batch at a time; the jobs just pushed into an empty lane are not read back); a
+worker ends when its lane is empty and nothing was pushed meanwhile (every push in this process
+kicks it).
 
 A job for a conversation that is gone by then (he erased it) is dropped, but for case events and
 the erase itself, which end what the desk holds of it.
@@ -97,6 +98,7 @@ class DeskLane:
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._backoff: dict[str, float] = {}
+        self._pushed: dict[str, list[str]] = {}  # key -> the jobs a worker about to start has
 
     def lane_key(self, key: str) -> str:
         return self.store.key(key, LANE)
@@ -196,7 +198,9 @@ class DeskLane:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.rpush(name, *records)
             pipe.expire(name, KEPT)
-            await pipe.execute()
+            length, _ = await pipe.execute()
+        if int(length) == len(records) and key not in self._running:
+            self._pushed[key] = records  # all the lane holds: its worker starts from them
         self.kick(key)
 
     def kick(self, key: str) -> None:
@@ -228,10 +232,13 @@ class DeskLane:
         failed = False
         name = self.lane_key(key)
         try:
+            pushed: list[Any] | None = self._pushed.pop(key, None)
             while True:
                 self._running[key] = False
                 # (only the commands the deployment's Redis ACL grants: LRANGE and LTRIM)
-                while jobs := await self.redis.lrange(name, 0, BATCH - 1):
+                jobs = pushed or await self.redis.lrange(name, 0, BATCH - 1)
+                pushed = None
+                while jobs:
                     for raw in jobs:
                         shown = await self._apply(
                             key, raw.decode() if isinstance(raw, bytes) else raw
@@ -239,6 +246,7 @@ class DeskLane:
                         await self._done(key, name, shown)
                     if len(jobs) < BATCH:
                         break
+                    jobs = await self.redis.lrange(name, 0, BATCH - 1)
                 if not self._running[key]:
                     break  # nothing pushed meanwhile (a push kicks this worker again)
         except Exception as exc:
