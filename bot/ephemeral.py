@@ -103,8 +103,10 @@ class SecretMessages:
 
     async def scrub(self, key: str, chat_id: int) -> None:
         """Delete every such message of this chat the bot still can."""
-        kept = _text(await self.store.redis.hget(self._key(key), FIELD))
-        ids = [message for message, _ in packed.decode(kept)]
+        kept, chat = await self.store.redis.hmget(self._key(key), [FIELD, CHAT_FIELD])
+        ids = [message for message, _ in packed.decode(_text(kept))]
+        if not ids and chat is None:
+            return  # nothing to delete: the usual case, one read
         for start in range(0, len(ids), DELETE_CHUNK):
             with contextlib.suppress(*GONE):
                 await self.bot.delete_messages(chat_id, ids[start : start + DELETE_CHUNK])

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Final
 
 from flows.cases import ERASED_SEQ, ERASED_VERSION
-from flows.locks import GIVE_TAKEN, TAKE_FREE
+from flows.locks import GIVE_TAKEN, TAKE_FREE, Turn
 from flows.packed import LUA as PACKED
-from flows.quota import ADMIT, FUNCTIONS
-from flows.retention import DAY
+from flows.quota import ADMIT, FUNCTIONS, Quota
+from flows.retention import DAY, Retention
+from flows.unavailable import milliseconds
 
 __all__ = [
     "COMMIT",
@@ -19,6 +20,8 @@ __all__ = [
     "LOAD",
     "SEEN_MAX",
     "TIMELINE_MAX",
+    "commit_args",
+    "load_args",
 ]
 
 TIMELINE_MAX: Final = 200  # case events kept per conversation, newest last
@@ -32,11 +35,11 @@ COMPANION_GRACE: Final = DAY
 # KEYS: conv, outbox, queue, alive, turn, lease, then the companions (one slot)
 # ARGV: 1 expected version, 2 update_id, 3 now (ms), 4 seen cutoff (s), 5 seen ttl (ms),
 #       6 conv ttl (ms), 7 outbox ttl (ms), 8 erase mode ("" | "erase" | "wipe"),
-#       9 sealed batch, 10 meta, 11 sealed fields, 12 case id, 13 code digest, 14 state and
-#       15 updated (no longer stored: the meta has them), 16 chat message id seen ("" for
-#       none), 17 chat ttl (ms), 18 the turn's ticket ("" for none), 19 it queued ("1"),
-#       20 the deliverer's lease token ("" for none), 21 lease ttl (ms), 22 index refresh
-#       interval (ms), 23.. case event kinds
+#       9 sealed batch, 10 meta, 11 sealed fields, 12 case id, 13 code digest, 14 and 15
+#       unused (were the state and when it changed: the meta has them), 16 chat message id
+#       seen ("" for none), 17 chat ttl (ms), 18 the turn's ticket ("" for none), 19 it
+#       queued ("1"), 20 the deliverer's lease token ("" for none), 21 lease ttl (ms),
+#       22 index refresh interval (ms), 23.. case event kinds
 # Returns {0, new version, outbox seq, leased, alone, reindex} | {1, stored version} conflict |
 # {2} duplicate. The turn (flows.locks.Turn) is given back unless it is a conflict (the update
 # is applied again, still holding it). `leased`: the delivery lease (flows.locks.Lease) was
@@ -222,3 +225,66 @@ end
 return {1, conv[1], conv[2], conv[3], seen, pending}
 """
 )
+
+
+def load_args(
+    update_id: int, turn: Turn, now_ms: int, quota: Quota | None, *, heard: bool
+) -> list[str | int]:
+    """LOAD's ARGV, in its order."""
+    return [
+        str(update_id),
+        turn.ticket,
+        turn.ttl_ms,
+        "1" if turn.queued else "",
+        now_ms,
+        0 if quota is None else quota.window_ms,
+        0 if quota is None else quota.per_window,
+        "1" if heard else "",
+    ]
+
+
+def commit_args(
+    *,
+    expected_version: int,
+    update_id: int,
+    now_ms: int,
+    retention: Retention,
+    registered: bool,
+    mode: str,
+    batch: str,
+    meta: str,
+    sealed: str,
+    case_id: str,
+    code: str,
+    chat_message: int | None,
+    turn: Turn | None,
+    index_refresh: float,
+    events: list[str],
+) -> list[str | int]:
+    """COMMIT's ARGV, in its order (the sealed parts made already)."""
+    conv_ttl = retention.registered if registered else retention.form
+    return [
+        expected_version,
+        str(update_id),
+        now_ms,
+        (now_ms - milliseconds(retention.dedupe)) // 1000,
+        milliseconds(retention.dedupe),
+        milliseconds(conv_ttl),
+        milliseconds(retention.outbox),
+        mode,
+        batch,
+        meta,
+        sealed,
+        case_id,
+        code,
+        "",  # 14, 15: no longer used (the meta has the state and when it changed)
+        "",
+        "" if chat_message is None else str(chat_message),
+        milliseconds(retention.chat_messages),
+        "" if turn is None else turn.ticket,
+        "1" if turn is not None and turn.queued else "",
+        "" if turn is None else turn.lease_token,
+        0 if turn is None else turn.lease_ttl_ms,
+        milliseconds(index_refresh),
+        *events,
+    ]

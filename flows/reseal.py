@@ -14,7 +14,7 @@ from flows.sealing import RECORD_VERSION, Sealer, SealError
 from flows.unavailable import text as _text
 from flows.unavailable import unavailable as _unavailable
 
-__all__ = ["HSET_IF", "reseal_all"]
+__all__ = ["HSET_IF", "contexts_of", "reseal_all", "split_key"]
 
 log = logging.getLogger("flows.store")
 
@@ -26,6 +26,25 @@ if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
 end
 return 0
 """
+
+
+def split_key(prefix: str, redis_key: str) -> tuple[str, str]:
+    """(conversation key, part) of a `{prefix}:{<conv key>}:<part>` name."""
+    inner = redis_key.removeprefix(f"{prefix}:")
+    key, _, part = inner.rpartition(":")
+    return key.removeprefix("{").removesuffix("}"), part
+
+
+def contexts_of(prefix: str, redis_key: str) -> tuple[str, list[bytes]]:
+    """The part a key is of its conversation, and the owner contexts a record in it may be
+    sealed for, the likeliest first: the store's fields (`<conv key>`, also the chat id of
+    bot.ephemeral), its outbox (`<conv key>|outbox`), another module's part (`<conv key>|desk`)."""
+    key, part = split_key(prefix, redis_key)
+    if part == "conv":
+        return part, [key.encode()]
+    if part == "outbox":
+        return part, [key.encode() + b"|outbox"]
+    return part, [f"{key}|{part}".encode(), key.encode()]
 
 
 async def reseal_all(

@@ -1,35 +1,32 @@
 """The Redis conversation and case store: one atomic commit per update, sealed personal data.
 
-A conversation is one hash, and an outbox while something waits to be delivered; every key of
-it carries the same hash tag, so each atomic step touches one slot:
+A conversation is one hash, and an outbox while something waits to be delivered, under one hash
+tag, so each atomic step touches one slot:
 
-    {prefix}:{<conv key>}:conv      hash  v (compare-and-set version), meta (JSON, no personal
-                                          data), sealed (the personal fields), seq (the last
-                                          outbox batch's number), seen (the update ids applied,
-                                          for dedupe), chat (message ids /forget deletes), tl
-                                          (the timeline: "<ms> <kind>" lines of CaseEvents),
-                                          and, once it has a case: case, code, ix (when its
-                                          indexes were last written); beside them other
-                                          modules' fields (rate, rn: flows.quota; sec:
-                                          bot.ephemeral). After an erase only seen, chat, sec
-                                          and the version and batch number it reached are left
-    {prefix}:{<conv key>}:outbox    hash  the batches of effects to deliver (flows.outbox)
+    {prefix}:{<conv key>}:conv    hash  v (compare-and-set version), meta (JSON, nothing
+                                        personal), sealed (the personal fields), seq (the last
+                                        outbox batch's number), seen (update ids applied, for
+                                        dedupe), chat (message ids /forget deletes), tl (the
+                                        timeline: "<ms> <kind>" lines of CaseEvents) and, with a
+                                        case: case, code, ix (when its indexes were written);
+                                        other modules' fields beside (rate, rn: flows.quota;
+                                        sec, cid: bot.ephemeral)
+    {prefix}:{<conv key>}:outbox  hash  the batches of effects to deliver (flows.outbox)
 
-seen, chat and sec are sets of (id, time) in one field each (flows.packed); seen keeps the
-dedupe window (Retention.dedupe), chat what Telegram still lets a bot delete
-(Retention.chat_messages). The conversation lives for Retention.form or .registered, its
-leftovers after an erase for the longer of .dedupe and .chat_messages. The two indexes of a
-registered case are written after the commit in other slots (flows.cases).
+seen, chat and sec hold (id, time) sets (flows.packed): seen for Retention.dedupe, chat and sec
+while Telegram lets a bot delete (.chat_messages). The conversation lives for Retention.form or
+.registered; an erase leaves only seen, chat, sec, the quota and the version and batch number
+it reached, for the longer of .dedupe and .chat_messages. A registered case's two indexes live
+in other slots, written after the commit (flows.cases).
 
 `<conv key>` is a keyed hash of the Telegram id; no key name holds an id, a name, a phone or a
-code. A load is one Lua script (flows.commit_lua), which also takes the conversation's turn
-(flows.locks.Turn) when it is free and counts the update against the caller's quota
-(flows.quota); a commit is one too: dedupe check, version check, state, dedupe mark, outbox
-batch, timeline and TTLs, all or nothing, and it gives the turn back and takes the delivery
-lease for the deliverer that is handed the batch (bot.deliver). Sealing happens before the
-script, so a sealing failure writes nothing. Fields are sealed for the owner context
-`<conv key>`, outbox batches for `<conv key>|outbox`, so a record copied elsewhere does not
-open.
+code. A load is one Lua script (flows.commit_lua) that also takes the conversation's turn
+(flows.locks.Turn) and counts the update against the caller's quota (flows.quota); a commit is
+one too: dedupe and version checks, state, dedupe mark, outbox batch, timeline and TTLs, all or
+nothing; it gives the turn back and takes the delivery lease for the deliverer it hands the
+batch to (bot.deliver). Sealing comes before the script, so a sealing failure writes nothing.
+Fields are sealed for the owner context `<conv key>`, outbox batches for `<conv key>|outbox`,
+so a record copied elsewhere does not open.
 """
 
 from __future__ import annotations
@@ -38,19 +35,27 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Final
 
 from redis.asyncio import Redis
 
 from flows import codec, packed
 from flows.cases import ERASED_SEQ, ERASED_VERSION, CaseIndexes
-from flows.commit_lua import COMMIT, COMPANION_GRACE, COMPANION_PARTS, LOAD
+from flows.commit_lua import (
+    COMMIT,
+    COMPANION_GRACE,
+    COMPANION_PARTS,
+    LOAD,
+    commit_args,
+    load_args,
+)
 from flows.locks import Turn
-from flows.model import CaseEvent, CaseFound, Conversation, Effect, Erase
+from flows.model import CaseEvent, CaseFound, Conversation, Effect, Erase, RegisterCase
 from flows.outbox import Batch, Outbox
 from flows.quota import OverLimit, Quota
 from flows.replicas import Replicas
-from flows.reseal import HSET_IF, reseal_all
+from flows.reseal import HSET_IF, contexts_of, reseal_all, split_key
 from flows.retention import DAY, DEFAULT_RETENTION, Retention
 from flows.sealing import Pseudonymizer, Sealer
 from flows.unavailable import StoreUnavailable
@@ -196,16 +201,7 @@ class ConversationStore:
             if turn is not None and not turn.given:
                 keys = [*self.keys_of(key), *turn.keys]
                 now_ms = int((self._clock if quota is None else quota.clock)() * 1000)
-                args: list[str | int] = [
-                    str(update_id),
-                    turn.ticket,
-                    turn.ttl_ms,
-                    "1" if turn.queued else "",
-                    now_ms,
-                    0 if quota is None else quota.window_ms,
-                    0 if quota is None else quota.per_window,
-                    "1" if heard else "",
-                ]
+                args = load_args(update_id, turn, now_ms, quota, heard=heard)
                 reply = await self._load_script(keys=keys, args=args)
                 if int(reply[0]) == 0:
                     await turn.wait(turn)
@@ -269,8 +265,8 @@ class ConversationStore:
         """Write the conversation, the dedupe mark and the batch of effects, or nothing.
 
         On success `conversation.version` is set to the stored version. After an `Erase` the
-        conversation is not written back (every key of it is gone but `seen`, the outbox entry
-        with the final reply and, for /forget, the chat ids).
+        conversation is not written back (its hash keeps only its dedupe marks, the ids /forget
+        and Scrub may still delete and its quota window; the outbox only the final reply).
 
         With `turn`, the conversation's turn is given back in the same script (unless this is a
         conflict: the update is applied again), and, if `turn.lease_token` is set, the delivery
@@ -296,32 +292,23 @@ class ConversationStore:
             sealed = self._sealer.seal_json(conversation.fields, self._fields_context(key))
             case_id = conversation.case_id or ""
             code = conversation.code_digest or ""
-        conv_ttl = retention.registered if conversation.case_id else retention.form
-        args: list[str | int] = [
-            expected_version,
-            str(update_id),
-            now_ms,
-            (now_ms - _ms(retention.dedupe)) // 1000,
-            _ms(retention.dedupe),
-            _ms(conv_ttl),
-            _ms(retention.outbox),
-            mode,
-            batch,
-            meta,
-            sealed,
-            case_id,
-            code,
-            conversation.state,
-            repr(float(conversation.updated_at)),
-            "" if chat_message is None else str(chat_message),
-            _ms(retention.chat_messages),
-            "" if turn is None else turn.ticket,
-            "1" if turn is not None and turn.queued else "",
-            "" if turn is None else turn.lease_token,
-            0 if turn is None else turn.lease_ttl_ms,
-            _ms(INDEX_REFRESH),
-            *(e.kind for e in effects if isinstance(e, CaseEvent)),
-        ]
+        args = commit_args(
+            expected_version=expected_version,
+            update_id=update_id,
+            now_ms=now_ms,
+            retention=retention,
+            registered=bool(conversation.case_id),
+            mode=mode,
+            batch=batch,
+            meta=meta,
+            sealed=sealed,
+            case_id=case_id,
+            code=code,
+            chat_message=chat_message,
+            turn=turn,
+            index_refresh=INDEX_REFRESH,
+            events=[e.kind for e in effects if isinstance(e, CaseEvent)],
+        )
         with _unavailable():
             keys = [
                 *self.keys_of(key),
@@ -334,6 +321,8 @@ class ConversationStore:
         )
         if turn is not None and status != 1:
             turn.given = True
+            # a batch that registers the case writes its indexes itself (flows.cases)
+            reindex = reindex and not any(isinstance(e, RegisterCase) for e in effects)
             turn.leased, turn.alone, turn.reindex = bool(leased), bool(alone), bool(reindex)
         # Only the pseudonymous key, numbers and effect type names: nothing personal.
         log.debug(
@@ -361,7 +350,7 @@ class ConversationStore:
         return await self.outbox.pending(key)
 
     async def with_pending(self) -> list[str]:
-        return await self.outbox.with_pending(self.prefix, lambda name: self._split(name)[0])
+        return await self.outbox.with_pending(self.prefix, lambda n: split_key(self.prefix, n)[0])
 
     async def ack(self, key: str, entry_id: str, *, erased: bool = False) -> None:
         await self.outbox.ack(key, entry_id, erased=erased)
@@ -399,21 +388,9 @@ class ConversationStore:
     async def reseal_all(self) -> int:
         """Move every sealed record to the newest key (flows.reseal); how many were rewritten."""
         return await reseal_all(
-            self._redis, self._sealer, self.prefix, self._contexts, self._hset_if
+            self._redis,
+            self._sealer,
+            self.prefix,
+            partial(contexts_of, self.prefix),
+            self._hset_if,
         )
-
-    def _contexts(self, redis_key: str) -> tuple[str, list[bytes]]:
-        """The part a key is of its conversation, and the owner contexts a record in it may be
-        sealed for, the likeliest first."""
-        key, part = self._split(redis_key)
-        if part == "conv":
-            return part, [self._fields_context(key)]
-        if part == "outbox":
-            return part, [self._outbox_context(key)]
-        return part, [f"{key}|{part}".encode(), self._fields_context(key)]
-
-    def _split(self, redis_key: str) -> tuple[str, str]:
-        """(conversation key, part) of a `{prefix}:{<conv key>}:<part>` name."""
-        inner = redis_key.removeprefix(f"{self.prefix}:")
-        key, _, part = inner.rpartition(":")
-        return key.removeprefix("{").removesuffix("}"), part
