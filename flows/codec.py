@@ -314,12 +314,14 @@ _META_DEFAULTS: Final = {
 }
 
 
-def encode_meta(conversation: Conversation) -> str:
-    """The meta as JSON; attributes at their default are left out (restored on reading)."""
+def encode_meta(conversation: Conversation, *, beside: frozenset[str] = frozenset()) -> str:
+    """The meta as JSON; attributes at their default are left out (restored on reading), and
+    those in `beside` (the store keeps them in fields of their own, and puts them back)."""
     meta = {
         name: value
         for name, value in conversation.meta().items()
         if name not in _NOT_IN_META
+        and name not in beside
         and (name not in _META_DEFAULTS or value != _META_DEFAULTS[name])
     }
     return dumps(meta)

@@ -186,9 +186,10 @@ return {{0, version, seq, leased, alone, reindex}}
 # 3 turn ttl (ms), 4 it queued ("1"), 5 now (ms), 6 quota window (ms), 7 quota (updates per
 # window; 0: none), 8 heard anyway ("1": a voice, flows.quota).
 # Takes the turn if it is free (flows.locks.TAKE_FREE) or already this ticket's; then reads the
-# conversation: {1, version, meta, sealed, seen (0/1), pending batches}; {0} while the turn is
-# busy (the waiter queues up: flows.locks.TicketLock.wait, and loads again); {2, notice} when
-# the update is over the caller's quota (flows.quota): the turn is given back, nothing applied.
+# conversation: {1, version, meta, sealed, seen (0/1), pending batches, case, code}; {0} while
+# the turn is busy (the waiter queues up: flows.locks.TicketLock.wait, and loads again);
+# {2, notice} when the update is over the caller's quota (flows.quota): the turn is given back,
+# nothing applied.
 LOAD: Final = (
     PACKED
     + """
@@ -202,7 +203,7 @@ local qk, ak, tk, ticket, ttl, queued = KEYS[3], KEYS[4], KEYS[5], ARGV[2], ARGV
 if taken == 0 then
   return {0}
 end
-local conv = redis.call('HMGET', ck, 'v', 'meta', 'sealed', 'seen', 'rate')
+local conv = redis.call('HMGET', ck, 'v', 'meta', 'sealed', 'seen', 'rate', 'case', 'code')
 local seen = 0
 if has_id(unpack_pairs(conv[4]), tonumber(ARGV[1])) then
   seen = 1
@@ -222,7 +223,7 @@ for i = 1, #names do
     pending = pending + 1
   end
 end
-return {1, conv[1], conv[2], conv[3], seen, pending}
+return {1, conv[1], conv[2], conv[3], seen, pending, conv[6], conv[7]}
 """
 )
 

@@ -98,6 +98,8 @@ class CommitResult:
 # conversation; the conversation's commits refresh them no more often than this)
 INDEX_REFRESH: Final = DAY / 2
 _CONVERSATION_PARTS: Final = ("conv", "outbox")
+# what the scripts keep as fields of their own (case, code), so the meta need not hold it again
+_BESIDE_META: Final = frozenset({"case_id", "code_digest"})
 
 
 class ConversationStore:
@@ -189,14 +191,10 @@ class ConversationStore:
         quota: Quota | None = None,
         heard: bool = False,
     ) -> Loaded:
-        """The stored conversation, whether `update_id` was applied, and the outbox size.
-
-        One round trip: `commit` re-checks everything. With `turn` (flows.locks.Turn) the
-        conversation's turn is taken in the same script; only a busy turn costs more (the
-        waiter queues up and polls, then loads). With `quota` the update is counted against
-        the caller's (flows.quota) in the same script too; over it (and not `heard` anyway)
-        the turn is given back and `OverLimit` raised.
-        """
+        """The stored conversation, whether `update_id` was applied, and the outbox size, in
+        one round trip (`commit` re-checks everything) that also takes `turn` (flows.locks;
+        a busy one costs more: the waiter queues up, then loads) and counts the update against
+        `quota` (flows.quota; over it, not `heard` anyway: the turn goes back, `OverLimit`)."""
         with _unavailable():
             if turn is not None and not turn.given:
                 keys = [*self.keys_of(key), *turn.keys]
@@ -212,20 +210,20 @@ class ConversationStore:
                 turn.taken = True
                 return self._loaded(key, *reply[1:])
             async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.hmget(self.key(key, "conv"), ["v", "meta", "sealed", "seen"])
+                pipe.hmget(self.key(key, "conv"), ["v", "meta", "sealed", "seen", "case", "code"])
                 pipe.hkeys(self.key(key, "outbox"))
-                (version, meta, sealed, seen), names = await pipe.execute()
+                (version, meta, sealed, seen, case, code), names = await pipe.execute()
         pending = sum(1 for name in names if (_text(name) or "").isdigit())  # batches only
         applied = any(i == update_id for i, _ in packed.decode(_text(seen)))
-        return self._loaded(key, version, meta, sealed, applied, pending)
+        return self._loaded(key, version, meta, sealed, applied, pending, case, code)
 
-    def _loaded(
-        self, key: str, version: Any, meta: Any, sealed: Any, seen: Any, pending: Any
-    ) -> Loaded:
+    def _loaded(self, key: str, version: Any, *parts: Any) -> Loaded:
+        meta, sealed, seen, pending, case, code = parts
         duplicate, pending = bool(seen), int(pending)
         if version is None:
             return Loaded(Conversation(), 0, duplicate, pending)
-        conversation = self._open_conversation(key, _text(meta), _text(sealed))
+        beside = {"case_id": _text(case), "code_digest": _text(code)}
+        conversation = self._open_conversation(key, _text(meta), _text(sealed), beside)
         conversation.version = int(version)
         return Loaded(conversation, conversation.version, duplicate, pending)
 
@@ -242,13 +240,19 @@ class ConversationStore:
         """A repeated update is acknowledged once its first commit is on enough replicas."""
         await self.replicas.settle(self._redis, self.key(key, "conv"))
 
-    def _open_conversation(self, key: str, meta: str | None, sealed: str | None) -> Conversation:
+    def _open_conversation(
+        self, key: str, meta: str | None, sealed: str | None, beside: dict[str, str | None]
+    ) -> Conversation:
         if meta is None or sealed is None:
             raise codec.CodecError("stored conversation is incomplete")
         fields = self._sealer.unseal_json(sealed, self._fields_context(key))
         if not all(isinstance(value, str) for value in fields.values()):
             raise codec.CodecError("sealed conversation fields are not all strings")
-        return Conversation.from_parts(codec.decode_meta(meta), fields)
+        attributes = codec.decode_meta(meta)
+        for name, value in beside.items():
+            if value is not None:
+                attributes.setdefault(name, value)  # a meta written before holds them itself
+        return Conversation.from_parts(attributes, fields)
 
     async def commit(
         self,
@@ -288,7 +292,7 @@ class ConversationStore:
             meta = sealed = case_id = code = ""
         else:
             mode = ""
-            meta = codec.encode_meta(conversation)
+            meta = codec.encode_meta(conversation, beside=_BESIDE_META)
             sealed = self._sealer.seal_json(conversation.fields, self._fields_context(key))
             case_id = conversation.case_id or ""
             code = conversation.code_digest or ""

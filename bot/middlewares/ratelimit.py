@@ -30,7 +30,6 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 
 from bot.i18n import Translator
 from bot.middlewares.chain import Data, Next
-from flows import codec
 from flows.quota import COUNT, OverLimit
 from flows.store import ConversationStore
 from flows.unavailable import milliseconds, unavailable
@@ -96,18 +95,12 @@ class CallerRateLimit(BaseMiddleware):
         window.noticed = True
         return False, first
 
-    async def heard_anyway(self, user_id: int, event: TelegramObject) -> bool:
-        """Over the limit, what is never dropped: anything of a caller an operator follows
-        (escalated: it reaches the topic, in order, under the group's own budget), and a voice
-        or video note of anyone (a caller who cannot type must be heard: it escalates)."""
-        if isinstance(event, Message) and (event.voice or event.video_note):
-            return True
-        if self.store is None:
-            return False
-        try:
-            return bool(await self.store.escalated(self.store.conversation_key(user_id)))
-        except codec.CodecError:
-            return False  # damaged: the update's own handling says so, within the limit
+    @staticmethod
+    def heard_anyway(event: TelegramObject) -> bool:
+        """Over the limit, what is never dropped here: a voice or video note (a caller who
+        cannot type must be heard: it escalates). With a store, what an escalated caller sends
+        is never dropped either (flows.quota)."""
+        return isinstance(event, Message) and bool(event.voice or event.video_note)
 
     def __len__(self) -> int:
         """Callers whose window is kept in this process."""
@@ -127,7 +120,7 @@ class CallerRateLimit(BaseMiddleware):
                 return await self._refused(event, user.language_code, notify=over.notice)
         update_id = update.update_id if isinstance(update, Update) else -1
         allowed, notify = await self.check(user.id, update_id)
-        if allowed or await self.heard_anyway(user.id, event):
+        if allowed or self.heard_anyway(event):
             return await handler(event, data)
         return await self._refused(event, user.language_code, notify=notify)
 
