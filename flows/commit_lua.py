@@ -95,7 +95,8 @@ local chat = was[10]
 if ARGV[16] ~= '' then
   -- the caller's own message, so /forget can delete it too
   local since = seconds - math.floor(tonumber(ARGV[17]) / 1000)
-  chat = pack_runs(add_to_runs(runs_since(unpack_runs(chat), since), tonumber(ARGV[16]), seconds))
+  local runs = keep_since(unpack_runs(chat), since, 3)
+  chat = pack_runs(add_to_runs(runs, tonumber(ARGV[16]), seconds))
 end
 if ARGV[8] ~= '' then
   redis.call('DEL', ck, ok)

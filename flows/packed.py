@@ -22,13 +22,14 @@ __all__ = ["LUA", "REMEMBER", "RUN_SPAN", "decode", "ids_since", "run_ids_since"
 RUN_SPAN: Final = 600
 
 # `unpack_pairs(text or false)`: the list of {id, time}; `pack_pairs(list)`: its text ("" when
-# empty); `keep_since(list, t)`: the entries of time >= t; `has_id(list, id)`; `add_id(list, id,
-# time)`: appended unless there already (then its time is renewed); `cap(list, n)`: the n newest;
+# empty); `keep_since(list, t, at)`: the entries whose time (element `at`: 2, or 3 for runs) is
+# >= t; `lasts_at_least(hash, ttl ms)`; `has_id(list, id)`; `add_id(list, id, time)`: appended
+# unless there already (then its time is renewed); `cap(list, n)`: the n newest;
 # `put_pairs(hash, field, list)`; `remember_ids(hash, field, now ms, ttl ms, from, to)`: the
 # message ids ARGV[from..to] (to: the last by default) sent now join the set in `field`, those
 # older than `ttl` leave it, and a conversation erased or not yet made keeps the hash at least
 # `ttl`; `remember_chat(hash, now ms, ttl ms, from, to)`: the same for the runs of the `chat`
-# field (`unpack_runs`, `pack_runs`, `add_to_runs`, `runs_since`: lists of {first, last, time}).
+# field (`unpack_runs`, `pack_runs`, `add_to_runs`: lists of {first, last, time}).
 LUA: Final = (
     f"local RUN_SPAN = {RUN_SPAN}\n"
     + """
@@ -52,14 +53,20 @@ local function pack_pairs(list)
   end
   return table.concat(parts, ',')
 end
-local function keep_since(list, since)
-  local kept = {}
+local function keep_since(list, since, at)
+  local kept, at = {}, at or 2
   for i = 1, #list do
-    if list[i][2] >= since then
+    if list[i][at] >= since then
       kept[#kept + 1] = list[i]
     end
   end
   return kept
+end
+local function lasts_at_least(ck, ttl)
+  local left = redis.call('PTTL', ck)
+  if left == -1 or left < ttl then
+    redis.call('PEXPIRE', ck, ttl)
+  end
 end
 local function has_id(list, id)
   for i = 1, #list do
@@ -132,19 +139,10 @@ local function add_to_runs(list, id, time)
   list[#list + 1] = {id, id, time}
   return list
 end
-local function runs_since(list, since)
-  local kept = {}
-  for i = 1, #list do
-    if list[i][3] >= since then
-      kept[#kept + 1] = list[i]
-    end
-  end
-  return kept
-end
 local function remember_chat(ck, now, ttl, from, to)
   local seconds = math.floor(now / 1000)
   local was = redis.call('HMGET', ck, 'chat', 'v')
-  local runs = runs_since(unpack_runs(was[1]), seconds - math.floor(ttl / 1000))
+  local runs = keep_since(unpack_runs(was[1]), seconds - math.floor(ttl / 1000), 3)
   for i = from, to or #ARGV do
     runs = add_to_runs(runs, tonumber(ARGV[i]), seconds)
   end
@@ -154,10 +152,7 @@ local function remember_chat(ck, now, ttl, from, to)
     redis.call('HSET', ck, 'chat', pack_runs(runs))
   end
   if not was[2] then
-    local left = redis.call('PTTL', ck)
-    if left == -1 or left < ttl then
-      redis.call('PEXPIRE', ck, ttl)
-    end
+    lasts_at_least(ck, ttl)
   end
 end
 local function remember_ids(ck, field, now, ttl, from, to)
@@ -170,10 +165,7 @@ local function remember_ids(ck, field, now, ttl, from, to)
   end
   put_pairs(ck, field, list)
   if not was[2] then
-    local left = redis.call('PTTL', ck)
-    if left == -1 or left < ttl then
-      redis.call('PEXPIRE', ck, ttl)
-    end
+    lasts_at_least(ck, ttl)
   end
 end
 """

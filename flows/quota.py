@@ -58,12 +58,6 @@ def heard_anyway(event: Event) -> bool:
 # `noticed` says whether a refusal now is the first of the window (and marks it). A hash made
 # here (a new caller's first update, refused) lives for the window only.
 FUNCTIONS: Final = """
-local function lasts_a_window(ck, window)
-  local ttl = redis.call('PTTL', ck)
-  if ttl == -1 or ttl < window then
-    redis.call('PEXPIRE', ck, window)
-  end
-end
 local function counted(ck, id, now, window, limit, rate, alive)
   if rate == nil then
     local was = redis.call('HMGET', ck, 'rate', 'v')
@@ -80,14 +74,14 @@ local function counted(ck, id, now, window, limit, rate, alive)
   end
   put_pairs(ck, 'rate', entries)
   if #entries > 0 and not alive then  -- a conversation lives longer than the window
-    lasts_a_window(ck, window)
+    lasts_at_least(ck, window)
   end
   return ok
 end
 local function noticed(ck, now, window)
   if now - tonumber(redis.call('HGET', ck, 'rn') or '-1e15') >= window then
     redis.call('HSET', ck, 'rn', now)
-    lasts_a_window(ck, window)
+    lasts_at_least(ck, window)
     return 1
   end
   return 0
