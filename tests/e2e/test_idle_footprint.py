@@ -20,6 +20,10 @@ CONVERSATION_FIELDS = frozenset(
 SHARED = ("hl:expiring", "hl:salt:")
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 async def test_an_idle_registered_caller_keeps_one_hash_and_his_cases_two_indexes(
     real_redis: redis.asyncio.Redis, make_hotline: HotlineFactory
 ) -> None:
@@ -37,7 +41,7 @@ async def test_an_idle_registered_caller_keeps_one_hash_and_his_cases_two_indexe
         f"hl:code:{store.digest('code', code)}",
     }
     raw = await real_redis.hgetall(store.key(caller.key, "conv"))
-    fields = {name.decode(): value.decode() for name, value in raw.items()}
+    fields = {_text(name): _text(value) for name, value in raw.items()}
     assert set(fields) <= CONVERSATION_FIELDS
     for name in ("v", "meta", "sealed", "seen", "chat", "case", "code"):
         assert name in fields
