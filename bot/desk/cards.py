@@ -30,7 +30,7 @@ from bot.desk.operators import OperatorList
 from bot.desk.profile import CaseProfile
 from bot.desk.records import DeskCase, DeskState
 from bot.desk.relay import CallerRelay
-from bot.desk.shared_topics import SharedTopics
+from bot.desk.shared_topics import SharedTopics, registered
 from bot.i18n import Translator
 from flows import engine
 from flows.hooks import Hooks
@@ -49,9 +49,14 @@ class Sweeper(Protocol):
 
 
 class CardMarks(Protocol):
-    """Suspected probes and blocked accounts (bot.desk.marks): a line on the card."""
+    """Suspected probes and blocked accounts (bot.desk.marks): a line on the card (`own`: the
+    account's mark hash, read already)."""
 
-    async def card_line(self, case: DeskCase) -> str | None: ...
+    def mark_key(self, key: str) -> str: ...
+
+    async def card_line(
+        self, case: DeskCase, own: Mapping[str, str] | None = None
+    ) -> str | None: ...
 
     async def of_conversation(
         self, key: str, conversation: Conversation | None
@@ -69,7 +74,11 @@ class Retention(Protocol):
 class Links(Protocol):
     """Links to a case and failed checks (bot.desk.linking, which builds on this module)."""
 
-    async def card_line(self, case: DeskCase) -> str | None: ...
+    def links_key(self, owner: str) -> str: ...
+
+    async def card_line(
+        self, case: DeskCase, counted: Mapping[str, str] | None = None
+    ) -> str | None: ...
 
     async def notice(self, effect: LinkNotice) -> None: ...
 
@@ -216,10 +225,15 @@ class Cards:
 
     async def _card_extra(self, case: DeskCase) -> str | None:
         lines = [self.profile_line(case)]
-        if self.links is not None:
-            lines.append(await self.links.card_line(case))
+        links = self.links if self.links is not None and registered(case) else None
+        names = [] if links is None else [links.links_key(case.key)]
         if self.marks is not None:
-            lines.append(await self.marks.card_line(case))
+            names.append(self.marks.mark_key(case.key))
+        found = await self.state.read_hashes(names)  # what the lines are made of, at once
+        if links is not None:
+            lines.append(await links.card_line(case, found.pop(0)))
+        if self.marks is not None:
+            lines.append(await self.marks.card_line(case, found.pop(0)))
         return "\n".join(line for line in lines if line) or None
 
     def profile(self, case: DeskCase) -> CaseProfile | None:

@@ -11,6 +11,7 @@ it is kept beside the owner's conversation (nothing personal, no account named):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 import structlog
@@ -47,12 +48,17 @@ class CaseLinks:
         raw = await self.redis.hgetall(self.links_key(owner))
         return {_s(k): int(_s(v)) for k, v in raw.items()}
 
-    async def card_line(self, case: DeskCase) -> str | None:
+    async def card_line(
+        self, case: DeskCase, counted: Mapping[str, str] | None = None
+    ) -> str | None:
         """The card's line on links and checks, once there is anything to say (a case with no
-        registered id has no links to count)."""
+        registered id has no links to count; `counted`: its hash, read already)."""
         if not registered(case):
             return None
-        counts = await self.counts(case.key)
+        if counted is None:
+            counts = await self.counts(case.key)
+        else:
+            counts = {k: int(v) for k, v in counted.items()}
         if not counts:
             return None
         return self.desk.t(

@@ -99,14 +99,16 @@ class CaseMarks:
         owner = await self.desk.store.conversation_of_case(conversation.case_id)
         return await self.get(owner) if owner is not None and owner != key else None
 
-    async def of_case(self, case: DeskCase) -> Mark | None:
-        found = await self._found(case)
+    async def of_case(self, case: DeskCase, own: Mapping[str, str] | None = None) -> Mark | None:
+        found = await self._found(case, own)
         return found[1] if found is not None else None
 
-    async def _found(self, case: DeskCase) -> tuple[str, Mark] | None:
-        """The mark this record's account carries, and which account holds it: its own, else
-        its case owner's (a linked account carries the owner's)."""
-        mark = await self.get(case.key)
+    async def _found(
+        self, case: DeskCase, own: Mapping[str, str] | None = None
+    ) -> tuple[str, Mark] | None:
+        """The mark this record's account carries, and which account holds it: its own (`own`:
+        its hash, read already), else its case owner's (a linked account carries the owner's)."""
+        mark = _mark_of(own) if own is not None else await self.get(case.key)
         if mark is not None:
             return case.key, mark
         if case.case == case.ref:
@@ -124,8 +126,8 @@ class CaseMarks:
         mark = await self.of_case(case)
         return mark.kind if mark is not None else None
 
-    async def card_line(self, case: DeskCase) -> str | None:
-        mark = await self.of_case(case)
+    async def card_line(self, case: DeskCase, own: Mapping[str, str] | None = None) -> str | None:
+        mark = await self.of_case(case, own)
         if mark is None:
             return None
         desk = self.desk
