@@ -91,8 +91,8 @@ local seconds = math.floor(now / 1000)
 local reindex = 0
 seen = cap(keep_since(seen, tonumber(ARGV[4])), {SEEN_MAX - 1})
 seen[#seen + 1] = {{update, seconds}}
-local chat = was[10]
-if ARGV[16] ~= '' then
+local chat, chat_changed = was[10], ARGV[16] ~= ''
+if chat_changed then
   -- the caller's own message, so /forget can delete it too
   local since = seconds - math.floor(tonumber(ARGV[17]) / 1000)
   local runs = keep_since(unpack_runs(chat), since, 3)
@@ -117,9 +117,12 @@ if ARGV[8] ~= '' then
 else
   local fields = {{'v', version, 'meta', ARGV[10], 'sealed', ARGV[11], 'seq', seq,
     'seen', pack_pairs(seen)}}
-  if chat then
+  if chat_changed then
     table.insert(fields, 'chat')
     table.insert(fields, chat)
+  end
+  if not stored and was[8] then  -- a conversation anew after an erase: counted on from there
+    redis.call('HDEL', ck, '{ERASED_VERSION}', '{ERASED_SEQ}')
   end
   if #ARGV >= 23 then
     local events = {{}}
@@ -127,7 +130,7 @@ else
       events[#events + 1] = ARGV[3] .. ' ' .. ARGV[i]
     end
     local timeline = table.concat(events, '\\n')
-    if was[4] and was[4] ~= '1' then
+    if was[4] and was[4] ~= '1' then  -- '1': a mark from before the timeline was a field
       timeline = was[4] .. '\\n' .. timeline
       local count = select(2, string.gsub(timeline, '\\n', '')) + 1
       while count > {TIMELINE_MAX} do
