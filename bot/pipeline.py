@@ -78,7 +78,13 @@ class Pipeline:
 
         def handle(turn: Turn) -> Awaitable[Handled]:
             return self.dialogue.handle(
-                user_id, update_id, event, message_ref=message_ref, language=language, turn=turn
+                user_id,
+                update_id,
+                event,
+                message_ref=message_ref,
+                language=language,
+                turn=turn,
+                key=key,  # his pseudonym is an HMAC: made once per update, here
             )
 
         return await self._turn(key, update_id, chat_id, handle)

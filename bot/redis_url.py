@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any, Final, cast
 from urllib.parse import parse_qs, unquote
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ExponentialBackoff
 
+from bot.redis_pool import LeanBlockingPool
 from bot.settings import SettingsError
 
 POOL_SIZE: Final = 64  # connections per Redis server
@@ -159,7 +160,7 @@ def connect(url: str, **overrides: Any) -> Redis:
         )
         return cast(Redis, sentinel.master_for(target.master, max_connections=POOL_SIZE * 4))
     host, port = target.hosts[0]
-    pool = BlockingConnectionPool(
+    pool = LeanBlockingPool(
         max_connections=POOL_SIZE,
         timeout=POOL_WAIT,
         host=host,

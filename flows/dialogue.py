@@ -103,8 +103,11 @@ class Dialogue:
         message_ref: int | None = None,
         language: str | None = None,
         turn: Turn | None = None,
+        key: str | None = None,
     ) -> Handled:
-        key = self.store.conversation_key(user_id)
+        """`key`: his conversation's key, when the caller has it already (else made here)."""
+        if key is None:
+            key = self.store.conversation_key(user_id)
         return await self.handle_key(
             key,
             update_id,

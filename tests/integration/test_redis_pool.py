@@ -1,0 +1,112 @@
+"""The pool of a single Redis server (bot.redis_pool.LeanBlockingPool), on a real server: a
+free connection is taken and given back without the blocking pool's condition; when none is
+free, a command waits for one (up to the pool's timeout), as with redis-py's own
+BlockingConnectionPool."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import redis.asyncio
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from bot.redis_pool import LeanBlockingPool
+from bot.redis_url import connect
+
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.skipif(
+        os.environ.get("HOTLINE_TEST_REDIS") == "cluster",
+        reason="a cluster client keeps a pool per node of its own",
+    ),
+]
+
+
+class Untouchable:
+    """Stands in for the blocking pool's condition: any use of it fails the test."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the pool's condition was used ({name})")
+
+
+@pytest.fixture
+async def pool(redis_url: str) -> AsyncIterator[LeanBlockingPool]:
+    pool = LeanBlockingPool.from_url(redis_url, max_connections=2, timeout=5)
+    yield pool
+    await pool.aclose()
+
+
+def client_of(pool: LeanBlockingPool) -> redis.asyncio.Redis:
+    return redis.asyncio.Redis(connection_pool=pool)
+
+
+async def test_the_production_client_runs_a_sequence_on_one_connection(redis_url: str) -> None:
+    client = connect(redis_url)
+    try:
+        pool = client.connection_pool
+        assert isinstance(pool, LeanBlockingPool)
+        await client.delete("pool:count")
+        for _ in range(50):
+            await client.incr("pool:count")
+        assert await client.get("pool:count") == b"50"
+        assert not pool._in_use_connections
+        assert len(pool._available_connections) == 1
+    finally:
+        await client.aclose()
+
+
+async def test_a_free_connection_is_taken_and_given_back_without_the_condition(
+    pool: LeanBlockingPool,
+) -> None:
+    client = client_of(pool)
+    await client.set("pool:k", "v")  # the first connection is made the blocking pool's way
+    pool._condition = Untouchable()  # type: ignore[assignment]
+    for _ in range(10):
+        assert await client.get("pool:k") == b"v"
+    assert len(pool._available_connections) == 1
+
+
+async def test_with_every_connection_taken_a_command_waits_for_one(
+    pool: LeanBlockingPool,
+) -> None:
+    client = client_of(pool)
+    first, second = await pool.get_connection(), await pool.get_connection()
+
+    async def write() -> None:
+        await client.set("pool:w", "done")
+
+    waiting = asyncio.create_task(write())
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    await pool.release(first)  # the waiter is woken, though nothing else waits
+    await asyncio.wait_for(waiting, 5)
+    assert await client.get("pool:w") == b"done"
+    await pool.release(second)
+    assert not pool._in_use_connections
+
+
+async def test_and_gives_up_after_the_pool_timeout(redis_url: str) -> None:
+    pool = LeanBlockingPool.from_url(redis_url, max_connections=1, timeout=0.2)
+    try:
+        held = await pool.get_connection()
+        with pytest.raises(RedisConnectionError, match="No connection available"):
+            await client_of(pool).get("pool:k")
+        await pool.release(held)
+        assert await client_of(pool).get("pool:nothing") is None
+    finally:
+        await pool.aclose()
+
+
+async def test_many_commands_at_once_share_the_pool_s_connections(
+    pool: LeanBlockingPool,
+) -> None:
+    client = client_of(pool)
+    await client.delete("pool:many")
+    await asyncio.gather(*(client.incr("pool:many") for _ in range(200)))
+    assert await client.get("pool:many") == b"200"
+    assert not pool._in_use_connections
+    assert len(pool._available_connections) <= 2
