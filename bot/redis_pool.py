@@ -1,5 +1,6 @@
-"""The connection pool of a single Redis server: redis-py's BlockingConnectionPool, with a short
-way through for what nearly every command meets, a free connection and nobody waiting.
+"""The connections of a single Redis server: redis-py's BlockingConnectionPool, with a short
+way through for what nearly every command meets, a free connection and nobody waiting; and its
+connections, which write a command under the socket timeout without a task of its own.
 
 redis-py's pool takes an asyncio.Condition, starts a timeout, enters a lock's context and
 records its observability counters on every get and release, whether or not anyone waits:
@@ -11,16 +12,62 @@ that moves) is taken whenever no connection is free at once, someone waits for o
 pool is in maintenance. Its observability counters are left out on the short way: this project
 does not enable redis-py's metrics (ours are bot.metrics), and with them off redis-py records
 nothing either.
+
+A connection with a socket timeout writes each command through `asyncio.wait_for`, which on
+Python 3.11 (the image's) wraps the write in a Task of its own: created, scheduled and awaited
+for every round trip (some 220k instructions per update). Here the write runs under
+`asyncio.timeout` in the caller's own task (what `wait_for` itself does from Python 3.12 on),
+with redis-py's own handling of a timeout or a broken socket.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
 from typing import Any
 
-from redis.asyncio.connection import AbstractConnection, BlockingConnectionPool
+from redis.asyncio.connection import (
+    AbstractConnection,
+    BlockingConnectionPool,
+    Connection,
+    SSLConnection,
+)
 from redis.event import AsyncAfterConnectionReleasedEvent
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-__all__ = ["LeanBlockingPool"]
+__all__ = ["LeanBlockingPool", "LeanConnection", "LeanSSLConnection"]
+
+
+class _WritesInPlace(AbstractConnection):
+    async def send_packed_command(
+        self, command: bytes | str | Iterable[bytes], check_health: bool = True
+    ) -> None:
+        timeout = self.socket_timeout
+        if not timeout:
+            await super().send_packed_command(command, check_health)
+            return
+        if not self.is_connected:
+            await self.connect_check_health(check_health=False)
+        if check_health:
+            await self.check_health()  # type: ignore[no-untyped-call]
+        # redis-py's own write (a failed one leaves no connection behind, whose next reply
+        # would answer another command), told of no timeout for its part only: it is ours
+        self.socket_timeout = None
+        try:
+            async with asyncio.timeout(timeout):
+                await super().send_packed_command(command, check_health=False)
+        except TimeoutError:
+            raise RedisTimeoutError("Timeout writing to socket") from None
+        finally:
+            self.socket_timeout = timeout
+
+
+class LeanConnection(_WritesInPlace, Connection):
+    """A TCP connection that writes in place (see the module's docstring)."""
+
+
+class LeanSSLConnection(_WritesInPlace, SSLConnection):
+    """A TLS connection that writes in place."""
 
 
 class LeanBlockingPool(BlockingConnectionPool):

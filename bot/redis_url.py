@@ -25,7 +25,7 @@ from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ExponentialBackoff
 
-from bot.redis_pool import LeanBlockingPool
+from bot.redis_pool import LeanBlockingPool, LeanConnection, LeanSSLConnection
 from bot.settings import SettingsError
 
 POOL_SIZE: Final = 64  # connections per Redis server
@@ -166,13 +166,7 @@ def connect(url: str, **overrides: Any) -> Redis:
         host=host,
         port=port,
         db=target.db,
-        **({"connection_class": _ssl_connection()} if target.tls else {}),
+        connection_class=LeanSSLConnection if target.tls else LeanConnection,
         **options,
     )
     return Redis(connection_pool=pool)
-
-
-def _ssl_connection() -> type:
-    from redis.asyncio.connection import SSLConnection
-
-    return SSLConnection

@@ -1,7 +1,8 @@
 """The pool of a single Redis server (bot.redis_pool.LeanBlockingPool), on a real server: a
 free connection is taken and given back without the blocking pool's condition; when none is
 free, a command waits for one (up to the pool's timeout), as with redis-py's own
-BlockingConnectionPool."""
+BlockingConnectionPool. Its connections write in place (no task per write) and refuse a write
+that does not end, or fails, as redis-py's own connections do."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from typing import Any
 
 import pytest
 import redis.asyncio
+from redis.asyncio.connection import Connection
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot.redis_pool import LeanBlockingPool
+from bot.redis_pool import LeanBlockingPool, LeanConnection
 from bot.redis_url import connect
 
 pytestmark = [
@@ -110,3 +113,66 @@ async def test_many_commands_at_once_share_the_pool_s_connections(
     assert await client.get("pool:many") == b"200"
     assert not pool._in_use_connections
     assert len(pool._available_connections) <= 2
+
+
+class Stuck:
+    """A connection's writer whose writes never end, or fail, as a peer that stops reading or
+    a broken socket does; closing closes the real one."""
+
+    def __init__(self, real: Any, error: OSError | None = None) -> None:
+        self.real = real
+        self.error = error
+
+    def writelines(self, chunks: Any) -> None:
+        pass
+
+    async def drain(self) -> None:
+        if self.error is not None:
+            raise self.error
+        await asyncio.Event().wait()
+
+    def close(self) -> None:
+        self.real.close()
+
+    async def wait_closed(self) -> None:
+        await self.real.wait_closed()
+
+
+async def _write_through(cls: type[Connection], redis_url: str, error: OSError | None) -> str:
+    """What a write through a connection of `cls` that never ends (or fails) raises, and
+    that the connection is left closed."""
+    connection = cls(**_address(redis_url))
+    connection.socket_timeout = 0.2
+    await connection.connect()  # type: ignore[no-untyped-call]
+    connection._writer = Stuck(connection._writer, error)  # type: ignore[assignment]
+    with pytest.raises((RedisTimeoutError, RedisConnectionError)) as raised:
+        await connection.send_command("PING")
+    assert not connection.is_connected
+    return f"{type(raised.value).__name__}: {raised.value}"
+
+
+def _address(redis_url: str) -> dict[str, Any]:
+    host, port = redis_url.removeprefix("redis://").split("/")[0].split(":")
+    return {"host": host, "port": int(port)}
+
+
+@pytest.mark.parametrize(
+    "error", [None, OSError(32, "Broken pipe"), OSError("gone")], ids=["stuck", "broken", "odd"]
+)
+async def test_a_write_that_does_not_end_or_fails_is_refused_as_redis_py_refuses_it(
+    redis_url: str, error: OSError | None
+) -> None:
+    ours = await _write_through(LeanConnection, redis_url, error)
+    theirs = await _write_through(Connection, redis_url, error)
+    assert ours == theirs
+    assert ("Timeout writing to socket" if error is None else "while writing to socket") in ours
+
+
+async def test_the_production_client_writes_in_place(redis_url: str) -> None:
+    client = connect(redis_url)
+    try:
+        assert client.connection_pool.connection_class is LeanConnection
+        assert await client.set("pool:placed", "v")
+        assert await client.get("pool:placed") == b"v"
+    finally:
+        await client.aclose()
