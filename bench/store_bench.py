@@ -69,11 +69,15 @@ class Traffic:
     by_source: Counter[str] = field(default_factory=Counter)
 
 
+_NOT_SOURCES = frozenset({"flows.replicas", "bot.redis_pool"})
+
+
 def _source() -> str:
     frame = sys._getframe(2)
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
-        if module.startswith(("bot.", "flows.")) and module != "flows.replicas":
+        # not the layers every round trip goes through (the replicas' wait, the connection)
+        if module.startswith(("bot.", "flows.")) and module not in _NOT_SOURCES:
             return f"{module}.{frame.f_code.co_name}"
         frame = frame.f_back  # type: ignore[assignment]
     return "other"
