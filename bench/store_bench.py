@@ -30,6 +30,7 @@ import redis.asyncio
 from redis.asyncio.connection import AbstractConnection
 
 from bench.redis_server import running_redis
+from bot.redis_pool import LeanWrites
 from flows import engine, fields
 from flows.dialogue import Dialogue
 from flows.model import Command, Context, Conversation, Event, Press, Text
@@ -87,6 +88,7 @@ def _source() -> str:
 def counting(traffic: Traffic) -> Iterator[None]:
     send = AbstractConnection.send_packed_command
     pack = AbstractConnection.pack_command
+    lean_pack = LeanWrites.pack_command  # the project's connections pack their own way
 
     async def counted_send(
         self: AbstractConnection, command: Any, check_health: bool = True
@@ -99,13 +101,19 @@ def counting(traffic: Traffic) -> Iterator[None]:
         traffic.commands += 1
         return pack(self, *args)
 
+    def counted_lean_pack(self: LeanWrites, *args: Any) -> list[bytes]:
+        traffic.commands += 1
+        return lean_pack(self, *args)
+
     AbstractConnection.send_packed_command = counted_send  # type: ignore[method-assign]
     AbstractConnection.pack_command = counted_pack  # type: ignore[method-assign]
+    LeanWrites.pack_command = counted_lean_pack  # type: ignore[method-assign]
     try:
         yield
     finally:
         AbstractConnection.send_packed_command = send  # type: ignore[method-assign]
         AbstractConnection.pack_command = pack  # type: ignore[method-assign]
+        LeanWrites.pack_command = lean_pack  # type: ignore[method-assign]
 
 
 @dataclass(slots=True)
