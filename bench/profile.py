@@ -6,6 +6,7 @@ update of each). The bench's sequential run of the project, CALLERS callers, on 
     python -m bench.profile --summarise /tmp/stacks.txt
     python -m bench.profile --cprofile [rows]
 
+For a change of a few percent on a loaded machine, count instructions instead (bench.instructions).
 cProfile counts every resumption of a coroutine as a call, so its call counts mean something for
 plain functions only; and it slows Python code more than C code, so its shares are not py-spy's.
 """
