@@ -86,9 +86,8 @@ async def _timed(results: Results) -> None:
         for in_flight in (1, IN_FLIGHT):
             order = NAMES if run % 2 == 0 else NAMES[::-1]
             for name in order:
-                cpu = time.process_time()
                 figures, variant = await throughput.measure(URL, name, CALLERS, in_flight)
-                results.cpu[name].append((time.process_time() - cpu) / figures.updates)
+                results.cpu[name].append(figures.cpu_seconds / figures.updates)
                 results.runs[name, in_flight].append(figures)
                 if name not in results.idle:
                     results.idle[name] = await throughput.idle_memory(URL, CALLERS)

@@ -26,6 +26,7 @@ class Run:
     in_flight: int
     updates: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # this process's, while the callers played (not the bot's build)
     latencies: list[float] = field(default_factory=list)
     round_trips: int = 0
     server_commands: int = 0
@@ -82,9 +83,10 @@ async def measure(url: str, name: str, count: int, in_flight: int) -> tuple[Run,
         before = await server_commands(client)
         traffic = Traffic()
         with counting(traffic):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             await play(variant, count, in_flight, run)
             run.seconds = time.perf_counter() - started
+            run.cpu_seconds = time.process_time() - cpu
         run.round_trips = traffic.round_trips
         run.by_source = traffic.by_source
         run.by_command = await server_commands(client)

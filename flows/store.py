@@ -7,26 +7,24 @@ tag, so each atomic step touches one slot:
                                         personal), sealed (the personal fields), seq (the last
                                         outbox batch's number), seen (update ids applied, for
                                         dedupe), chat (message ids /forget deletes), tl (the
-                                        timeline: "<ms> <kind>" lines of CaseEvents) and, with a
-                                        case: case, code, ix (when its indexes were written);
-                                        other modules' fields beside (rate, rn: flows.quota;
-                                        sec, cid: bot.ephemeral)
+                                        timeline: "<ms> <kind>" lines of CaseEvents), case,
+                                        code, ix (when its indexes were written); others'
+                                        fields (rate, rn: flows.quota; sec, cid: bot.ephemeral)
     {prefix}:{<conv key>}:outbox  hash  the batches of effects to deliver (flows.outbox)
 
 seen, chat and sec hold (id, time) sets (flows.packed): seen for Retention.dedupe, chat and sec
 while Telegram lets a bot delete (.chat_messages). The conversation lives for Retention.form or
 .registered; an erase leaves only seen, chat, sec, the quota and the version and batch number
-it reached, for the longer of .dedupe and .chat_messages. A registered case's two indexes live
-in other slots, written after the commit (flows.cases).
+it reached, for the longer of .dedupe and .chat_messages. A case's two indexes live in other
+slots, written after the commit (flows.cases). `<conv key>` is a keyed hash of the Telegram id;
+no key name holds an id, a name, a phone or a code.
 
-`<conv key>` is a keyed hash of the Telegram id; no key name holds an id, a name, a phone or a
-code. A load is one Lua script (flows.commit_lua) that also takes the conversation's turn
+A load is one Lua script (flows.commit_lua) that also takes the conversation's turn
 (flows.locks.Turn) and counts the update against the caller's quota (flows.quota); a commit is
 one too: dedupe and version checks, state, dedupe mark, outbox batch, timeline and TTLs, all or
 nothing; it gives the turn back and takes the delivery lease for the deliverer it hands the
 batch to (bot.deliver). Sealing comes before the script, so a sealing failure writes nothing.
-Fields are sealed for the owner context `<conv key>`, outbox batches for `<conv key>|outbox`,
-so a record copied elsewhere does not open.
+Fields are sealed for the owner context `<conv key>`, outbox batches for `<conv key>|outbox`.
 """
 
 from __future__ import annotations
@@ -35,7 +33,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Final
 
 from redis.asyncio import Redis
@@ -98,6 +96,15 @@ class CommitResult:
 # conversation; the conversation's commits refresh them no more often than this)
 INDEX_REFRESH: Final = DAY / 2
 _CONVERSATION_PARTS: Final = ("conv", "outbox")
+
+
+@lru_cache(maxsize=64)  # a few dozen names, fixed in the code: checked once each
+def _checked_part(part: str) -> str:
+    if not part.isascii() or not part.isalpha() or not part.islower():
+        raise ValueError("a conversation part is a lowercase word")
+    return part
+
+
 # what the scripts keep as fields of their own (case, code), so the meta need not hold it again
 _BESIDE_META: Final = frozenset({"case_id", "code_digest"})
 
@@ -166,9 +173,7 @@ class ConversationStore:
     def key(self, conversation_key: str, part: str) -> str:
         """The Redis key of one part of a conversation: the store's own (conv, outbox) or
         another module's (the desk keeps "desk" in the same slot)."""
-        if not part.isascii() or not part.isalpha() or not part.islower():
-            raise ValueError("a conversation part is a lowercase word")
-        return f"{self.prefix}:{{{conversation_key}}}:{part}"
+        return f"{self.prefix}:{{{conversation_key}}}:{_checked_part(part)}"
 
     def keys_of(self, conversation_key: str) -> list[str]:
         """The store's own keys of a conversation, in the order the commit script takes them."""
@@ -228,8 +233,7 @@ class ConversationStore:
         return Loaded(conversation, conversation.version, duplicate, pending)
 
     async def escalated(self, key: str) -> bool | None:
-        """Whether the conversation waits for or talks with an operator, from its meta alone
-        (nothing unsealed); None when there is no conversation. A damaged meta raises."""
+        """Whether he waits for or talks with an operator, from the meta (None: no one)."""
         with _unavailable():
             meta = await self._redis.hget(self.key(key, "conv"), "meta")
         if meta is None:
@@ -328,17 +332,13 @@ class ConversationStore:
             # a batch that registers the case writes its indexes itself (flows.cases)
             reindex = reindex and not any(isinstance(e, RegisterCase) for e in effects)
             turn.leased, turn.alone, turn.reindex = bool(leased), bool(alone), bool(reindex)
-        # Only the pseudonymous key, numbers and effect type names: nothing personal.
-        log.debug(
-            "commit %s update=%d expected=%d -> %s version=%d entry=%d effects=%s",
-            key,
-            update_id,
-            expected_version,
-            ("ok", "conflict", "duplicate")[status],
-            version,
-            seq,
-            ",".join(type(e).__name__ for e in effects),
-        )
+        if log.isEnabledFor(logging.DEBUG):  # nothing personal: the pseudonym, numbers, types
+            outcome = ("ok", "conflict", "duplicate")[status]
+            names = ",".join(type(e).__name__ for e in effects)
+            log.debug(
+                "commit %s update=%d expected=%d -> %s version=%d entry=%d effects=%s",
+                *(key, update_id, expected_version, outcome, version, seq, names),
+            )
         if status == 2:
             return CommitResult(duplicate=True)
         if status == 1:
