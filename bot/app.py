@@ -353,6 +353,7 @@ def build_app(
         translator, per_minute=settings.rate_limit_per_minute, clock=clock, store=store
     )
     dispatcher.message.outer_middleware(rate_limit)
+    dispatcher.edited_message.outer_middleware(rate_limit)  # an edit is an update he sends too
     dispatcher.callback_query.outer_middleware(rate_limit)
     # callers' private chats first: most updates are theirs, and the two routers' chats never
     # overlap (the desk is a group: its id is negative, a private chat's is its user's)

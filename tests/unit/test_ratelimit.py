@@ -273,3 +273,22 @@ async def test_forget_does_not_reset_a_floods_limit(
     texts = [s.method.text for s in session.sent[mark:] if isinstance(s.method, SendMessage)]
     assert texts == [T.text("ru", "rate-limited")]
     assert limiter_of(bot_app).dropped == 5
+
+
+async def test_a_flood_of_edits_is_limited_like_his_messages(
+    app: tuple[App, RecordingSession, Clock],
+) -> None:
+    """An edit is an update he sends too: counted in the same window, and over it refused with
+    the same one notice (not an error that Telegram would deliver again and again)."""
+    bot_app, session, _ = app
+    him = caller(100_000_904)
+    sent = him.text("Иванов")
+    await bot_app.dispatcher.feed_update(bot_app.bot, sent)
+    assert sent.message is not None
+    for i in range(PER_MINUTE + 10):
+        edit = him.edit(sent.message, text=f"Иванов {i}")
+        await bot_app.dispatcher.feed_update(bot_app.bot, edit)
+    await bot_app.drain()
+    texts = [s.method.text for s in session.sent if isinstance(s.method, SendMessage)]
+    assert texts.count(T.text("ru", "rate-limited")) == 1
+    assert limiter_of(bot_app).dropped == 11  # his message and 19 edits within the 20
