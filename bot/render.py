@@ -48,8 +48,8 @@ from flows.store import Batch, ConversationStore
 log = structlog.get_logger("hotline.render")
 
 Keyboard = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
-# (effects done, ids of the messages the last one sent), after each effect of a batch
-# (effects done, messages sent for the last one, which of them `Scrub` deletes later)
+# after each effect of a batch: (effects done, the ids of the messages the last one sent, which
+# of them `Scrub` deletes later)
 Progress = Callable[[int, list[int], list[int]], Awaitable[None]]
 
 TELEGRAM_DELETE_CHUNK = 100

@@ -8,9 +8,9 @@ What is counted is the caller's distinct updates (by `update_id`): our own retri
 and Telegram's redeliveries of it are the same update and never count again, so a caller whose
 message was retried through a Redis outage is not told "too many messages" afterwards.
 
-With a store the windows live in Redis, shared by every bot process, one small sorted set per
-caller in his conversation's slot (flows.quota), counted by the load of his update in the same
-script that takes the conversation's turn; this middleware only tells him he is over it.
+With a store the windows live in Redis, shared by every bot process, a field of each caller's
+conversation hash (flows.quota), counted by the load of his update in the same script that
+takes the conversation's turn; this middleware only tells him he is over it.
 Without one (a unit under test) they live here, for at most `max_tracked` callers (least
 recently seen dropped first), so a flood from many ids keeps memory bounded while real callers
 go on being answered.
