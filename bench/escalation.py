@@ -1,13 +1,18 @@
 """Redis traffic of an escalation, the project only (the plain baseline has no operator desk to
 compare with): registered callers (their registration not counted) each ask for an operator
 and write twice, both messages relayed into his case's topic (bench/dialogue.py's ESCALATION).
-Counted per update of the escalation: the round trips the client makes, by who made them, and
-the commands the server runs (inside Lua included); the desk's own work (its lane: the topic,
-the card, the queue post, the relays) is waited for and counted with the update that caused it.
+Counted per update of the escalation: the round trips the client makes, by who made them and
+by update (the first, the topic and card made, apart from the relays), and the commands the
+server runs (inside Lua included); the desk's own work (its lane: the topic, the card, the
+queue post, the relays) is waited for and counted with the update that caused it.
+
+Alone: `python -m bench.escalation [callers]` (a Redis of its own, AOF everysec as deployed).
 """
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +20,7 @@ from typing import Any
 import redis.asyncio
 
 from bench.dialogue import ESCALATION, ESCALATION_DESK, REGISTRATION, Step, Updates, callers
+from bench.redis_server import running_redis
 from bench.store_bench import Traffic, counting
 from bench.throughput import server_commands
 from bench.variants import DESK_CHAT, Variant, project
@@ -29,10 +35,17 @@ class EscalationFigures:
     round_trips: int = 0
     by_source: Counter[str] = field(default_factory=Counter)
     by_command: Counter[str] = field(default_factory=Counter)
+    # round trips by step of ESCALATION (summed over callers), and the relays' by source
+    by_step: list[int] = field(default_factory=lambda: [0] * len(ESCALATION))
+    relay_sources: Counter[str] = field(default_factory=Counter)
 
     @property
     def server_commands(self) -> int:
         return self.by_command.total()
+
+    def per_step(self, step: int) -> float:
+        """Round trips per caller of this step of ESCALATION."""
+        return self.by_step[step] / max(1, self.callers)
 
 
 async def _play(variant: Variant, updates: list[dict[str, Any]], steps: tuple[Step, ...]) -> None:
@@ -82,16 +95,42 @@ async def measure(url: str, count: int) -> EscalationFigures:
         figures = EscalationFigures(callers=count)
         await client.config_resetstat()
         before = await server_commands(client)
-        traffic = Traffic()
-        with counting(traffic):
-            for user in callers(count):
-                await _play(variant, updates.of(user, ESCALATION, FIRST_MESSAGE), ESCALATION)
-                figures.updates += len(ESCALATION)
-        figures.round_trips = traffic.round_trips
-        figures.by_source = traffic.by_source
+        for user in callers(count):
+            for step, update in enumerate(updates.of(user, ESCALATION, FIRST_MESSAGE)):
+                traffic = Traffic()
+                with counting(traffic):
+                    await _play(variant, [update], (ESCALATION[step],))
+                figures.updates += 1
+                figures.round_trips += traffic.round_trips
+                figures.by_step[step] += traffic.round_trips
+                figures.by_source.update(traffic.by_source)
+                if step:
+                    figures.relay_sources.update(traffic.by_source)
         figures.by_command = await server_commands(client)
         figures.by_command.subtract(before)
         return figures
     finally:
         await variant.close()
         await client.aclose()
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    with running_redis(aof=True) as url:
+        asyncio.run(check(url))
+        figures = asyncio.run(measure(url, count))
+    per = figures.updates
+    print(f"escalation: {count} callers, {len(ESCALATION)} updates each")
+    print(f"  round trips per update {figures.round_trips / per:.2f}")
+    steps = ", ".join(f"{s.value!r} {figures.per_step(i):.2f}" for i, s in enumerate(ESCALATION))
+    print(f"    by update: {steps}")
+    for name, n in figures.by_source.most_common():
+        print(f"    {n / per:5.2f} {name}")
+    print(f"  commands run by the server per update {figures.server_commands / per:.2f}")
+    for name, n in figures.by_command.most_common():
+        if n > 0:
+            print(f"    {n / per:5.2f} {name}")
+
+
+if __name__ == "__main__":
+    main()

@@ -298,7 +298,7 @@ def build_app(
         delete_personal_messages=settings.delete_personal_messages,
         secrets=secret_messages,
     )
-    deliverer = Deliverer(store, renderer)
+    deliverer = Deliverer(store, renderer, riders=desk_lane)  # its jobs go with the records
     quota = Quota(settings.rate_limit_per_minute, milliseconds(RATE_WINDOW), clock)
     dialogue = Dialogue(
         store, clock=clock, genuine=load_genuine(settings), guard=guard, quota=quota

@@ -7,7 +7,8 @@ round trip, before the next effect goes: a process killed in a batch sends again
 message it was sending. When that record cannot be written (Redis away), it is kept in memory,
 delivery stops, and the record is written first when Redis answers again: what went out is never
 sent again. A batch leaves the outbox once all its effects are applied, in the same call as the
-record of its last effect (with REDIS_MIN_REPLICAS, WAITed for like a commit).
+record of its last effect (with REDIS_MIN_REPLICAS, WAITed for like a commit). The desk lane's
+jobs an effect made ride on its record (`Riders`): pushed exactly when it is written.
 
 The batch of an update comes from its commit (`kick` with a `Handover`): no outbox read, no
 unsealing. The commit also took the conversation's delivery lease for this process, and said
@@ -33,10 +34,11 @@ from collections.abc import Callable, Iterator
 import structlog
 
 from bot import turns
-from bot.handover import Handover, LeaseLost, Run, Unrecorded
+from bot.handover import Handover, LeaseLost, Riders, Run, Unrecorded
 from bot.render import Renderer
 from flows.locks import Lease
 from flows.model import Conversation
+from flows.outbox import Recorded
 from flows.store import Batch, ConversationStore, StoreUnavailable
 
 log = structlog.get_logger("hotline.deliver")
@@ -61,9 +63,11 @@ class Deliverer:
         lease: Lease | None = None,
         lease_ttl: float = LEASE_TTL,
         concurrency: int = CONCURRENCY,
+        riders: Riders | None = None,
     ) -> None:
         self.store = store
         self.renderer = renderer
+        self.riders = riders  # what rides on the records of progress (the desk lane's jobs)
         self.retry_first = retry_first
         self.retry_max = retry_max
         self.lease = lease or Lease(store.redis)
@@ -288,9 +292,15 @@ class Deliverer:
     async def _record_unrecorded(self, key: str) -> None:
         """What was sent while Redis was away is recorded before anything else goes."""
         for entry, record in list(self._unrecorded.get(key, {}).items()):
-            await self.store.outbox.record(
-                key, entry, record.done, record.message_ids, secret_ids=record.secret_ids
+            recorded = await self.store.outbox.record(
+                key,
+                entry,
+                record.done,
+                record.message_ids,
+                secret_ids=record.secret_ids,
+                push=record.push,
             )
+            self._landed(key, record, recorded)
             self._forget(key, entry)
 
     def _forget(self, key: str, entry: str) -> None:
@@ -313,14 +323,17 @@ class Deliverer:
             record.done = done
             record.message_ids.extend(message_ids)
             record.secret_ids.extend(secret_ids)
+            record.ride(self.riders.take(key) if self.riders else None)
             held, pending = await self._record(key, batch, done, record, done == last)
             self._forget(key, batch.entry_id)
             if not held:
                 raise LeaseLost
 
-        await self.renderer.render(
-            key, target.chat_id, target.conversation, batch, done=batch.done, progress=progress
-        )
+        riding = self.riders.riding(key) if self.riders else contextlib.nullcontext()
+        with riding:
+            await self.renderer.render(
+                key, target.chat_id, target.conversation, batch, done=batch.done, progress=progress
+            )
         if pending < 0:  # nothing left to send (done before): acknowledged on its own
             held, pending = await self._record(
                 key, batch, batch.done, Unrecorded(batch.done), True
@@ -343,8 +356,14 @@ class Deliverer:
             lease=self.lease.token,
             lease_ttl=self.lease_ttl,
             ack=ack,
+            push=sent.push,
         )
+        self._landed(key, sent, recorded)
         return recorded.held, recorded.pending
+
+    def _landed(self, key: str, sent: Unrecorded, recorded: Recorded) -> None:
+        if sent.push is not None and self.riders is not None:
+            self.riders.landed(key, sent.push, recorded)
 
     def _retry_later(self, key: str, target: Run) -> None:
         """Redis or Telegram may be back in a moment: no caller waits for his next message to

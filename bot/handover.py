@@ -1,12 +1,34 @@
 """What a commit hands the deliverer (`Handover`) and what the deliverer keeps of a delivery
-under way (`Run`, `Unrecorded`): the state of bot.deliver, apart from how it moves."""
+under way (`Run`, `Unrecorded`): the state of bot.deliver, apart from how it moves; and what
+rides on its records (`Riders`: the desk lane's jobs)."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from flows.model import Conversation
+from flows.outbox import Push, Recorded
 from flows.store import Batch
+
+
+class Riders(Protocol):
+    """Writes of the conversation's slot that an effect leaves to the record of its progress
+    (bot.desk.lane: the desk's jobs), so that they are made exactly when it is recorded."""
+
+    def riding(self, key: str) -> AbstractContextManager[None]:
+        """Around the rendering of the conversation's batch: what is left meanwhile waits for
+        `take` (and is dropped when the rendering stops: its effect is applied again)."""
+        ...
+
+    def take(self, key: str) -> Push | None:
+        """What the effect just applied left, for the record of its progress."""
+        ...
+
+    def landed(self, key: str, push: Push, recorded: Recorded) -> None:
+        """`push` went with that record (or had gone with an earlier one)."""
+        ...
 
 
 class LeaseLost(RuntimeError):
@@ -47,3 +69,10 @@ class Unrecorded:
     done: int
     message_ids: list[int] = field(default_factory=list)
     secret_ids: list[int] = field(default_factory=list)  # of them, what `Scrub` deletes
+    push: Push | None = None  # what rides on it (`Riders`)
+
+    def ride(self, push: Push | None) -> None:
+        """`push` goes with this record too (one not written yet holds its effect's)."""
+        if push is not None and self.push is not None:
+            push = Push(push.part, self.push.records + push.records, push.keep, push.peek)
+        self.push = push or self.push

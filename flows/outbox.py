@@ -28,7 +28,7 @@ from flows.replicas import Replicas
 from flows.sealing import Sealer
 from flows.unavailable import milliseconds, text, unavailable
 
-__all__ = ["Batch", "Outbox", "Recorded"]
+__all__ = ["Batch", "Outbox", "Push", "Recorded"]
 
 DONE_PREFIX: Final = "d"  # d<n>: effects of batch n applied so far
 
@@ -37,6 +37,8 @@ DONE_PREFIX: Final = "d"  # d<n>: effects of batch n applied so far
 class Recorded:
     held: bool  # the delivery lease is still this process's (always, without a lease)
     pending: int  # batches left in the outbox after an acknowledgement (-1: none made)
+    pushed: int = 0  # the list's length after a `Push` (0: nothing was pushed)
+    peeked: str | None = None  # the field a `Push` asked for (None: missing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,24 +73,31 @@ return 0
 
 # Progress of one batch, with the ids of the messages it sent (for /forget), in one step; the
 # last step acknowledges the batch in the same call.
-# KEYS: outbox, conversation (its `chat` and `sec` fields: flows.packed), lease (one slot);
+# KEYS: outbox, conversation (its `chat` and `sec` fields: flows.packed), lease, and with records
+# to push (`Push`) the list they go onto and the hash a field is read from (one slot);
 # ARGV: 1 entry, 2 done, 3 lease token, 4 lease ttl (ms), 5 now (ms), 6 chat ttl (ms), 7 "ack"
-# (the batch is done: it leaves the outbox) | "" (more effects follow), 8 how many message ids
-# follow, then the message ids, then those of them `Scrub` deletes (bot.ephemeral).
+# (the batch is done: it leaves the outbox) | "" (more effects follow), 8 how many message ids,
+# 9 how many records to push, 10 how long their list is kept (ms), 11 the field to read ('':
+# none); then the records, the message ids, and those of them `Scrub` deletes (bot.ephemeral).
 # Recorded whether or not the lease is still ours (the message went out either way, and a
 # process that took the lease over must not send it again); progress never goes back, and a
-# batch already acknowledged gets no progress field again.
-# Returns {held, pending}: held 1 while the lease is ours (renewed; given back once an
-# acknowledgement left nothing pending), 0 once it is not; pending: the batches still in the
-# outbox after an acknowledgement (-1 without one).
+# batch already acknowledged gets no progress field again. The records are pushed only with
+# progress that is new: the same record written again (after Redis failed to answer) pushes
+# nothing twice.
+# Returns {held, pending, pushed, read}: held 1 while the lease is ours (renewed; given back
+# once an acknowledgement left nothing pending), 0 once it is not; pending: the batches still
+# in the outbox after an acknowledgement (-1 without one); pushed: the list's length after the
+# push (0: nothing pushed); read: the field read ('' when missing).
 _RECORD: Final = (
     PACKED
     + f"""
 local ok = KEYS[1]
 local field = '{DONE_PREFIX}' .. ARGV[1]
 local pending = -1
+local jobs = tonumber(ARGV[9])
+local fresh
 if ARGV[7] ~= '' then
-  redis.call('HDEL', ok, field, ARGV[1])
+  fresh = redis.call('HDEL', ok, field, ARGV[1]) > 0  -- (a batch acknowledged has neither)
   pending = 0
   local names = redis.call('HKEYS', ok)
   for i = 1, #names do
@@ -98,19 +107,30 @@ if ARGV[7] ~= '' then
   end
 else
   local batch = redis.call('HMGET', ok, ARGV[1], field)
-  if batch[1] and tonumber(ARGV[2]) > tonumber(batch[2] or '0') then
+  fresh = batch[1] and tonumber(ARGV[2]) > tonumber(batch[2] or '0')
+  if fresh then
     redis.call('HSET', ok, field, ARGV[2])
   end
 end
-local sent = 9 + tonumber(ARGV[8])
-if sent > 9 then
-  remember_chat(KEYS[2], tonumber(ARGV[5]), tonumber(ARGV[6]), 9, sent - 1)
+local pushed = 0
+if jobs > 0 and fresh then
+  pushed = redis.call('RPUSH', KEYS[4], unpack(ARGV, 12, 11 + jobs))
+  redis.call('PEXPIRE', KEYS[4], ARGV[10])
+end
+local read = ''
+if ARGV[11] ~= '' then
+  read = redis.call('HGET', KEYS[5], ARGV[11]) or ''
+end
+local ids = 12 + jobs
+local sent = ids + tonumber(ARGV[8])
+if sent > ids then
+  remember_chat(KEYS[2], tonumber(ARGV[5]), tonumber(ARGV[6]), ids, sent - 1)
 end
 if #ARGV >= sent then
   remember_ids(KEYS[2], 'sec', tonumber(ARGV[5]), tonumber(ARGV[6]), sent, #ARGV)
 end
 if ARGV[3] == '' then
-  return {{1, pending}}
+  return {{1, pending, pushed, read}}
 end
 if redis.call('GET', KEYS[3]) == ARGV[3] then
   if pending == 0 then
@@ -118,11 +138,25 @@ if redis.call('GET', KEYS[3]) == ARGV[3] then
   else
     redis.call('PEXPIRE', KEYS[3], ARGV[4])
   end
-  return {{1, pending}}
+  return {{1, pending, pushed, read}}
 end
-return {{0, pending}}
+return {{0, pending, pushed, read}}
 """
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """Records pushed onto a list of the conversation's slot (the desk lane's jobs) by the record
+    of the effect that made them, in the same step: they go exactly when that progress is new,
+    so neither a process killed between the two nor a record written again after Redis failed
+    to answer loses or doubles one. `peek`: a field of another hash of the slot, read in the
+    same step for whoever takes the records up."""
+
+    part: str
+    records: tuple[str, ...]
+    keep: float  # seconds the list is kept
+    peek: tuple[str, str] | None = None  # (part, field)
 
 
 class Outbox:
@@ -190,14 +224,17 @@ class Outbox:
         lease_ttl: float = 0.0,
         ack: bool = False,
         erased: bool = False,
+        push: Push | None = None,
     ) -> Recorded:
         """`done` effects of the batch are applied, and these messages were sent for them;
         with `ack` the batch is done and leaves the outbox in the same step (`erased`: kept
-        for callers, see `ack`). Whether `lease` (if given) is still held. With replicas
-        required, it returns once they hold it (flows.replicas): a failover forgets no message
-        that went out."""
+        for callers, see `ack`); what they left to `push` goes with it. Whether `lease` (if
+        given) is still held. With replicas required, it returns once they hold it
+        (flows.replicas): a failover forgets no message that went out."""
         if not entry_id.isdigit():
             raise ValueError("outbox entry ids are decimal numbers")
+        records = push.records if push is not None else ()
+        peek = push.peek if push is not None else None
         args: list[str | int] = [
             entry_id,
             done,
@@ -207,13 +244,20 @@ class Outbox:
             milliseconds(self._chat_ttl),
             "ack" if ack else "",
             len(message_ids),
+            len(records),
+            milliseconds(push.keep) if push is not None else 0,
+            peek[1] if peek is not None else "",
+            *records,
             *(str(int(m)) for m in message_ids),
             *(str(int(m)) for m in secret_ids),
         ]
-        keys = [self._key_of(key, part) for part in ("outbox", "conv", "lease")]
+        parts = ["outbox", "conv", "lease"]
+        if push is not None:
+            parts += [push.part, peek[0] if peek is not None else push.part]
+        keys = [self._key_of(key, part) for part in parts]
         with unavailable():
-            held, pending = await self._replicas.commit(self._record, keys, args)
-        return Recorded(bool(held), int(pending))
+            held, pending, pushed, read = await self._replicas.commit(self._record, keys, args)
+        return Recorded(bool(held), int(pending), int(pushed), text(read) or None)
 
     # -- messages in the caller's chat, for /forget (`record` adds those the bot sent) ------
 

@@ -37,7 +37,7 @@ from bot.desk.cards import (
     topic_link,
 )
 from bot.desk.events import ENDED_WITH_ESCALATION, CaseEvents
-from bot.desk.records import DeskCase
+from bot.desk.records import DeskCase, Speaking
 from flows.model import CaseEvent, Conversation, Escalate, LinkNotice, Relay, SilentAlert
 
 # what the rest of the bot takes from the desk (the card's parts are defined in bot.desk.cards)
@@ -91,14 +91,18 @@ class Desk(CaseEvents):
         *,
         loaded: bool = False,
         remember: bool = True,
+        speaking: Speaking | None = None,
     ) -> list[int]:
         """The group's messages that show what he sent: remembered (what goes should his data
-        go alone) unless `remember` is off (the desk lane does it as the job leaves it)."""
+        go alone) unless `remember` is off (the desk lane does it as the job leaves it).
+        `speaking`: whom his topic talks to, read with `current`."""
         shown: list[int] = []
         async with self._refusals("relay"):
             if not loaded:
                 current = await self.state.load(key)
-            shown = await self._relay_from_caller(key, conversation, chat_id, effect, current)
+            shown = await self._relay_from_caller(
+                key, conversation, chat_id, effect, current, speaking
+            )
             if remember:
                 await self.shared.remember_posts(key, shown)
         return shown
@@ -198,12 +202,15 @@ class Desk(CaseEvents):
         chat_id: int,
         effect: Relay,
         current: DeskCase | None,
+        speaking: Speaking | None = None,
     ) -> list[int]:
         case, posted = await self._sync(
             key, conversation, chat_id, show=True, current=current, loaded=True
         )
         if not posted:
-            case = await self.take_topic(case, unless_busy=True)
+            # the index read with the record holds while nothing about it was done since
+            known = speaking if case is current else None
+            case = await self.take_topic(case, unless_busy=True, known=known)
         return await self.caller_relay.show(case.topic, chat_id, effect)
 
     async def _alert(

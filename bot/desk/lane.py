@@ -16,10 +16,14 @@ holds jobs is a key of its own, found by its name). Key:
                                           meta, the names of the details given and the case
                                           code, as the effect saw them
 
-A job costs one round trip to push and one to leave the lane once done (the jobs waiting are
+A job the caller's delivery makes rides on the record of its effect's progress (it is the
+deliverer's `Riders`): pushed in the same step, exactly when that progress is recorded, so no
+round trip of its own, and a process killed between the two neither loses nor doubles it. That
+step also reads the topic his record names, so the job's first read can check at once whom the
+topic talks to. A job costs one round trip to leave the lane once done (the jobs waiting are
 read at once, a batch at a time; the jobs just pushed into an empty lane are not read back); a
 worker ends when its lane is empty and nothing was pushed meanwhile (every push in this process
-kicks it).
+kicks it). Other desk work (no delivery of his under way) is pushed by a round trip of its own.
 
 A job for a conversation that is gone by then (he erased it) is dropped, but for case events and
 the erase itself, which end what the desk holds of it.
@@ -29,7 +33,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Final, Protocol
 
@@ -38,7 +43,7 @@ import structlog
 from bot.desk.audit import Audit
 from bot.desk.desk import Desk
 from bot.desk.events import HEARD
-from bot.desk.profile import PROFILE_FIELDS
+from bot.desk.lane_jobs import job_of, read_job
 from bot.group_posts import posting_for
 from flows import codec
 from flows.model import (
@@ -51,6 +56,7 @@ from flows.model import (
     Relay,
     SilentAlert,
 )
+from flows.outbox import Push, Recorded
 from flows.sealing import SealError
 
 log = structlog.get_logger("hotline.desk")
@@ -62,6 +68,8 @@ LINKS_LANE: Final = "links"  # link notices name a case, not a conversation
 # The conversation whose effects the renderer hands over in this task (its deliverer's: one
 # conversation's batches, in order), once one of them named it
 DELIVERING: ContextVar[str | None] = ContextVar("desk_lane_delivering", default=None)
+# The conversation whose delivery records take this task's jobs for it (`riding`)
+RIDING: ContextVar[str | None] = ContextVar("desk_lane_riding", default=None)
 LANE: Final = "desklane"
 BATCH: Final = 50  # jobs read at once
 LEGACY_INDEX: Final = "desk:lanes"  # the zset of lanes earlier releases kept
@@ -99,6 +107,8 @@ class DeskLane:
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._backoff: dict[str, float] = {}
         self._pushed: dict[str, list[str]] = {}  # key -> the jobs a worker about to start has
+        self._riding: dict[str, list[str]] = {}  # key -> jobs waiting for his delivery's record
+        self._topics: dict[str, int] = {}  # key -> the topic his record named, while it works
 
     def lane_key(self, key: str) -> str:
         return self.store.key(key, LANE)
@@ -159,30 +169,9 @@ class DeskLane:
         effect: Effect | None,
         chat_id: int | None = None,
     ) -> None:
-        priority = int(Priority.NORMAL)
-        job: dict[str, Any] = {"op": op, "at": self.clock()}
         if conversation is not None:
             DELIVERING.set(key)
-            priority = max(priority, conversation.priority)
-            job["meta"] = conversation.meta()
-            # which details he gave (the stage the desk shows depends on it), not what they are
-            job["given"] = sorted(conversation.fields)
-            # the answers the card's profile is made of (bot.desk.profile: only their category
-            # reaches the card)
-            shown = {n: conversation.fields[n] for n in PROFILE_FIELDS if n in conversation.fields}
-            if shown:
-                job["profile"] = shown
-            code = conversation.fields.get("case_code")
-            if code is not None:
-                job["code"] = code
-        if isinstance(effect, Escalate):
-            priority = max(priority, int(effect.priority))
-        if effect is not None:
-            job["effect"] = codec.encode_effect(effect)
-        if chat_id is not None:
-            job["chat"] = chat_id
-        job["p"] = priority
-        await self._store(key, [job])
+        await self._store(key, [job_of(op, conversation, effect, chat_id, self.clock())])
 
     async def queue(self, lane: str, jobs: list[dict[str, Any]]) -> None:
         """Desk work about no conversation (someone joined the group), one job per step, all
@@ -192,8 +181,34 @@ class DeskLane:
         at = self.clock()
         await self._store(lane, [{"at": at, "p": int(Priority.HIGH), **job} for job in jobs])
 
+    # -- riding on the records of his delivery (the deliverer's Riders) -------------------------
+    @contextmanager
+    def riding(self, key: str) -> Iterator[None]:
+        token = RIDING.set(key)
+        try:
+            yield
+        finally:
+            RIDING.reset(token)
+            self._riding.pop(key, None)  # its effect stopped short: applied again, made again
+
+    def take(self, key: str) -> Push | None:
+        records = self._riding.pop(key, None)
+        if not records:
+            return None
+        return Push(LANE, tuple(records), KEPT, peek=("desk", "topic"))
+
+    def landed(self, key: str, push: Push, recorded: Recorded) -> None:
+        if recorded.pushed == len(push.records) and key not in self._running:
+            self._pushed[key] = list(push.records)  # all the lane holds: its worker starts there
+        if recorded.peeked is not None and recorded.peeked.isdigit():
+            self._topics[key] = int(recorded.peeked)
+        self.kick(key)
+
     async def _store(self, key: str, jobs: list[dict[str, Any]]) -> None:
         records = [self.store.sealer.seal_json(job, self._context(key)) for job in jobs]
+        if RIDING.get() == key:
+            self._riding.setdefault(key, []).extend(records)  # pushed with his progress
+            return
         name = self.lane_key(key)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.rpush(name, *records)
@@ -229,6 +244,7 @@ class DeskLane:
         return len(keys)
 
     async def _work(self, key: str) -> None:
+        RIDING.set(None)  # (a worker kicked from a delivery pushes its own jobs)
         failed = False
         name = self.lane_key(key)
         try:
@@ -254,6 +270,7 @@ class DeskLane:
             log.error("desk lane failed, tried again later", error=type(exc).__name__)
         finally:
             del self._running[key]
+            self._topics.pop(key, None)
         if failed:
             delay = min(RETRY_MAX, self._backoff.get(key, RETRY_FIRST / 2) * 2)
             self._backoff[key] = delay
@@ -280,18 +297,12 @@ class DeskLane:
         """Do one job; the group's messages it posted that show what he sent."""
         try:
             job = self.store.sealer.unseal_json(record, self._context(key))
-            effect = codec.decode_effect(job["effect"]) if "effect" in job else None
-            meta = job.get("meta") or {}
-            fields = dict.fromkeys(job.get("given") or [], "")
-            if "code" in job:
-                fields["case_code"] = job["code"]
-            fields.update({str(k): str(v) for k, v in (job.get("profile") or {}).items()})
-            conversation = Conversation.from_parts(meta, fields)
-            op, chat = str(job["op"]), job.get("chat")
-            priority, since = int(job.get("p", Priority.NORMAL)), float(job.get("at", 0))
+            read = read_job(job)
         except (SealError, codec.CodecError, KeyError, TypeError, ValueError) as exc:
             log.error("desk lane job unreadable: dropped", error=type(exc).__name__)
             return []
+        op, effect, conversation, chat = read.op, read.effect, read.conversation, read.chat
+        priority, since = read.priority, read.since
         if op in self.steps or op in ("audit", "announce"):
             with posting_for(priority, since):
                 await self._desk_step(key, op, job)
@@ -307,8 +318,12 @@ class DeskLane:
             return []
         screened = op in SCREENED and self.marks is not None
         names = [self.marks.mark_key(key)] if self.marks is not None and screened else []
-        # his conversation, his record and his mark: what the work starts from, at once
-        exists, current, found = await self.desk.state.at_work(key, *names)
+        # his conversation, his record, his mark and whom his topic talks to: what the work
+        # starts from, at once
+        hint = self._topics.get(key)
+        exists, current, found, speaking = await self.desk.state.at_work(key, *names, topic=hint)
+        if current is not None and current.topic is not None:
+            self._topics[key] = current.topic  # for his next job in this run
         if op != "event" and not exists:
             return []  # he erased it meanwhile: nothing of it goes to the group any more
         if screened and self.marks is not None:
@@ -325,7 +340,14 @@ class DeskLane:
                 await desk.escalate(key, conversation, chat, effect, current=current, loaded=True)
             elif op == "relay" and isinstance(effect, Relay) and isinstance(chat, int):
                 return await desk.relay_from_caller(
-                    key, conversation, chat, effect, current=current, loaded=True, remember=False
+                    key,
+                    conversation,
+                    chat,
+                    effect,
+                    current=current,
+                    loaded=True,
+                    remember=False,
+                    speaking=speaking,
                 )
             elif op == "alert" and isinstance(effect, SilentAlert):
                 await desk.alert(key, conversation, effect, current=current, loaded=True)

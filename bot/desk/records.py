@@ -37,7 +37,7 @@ from bot.desk import record_scripts as scripts
 from bot.desk.kinds import ClaimStatus, ReleaseStatus
 from flows.store import COMPANION_GRACE, ConversationStore
 
-__all__ = ["ClaimResult", "DeskCase", "DeskState"]
+__all__ = ["ClaimResult", "DeskCase", "DeskState", "Speaking"]
 
 CLAIM_DAYS_KEPT: Final = 2 * 86400  # per-day claim durations: today's and yesterday's
 # What the desk may keep in a conversation's slot (the record, the operators' messages he was
@@ -46,6 +46,8 @@ CLAIM_DAYS_KEPT: Final = 2 * 86400  # per-day claim durations: today's and yeste
 DESK_PARTS: Final = ("desk", "relayed", "deskposts", "links", "desklane")
 # an index earlier releases kept (<case> -> <conv key>); erasure still removes it
 LEGACY_CASE_INDEX: Final = "deskcase"
+# a topic and the conversation its index points at (None: none), as read together
+Speaking = tuple[int, str | None]
 
 
 def _s(value: Any) -> str:
@@ -179,19 +181,27 @@ class DeskState:
         return DeskCase.parse(key, await self.redis.hgetall(self.record_key(key)))
 
     async def at_work(
-        self, key: str, *hashes: str
-    ) -> tuple[bool, DeskCase | None, list[dict[str, str]]]:
+        self, key: str, *hashes: str, topic: int | None = None
+    ) -> tuple[bool, DeskCase | None, list[dict[str, str]], Speaking | None]:
         """What the desk's work for a conversation starts from, read at once (reads only: in a
-        cluster each node answers its own): whether the conversation is there, its record, and
-        the hashes named (his mark)."""
+        cluster each node answers its own): whether the conversation is there, its record, the
+        hashes named (his mark), and, when the record names `topic` (his topic as last seen),
+        whom that topic talks to (else None)."""
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.hexists(self.store.key(key, "conv"), "v")
             pipe.hgetall(self.record_key(key))
             for name in hashes:
                 pipe.hgetall(name)
+            if topic is not None:
+                pipe.get(self.topic_key(topic))
             exists, record, *rest = await pipe.execute()
+        owner = rest.pop() if topic is not None else None
         found = [{_s(k): _s(v) for k, v in raw.items()} for raw in rest]
-        return bool(exists), DeskCase.parse(key, record), found
+        case = DeskCase.parse(key, record)
+        speaking: Speaking | None = None
+        if topic is not None and case is not None and case.topic == topic:
+            speaking = (topic, None if owner is None else _s(owner))
+        return bool(exists), case, found, speaking
 
     async def read_hashes(self, names: Sequence[str]) -> list[dict[str, str]]:
         """The hashes named, read at once (reads only: in a cluster each node answers its own)."""

@@ -27,7 +27,7 @@ from typing import Any, Final
 from redis.asyncio.client import Pipeline
 
 from bot.desk import record_scripts as scripts
-from bot.desk.records import DeskCase, DeskState
+from bot.desk.records import DeskCase, DeskState, Speaking
 
 MEMBER: Final = "k:"
 DELETE_BATCH: Final = 100  # deleteMessages takes at most 100 ids
@@ -100,9 +100,16 @@ class SharedTopics:
                 found.append(other)
         return found
 
-    async def speaks(self, case: DeskCase) -> bool:
-        """Whether the topic talks to this record's conversation now."""
-        return case.topic is not None and await self.state.of_topic(case.topic) == case.key
+    async def speaks(self, case: DeskCase, known: Speaking | None = None) -> bool:
+        """Whether the topic talks to this record's conversation now (`known`: its index as
+        read with the record, not read again)."""
+        return case.topic is not None and await self.talks_to(case.topic, known) == case.key
+
+    async def talks_to(self, topic: int, known: Speaking | None = None) -> str | None:
+        """The conversation the topic's index points at."""
+        if known is not None and known[0] == topic:
+            return known[1]
+        return await self.state.of_topic(topic)
 
     # -- what showed one account in a shared topic ------------------------------------------
     async def remember_posts(self, key: str, ids: list[int]) -> None:

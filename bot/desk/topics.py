@@ -18,7 +18,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.desk.cards import REFUSED_FOR_GOOD, Cards, priority_name, stage_of, topic_link
 from bot.desk.profile import profile_of, raised
-from bot.desk.records import DeskCase
+from bot.desk.records import DeskCase, Speaking
 from flows.model import Conversation
 
 log = structlog.get_logger("hotline.desk")
@@ -191,13 +191,16 @@ class Topics(Cards):
         await self._now_speaking(case)
         return case
 
-    async def take_topic(self, case: DeskCase, *, unless_busy: bool = False) -> DeskCase:
+    async def take_topic(
+        self, case: DeskCase, *, unless_busy: bool = False, known: Speaking | None = None
+    ) -> DeskCase:
         """The shared topic talks to this account from now on (`unless_busy`: unless the
-        account it talks to has an open escalation)."""
-        if case.topic is None or await self.shared.speaks(case):
+        account it talks to has an open escalation). `known`: the topic's index as read with
+        the record, nothing awaited since."""
+        if case.topic is None or await self.shared.speaks(case, known):
             return case
         if unless_busy:
-            current = await self.state.of_topic(case.topic)
+            current = await self.shared.talks_to(case.topic, known)
             other = await self.state.load(current) if current is not None else None
             if other is not None and other.open:
                 return case

@@ -1,0 +1,103 @@
+"""The desk lane's jobs ride on the records of the caller's delivery (bot.desk.lane, the
+deliverer's Riders): a relayed message costs the desk no round trip to push its job, and its
+first read checks whom his topic talks to at once; the job is pushed exactly when its effect's
+progress is recorded, so a process that dies in between neither loses nor doubles what reaches
+the group. Counted through the real Dispatcher on a real Redis (bench/escalation.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+from typing import Any
+
+import pytest
+import redis.asyncio
+from aiogram.methods import SendMessage
+
+from bench import escalation
+from bench.dialogue import ESCALATION
+from flows.sealing import new_key
+from flows.store import StoreUnavailable
+from tests.e2e.conftest import CALLER_HEADER, Caller, Hotline, HotlineFactory
+
+
+def _relays(*hotlines: Hotline) -> list[str]:
+    return [
+        m.text
+        for hotline in hotlines
+        for m in hotline.desk()
+        if isinstance(m, SendMessage) and m.text.startswith(CALLER_HEADER)
+    ]
+
+
+@pytest.mark.redis
+async def test_a_relayed_message_costs_five_round_trips_all_told(redis_url: str) -> None:
+    figures = await escalation.measure(redis_url, 3)
+    # his update read and committed, its record (the lane's job with it), the desk's one read
+    # (his conversation, record, mark and whom his topic talks to), the job leaving the lane
+    for step in range(1, len(ESCALATION)):
+        assert figures.per_step(step) <= 5, figures.relay_sources
+    assert "bot.desk.lane._store" not in figures.relay_sources  # no push of its own
+    assert "bot.desk.records.of_topic" not in figures.relay_sources  # read with the record
+    assert figures.relay_sources["bot.desk.records.at_work"] == 2 * 3
+
+
+async def test_a_relay_whose_process_died_before_its_record_reaches_the_group_once(
+    redis_backend: redis.asyncio.Redis, make_hotline: HotlineFactory
+) -> None:
+    keys = {"hotline_seal_keys": new_key(), "hotline_id_key": base64.b64encode(os.urandom(32))}
+    before = await make_hotline(redis_backend, **keys)
+    caller = Caller(before, 771_000_333, "ru")
+    await caller.command("start")
+    await caller.tap("menu-operator")  # his topic and card
+    assert _relays(before) == []
+
+    async def redis_away(*args: Any, **kw: Any) -> Any:
+        raise StoreUnavailable("conversation store unavailable (ConnectionError)")
+
+    before.app.store.outbox.record = redis_away  # type: ignore[method-assign]
+    await caller.text("Я на месте, жду")  # relayed; its progress never recorded
+    before.app.deliverer.stop()  # and the process dies: what it kept in memory with it
+    await before.app.drain()
+
+    after = await make_hotline(redis_backend, **keys)  # the next process, the same Redis
+    assert await after.app.deliverer.resume_pending() == 1
+    await after.app.drain()
+    (relay,) = _relays(before, after)  # once, from whichever process
+    assert "Я на месте, жду" in relay
+    assert await after.redis.exists(after.app.store.key(caller.key, "desklane")) == 0
+
+
+@pytest.mark.parametrize("ran", [False, True], ids=["not-run", "run-unanswered"])
+async def test_a_relay_whose_record_redis_did_not_answer_reaches_the_group_once(
+    any_hotline: Hotline, ran: bool
+) -> None:
+    hotline = any_hotline
+    hotline.app.deliverer.retry_first = 0.01
+    caller = hotline.caller()
+    await caller.command("start")
+    await caller.tap("menu-operator")
+    outbox = hotline.app.store.outbox
+    record = outbox.record
+    failed: list[Any] = []
+
+    async def unanswered_once(*args: Any, **kw: Any) -> Any:
+        if kw.get("push") is not None and not failed:
+            failed.append(kw["push"])
+            if ran:  # Redis ran it, its answer was lost
+                await record(*args, **kw)
+            raise StoreUnavailable("conversation store unavailable (ConnectionError)")
+        return await record(*args, **kw)
+
+    outbox.record = unanswered_once  # type: ignore[method-assign]
+    await caller.text("Со мной ещё двое")  # the retry writes the record again
+    async with asyncio.timeout(10):
+        while hotline.app.deliverer.retrying or not _relays(hotline):
+            await asyncio.sleep(0.01)
+            await hotline.app.deliverer.drain()
+            await hotline.app.drain()
+    assert failed  # the relay's job rode on that record
+    (relay,) = _relays(hotline)
+    assert "Со мной ещё двое" in relay
+    assert (await hotline.app.store.load(caller.key, -1)).pending == 0
