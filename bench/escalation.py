@@ -35,9 +35,11 @@ class EscalationFigures:
     round_trips: int = 0
     by_source: Counter[str] = field(default_factory=Counter)
     by_command: Counter[str] = field(default_factory=Counter)
-    # round trips by step of ESCALATION (summed over callers), and the relays' by source
+    # round trips by step of ESCALATION (summed over callers), and by source
     by_step: list[int] = field(default_factory=lambda: [0] * len(ESCALATION))
-    relay_sources: Counter[str] = field(default_factory=Counter)
+    step_sources: list[Counter[str]] = field(
+        default_factory=lambda: [Counter() for _ in ESCALATION]
+    )
 
     @property
     def server_commands(self) -> int:
@@ -46,6 +48,11 @@ class EscalationFigures:
     def per_step(self, step: int) -> float:
         """Round trips per caller of this step of ESCALATION."""
         return self.by_step[step] / max(1, self.callers)
+
+    @property
+    def relay_sources(self) -> Counter[str]:
+        """Who made the round trips of the relayed messages (every step but the first)."""
+        return sum(self.step_sources[1:], Counter())
 
 
 async def _play(variant: Variant, updates: list[dict[str, Any]], steps: tuple[Step, ...]) -> None:
@@ -87,15 +94,19 @@ async def check(url: str) -> None:
         await variant.close()
 
 
-async def measure(url: str, count: int) -> EscalationFigures:
-    """`count` registered callers escalate, one after another."""
-    variant, updates = await _registered(url, count)
+async def measure(url: str, count: int, *, warm: int = 0) -> EscalationFigures:
+    """`count` registered callers escalate, one after another (after `warm` more, not
+    counted: the scripts loaded and the connections opened before, as in a process at work)."""
+    variant, updates = await _registered(url, warm + count)
     client = redis.asyncio.Redis.from_url(url)
     try:
         figures = EscalationFigures(callers=count)
+        everyone = list(callers(warm + count))
+        for user in everyone[:warm]:
+            await _play(variant, updates.of(user, ESCALATION, FIRST_MESSAGE), ESCALATION)
         await client.config_resetstat()
         before = await server_commands(client)
-        for user in callers(count):
+        for user in everyone[warm:]:
             for step, update in enumerate(updates.of(user, ESCALATION, FIRST_MESSAGE)):
                 traffic = Traffic()
                 with counting(traffic):
@@ -104,8 +115,7 @@ async def measure(url: str, count: int) -> EscalationFigures:
                 figures.round_trips += traffic.round_trips
                 figures.by_step[step] += traffic.round_trips
                 figures.by_source.update(traffic.by_source)
-                if step:
-                    figures.relay_sources.update(traffic.by_source)
+                figures.step_sources[step].update(traffic.by_source)
         figures.by_command = await server_commands(client)
         figures.by_command.subtract(before)
         return figures

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator
 import structlog
 
 from bot import turns
-from bot.handover import Handover, LeaseLost, Riders, Run, Unrecorded
+from bot.handover import Handover, LeaseLost, Riders, Run, Unrecorded, rides_on_next
 from bot.render import Renderer
 from flows.locks import Lease
 from flows.model import Conversation
@@ -317,6 +317,9 @@ class Deliverer:
 
         async def progress(done: int, message_ids: list[int], secret_ids: list[int]) -> None:
             nonlocal pending
+            left = self.riders is not None and self.riders.left(key)
+            if rides_on_next(batch.effects, done, message_ids, left):
+                return
             record = self._unrecorded.setdefault(key, {}).setdefault(
                 batch.entry_id, Unrecorded(done)
             )

@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from flows.model import Conversation
+from flows.model import CaseEvent, Conversation, Effect, Escalate, Relay, SilentAlert
 from flows.outbox import Push, Recorded
 from flows.store import Batch
 
@@ -29,6 +29,29 @@ class Riders(Protocol):
     def landed(self, key: str, push: Push, recorded: Recorded) -> None:
         """`push` went with that record (or had gone with an earlier one)."""
         ...
+
+    def left(self, key: str) -> bool:
+        """Something waits for `take`."""
+        ...
+
+
+# What the renderer hands to the desk and nothing else (bot.render): applied, it left at most
+# jobs to ride on its record
+DESK_ONLY = (Escalate, Relay, SilentAlert, CaseEvent)
+
+
+def rides_on_next(effects: tuple[Effect, ...], done: int, sent: list[int], left: bool) -> bool:
+    """Whether the progress of the `done`-th effect is left to the next one's record: it sent
+    nothing, `left` desk jobs (so did no more: bot.desk.lane), and the next one too goes to the
+    desk alone, so nothing reaches Telegram before that record (which pushes them all, in order;
+    a process dying in between applies both again, having pushed neither)."""
+    return (
+        left
+        and not sent
+        and done < len(effects)
+        and isinstance(effects[done - 1], DESK_ONLY)
+        and isinstance(effects[done], DESK_ONLY)
+    )
 
 
 class LeaseLost(RuntimeError):

@@ -33,8 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from typing import Any, Final, Protocol
 
@@ -44,6 +43,7 @@ from bot.desk.audit import Audit
 from bot.desk.desk import Desk
 from bot.desk.events import HEARD
 from bot.desk.lane_jobs import job_of, read_job
+from bot.desk.lane_redis import RIDING, LaneRedis
 from bot.group_posts import posting_for
 from flows import codec
 from flows.model import (
@@ -56,21 +56,16 @@ from flows.model import (
     Relay,
     SilentAlert,
 )
-from flows.outbox import Push, Recorded
 from flows.sealing import SealError
 
 log = structlog.get_logger("hotline.desk")
 
 RETRY_FIRST: Final = 1.0
 RETRY_MAX: Final = 60.0
-KEPT: Final = 2 * 86400  # a lane nobody works on goes after this long (as an outbox would)
 LINKS_LANE: Final = "links"  # link notices name a case, not a conversation
 # The conversation whose effects the renderer hands over in this task (its deliverer's: one
 # conversation's batches, in order), once one of them named it
 DELIVERING: ContextVar[str | None] = ContextVar("desk_lane_delivering", default=None)
-# The conversation whose delivery records take this task's jobs for it (`riding`)
-RIDING: ContextVar[str | None] = ContextVar("desk_lane_riding", default=None)
-LANE: Final = "desklane"
 BATCH: Final = 50  # jobs read at once
 LEGACY_INDEX: Final = "desk:lanes"  # the zset of lanes earlier releases kept
 SCREENED: Final = frozenset({"escalate", "relay", "alert"})  # what a mark holds back
@@ -91,30 +86,18 @@ class Marked(Protocol):
     def kind(self) -> str: ...
 
 
-class DeskLane:
+class DeskLane(LaneRedis):
     def __init__(self, desk: Desk, *, clock: Callable[[], float] = time.time) -> None:
-        self.desk = desk
+        super().__init__(desk)
         self.marks: Marks | None = None
         self.audit: Audit | None = None  # for the steps of desk work that write its line
         # desk work of no conversation, by op: the handler of one step, returning the steps
         # that follow from what it found (bot.desk.strangers)
         self.steps: dict[str, Callable[[dict[str, Any]], Awaitable[list[dict[str, Any]]]]] = {}
-        self.store = desk.store
-        self.redis = desk.store.redis
         self.clock = clock
-        self._running: dict[str, bool] = {}  # key -> kicked again while running
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._backoff: dict[str, float] = {}
-        self._pushed: dict[str, list[str]] = {}  # key -> the jobs a worker about to start has
-        self._riding: dict[str, list[str]] = {}  # key -> jobs waiting for his delivery's record
-        self._topics: dict[str, int] = {}  # key -> the topic his record named, while it works
-
-    def lane_key(self, key: str) -> str:
-        return self.store.key(key, LANE)
-
-    def _context(self, key: str) -> bytes:
-        return key.encode() + b"|desklane"
 
     # -- the renderer's DeskPort --------------------------------------------------------------
     async def escalate(
@@ -135,7 +118,7 @@ class DeskLane:
         if effect.kind not in HEARD:
             return
         # (his lane at work in this process holds work of his: no need to ask)
-        if key not in self._running and not await self.desk.state.holds_anything(key):
+        if not self.waiting(key) and not await self.desk.state.holds_anything(key):
             # he never reached the desk (registered and left, say) and no work of his waits in
             # the lane: no job, no record; the hooks hear of it at once
             await self.desk.unheld_event(conversation, effect)
@@ -150,7 +133,7 @@ class DeskLane:
 
     async def erase(self, key: str) -> None:
         DELIVERING.set(key)
-        if await self.desk.state.holds_anything(key):  # else there is nothing to erase
+        if self.waiting(key) or await self.desk.state.holds_anything(key):  # else nothing
             await self._push(key, "erase", None, None)
 
     async def erase_owner(self, key: str, *, keep_topic: bool) -> None:
@@ -180,43 +163,6 @@ class DeskLane:
         "announce"); its handler may queue the steps that follow from what it found."""
         at = self.clock()
         await self._store(lane, [{"at": at, "p": int(Priority.HIGH), **job} for job in jobs])
-
-    # -- riding on the records of his delivery (the deliverer's Riders) -------------------------
-    @contextmanager
-    def riding(self, key: str) -> Iterator[None]:
-        token = RIDING.set(key)
-        try:
-            yield
-        finally:
-            RIDING.reset(token)
-            self._riding.pop(key, None)  # its effect stopped short: applied again, made again
-
-    def take(self, key: str) -> Push | None:
-        records = self._riding.pop(key, None)
-        if not records:
-            return None
-        return Push(LANE, tuple(records), KEPT, peek=("desk", "topic"))
-
-    def landed(self, key: str, push: Push, recorded: Recorded) -> None:
-        if recorded.pushed == len(push.records) and key not in self._running:
-            self._pushed[key] = list(push.records)  # all the lane holds: its worker starts there
-        if recorded.peeked is not None and recorded.peeked.isdigit():
-            self._topics[key] = int(recorded.peeked)
-        self.kick(key)
-
-    async def _store(self, key: str, jobs: list[dict[str, Any]]) -> None:
-        records = [self.store.sealer.seal_json(job, self._context(key)) for job in jobs]
-        if RIDING.get() == key:
-            self._riding.setdefault(key, []).extend(records)  # pushed with his progress
-            return
-        name = self.lane_key(key)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(name, *records)
-            pipe.expire(name, KEPT)
-            length, _ = await pipe.execute()
-        if int(length) == len(records) and key not in self._running:
-            self._pushed[key] = records  # all the lane holds: its worker starts from them
-        self.kick(key)
 
     def kick(self, key: str) -> None:
         timer = self._timers.pop(key, None)
@@ -256,10 +202,11 @@ class DeskLane:
                 pushed = None
                 while jobs:
                     for raw in jobs:
-                        shown = await self._apply(
+                        # (it leaves the lane with the next job's read, or by itself below)
+                        self._leaving[key] = await self._apply(
                             key, raw.decode() if isinstance(raw, bytes) else raw
                         )
-                        await self._done(key, name, shown)
+                    await self._done(key)
                     if len(jobs) < BATCH:
                         break
                     jobs = await self.redis.lrange(name, 0, BATCH - 1)
@@ -271,6 +218,7 @@ class DeskLane:
         finally:
             del self._running[key]
             self._topics.pop(key, None)
+            self._leaving.pop(key, None)  # (not known to have left: done again, at least once)
         if failed:
             delay = min(RETRY_MAX, self._backoff.get(key, RETRY_FIRST / 2) * 2)
             self._backoff[key] = delay
@@ -279,15 +227,29 @@ class DeskLane:
         else:
             self._backoff.pop(key, None)
 
-    async def _done(self, key: str, name: str, shown: list[int]) -> None:
-        """The job leaves the lane, with what it leaves to remember (in the same slot)."""
+    async def _done(self, key: str) -> None:
+        """The job done last leaves the lane (if it has not yet), with what it leaves to
+        remember (in the same slot, one script)."""
+        shown = self._leaving.pop(key, None)
+        if shown is None:
+            return
+        name = self.lane_key(key)
         if not shown:
             await self.redis.ltrim(name, 1, -1)
             return
-        async with self.redis.pipeline(transaction=True) as pipe:
-            self.desk.shared.add_posts(pipe, key, shown)  # what showed him in the group
-            pipe.ltrim(name, 1, -1)
-            await pipe.execute()
+        posts = self.desk.shared.posts_key(key)  # what showed him in the group
+        await self._leave(keys=[name, posts], args=[self.desk.state.ttl_ms, *shown])
+
+    async def _leaving_in(self, pipe: Any, key: str) -> int:
+        """The job done last leaves the lane in `pipe`, the round trip of the next one's read,
+        when it has nothing to remember (else on its own: a script in a pipeline costs a round
+        trip more); how many commands it queued there."""
+        if self._leaving.get(key):
+            await self._done(key)
+        if self._leaving.pop(key, None) is None:
+            return 0
+        pipe.ltrim(self.lane_key(key), 1, -1)
+        return 1
 
     def _retry(self, key: str) -> None:
         self._timers.pop(key, None)
@@ -303,6 +265,8 @@ class DeskLane:
             return []
         op, effect, conversation, chat = read.op, read.effect, read.conversation, read.chat
         priority, since = read.priority, read.since
+        if op in self.steps or op in ("audit", "announce") or op == "erase" or op == "link":
+            await self._done(key)  # (no read of his to take the job before out with)
         if op in self.steps or op in ("audit", "announce"):
             with posting_for(priority, since):
                 await self._desk_step(key, op, job)
@@ -321,7 +285,9 @@ class DeskLane:
         # his conversation, his record, his mark and whom his topic talks to: what the work
         # starts from, at once
         hint = self._topics.get(key)
-        exists, current, found, speaking = await self.desk.state.at_work(key, *names, topic=hint)
+        exists, current, found, speaking = await self.desk.state.at_work(
+            key, *names, topic=hint, first=lambda pipe: self._leaving_in(pipe, key)
+        )
         if current is not None and current.topic is not None:
             self._topics[key] = current.topic  # for his next job in this run
         if op != "event" and not exists:

@@ -132,6 +132,20 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
+# KEYS[1] a desk lane (bot.desk.lane), KEYS[2] the group's messages showing his (shared_topics);
+# ARGV[1] how long those are kept (ms), then their ids. The job at the lane's head leaves it,
+# with the messages it posted remembered, at once.
+LEAVE_LANE: Final = """
+if #ARGV > 1 then
+  for i = 2, #ARGV do
+    redis.call('ZADD', KEYS[2], ARGV[i], ARGV[i])
+  end
+  redis.call('PEXPIRE', KEYS[2], ARGV[1])
+end
+redis.call('LTRIM', KEYS[1], 1, -1)
+return 1
+"""
+
 # KEYS[1] a shared topic's hash (bot.desk.shared_topics); ARGV[1] the member field of the record
 # leaving it, ARGV[2] the members' prefix. The hash goes with its last member: a topic no
 # conversation uses any more is no one's to share.

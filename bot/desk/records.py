@@ -27,7 +27,7 @@ the caller's /forget can never bring an erased record back. A claim is one compa
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -181,20 +181,26 @@ class DeskState:
         return DeskCase.parse(key, await self.redis.hgetall(self.record_key(key)))
 
     async def at_work(
-        self, key: str, *hashes: str, topic: int | None = None
+        self,
+        key: str,
+        *hashes: str,
+        topic: int | None = None,
+        first: Callable[[Any], Awaitable[int]] | None = None,
     ) -> tuple[bool, DeskCase | None, list[dict[str, str]], Speaking | None]:
-        """What the desk's work for a conversation starts from, read at once (reads only: in a
-        cluster each node answers its own): whether the conversation is there, its record, the
-        hashes named (his mark), and, when the record names `topic` (his topic as last seen),
-        whom that topic talks to (else None)."""
+        """What the desk's work for a conversation starts from, read at once (in a cluster each
+        node answers its own): whether the conversation is there, its record, the hashes named
+        (his mark), and, when the record names `topic` (his topic as last seen), whom that
+        topic talks to (else None). `first` queues what goes before the reads in the same round
+        trip (the job before leaving his lane), returning how many commands it queued."""
         async with self.redis.pipeline(transaction=False) as pipe:
+            before = await first(pipe) if first is not None else 0
             pipe.hexists(self.store.key(key, "conv"), "v")
             pipe.hgetall(self.record_key(key))
             for name in hashes:
                 pipe.hgetall(name)
             if topic is not None:
                 pipe.get(self.topic_key(topic))
-            exists, record, *rest = await pipe.execute()
+            exists, record, *rest = (await pipe.execute())[before:]
         owner = rest.pop() if topic is not None else None
         found = [{_s(k): _s(v) for k, v in raw.items()} for raw in rest]
         case = DeskCase.parse(key, record)
