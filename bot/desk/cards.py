@@ -223,13 +223,23 @@ class Cards:
             text += "\n" + self.t("desk-card-alert", reason=case.alert)
         return text if extra is None else f"{text}\n{extra}"
 
-    async def _card_extra(self, case: DeskCase) -> str | None:
-        lines = [self.profile_line(case)]
+    def _card_reads(self, case: DeskCase) -> list[str]:
+        """The hashes the card's lines on links and marks are made of."""
         links = self.links if self.links is not None and registered(case) else None
         names = [] if links is None else [links.links_key(case.key)]
         if self.marks is not None:
             names.append(self.marks.mark_key(case.key))
-        found = await self.state.read_hashes(names)  # what the lines are made of, at once
+        return names
+
+    async def _card_extra(
+        self, case: DeskCase, found: list[dict[str, str]] | None = None
+    ) -> str | None:
+        """The card's lines below its state (`found`: the hashes of `_card_reads`, read
+        already)."""
+        lines = [self.profile_line(case)]
+        links = self.links if self.links is not None and registered(case) else None
+        if found is None:
+            found = await self.state.read_hashes(self._card_reads(case))  # at once
         if links is not None:
             lines.append(await links.card_line(case, found.pop(0)))
         if self.marks is not None:

@@ -176,13 +176,18 @@ class Desk(CaseEvents):
         # raised for his situation (bot.desk.profile): news for the queue too
         news = news or (current is not None and case.priority > max(priority, current.priority))
         priority = case.priority
-        await self.state.mark_open(key, case.since)
+        # (the case's shared topic, which a record with no topic may take, read at once)
+        shared = await self.state.mark_open(key, case.since, read=self.shared.to_read(case))
         if news and not opening:
             # the first escalation is the flow's own "escalated" event; what comes later (at
             # the meeting point, help now, a higher priority) is news for every consumer too
             await self.emit("escalated", case)
         case, posted = await self._show(
-            case, stage_of(conversation), retitle=retitle, refresh=False
+            case,
+            stage_of(conversation),
+            retitle=retitle,
+            refresh=False,
+            shared=shared[0] if shared else None,
         )
         if not posted:  # (a topic made just now talks to him already)
             case = await self.take_topic(case)  # of a case with several accounts: his now

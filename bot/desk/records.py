@@ -211,13 +211,21 @@ class DeskState:
 
     async def read_hashes(self, names: Sequence[str]) -> list[dict[str, str]]:
         """The hashes named, read at once (reads only: in a cluster each node answers its own)."""
-        if not names:
-            return []
+        return (await self._with_hashes(None, names))[1] if names else []
+
+    async def _with_hashes(
+        self, first: Callable[[Any], object] | None, names: Sequence[str]
+    ) -> tuple[Any, list[dict[str, str]]]:
+        """The one command `first` queues and the hashes named, in one round trip (each node
+        of a cluster answers its own): its answer, and the hashes."""
         async with self.redis.pipeline(transaction=False) as pipe:
+            if first is not None:
+                first(pipe)
             for name in names:
                 pipe.hgetall(name)
             found = await pipe.execute()
-        return [{_s(k): _s(v) for k, v in raw.items()} for raw in found]
+        answer = found.pop(0) if first is not None else None
+        return answer, [{_s(k): _s(v) for k, v in raw.items()} for raw in found]
 
     async def holds_anything(self, key: str) -> bool:
         """Whether the desk keeps anything of this conversation, or has work for it waiting (one
@@ -249,16 +257,23 @@ class DeskState:
         args: list[str | int] = [len(pairs) // 2, *pairs, *drop]
         return bool(await self._update(keys=[self.record_key(key)], args=args))
 
-    async def set_topic(self, key: str, topic: int) -> None:
+    async def set_topic(
+        self, key: str, topic: int, *, read: Sequence[str] = ()
+    ) -> list[dict[str, str]]:
         """The topic talks to this conversation (only while its record exists: a topic must
-        never point at a case erased meanwhile)."""
-        if await self.update(key, {"topic": topic}):
-            name = self.topic_key(topic)
-            await self.redis.set(name, key, px=self.ttl_ms)
-            # erased between the two (another task's delete, which looks again once the
-            # record is gone, may have looked before this set)
-            if not await self.redis.exists(self.record_key(key)):
-                await self._del_if(keys=[name], args=[key])
+        never point at a case erased meanwhile); the hashes named in `read`, read with the last
+        check (empty when the record is gone)."""
+        if not await self.update(key, {"topic": topic}):
+            return await self.read_hashes(read)
+        name = self.topic_key(topic)
+        await self.redis.set(name, key, px=self.ttl_ms)
+        # erased between the two (another task's delete, which looks again once the record is
+        # gone, may have looked before this set)
+        record = self.record_key(key)
+        exists, found = await self._with_hashes(lambda pipe: pipe.exists(record), read)
+        if not exists:
+            await self._del_if(keys=[name], args=[key])
+        return found
 
     async def of_topic(self, topic: int) -> str | None:
         raw = await self.redis.get(self.topic_key(topic))
@@ -332,8 +347,12 @@ class DeskState:
         return [int(_s(v)) for v in await self.redis.lrange(self.claims_key(day), 0, -1)]
 
     # -- open escalations ---------------------------------------------------------------------
-    async def mark_open(self, key: str, since: float) -> None:
-        await self.redis.zadd(self.open_key, {key: since})
+    async def mark_open(
+        self, key: str, since: float, *, read: Sequence[str] = ()
+    ) -> list[dict[str, str]]:
+        """Among the open escalations; the hashes named in `read`, read at once."""
+        entry = {key: since}
+        return (await self._with_hashes(lambda pipe: pipe.zadd(self.open_key, entry), read))[1]
 
     async def mark_closed(self, key: str) -> None:
         await self.redis.zrem(self.open_key, key)

@@ -22,6 +22,7 @@ too"). Keys (nothing personal):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 from redis.asyncio.client import Pipeline
@@ -55,13 +56,23 @@ class SharedTopics:
     def posts_key(self, key: str) -> str:
         return self.state.store.key(key, "deskposts")
 
-    async def of_case(self, case: DeskCase) -> tuple[int, int] | None:
-        """The case's topic and card, while the topic still has a conversation to talk to."""
+    def to_read(self, case: DeskCase) -> list[str]:
+        """What `of_case` reads first, for a read made beforehand (none if it reads nothing)."""
+        return [self.case_key(case.case)] if registered(case) and case.topic is None else []
+
+    async def of_case(
+        self, case: DeskCase, read: Mapping[str, str] | None = None
+    ) -> tuple[int, int] | None:
+        """The case's topic and card, while the topic still has a conversation to talk to
+        (`read`: the case's hash, read already)."""
         if not registered(case):
             return None
-        raw = {
-            _s(k): _s(v) for k, v in (await self.redis.hgetall(self.case_key(case.case))).items()
-        }
+        if read is None:
+            read = {
+                _s(k): _s(v)
+                for k, v in (await self.redis.hgetall(self.case_key(case.case))).items()
+            }
+        raw = read
         if not raw.get("topic", "").isdigit() or not raw.get("card", "").isdigit():
             return None
         topic = int(raw["topic"])

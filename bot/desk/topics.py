@@ -141,23 +141,31 @@ class Topics(Cards):
         return self.t("desk-topic-title", code=self.label(case), stage=stage)[:TOPIC_TITLE_MAX]
 
     async def _show(
-        self, case: DeskCase, stage: str, *, retitle: bool, refresh: bool = True
+        self,
+        case: DeskCase,
+        stage: str,
+        *,
+        retitle: bool,
+        refresh: bool = True,
+        shared: Mapping[str, str] | None = None,
     ) -> tuple[DeskCase, bool]:
         """The topic made (with its card) if missing, else titled anew when its stage or label
         changed (the card too, unless `refresh` is off: the caller refreshes it anyway), and
-        reopened if the bot had closed it and the case waits again."""
-        adopted = await self._adopt(case) if case.topic is None else None
+        reopened if the bot had closed it and the case waits again. `shared`: the case's
+        shared topic, read already (bot.desk.shared_topics)."""
+        adopted = await self._adopt(case, shared) if case.topic is None else None
         if adopted is not None:
             case = adopted  # another account's topic of the case: the card is there already
         elif case.topic is None:
             title = self.title(case, stage)
             created = await self.bot.create_forum_topic(self.chat_id, title)
             topic = created.message_thread_id
-            await self.state.set_topic(case.key, topic)
+            # (what the card's lines are made of, read with the index's check)
+            found = await self.state.set_topic(case.key, topic, read=self._card_reads(case))
             case = replace(case, topic=topic, stage=stage)
             card = await self.bot.send_message(
                 self.chat_id,
-                self.card_text(case, extra=await self._card_extra(case)),
+                self.card_text(case, extra=await self._card_extra(case, found)),
                 message_thread_id=topic,
                 reply_markup=self.card_markup(case),
             )
@@ -177,9 +185,11 @@ class Topics(Cards):
         return case, False
 
     # -- one topic per case across its accounts (bot.desk.shared_topics) -----------------------
-    async def _adopt(self, case: DeskCase) -> DeskCase | None:
+    async def _adopt(
+        self, case: DeskCase, read: Mapping[str, str] | None = None
+    ) -> DeskCase | None:
         """The case's topic, taken by this account's record; None when the case has none."""
-        found = await self.shared.of_case(case)
+        found = await self.shared.of_case(case, read)
         if found is None:
             return None
         topic, card = found
