@@ -2,7 +2,9 @@
 
 A set is text: its entries in the order they came, each as the difference from the one before
 ("<d id>:<d time>", comma-separated), so ids a few apart and times seconds apart take a few
-bytes each. A chat's message ids, which follow one another, are kept as runs instead
+bytes each; an id one after the one before is written as "<d time>" alone, and an entry the
+same as the one before as "*<times>" after it (a registration's 17 update ids seen within a
+second: "1:<time>,0*16"). A chat's message ids, which follow one another, are kept as runs instead
 ("<d first>+<extent>:<d time of the first>"): a whole registration's messages are one entry.
 The Lua below is prepended to the scripts that keep such sets (flows.commit_lua, flows.outbox,
 flows.quota, bot.ephemeral); `decode` and `run_ids_since` read them here. No entry is personal:
@@ -36,20 +38,36 @@ LUA: Final = (
 local function unpack_pairs(text)
   local list, a, b = {}, 0, 0
   if text then
-    for da, db in string.gmatch(text, '(-?%d+):(-?%d+)') do
-      a = a + tonumber(da)
-      b = b + tonumber(db)
-      list[#list + 1] = {a, b}
+    for token in string.gmatch(text, '[^,]+') do
+      local body, times = string.match(token, '^(.-)%*(%d+)$')
+      body, times = body or token, tonumber(times or 1)
+      local da, db = string.match(body, '^(-?%d+):(-?%d+)$')
+      da, db = tonumber(da or 1), tonumber(db or body)
+      for _ = 1, times do
+        a, b = a + da, b + db
+        list[#list + 1] = {a, b}
+      end
     end
   end
   return list
 end
 local function pack_pairs(list)
-  local parts, a, b = {}, 0, 0
-  for i = 1, #list do
-    local entry = list[i]
-    parts[i] = string.format('%d:%d', entry[1] - a, entry[2] - b)
-    a, b = entry[1], entry[2]
+  local parts, a, b, last, times = {}, 0, 0, nil, 0
+  for i = 1, #list + 1 do
+    local entry, token = list[i], nil
+    if entry then
+      local da, db = entry[1] - a, entry[2] - b
+      token = da == 1 and string.format('%d', db) or string.format('%d:%d', da, db)
+      a, b = entry[1], entry[2]
+    end
+    if token == last then
+      times = times + 1
+    else
+      if last then
+        parts[#parts + 1] = times > 1 and (last .. '*' .. times) or last
+      end
+      last, times = token, 1
+    end
   end
   return table.concat(parts, ',')
 end
@@ -182,7 +200,6 @@ return 0
 """
 )
 
-_ENTRY: Final = re.compile(r"(-?\d+):(-?\d+)")
 _RUN: Final = re.compile(r"(-?\d+)\+(\d+):(-?\d+)")
 
 
@@ -190,9 +207,13 @@ def decode(text: str | None) -> list[tuple[int, int]]:
     """The (id, time) entries of a packed set, in the order they came."""
     entries: list[tuple[int, int]] = []
     a = b = 0
-    for da, db in _ENTRY.findall(text or ""):
-        a, b = a + int(da), b + int(db)
-        entries.append((a, b))
+    for token in text.split(",") if text else ():
+        body, _, times = token.partition("*")
+        da, _, db = body.rpartition(":")
+        step_a, step_b = int(da or 1), int(db)
+        for _ in range(int(times or 1)):
+            a, b = a + step_a, b + step_b
+            entries.append((a, b))
     return entries
 
 
