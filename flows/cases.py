@@ -1,11 +1,12 @@
 """The indexes of registered cases: from a code digest or a case id to the owner's conversation.
 
-    {prefix}:code:<code digest>     "<conv key>|<case id>"
+    {prefix}:code:<code digest>     "<conv key>"
     {prefix}:case:<case id>         "<conv key>"
 
 They live in other slots than the conversation (one per code, one per case), so they are
 written after the commit and every write is idempotent: a repeat finishes what an interrupted
-run began, and a stale index finds nothing (the owner's conversation must still hold the case).
+run began, and a stale index finds nothing (the owner's conversation must still hold the case,
+under that code). A value of at most 44 bytes is one allocation in Redis (an embedded string).
 """
 
 from __future__ import annotations
@@ -121,25 +122,26 @@ class CaseIndexes:
 
     async def _set_indexes(self, key: str, case_id: str, code_digest: str) -> None:
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.set(self._code_index(code_digest), f"{key}|{case_id}", px=self._registered_ms)
+            pipe.set(self._code_index(code_digest), key, px=self._registered_ms)
             pipe.set(self._case_index(case_id), key, px=self._registered_ms)
             await pipe.execute()
 
     async def drop_indexes(self, key: str, case_id: str | None, code_digest: str | None) -> None:
         if code_digest and case_id:
-            await self._del_if(keys=[self._code_index(code_digest)], args=[f"{key}|{case_id}"])
+            await self._del_if(keys=[self._code_index(code_digest)], args=[key])
         if case_id:
             await self._del_if(keys=[self._case_index(case_id)], args=[key])
 
     async def find_case(self, code_digest: str) -> CaseFound:
         """The case registered under a code digest (its owner's conversation still holds it)."""
         with _unavailable():
-            target = _text(await self._redis.get(self._code_index(code_digest)))
-            if target is None or "|" not in target:
+            key = _text(await self._redis.get(self._code_index(code_digest)))
+            if key is None:
                 return CaseFound(None)
-            key, _, case_id = target.partition("|")
-            case, meta = await self._redis.hmget(self._key_of(key, "conv"), ["case", "meta"])
-        if _text(case) != case_id or meta is None:
+            conv = self._key_of(key, "conv")
+            case, code, meta = await self._redis.hmget(conv, ["case", "code", "meta"])
+        case_id = _text(case)
+        if not case_id or _text(code) != code_digest or meta is None:
             return CaseFound(None)  # dangling: the owner is gone or moved on
         if not codec.decode_meta(_text(meta) or "").get("owns_case"):
             return CaseFound(None)
@@ -172,9 +174,7 @@ class CaseIndexes:
             if _text(case) == case_id:
                 code_digest = _text(code)
                 if code_digest:
-                    await self._del_if(
-                        keys=[self._code_index(code_digest)], args=[f"{owner}|{case_id}"]
-                    )
+                    await self._del_if(keys=[self._code_index(code_digest)], args=[owner])
                 args: list[str | int] = [case_id, self._dedupe_ms]
                 erased = bool(await self._erase_owner(keys=self._keys_of(owner), args=args))
             await self._del_if(keys=[index], args=[owner])

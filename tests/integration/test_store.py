@@ -334,6 +334,21 @@ async def test_a_dangling_index_finds_nothing(store: ConversationStore) -> None:
     assert await store.conversation_of_case("c0ffee01") is None
 
 
+async def test_an_old_codes_index_finds_nothing_once_his_code_changed(
+    store: ConversationStore,
+) -> None:
+    """The code index names only the conversation: what it finds must still hold that code."""
+    key = store.conversation_key(USER)
+    conv = await _register(store, key)
+    old = store.digest("code", "K7QM-3P9X")
+    conv.code_digest = store.digest("code", "NEWC-0DE1")
+    assert (await _commit(store, key, 2, conv, [])).batch is not None
+    assert await _client(store).exists(f"hl:code:{old}")  # the stale index is still there
+    assert (await store.find_case(old)).case_id is None
+    assert (await store.find_case(conv.code_digest)).case_id is None  # never indexed
+    assert _text(await _client(store).get(f"hl:code:{old}")) == key  # the key only, 44 B at most
+
+
 # -- erasure ------------------------------------------------------------------------------------
 
 
