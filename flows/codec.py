@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 from flows.model import Button, Conversation, Effect, Priority
+from flows.short_names import META
 
 __all__ = [
     "EFFECT_TYPES",
@@ -315,8 +316,9 @@ _META_DEFAULTS: Final = {
 
 
 def encode_meta(conversation: Conversation, *, beside: frozenset[str] = frozenset()) -> str:
-    """The meta as JSON; attributes at their default are left out (restored on reading), and
-    those in `beside` (the store keeps them in fields of their own, and puts them back)."""
+    """The meta as JSON under short names (flows.short_names); attributes at their default are
+    left out (restored on reading), and those in `beside` (the store keeps them in fields of
+    their own, and puts them back)."""
     meta = {
         name: value
         for name, value in conversation.meta().items()
@@ -324,7 +326,9 @@ def encode_meta(conversation: Conversation, *, beside: frozenset[str] = frozense
         and name not in beside
         and (name not in _META_DEFAULTS or value != _META_DEFAULTS[name])
     }
-    return dumps(meta)
+    if "updated_at" in meta:  # to the millisecond: 5 bytes less in every conversation at rest
+        meta["updated_at"] = round(meta["updated_at"], 3)
+    return dumps(META.shortened(meta))
 
 
 def decode_meta(text: str | bytes) -> dict[str, Any]:
@@ -332,6 +336,7 @@ def decode_meta(text: str | bytes) -> dict[str, Any]:
     meta = loads(text)
     if not isinstance(meta, dict):
         raise CodecError("conversation meta is not an object")
+    meta = META.lengthened(meta)
     for name in _NOT_IN_META:
         meta.pop(name, None)
     for name, value in meta.items():

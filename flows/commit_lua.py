@@ -150,10 +150,11 @@ else
     elseif was[3] then
       redis.call('HDEL', ck, 'code')
     end
-    if was[2] ~= ARGV[12] or now - tonumber(was[5] or '0') >= tonumber(ARGV[22]) then
+    -- ix: when the indexes were last written (s: 4 bytes in the hash, where ms take 8)
+    if was[2] ~= ARGV[12] or now - 1000 * tonumber(was[5] or '0') >= tonumber(ARGV[22]) then
       reindex = 1
       table.insert(fields, 'ix')
-      table.insert(fields, ARGV[3])
+      table.insert(fields, seconds)
     end
   elseif was[2] then
     redis.call('HDEL', ck, 'case', 'code', 'ix')

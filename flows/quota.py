@@ -113,7 +113,9 @@ local function admitted(ck, id, now, window, limit, heard, meta, rate, alive)
   end
   if meta then
     local ok, decoded = pcall(cjson.decode, meta)
-    if ok and type(decoded) == 'table' and decoded['escalated'] == true then
+    -- 'x': escalated, under its short name (flows.short_names); the long one as written before
+    local escalated = ok and type(decoded) == 'table' and (decoded.x or decoded.escalated)
+    if escalated == true then
       return 1
     end
   end

@@ -56,6 +56,7 @@ from flows.replicas import Replicas
 from flows.reseal import HSET_IF, contexts_of, reseal_all, split_key
 from flows.retention import DAY, DEFAULT_RETENTION, Retention
 from flows.sealing import Pseudonymizer, Sealer
+from flows.short_names import open_fields, seal_fields
 from flows.unavailable import StoreUnavailable
 from flows.unavailable import milliseconds as _ms
 from flows.unavailable import text as _text
@@ -179,9 +180,7 @@ class ConversationStore:
         """The store's own keys of a conversation, in the order the commit script takes them."""
         return [self.key(conversation_key, part) for part in _CONVERSATION_PARTS]
 
-    @staticmethod
-    def _fields_context(key: str) -> bytes:
-        return key.encode("utf-8")
+    _fields_context = staticmethod(str.encode)  # the conversation key, UTF-8
 
     _outbox_context = staticmethod(Outbox.context)
 
@@ -249,7 +248,7 @@ class ConversationStore:
     ) -> Conversation:
         if meta is None or sealed is None:
             raise codec.CodecError("stored conversation is incomplete")
-        fields = self._sealer.unseal_json(sealed, self._fields_context(key))
+        fields = open_fields(self._sealer, sealed, self._fields_context(key))
         if not all(isinstance(value, str) for value in fields.values()):
             raise codec.CodecError("sealed conversation fields are not all strings")
         attributes = codec.decode_meta(meta)
@@ -297,7 +296,7 @@ class ConversationStore:
         else:
             mode = ""
             meta = codec.encode_meta(conversation, beside=_BESIDE_META)
-            sealed = self._sealer.seal_json(conversation.fields, self._fields_context(key))
+            sealed = seal_fields(self._sealer, conversation.fields, self._fields_context(key))
             case_id = conversation.case_id or ""
             code = conversation.code_digest or ""
         args = commit_args(

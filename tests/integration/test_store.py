@@ -270,6 +270,20 @@ async def test_ack_refuses_what_is_not_an_entry_id(store: ConversationStore) -> 
         await store.ack(store.conversation_key(USER), "seq")
 
 
+async def test_the_sealed_record_names_fields_by_their_letters_and_loads_by_their_names(
+    redis_backend: redis.asyncio.Redis, sealer: Sealer, ids: Pseudonymizer
+) -> None:
+    store = _store_on(redis_backend, sealer, ids)
+    key = store.conversation_key(USER)
+    assert (await _commit(store, key, 1, _person(new_field="1"))).batch is not None
+    record = _text(await redis_backend.hget(store.key(key, "conv"), "sealed"))
+    assert record is not None
+    opened = sealer.unseal_json(record, key.encode())
+    assert opened == {"N": NAME, "B": "1991-05-17", "H": PHONE, "new_field": "1"}
+    loaded = (await store.load(key, 2)).conversation
+    assert loaded.fields == _person(new_field="1").fields
+
+
 # -- case indexes --------------------------------------------------------------------------------
 
 
