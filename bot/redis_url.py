@@ -28,7 +28,9 @@ from redis.backoff import ExponentialBackoff
 from bot.redis_pool import LeanBlockingPool, LeanConnection, LeanSSLConnection
 from bot.settings import SettingsError
 
-POOL_SIZE: Final = 64  # connections per Redis server
+# connections per Redis server: more than the updates (bot.webhook.IN_FLIGHT) and deliveries
+# (bot.deliver.CONCURRENCY) a process runs at once, so a command waits for one only in overload
+POOL_SIZE: Final = 128
 POOL_WAIT: Final = 10.0  # seconds a command waits for a free connection
 # fail fast when Redis is down: the caller is told to try again, not kept waiting; the webhook's
 # own back-pressure keeps the event loop free, so a live Redis answers well within this

@@ -14,14 +14,15 @@ from collections.abc import Iterable
 __all__ = ["count_of", "fold", "is_sos", "label_key"]
 
 _APOSTROPHES = str.maketrans(dict.fromkeys("'\u2019\u2018\u02bc`"))
+# a run of what str.isalnum() calls letters and digits: re's \w without the underscore
+_WORD = re.compile(r"[^\W_]+")
 _MAX_PHRASE = 80  # characters: a count is a short answer, never a paragraph
 
 
 def fold(text: str) -> list[str]:
     """The words of `text`: letters and digits only, case-folded, ё as е, no apostrophes."""
     folded = unicodedata.normalize("NFC", text).casefold().replace("ё", "е")
-    folded = folded.translate(_APOSTROPHES)
-    return "".join(ch if ch.isalnum() else " " for ch in folded).split()
+    return _WORD.findall(folded.translate(_APOSTROPHES))
 
 
 def label_key(text: str) -> str:
