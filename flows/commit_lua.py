@@ -7,6 +7,7 @@ from typing import Final
 
 from flows.cases import ERASED_SEQ, ERASED_VERSION
 from flows.locks import GIVE_TAKEN, TAKE_FREE, Turn
+from flows.outbox import PENDING
 from flows.packed import LUA as PACKED
 from flows.quota import ADMIT, FUNCTIONS, Quota
 from flows.retention import DAY, Retention
@@ -197,6 +198,7 @@ return {{0, version, seq, leased, alone, reindex}}
 # nothing applied.
 LOAD: Final = (
     PACKED
+    + PENDING
     + """
 local ck, ok = KEYS[1], KEYS[2]
 local qk, ak, tk, ticket, ttl, queued = KEYS[3], KEYS[4], KEYS[5], ARGV[2], ARGV[3], ARGV[4]
@@ -221,14 +223,7 @@ else
     return {2, noticed(ck, now, window)}
   end
 end
-local pending = 0
-local names = redis.call('HKEYS', ok)
-for i = 1, #names do
-  if string.match(names[i], '^%d+$') then
-    pending = pending + 1
-  end
-end
-return {1, conv[1], conv[2], conv[3], seen, pending, conv[6], conv[7]}
+return {1, conv[1], conv[2], conv[3], seen, pending_batches(ok), conv[6], conv[7]}
 """
 )
 

@@ -28,7 +28,7 @@ from flows.replicas import Replicas
 from flows.sealing import Sealer
 from flows.unavailable import milliseconds, text, unavailable
 
-__all__ = ["Batch", "Outbox", "Push", "Recorded"]
+__all__ = ["PENDING", "Batch", "Outbox", "Push", "Recorded"]
 
 DONE_PREFIX: Final = "d"  # d<n>: effects of batch n applied so far
 
@@ -54,6 +54,19 @@ class Batch:
     lang: str | None = None
     done: int = 0  # effects already applied (recorded by whoever delivered it before)
 
+
+# `pending_batches(outbox)`: how many batches it holds (its fields "<n>"; "d<n>" are progress)
+PENDING: Final = """
+local function pending_batches(ok)
+  local pending = 0
+  for _, name in ipairs(redis.call('HKEYS', ok)) do
+    if string.match(name, '^%d+$') then
+      pending = pending + 1
+    end
+  end
+  return pending
+end
+"""
 
 # Acknowledge outbox entry ARGV[1] (and its progress). An emptied outbox is gone by itself (its
 # batch numbers live on in the conversation, flows.commit_lua).
@@ -90,6 +103,7 @@ return 0
 # push (0: nothing pushed); read: the field read ('' when missing).
 _RECORD: Final = (
     PACKED
+    + PENDING
     + f"""
 local ok = KEYS[1]
 local field = '{DONE_PREFIX}' .. ARGV[1]
@@ -98,13 +112,7 @@ local jobs = tonumber(ARGV[9])
 local fresh
 if ARGV[7] ~= '' then
   fresh = redis.call('HDEL', ok, field, ARGV[1]) > 0  -- (a batch acknowledged has neither)
-  pending = 0
-  local names = redis.call('HKEYS', ok)
-  for i = 1, #names do
-    if string.match(names[i], '^%d+$') then
-      pending = pending + 1
-    end
-  end
+  pending = pending_batches(ok)
 else
   local batch = redis.call('HMGET', ok, ARGV[1], field)
   fresh = batch[1] and tonumber(ARGV[2]) > tonumber(batch[2] or '0')
