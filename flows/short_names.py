@@ -1,5 +1,5 @@
-"""Short names for what every conversation at rest repeats: its fields' names inside their
-sealed record, and its meta's attribute names.
+"""Short names for what every conversation at rest repeats: its fields' names and the buttons'
+answers inside their sealed record, and its meta's attribute names.
 
 The sealed record is JSON under AES-GCM in base64 (flows.sealing), so each byte of a name costs
 1⅓ bytes; the meta is JSON in the clear. The names are the same in every conversation, and an
@@ -17,7 +17,7 @@ from typing import Any, Final, TypeVar
 
 from flows.sealing import Sealer
 
-__all__ = ["FIELDS", "META", "Names", "open_fields", "seal_fields"]
+__all__ = ["CHOICE_NUMBERS", "FIELDS", "META", "Names", "open_fields", "seal_fields"]
 
 _Value = TypeVar("_Value")
 
@@ -88,14 +88,46 @@ _META_LETTERS: Final = {
     "code_digest": "d",
     "updated_at": "u",
 }
+# A button's answer (a choice id the screens offer) is sealed as a number: "rank-sergeant" is 9
+# (15 bytes less). A number is never what he typed (typed text stays a string, whatever it
+# says), so both read back exactly. Append only: a number, once given, keeps its choice.
+CHOICE_NUMBERS: Final = {
+    "health-none": 1,
+    "health-light": 2,
+    "health-serious": 3,
+    "wish-exchange": 4,
+    "wish-stay": 5,
+    "wish-emigrate": 6,
+    "wish-undecided": 7,
+    "rank-private": 8,
+    "rank-sergeant": 9,
+    "rank-warrant": 10,
+    "rank-officer": 11,
+    "area-kharkiv": 12,
+    "area-luhansk": 13,
+    "area-donetsk": 14,
+    "area-zaporizhzhia": 15,
+    "area-kherson": 16,
+    "area-border": 17,
+    "reply-here": 18,
+}
+_CHOICES: Final = {number: choice for choice, number in CHOICE_NUMBERS.items()}
 FIELDS: Final = Names(_FIELD_LETTERS)
 META: Final = Names(_META_LETTERS)
 
 
 def seal_fields(sealer: Sealer, fields: Mapping[str, str], context: bytes) -> str:
-    return sealer.seal_json(FIELDS.shortened(fields), context)
+    record = {
+        FIELDS.short.get(name, name): CHOICE_NUMBERS.get(value, value)
+        for name, value in fields.items()
+    }
+    return sealer.seal_json(record, context)
 
 
 def open_fields(sealer: Sealer, record: str, context: bytes) -> dict[str, Any]:
-    """The fields of a record made by `seal_fields` (its values are not checked here)."""
-    return FIELDS.lengthened(sealer.unseal_json(record, context))
+    """The fields of a record made by `seal_fields`; a value that is neither a string nor a
+    choice's number is left as it is (the store refuses such a record)."""
+    return {
+        FIELDS.long.get(name, name): _CHOICES.get(value, value) if type(value) is int else value
+        for name, value in sealer.unseal_json(record, context).items()
+    }

@@ -15,7 +15,8 @@ from flows import codec, relatives, screens
 from flows.model import Conversation
 from flows.on_content import SHARED_LOCATION
 from flows.recall import SAFETY_FIELD
-from flows.short_names import FIELDS, META, Names
+from flows.sealing import Sealer, SealKey
+from flows.short_names import CHOICE_NUMBERS, FIELDS, META, Names, open_fields, seal_fields
 
 
 def _names_the_dialogue_writes() -> set[str]:
@@ -69,3 +70,38 @@ def test_the_meta_at_rest_is_under_short_names_to_the_millisecond() -> None:
     assert json.loads(text) == {"s": "registered", "w": True, "u": 1_796_160_508.866}
     back = Conversation.from_parts(codec.decode_meta(text), {})
     assert (back.state, back.owns_case, back.updated_at) == ("registered", True, 1796160508.866)
+
+
+def _choices_the_screens_offer() -> set[str]:
+    answers = [s.answer for s in screens.SCREENS.values() if s.answer is not None]
+    answers += [s.answer for s in relatives.SCREENS.values() if s.answer is not None]
+    return {choice for a in answers for choice in a.choices}
+
+
+def test_every_choice_the_screens_offer_has_a_number_of_its_own() -> None:
+    assert _choices_the_screens_offer() - CHOICE_NUMBERS.keys() == set()
+    numbers = list(CHOICE_NUMBERS.values())
+    assert len(set(numbers)) == len(numbers)
+    assert all(type(n) is int and n > 0 for n in numbers)
+
+
+@given(
+    st.dictionaries(
+        field_names,
+        st.one_of(st.sampled_from(sorted(CHOICE_NUMBERS)), st.text(max_size=8)),
+    )
+)
+def test_a_sealed_record_opens_to_the_fields_sealed(fields: dict[str, str]) -> None:
+    sealer = Sealer([SealKey("k1", b"k" * 32)])
+    assert open_fields(sealer, seal_fields(sealer, fields, b"owner"), b"owner") == fields
+
+
+def test_a_choice_is_sealed_as_its_number_and_typed_text_as_text() -> None:
+    sealer = Sealer([SealKey("k1", b"k" * 32)])
+    fields = {"rank": "rank-sergeant", "unit": "9", "health": "health-light"}
+    record = sealer.unseal_json(seal_fields(sealer, fields, b"owner"), b"owner")
+    assert record == {"R": 9, "U": "9", "T": 2}
+    assert open_fields(sealer, sealer.seal_json({"R": True, "U": 99}, b"o"), b"o") == {
+        "rank": True,
+        "unit": 99,
+    }  # not a choice's number: left for the store to refuse
