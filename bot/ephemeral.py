@@ -34,7 +34,8 @@ log = structlog.get_logger("hotline.ephemeral")
 FIELD: Final = "sec"  # of the conversation's hash
 CHAT_FIELD: Final = "cid"
 
-# KEYS: the conversation's hash; ARGV: 1 a message id, deleted: it leaves the `sec` set.
+# KEYS: the conversation's hash; ARGV: 1 a message id, deleted: it leaves the `sec` set, and
+# with the last of them the chat id goes too (no message of his is left to delete).
 _DROP: Final = (
     packed.LUA
     + f"""
@@ -43,6 +44,9 @@ for i = 1, #list do
   if list[i][1] == tonumber(ARGV[1]) then
     table.remove(list, i)
     put_pairs(KEYS[1], '{FIELD}', list)
+    if #list == 0 then
+      redis.call('HDEL', KEYS[1], '{CHAT_FIELD}')
+    end
     return 1
   end
 end

@@ -51,3 +51,22 @@ async def test_an_idle_registered_caller_keeps_one_hash_and_his_cases_two_indexe
     for personal in (str(caller.user_id), code, *answers):
         assert personal not in plain
     assert fields["sealed"].startswith("s1.")
+
+
+async def test_once_his_code_message_went_in_time_nothing_of_it_is_kept(
+    real_redis: redis.asyncio.Redis, make_hotline: HotlineFactory
+) -> None:
+    """The months he stays idle: the timed code message was deleted, and with it its id, the
+    chat id the sweep needed and its place on the due list."""
+    hotline = await make_hotline(real_redis, code_message_minutes=10)
+    caller = hotline.caller()
+    await register(caller)
+    await hotline.app.drain()
+    conv = hotline.app.store.key(caller.key, "conv")
+    assert await real_redis.hexists(conv, "cid")  # while the code message is on his screen
+    assert await real_redis.zcard("hl:expiring") == 1
+    await hotline.app.service_levels.tick(hotline.clock.now + 10 * 60)
+    raw = await real_redis.hgetall(conv)
+    assert {_text(name) for name in raw} >= {"v", "meta", "sealed", "case", "code"}
+    assert not {"sec", "cid"} & {_text(name) for name in raw}
+    assert await real_redis.zcard("hl:expiring") == 0
