@@ -65,6 +65,7 @@ class Results:
     )
     cpu: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     idle: dict[str, tuple[float, float]] = field(default_factory=dict)
+    idle_later: dict[str, tuple[float, float]] = field(default_factory=dict)  # timed ones gone
     burst: dict[str, burst.BurstFigures] = field(default_factory=dict)
     rss: dict[str, dict[str, float]] = field(default_factory=dict)
     escalation: escalation.EscalationFigures | None = None
@@ -91,6 +92,8 @@ async def _timed(results: Results) -> None:
                 results.runs[name, in_flight].append(figures)
                 if name not in results.idle:
                     results.idle[name] = await throughput.idle_memory(URL, CALLERS)
+                    await variant.expire_timed()
+                    results.idle_later[name] = await throughput.idle_memory(URL, CALLERS)
                 await variant.close()
 
 
@@ -186,6 +189,9 @@ def report(results: Results) -> list[str]:
     (pb, pk), (bb, bk) = (results.idle[n] for n in NAMES)
     lines.append(_row("idle registered conversation: bytes", f"{pb:,.0f}", f"{bb:,.0f}"))
     lines.append(_row("idle registered conversation: keys", f"{pk:.1f}", f"{bk:.1f}"))
+    (pb, pk), (bb, bk) = (results.idle_later[n] for n in NAMES)
+    label = "  once the code message went in time: bytes, keys"
+    lines.append(_row(label, f"{pb:,.0f}, {pk:.1f}", f"{bb:,.0f}, {bk:.1f}"))
     if results.escalation is not None:
         lines += _escalation_rows(results.escalation)
     if results.rss:

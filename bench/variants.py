@@ -54,6 +54,9 @@ class Variant:
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # the project's: wait for the desk's work too (its lane: the topic, the card, relays)
     settle_desk: Callable[[], Awaitable[None]] = _nothing
+    # the project's: delete the messages whose time is up (the code shown once) as if it were
+    # that time now
+    expire_timed: Callable[[], Awaitable[object]] = _nothing
 
     async def feed(self, raw: dict[str, Any], calls: int) -> None:
         """Feed one update of a caller as Telegram would (JSON, parsed here as polling and the
@@ -95,6 +98,11 @@ def project(
         app.deliverer.stop()
         await app.redis.aclose()
 
+    async def expire_timed() -> object:
+        assert app.desk.expiring is not None
+        later = clock() + app.settings.code_message_minutes * 60 + 1
+        return await app.desk.expiring.sweep(later)
+
     return Variant(
         PROJECT,
         app.bot,
@@ -103,6 +111,7 @@ def project(
         app.deliverer.drain,
         closers=[close],
         settle_desk=app.drain,
+        expire_timed=expire_timed,
     )
 
 

@@ -4,8 +4,9 @@ those with a time limit (the case code, the safety word's confirmation) after th
     {prefix}:{<conv key>}:conv     hash  sec: message ids and when sent (flows.packed), what
                                          `Scrub` deletes; it outlives an erasure (48 h: as long
                                          as Telegram lets a bot delete), like the chat's ids;
-                                         cid: the chat's id, sealed (the sweep needs it), once
-                                         a message with a time limit was sent
+                                         cid: the chat's id, sealed (the sweep needs it), from
+                                         a message with a time limit until no secret message
+                                         is left
     {prefix}:expiring              zset  "<conv key>|<message id>" -> when to delete it
 
 The due list names no one: a pseudonymous conversation and a message number; the chat id it
