@@ -22,6 +22,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from aiogram.types import (
     CallbackQuery,
@@ -205,12 +206,22 @@ def build_router(translator: Translator) -> Router:
     return router
 
 
-def build_baseline(redis_url: str, session: Any, translator: Translator) -> tuple[Bot, Dispatcher]:
-    # the project's pool (bot/redis_url.py): aiogram's default one fails an update at once
-    # when every connection is in use, which a burst polled as tasks reaches at once
-    pool = BlockingConnectionPool.from_url(redis_url, max_connections=POOL_SIZE, timeout=POOL_WAIT)
-    storage = RedisStorage(Redis.from_pool(pool), state_ttl=TTL, data_ttl=TTL)
-    dispatcher = Dispatcher(storage=storage, events_isolation=RedisEventIsolation(storage.redis))
+def build_baseline(
+    redis_url: str | None, session: Any, translator: Translator
+) -> tuple[Bot, Dispatcher]:
+    """The baseline on `redis_url`; without one, the same bot on aiogram's MemoryStorage (no
+    Redis at all: what aiogram and this dialogue cost alone, a ceiling for any bot of them)."""
+    if redis_url is None:
+        dispatcher = Dispatcher(storage=MemoryStorage())
+    else:
+        # the project's pool (bot/redis_url.py): aiogram's default one fails an update at once
+        # when every connection is in use, which a burst polled as tasks reaches at once
+        pool = BlockingConnectionPool.from_url(
+            redis_url, max_connections=POOL_SIZE, timeout=POOL_WAIT
+        )
+        storage = RedisStorage(Redis.from_pool(pool), state_ttl=TTL, data_ttl=TTL)
+        isolation = RedisEventIsolation(storage.redis)
+        dispatcher = Dispatcher(storage=storage, events_isolation=isolation)
     dispatcher.include_router(build_router(translator))
     bot = Bot(
         TOKEN,

@@ -47,7 +47,7 @@ import redis.asyncio
 from bench import burst, escalation, throughput
 from bench.dialogue import CALLS_PER_UPDATE, ESCALATION, REGISTRATION
 from bench.redis_server import HASH_LISTPACK_VALUE, running_redis
-from bench.variants import BASELINE, PROJECT
+from bench.variants import ALONE, BASELINE, PROJECT
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 CALLERS = int(os.environ.get("BENCH_CALLERS", "200"))
@@ -85,12 +85,12 @@ async def _check() -> None:
 async def _timed(results: Results) -> None:
     for run in range(RUNS):
         for in_flight in (1, IN_FLIGHT):
-            order = NAMES if run % 2 == 0 else NAMES[::-1]
+            order = (*NAMES, ALONE) if run % 2 == 0 else (ALONE, *NAMES[::-1])
             for name in order:
                 figures, variant = await throughput.measure(URL, name, CALLERS, in_flight)
                 results.cpu[name].append(figures.cpu_seconds / figures.updates)
                 results.runs[name, in_flight].append(figures)
-                if name not in results.idle:
+                if name in NAMES and name not in results.idle:
                     results.idle[name] = await throughput.idle_memory(URL, CALLERS)
                     await variant.expire_timed()
                     results.idle_later[name] = await throughput.idle_memory(URL, CALLERS)
@@ -167,8 +167,20 @@ def report(results: Results) -> list[str]:
         for q in (50, 99):
             p, b = both(key, functools.partial(_pct, q=q))
             lines.append(_row(f"  latency p{q}, ms, {what}", f"{p:.2f}", f"{b:.2f}"))
+    for key, what in ((1, "sequential"), (IN_FLIGHT, f"{IN_FLIGHT} in flight")):
+        alone = _median([r.per_second for r in results.runs[ALONE, key]])
+        b = _median([r.per_second for r in results.runs[BASELINE, key]])
+        lines.append(
+            _row(f"  aiogram alone, no Redis, {what}", "", f"{alone:,.0f}", f"{alone / b:.2f}x")
+        )
+    lines.append(
+        "    (the baseline's bot on MemoryStorage: aiogram, the dialogue's texts and checks and"
+        " the same Bot API calls; no aiogram bot of this dialogue goes faster)"
+    )
     p, b = (_median(results.cpu[n]) * 1e3 for n in NAMES)
     lines.append(_row("CPU of the bot process per update, ms", f"{p:.2f}", f"{b:.2f}"))
+    alone = _median(results.cpu[ALONE]) * 1e3
+    lines.append(_row("  aiogram alone, no Redis", "", f"{alone:.2f}"))
     p, b = both(1, lambda r: r.round_trips / r.updates)
     lines.append(_row("Redis round trips per update", f"{p:.2f}", f"{b:.2f}"))
     run = results.runs[PROJECT, 1][0]

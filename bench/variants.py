@@ -23,6 +23,7 @@ from bot.settings import Settings
 from bot.throttle import Throttle
 
 PROJECT, BASELINE = "project", "baseline"
+ALONE = "aiogram-alone"  # the baseline's bot on MemoryStorage: no Redis
 DESK_CHAT = -1001000000555
 REPLY_TIMEOUT = 30.0  # a reply that never comes is a broken bot, not a slow one
 TRANSLATOR = Translator()
@@ -125,4 +126,17 @@ def baseline(redis_url: str, *, record: bool = False) -> Variant:
     return Variant(BASELINE, bot, dispatcher, session, _nothing, closers=[close])
 
 
-BUILD: dict[str, Callable[..., Variant]] = {PROJECT: project, BASELINE: baseline}
+def aiogram_alone(redis_url: str, *, record: bool = False) -> Variant:
+    """The baseline's bot with its state in process memory: aiogram's dispatch, the dialogue's
+    texts and checks and the same Bot API calls, without a Redis round trip (`redis_url` is
+    not used). What any aiogram bot of this dialogue costs at the least."""
+    session = CountingSession(record=record)
+    bot, dispatcher = build_baseline(None, session, TRANSLATOR)
+    return Variant(ALONE, bot, dispatcher, session, _nothing)
+
+
+BUILD: dict[str, Callable[..., Variant]] = {
+    PROJECT: project,
+    BASELINE: baseline,
+    ALONE: aiogram_alone,
+}

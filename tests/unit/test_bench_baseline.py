@@ -12,7 +12,7 @@ import redis.asyncio
 
 from bench.dialogue import REGISTRATION, callers
 from bench.throughput import check
-from bench.variants import BASELINE, PROJECT
+from bench.variants import ALONE, BASELINE, PROJECT
 
 pytestmark = pytest.mark.redis
 
@@ -51,3 +51,17 @@ async def test_the_baseline_completes_the_registration_as_the_project_does(
     assert data["phone"] == "+79991234568"  # the correction made from the review
     assert data["wish"] == "wish-exchange"
     assert CODE.fullmatch(data["case_code"])
+
+
+async def test_aiogram_alone_is_the_baseline_without_redis(redis_url: str) -> None:
+    """The ceiling the bench shows: the same calls and texts as the baseline, and not one key
+    in Redis (its state is in process memory)."""
+    client = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        baseline = await check(redis_url, BASELINE)
+        await client.flushall()
+        alone = await check(redis_url, ALONE)
+        assert _masked(alone) == _masked(baseline)
+        assert await client.dbsize() == 0
+    finally:
+        await client.aclose()
