@@ -9,11 +9,11 @@ from typing import Final
 WRITE_FIELDS: Final = """
 local function write_fields(at)
   local n = tonumber(ARGV[at])
-  for i = 0, n - 1 do
-    redis.call('HSET', KEYS[1], ARGV[at + 1 + 2 * i], ARGV[at + 2 + 2 * i])
+  if n > 0 then
+    redis.call('HSET', KEYS[1], unpack(ARGV, at + 1, at + 2 * n))
   end
-  for i = at + 1 + 2 * n, #ARGV do
-    redis.call('HDEL', KEYS[1], ARGV[i])
+  if #ARGV > at + 2 * n then
+    redis.call('HDEL', KEYS[1], unpack(ARGV, at + 1 + 2 * n, #ARGV))
   end
 end
 """
