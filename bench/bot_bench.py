@@ -276,6 +276,8 @@ def _escalation_rows(figures: escalation.EscalationFigures) -> list[str]:
         f"escalation, project only (the baseline has no desk): {figures.callers} registered "
         f"callers, /operator and two messages relayed into the topic ({len(ESCALATION)} updates)",
         _row("  Redis round trips per update", f"{figures.round_trips / per:.2f}", "-"),
+        "    by update: "
+        + ", ".join(f"{s.value!r} {figures.per_step(i):.2f}" for i, s in enumerate(ESCALATION)),
         f"    by source: {sources}",
         _row("  Redis commands run by the server per update", f"{commands:.2f}", "-"),
         f"    {kinds}",

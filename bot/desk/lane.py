@@ -17,13 +17,15 @@ holds jobs is a key of its own, found by its name). Key:
                                           code, as the effect saw them
 
 A job the caller's delivery makes rides on the record of its effect's progress (it is the
-deliverer's `Riders`): pushed in the same step, exactly when that progress is recorded, so no
-round trip of its own, and a process killed between the two neither loses nor doubles it. That
-step also reads the topic his record names, so the job's first read can check at once whom the
-topic talks to. A job costs one round trip to leave the lane once done (the jobs waiting are
-read at once, a batch at a time; the jobs just pushed into an empty lane are not read back); a
-worker ends when its lane is empty and nothing was pushed meanwhile (every push in this process
-kicks it). Other desk work (no delivery of his under way) is pushed by a round trip of its own.
+deliverer's `Riders`; bot.desk.lane_redis): pushed in the same step, exactly when that progress
+is recorded, so no round trip of its own, and a process killed between the two neither loses
+nor doubles it (effects that go to the desk alone, one after the other, share one record). That
+step also reads the topic his record names, so the job's first read checks at once whom the
+topic talks to. A job leaves the lane once done: with the next job's read when it leaves
+nothing to remember, else by one script (the jobs waiting are read at once, a batch at a time;
+the jobs just pushed into an empty lane are not read back); a worker ends when its lane is
+empty and nothing was pushed meanwhile (every push in this process kicks it). Other desk work
+(no delivery of his under way) is pushed by a round trip of its own.
 
 A job for a conversation that is gone by then (he erased it) is dropped, but for case events and
 the erase itself, which end what the desk holds of it.

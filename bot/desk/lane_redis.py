@@ -1,6 +1,6 @@
 """The Redis side of the desk lane (bot.desk.lane): its jobs pushed, by a round trip of their
-own or riding on the records of his delivery (the deliverer's Riders, flows.outbox.Push), (the
-lane's worker takes them out: bot.desk.lane).
+own or riding on the records of his delivery (the deliverer's Riders, flows.outbox.Push); the
+lane's worker takes them out (bot.desk.lane).
 
     {prefix}:{<conv key>}:desklane  list  sealed jobs (bot.desk.lane_jobs)
 """
