@@ -146,6 +146,17 @@ redis.call('LTRIM', KEYS[1], 1, -1)
 return 1
 """
 
+# KEYS[1] a shared topic's hash (bot.desk.shared_topics); ARGV[1] its topic, ARGV[2] its card,
+# ARGV[3] the member field of the record using it, ARGV[4] how long the hash is kept (ms). The
+# topic and card stay those of the first (one topic per case), at once with the member.
+JOIN_SHARED: Final = """
+redis.call('HSETNX', KEYS[1], 'topic', ARGV[1])
+redis.call('HSETNX', KEYS[1], 'card', ARGV[2])
+redis.call('HSET', KEYS[1], ARGV[3], 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
+
 # KEYS[1] a shared topic's hash (bot.desk.shared_topics); ARGV[1] the member field of the record
 # leaving it, ARGV[2] the members' prefix. The hash goes with its last member: a topic no
 # conversation uses any more is no one's to share.

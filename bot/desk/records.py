@@ -35,6 +35,7 @@ from redis.asyncio import Redis
 
 from bot.desk import record_scripts as scripts
 from bot.desk.kinds import ClaimStatus, ReleaseStatus
+from bot.desk.scripted import Call
 from flows.store import COMPANION_GRACE, ConversationStore
 
 __all__ = ["ClaimResult", "DeskCase", "DeskState", "Speaking"]
@@ -48,6 +49,7 @@ DESK_PARTS: Final = ("desk", "relayed", "deskposts", "links", "desklane")
 LEGACY_CASE_INDEX: Final = "deskcase"
 # a topic and the conversation its index points at (None: none), as read together
 Speaking = tuple[int, str | None]
+Fields = Mapping[str, str | int | float]
 
 
 def _s(value: Any) -> str:
@@ -247,15 +249,15 @@ class DeskState:
         assert case is not None  # written in the same transaction
         return case, bool(made)
 
-    async def update(
-        self, key: str, fields: Mapping[str, str | int | float] | None = None, *drop: str
-    ) -> bool:
+    async def update(self, key: str, fields: Fields | None = None, *drop: str) -> bool:
         """Write `fields` and delete `drop`, only while the record exists; True if it does."""
-        pairs: list[str] = []
-        for name, value in (fields or {}).items():
-            pairs += [name, _value(value)]
-        args: list[str | int] = [len(pairs) // 2, *pairs, *drop]
-        return bool(await self._update(keys=[self.record_key(key)], args=args))
+        script, keys, args = self.update_call(key, fields, *drop)
+        return bool(await script(keys=keys, args=args))
+
+    def update_call(self, key: str, fields: Fields | None = None, *drop: str) -> Call:
+        """`update` as a call to send with others (bot.desk.scripted)."""
+        pairs = [part for name, v in (fields or {}).items() for part in (name, _value(v))]
+        return self._update, [self.record_key(key)], [len(pairs) // 2, *pairs, *drop]
 
     async def set_topic(
         self, key: str, topic: int, *, read: Sequence[str] = ()

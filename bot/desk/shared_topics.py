@@ -29,6 +29,7 @@ from redis.asyncio.client import Pipeline
 
 from bot.desk import record_scripts as scripts
 from bot.desk.records import DeskCase, DeskState, Speaking
+from bot.desk.scripted import Call
 
 MEMBER: Final = "k:"
 DELETE_BATCH: Final = 100  # deleteMessages takes at most 100 ids
@@ -49,6 +50,7 @@ class SharedTopics:
         self.redis = state.redis
         self.prefix = state.store.prefix
         self._leave = self.redis.register_script(scripts.LEAVE_SHARED)
+        self._join = self.redis.register_script(scripts.JOIN_SHARED)
 
     def case_key(self, case_id: str) -> str:
         return f"{self.prefix}:casetopic:{case_id}"
@@ -82,15 +84,17 @@ class SharedTopics:
 
     async def join(self, case: DeskCase) -> None:
         """This record uses the case's topic (made now, or taken)."""
+        call = self.join_call(case)
+        if call is not None:
+            script, keys, args = call
+            await script(keys=keys, args=args)
+
+    def join_call(self, case: DeskCase) -> Call | None:
+        """`join` as a call to send with others (bot.desk.scripted); None: nothing to do."""
         if not registered(case) or case.topic is None or case.card is None:
-            return
-        name = self.case_key(case.case)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hsetnx(name, "topic", case.topic)
-            pipe.hsetnx(name, "card", case.card)
-            pipe.hset(name, MEMBER + case.key, 1)
-            pipe.pexpire(name, self.state.ttl_ms)
-            await pipe.execute()
+            return None
+        args: list[str | int] = [case.topic, case.card, MEMBER + case.key, self.state.ttl_ms]
+        return self._join, [self.case_key(case.case)], args
 
     async def leave(self, case: DeskCase) -> None:
         if registered(case):

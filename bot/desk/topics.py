@@ -19,6 +19,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from bot.desk.cards import REFUSED_FOR_GOOD, Cards, priority_name, stage_of, topic_link
 from bot.desk.profile import profile_of, raised
 from bot.desk.records import DeskCase, Speaking
+from bot.desk.scripted import at_once
 from flows.model import Conversation
 
 log = structlog.get_logger("hotline.desk")
@@ -169,9 +170,10 @@ class Topics(Cards):
                 message_thread_id=topic,
                 reply_markup=self.card_markup(case),
             )
-            await self.state.update(case.key, {"stage": stage, "card": card.message_id})
             case = replace(case, card=card.message_id)
-            await self.shared.join(case)
+            # the record and the case's shared topic hear of the card at once
+            written = self.state.update_call(case.key, {"stage": stage, "card": card.message_id})
+            await at_once(self.state.redis, written, *filter(None, [self.shared.join_call(case)]))
             return case, True
         if stage != case.stage or retitle:
             case = await self._restage(case, stage)
