@@ -4,11 +4,11 @@ A conversation is one hash, and an outbox while something waits to be delivered,
 tag, so each atomic step touches one slot:
 
     {prefix}:{<conv key>}:conv    hash  v (compare-and-set version), meta (JSON, nothing
-                                        personal), sealed (the personal fields), seq (the last
-                                        outbox batch's number), seen (update ids applied, for
-                                        dedupe), chat (message ids /forget deletes), tl (the
-                                        timeline: "<ms> <kind>" lines of CaseEvents), case,
-                                        code, ix (when its indexes were written); others'
+                                        personal), sealed (the personal fields; both under
+                                        flows.short_names), seq (the last outbox batch), seen
+                                        (update ids applied), chat (message ids /forget
+                                        deletes), tl (the timeline: "<ms> <kind>" lines of
+                                        CaseEvents), case, code, ix (indexes written, s); others'
                                         fields (rate, rn: flows.quota; sec, cid: bot.ephemeral)
     {prefix}:{<conv key>}:outbox  hash  the batches of effects to deliver (flows.outbox)
 
