@@ -24,6 +24,7 @@ from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ExponentialBackoff
+from redis.driver_info import DriverInfo
 
 from bot.redis_pool import LeanBlockingPool, LeanConnection, LeanSSLConnection
 from bot.settings import SettingsError
@@ -120,12 +121,18 @@ def parse(url: str) -> RedisTarget:
     )
 
 
+# what each connection tells the server (CLIENT SETINFO): made once here, where a connection
+# made without it reads redis-py's version from its package metadata, each time
+_DRIVER_INFO: Final = DriverInfo()
+
+
 def _common(target: RedisTarget) -> dict[str, Any]:
     options: dict[str, Any] = {
         "socket_timeout": SOCKET_TIMEOUT,
         "socket_connect_timeout": 3,
         "retry": Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=2),
         "health_check_interval": 30,
+        "driver_info": _DRIVER_INFO,
     }
     if target.username:
         options["username"] = target.username

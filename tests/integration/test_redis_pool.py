@@ -176,3 +176,33 @@ async def test_the_production_client_writes_in_place(redis_url: str) -> None:
         assert await client.get("pool:placed") == b"v"
     finally:
         await client.aclose()
+
+
+async def test_new_connections_know_redis_pys_version_without_reading_metadata(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection made without driver info reads redis-py's package metadata (an email
+    parse of its METADATA file) each time, for CLIENT SETINFO; the production client's
+    connections are given it."""
+    from importlib import metadata
+
+    reads: list[str] = []
+    version = metadata.version
+
+    def counted(name: str) -> str:
+        reads.append(name)
+        return version(name)
+
+    monkeypatch.setattr(metadata, "version", counted)
+    client = connect(redis_url)
+    try:
+        await asyncio.gather(*(client.blpop(["hl:nothing"], timeout=0.05) for _ in range(8)))
+        pool = client.connection_pool
+        connections = [*pool._available_connections, *pool._in_use_connections]
+    finally:
+        await client.aclose()
+    assert reads == []  # 8 connections made, metadata read by none
+    assert len(connections) >= 8
+    infos = [c.driver_info for c in connections]
+    assert {i.lib_version for i in infos if i is not None} == {version("redis")}
+    assert None not in infos
