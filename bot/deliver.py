@@ -298,6 +298,7 @@ class Deliverer:
                 record.done,
                 record.message_ids,
                 secret_ids=record.secret_ids,
+                scrubbed=record.scrubbed,
                 push=record.push,
             )
             self._landed(key, record, recorded)
@@ -315,7 +316,9 @@ class Deliverer:
         last = len(batch.effects)
         pending = -1
 
-        async def progress(done: int, message_ids: list[int], secret_ids: list[int]) -> None:
+        async def progress(
+            done: int, message_ids: list[int], secret_ids: list[int], scrubbed: bool
+        ) -> None:
             nonlocal pending
             left = self.riders is not None and self.riders.left(key)
             if rides_on_next(batch.effects, done, message_ids, left):
@@ -326,6 +329,7 @@ class Deliverer:
             record.done = done
             record.message_ids.extend(message_ids)
             record.secret_ids.extend(secret_ids)
+            record.scrubbed = record.scrubbed or scrubbed
             record.ride(self.riders.take(key) if self.riders else None)
             held, pending = await self._record(key, batch, done, record, done == last)
             self._forget(key, batch.entry_id)
@@ -356,6 +360,7 @@ class Deliverer:
             done,
             sent.message_ids,
             secret_ids=sent.secret_ids,
+            scrubbed=sent.scrubbed,
             lease=self.lease.token,
             lease_ttl=self.lease_ttl,
             ack=ack,

@@ -106,20 +106,25 @@ class SecretMessages:
         due = {self._member(key, message_id): now + self.seconds}
         await self.store.redis.zadd(self.due_key, due)
 
-    async def scrub(self, key: str, chat_id: int) -> None:
-        """Delete every such message of this chat the bot still can."""
+    async def scrub(self, key: str, chat_id: int, *, by_record: bool = False) -> bool:
+        """Delete every such message of this chat the bot still can. With `by_record` (the
+        delivery records this step next), True when that record is to empty the list (none
+        of them was timed: nothing on the due list to take off), saving a round trip."""
         kept, chat = await self.store.redis.hmget(self._key(key), [FIELD, CHAT_FIELD])
         ids = [message for message, _ in packed.decode(_text(kept))]
         if not ids and chat is None:
-            return  # nothing to delete: the usual case, one read
+            return False  # nothing to delete: the usual case, one read
         for start in range(0, len(ids), DELETE_CHUNK):
             with contextlib.suppress(*GONE):
                 await self.bot.delete_messages(chat_id, ids[start : start + DELETE_CHUNK])
+        if by_record and chat is None:
+            return True
         async with self.store.redis.pipeline(transaction=False) as pipe:
             pipe.hdel(self._key(key), FIELD, CHAT_FIELD)
             if ids:  # deleted now, not when due
                 pipe.zrem(self.due_key, *(self._member(key, i) for i in ids))
             await pipe.execute()
+        return False
 
     async def forget(self, key: str) -> int:
         """A conversation erased from elsewhere (its case ended from a linked account): its

@@ -92,6 +92,7 @@ class Unrecorded:
     done: int
     message_ids: list[int] = field(default_factory=list)
     secret_ids: list[int] = field(default_factory=list)  # of them, what `Scrub` deletes
+    scrubbed: bool = False  # a `Scrub` deleted the secret ones: the record empties their list
     push: Push | None = None  # what rides on it (`Riders`)
 
     def ride(self, push: Push | None) -> None:

@@ -50,7 +50,9 @@ log = structlog.get_logger("hotline.render")
 Keyboard = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 # after each effect of a batch: (effects done, the ids of the messages the last one sent, which
 # of them `Scrub` deletes later)
-Progress = Callable[[int, list[int], list[int]], Awaitable[None]]
+# (effects done, the messages the last one sent, those of them secret, whether the secret
+# messages' list is to be emptied with this record: a `Scrub` deleted them)
+Progress = Callable[[int, list[int], list[int], bool], Awaitable[None]]
 
 TELEGRAM_DELETE_CHUNK = 100
 KEYBOARDS_CACHED = 1024  # more than languages x screens x their button sets
@@ -127,10 +129,14 @@ class Renderer:
             if n < done:
                 continue
             sent: list[int] = []
+            scrubbed = False
             try:
-                # after an erase too, the ids of what is sent are kept (48 h, apart from the
-                # case, nothing personal): a later /forget wipes the goodbye as well
-                sent = await self.apply(key, chat_id, conversation, effect)
+                if isinstance(effect, Scrub) and progress is not None:
+                    scrubbed = await self.secrets.scrub(key, chat_id, by_record=True)
+                else:
+                    # after an erase too, the ids of what is sent are kept (48 h, apart from
+                    # the case, nothing personal): a later /forget wipes the goodbye as well
+                    sent = await self.apply(key, chat_id, conversation, effect)
             except PERMANENT as exc:
                 log.error(
                     "effect refused by Telegram",
@@ -140,7 +146,7 @@ class Renderer:
             secret = isinstance(effect, Reply) and effect.message_id in SECRET_MESSAGES
             if progress is not None:
                 # a secret message is remembered with the progress, in the same round trip
-                await progress(n + 1, sent, sent[:1] if secret else [])
+                await progress(n + 1, sent, sent[:1] if secret else [], scrubbed)
             elif sent:
                 await self.store.remember_chat_message(key, sent[0])
             if sent and secret:

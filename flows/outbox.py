@@ -91,7 +91,8 @@ return 0
 # ARGV: 1 entry, 2 done, 3 lease token, 4 lease ttl (ms), 5 now (ms), 6 chat ttl (ms), 7 "ack"
 # (the batch is done: it leaves the outbox) | "" (more effects follow), 8 how many message ids,
 # 9 how many records to push, 10 how long their list is kept (ms), 11 the field to read ('':
-# none); then the records, the message ids, and those of them `Scrub` deletes (bot.ephemeral).
+# none), 12 "1": a `Scrub` deleted the secret messages, their list goes (with new progress);
+# then the records, the message ids, and those of them `Scrub` deletes (bot.ephemeral).
 # Recorded whether or not the lease is still ours (the message went out either way, and a
 # process that took the lease over must not send it again); progress never goes back, and a
 # batch already acknowledged gets no progress field again. The records are pushed only with
@@ -122,14 +123,17 @@ else
 end
 local pushed = 0
 if jobs > 0 and fresh then
-  pushed = redis.call('RPUSH', KEYS[4], unpack(ARGV, 12, 11 + jobs))
+  pushed = redis.call('RPUSH', KEYS[4], unpack(ARGV, 13, 12 + jobs))
   redis.call('PEXPIRE', KEYS[4], ARGV[10])
 end
 local read = ''
 if ARGV[11] ~= '' then
   read = redis.call('HGET', KEYS[5], ARGV[11]) or ''
 end
-local ids = 12 + jobs
+if ARGV[12] ~= '' and fresh then
+  redis.call('HDEL', KEYS[2], 'sec')
+end
+local ids = 13 + jobs
 local sent = ids + tonumber(ARGV[8])
 if sent > ids then
   remember_chat(KEYS[2], tonumber(ARGV[5]), tonumber(ARGV[6]), ids, sent - 1)
@@ -228,6 +232,7 @@ class Outbox:
         message_ids: Sequence[int] = (),
         *,
         secret_ids: Sequence[int] = (),
+        scrubbed: bool = False,
         lease: str = "",
         lease_ttl: float = 0.0,
         ack: bool = False,
@@ -255,6 +260,7 @@ class Outbox:
             len(records),
             milliseconds(push.keep) if push is not None else 0,
             peek[1] if peek is not None else "",
+            "1" if scrubbed else "",
             *records,
             *(str(int(m)) for m in message_ids),
             *(str(int(m)) for m in secret_ids),
