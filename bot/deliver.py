@@ -316,20 +316,15 @@ class Deliverer:
         last = len(batch.effects)
         pending = -1
 
-        async def progress(
-            done: int, message_ids: list[int], secret_ids: list[int], scrubbed: bool
-        ) -> None:
+        async def progress(done: int, sent: list[int], secret: list[int], scrubbed: bool) -> None:
             nonlocal pending
             left = self.riders is not None and self.riders.left(key)
-            if rides_on_next(batch.effects, done, message_ids, left):
+            if rides_on_next(batch.effects, done, sent, left):
                 return
             record = self._unrecorded.setdefault(key, {}).setdefault(
                 batch.entry_id, Unrecorded(done)
             )
-            record.done = done
-            record.message_ids.extend(message_ids)
-            record.secret_ids.extend(secret_ids)
-            record.scrubbed = record.scrubbed or scrubbed
+            record.add(done, sent, secret, scrubbed=scrubbed)
             record.ride(self.riders.take(key) if self.riders else None)
             held, pending = await self._record(key, batch, done, record, done == last)
             self._forget(key, batch.entry_id)

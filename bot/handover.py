@@ -95,6 +95,13 @@ class Unrecorded:
     scrubbed: bool = False  # a `Scrub` deleted the secret ones: the record empties their list
     push: Push | None = None  # what rides on it (`Riders`)
 
+    def add(self, done: int, sent: list[int], secret: list[int], *, scrubbed: bool) -> None:
+        """The progress of one more effect (which sent `sent`, of them `secret`)."""
+        self.done = done
+        self.message_ids.extend(sent)
+        self.secret_ids.extend(secret)
+        self.scrubbed = self.scrubbed or scrubbed
+
     def ride(self, push: Push | None) -> None:
         """`push` goes with this record too (one not written yet holds its effect's)."""
         if push is not None and self.push is not None:
