@@ -98,8 +98,9 @@ return 0
 # batch already acknowledged gets no progress field again. The records are pushed only with
 # progress that is new: the same record written again (after Redis failed to answer) pushes
 # nothing twice.
-# Returns {held, pending, pushed, read}: held 1 while the lease is ours (renewed; given back
-# once an acknowledgement left nothing pending), 0 once it is not; pending: the batches still
+# Returns {held, pending, pushed, read}: held 1 while the lease is ours (given back once an
+# acknowledgement left nothing pending, renewed by one that left some; within a batch the
+# deliverer's own timer renews it: bot.deliver), 0 once it is not; pending: the batches still
 # in the outbox after an acknowledgement (-1 without one); pushed: the list's length after the
 # push (0: nothing pushed); read: the field read ('' when missing).
 _RECORD: Final = (
@@ -147,7 +148,7 @@ end
 if redis.call('GET', KEYS[3]) == ARGV[3] then
   if pending == 0 then
     redis.call('DEL', KEYS[3])
-  else
+  elseif pending > 0 then
     redis.call('PEXPIRE', KEYS[3], ARGV[4])
   end
   return {{1, pending, pushed, read}}
