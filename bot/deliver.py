@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator
 import structlog
 
 from bot import turns
-from bot.handover import Handover, LeaseLost, Riders, Run, Unrecorded, rides_on_next
+from bot.handover import Handover, Kept, LeaseLost, Riders, Run, Unrecorded, rides_on_next
 from bot.render import Renderer
 from flows.locks import Lease
 from flows.model import Conversation
@@ -298,25 +298,25 @@ class Deliverer:
                 record.done,
                 record.message_ids,
                 secret_ids=record.secret_ids,
-                scrubbed=record.scrubbed,
+                scrubbed=record.kept.scrubbed,
+                chat=record.kept.chat,
                 push=record.push,
             )
             self._landed(key, record, recorded)
             self._forget(key, entry)
 
     def _forget(self, key: str, entry: str) -> None:
-        entries = self._unrecorded.get(key)
-        if entries is not None:
-            entries.pop(entry, None)
-            if not entries:
-                del self._unrecorded[key]
+        entries = self._unrecorded.get(key, {})
+        entries.pop(entry, None)
+        if not entries:
+            self._unrecorded.pop(key, None)
 
     async def _deliver(self, key: str, target: Run, batch: Batch) -> int:
         """Send the batch; the batches left in the outbox after it."""
         last = len(batch.effects)
         pending = -1
 
-        async def progress(done: int, sent: list[int], secret: list[int], scrubbed: bool) -> None:
+        async def progress(done: int, sent: list[int], secret: list[int], kept: Kept) -> None:
             nonlocal pending
             left = self.riders is not None and self.riders.left(key)
             if rides_on_next(batch.effects, done, sent, left):
@@ -324,7 +324,7 @@ class Deliverer:
             record = self._unrecorded.setdefault(key, {}).setdefault(
                 batch.entry_id, Unrecorded(done)
             )
-            record.add(done, sent, secret, scrubbed=scrubbed)
+            record.add(done, sent, secret, kept)
             record.ride(self.riders.take(key) if self.riders else None)
             held, pending = await self._record(key, batch, done, record, done == last)
             self._forget(key, batch.entry_id)
@@ -355,7 +355,8 @@ class Deliverer:
             done,
             sent.message_ids,
             secret_ids=sent.secret_ids,
-            scrubbed=sent.scrubbed,
+            scrubbed=sent.kept.scrubbed,
+            chat=sent.kept.chat,
             lease=self.lease.token,
             lease_ttl=self.lease_ttl,
             ack=ack,

@@ -93,17 +93,26 @@ class SecretMessages:
     def _member(key: str, message_id: int) -> str:
         return f"{key}|{int(message_id)}"
 
+    def sealed_chat(self, key: str, chat_id: int) -> str:
+        """The chat id as the conversation keeps it for the sweep (field cid)."""
+        return self.store.sealer.seal(str(int(chat_id)).encode(), key.encode())
+
     async def remember(self, key: str, chat_id: int, message_id: int, *, timed: bool) -> None:
+        """A secret message sent outside a delivery's records (which remember it themselves,
+        and a timed one's chat id: then only `schedule` is left)."""
         now = self.clock()
         ttl = round(self.store.retention.chat_messages * 1000)
         args: list[str | int] = [FIELD, round(now * 1000), ttl, int(message_id)]
         if not timed:
             await self._remember(keys=[self._key(key)], args=args)
             return
-        chat = self.store.sealer.seal(str(int(chat_id)).encode(), key.encode())
+        chat = self.sealed_chat(key, chat_id)
         await self._remember_timed(keys=[self._key(key)], args=[chat, *args])
-        # another slot: the sweep's list of every conversation
-        due = {self._member(key, message_id): now + self.seconds}
+        await self.schedule(key, message_id)
+
+    async def schedule(self, key: str, message_id: int) -> None:
+        """On the due list: deleted when its time is up (another slot: the sweep's list)."""
+        due = {self._member(key, message_id): self.clock() + self.seconds}
         await self.store.redis.zadd(self.due_key, due)
 
     async def scrub(self, key: str, chat_id: int, *, by_record: bool = False) -> bool:

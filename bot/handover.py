@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Final, Protocol
 
 from flows.model import CaseEvent, Conversation, Effect, Escalate, Relay, SilentAlert
 from flows.outbox import Push, Recorded
@@ -85,6 +85,19 @@ class Run:
     kept_until: float = 0.0  # loop time until which the lease was lengthened (a long wait)
 
 
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """What a step's record does to the caller's secret messages besides adding the ids it
+    sent (bot.ephemeral): `scrubbed`, a `Scrub` deleted them and their list goes; `chat`, one
+    sent must go in time and the sweep needs his chat id (sealed) to delete it."""
+
+    scrubbed: bool = False
+    chat: str = ""
+
+
+KEPT_NOTHING: Final = Kept()
+
+
 @dataclass(slots=True)
 class Unrecorded:
     """Progress of a batch that reached Telegram but not Redis yet."""
@@ -92,15 +105,16 @@ class Unrecorded:
     done: int
     message_ids: list[int] = field(default_factory=list)
     secret_ids: list[int] = field(default_factory=list)  # of them, what `Scrub` deletes
-    scrubbed: bool = False  # a `Scrub` deleted the secret ones: the record empties their list
+    kept: Kept = KEPT_NOTHING
     push: Push | None = None  # what rides on it (`Riders`)
 
-    def add(self, done: int, sent: list[int], secret: list[int], *, scrubbed: bool) -> None:
+    def add(self, done: int, sent: list[int], secret: list[int], kept: Kept) -> None:
         """The progress of one more effect (which sent `sent`, of them `secret`)."""
         self.done = done
         self.message_ids.extend(sent)
         self.secret_ids.extend(secret)
-        self.scrubbed = self.scrubbed or scrubbed
+        scrubbed = self.kept.scrubbed or kept.scrubbed
+        self.kept = Kept(scrubbed, kept.chat or self.kept.chat)
 
     def ride(self, push: Push | None) -> None:
         """`push` goes with this record too (one not written yet holds its effect's)."""

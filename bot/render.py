@@ -24,6 +24,7 @@ from aiogram.types import (
 
 from bot.ephemeral import SecretMessages
 from bot.events import ButtonData, LanguageData
+from bot.handover import KEPT_NOTHING, Kept
 from bot.i18n import Translator
 from flows.model import (
     Button,
@@ -50,9 +51,9 @@ log = structlog.get_logger("hotline.render")
 Keyboard = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 # after each effect of a batch: (effects done, the ids of the messages the last one sent, which
 # of them `Scrub` deletes later)
-# (effects done, the messages the last one sent, those of them secret, whether the secret
-# messages' list is to be emptied with this record: a `Scrub` deleted them)
-Progress = Callable[[int, list[int], list[int], bool], Awaitable[None]]
+# (effects done, the messages the last one sent, those of them secret, what else its record
+# does to the secret messages)
+Progress = Callable[[int, list[int], list[int], Kept], Awaitable[None]]
 
 TELEGRAM_DELETE_CHUNK = 100
 KEYBOARDS_CACHED = 1024  # more than languages x screens x their button sets
@@ -129,10 +130,10 @@ class Renderer:
             if n < done:
                 continue
             sent: list[int] = []
-            scrubbed = False
+            kept = KEPT_NOTHING
             try:
                 if isinstance(effect, Scrub) and progress is not None:
-                    scrubbed = await self.secrets.scrub(key, chat_id, by_record=True)
+                    kept = Kept(scrubbed=await self.secrets.scrub(key, chat_id, by_record=True))
                 else:
                     # after an erase too, the ids of what is sent are kept (48 h, apart from
                     # the case, nothing personal): a later /forget wipes the goodbye as well
@@ -144,15 +145,20 @@ class Renderer:
                     error=type(exc).__name__,
                 )
             secret = isinstance(effect, Reply) and effect.message_id in SECRET_MESSAGES
+            timed = (
+                isinstance(effect, Reply) and effect.message_id in TIMED_MESSAGES and bool(sent)
+            )
             if progress is not None:
-                # a secret message is remembered with the progress, in the same round trip
-                await progress(n + 1, sent, sent[:1] if secret else [], scrubbed)
+                # a secret message is remembered with the progress, in the same round trip, and
+                # a timed one's chat id (sealed) for the sweep
+                if timed:
+                    kept = Kept(chat=self.secrets.sealed_chat(key, chat_id))
+                await progress(n + 1, sent, sent[:1] if secret else [], kept)
+                if timed:  # after the record: Redis failing here must not send it twice
+                    await self.secrets.schedule(key, sent[0])
             elif sent:
                 await self.store.remember_chat_message(key, sent[0])
-            if sent and secret:
-                # after the progress is recorded: Redis failing here must not send it twice
-                timed = isinstance(effect, Reply) and effect.message_id in TIMED_MESSAGES
-                if progress is None or timed:
+                if secret:
                     await self.secrets.remember(key, chat_id, sent[0], timed=timed)
 
     async def apply(

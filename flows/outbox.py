@@ -91,8 +91,9 @@ return 0
 # ARGV: 1 entry, 2 done, 3 lease token, 4 lease ttl (ms), 5 now (ms), 6 chat ttl (ms), 7 "ack"
 # (the batch is done: it leaves the outbox) | "" (more effects follow), 8 how many message ids,
 # 9 how many records to push, 10 how long their list is kept (ms), 11 the field to read ('':
-# none), 12 "1": a `Scrub` deleted the secret messages, their list goes (with new progress);
-# then the records, the message ids, and those of them `Scrub` deletes (bot.ephemeral).
+# none), 12 "1": a `Scrub` deleted the secret messages, their list goes, 13 the sealed chat
+# id of a timed one sent ('': none; both with new progress only); then the records, the
+# message ids, and those of them `Scrub` deletes (bot.ephemeral).
 # Recorded whether or not the lease is still ours (the message went out either way, and a
 # process that took the lease over must not send it again); progress never goes back, and a
 # batch already acknowledged gets no progress field again. The records are pushed only with
@@ -124,7 +125,7 @@ else
 end
 local pushed = 0
 if jobs > 0 and fresh then
-  pushed = redis.call('RPUSH', KEYS[4], unpack(ARGV, 13, 12 + jobs))
+  pushed = redis.call('RPUSH', KEYS[4], unpack(ARGV, 14, 13 + jobs))
   redis.call('PEXPIRE', KEYS[4], ARGV[10])
 end
 local read = ''
@@ -134,7 +135,10 @@ end
 if ARGV[12] ~= '' and fresh then
   redis.call('HDEL', KEYS[2], 'sec')
 end
-local ids = 13 + jobs
+if ARGV[13] ~= '' and fresh then
+  redis.call('HSET', KEYS[2], 'cid', ARGV[13])
+end
+local ids = 14 + jobs
 local sent = ids + tonumber(ARGV[8])
 if sent > ids then
   remember_chat(KEYS[2], tonumber(ARGV[5]), tonumber(ARGV[6]), ids, sent - 1)
@@ -234,6 +238,7 @@ class Outbox:
         *,
         secret_ids: Sequence[int] = (),
         scrubbed: bool = False,
+        chat: str = "",
         lease: str = "",
         lease_ttl: float = 0.0,
         ack: bool = False,
@@ -262,6 +267,7 @@ class Outbox:
             milliseconds(push.keep) if push is not None else 0,
             peek[1] if peek is not None else "",
             "1" if scrubbed else "",
+            chat,
             *records,
             *(str(int(m)) for m in message_ids),
             *(str(int(m)) for m in secret_ids),
