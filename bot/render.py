@@ -50,9 +50,7 @@ log = structlog.get_logger("hotline.render")
 
 Keyboard = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 # after each effect of a batch: (effects done, the ids of the messages the last one sent, which
-# of them `Scrub` deletes later)
-# (effects done, the messages the last one sent, those of them secret, what else its record
-# does to the secret messages)
+# of them `Scrub` deletes later, what else its record does to the secret messages)
 Progress = Callable[[int, list[int], list[int], Kept], Awaitable[None]]
 
 TELEGRAM_DELETE_CHUNK = 100
