@@ -14,8 +14,10 @@ hard-coded), screens and buttons from the flow data in `flows.surrender`.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import itertools
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +52,7 @@ from bot.offline.session import RecordingSession, Sent
 from bot.settings import Settings
 from flows import surrender as flow
 from flows.model import Conversation
+from flows.sealing import new_key
 
 NOW = datetime.datetime(2025, 6, 15, 9, 0, tzinfo=datetime.UTC).timestamp()
 STEP = 4.0  # seconds the clock moves on per update: 15 a minute, under the default limit
@@ -361,6 +364,15 @@ class Caller:
 
     async def state(self) -> str:
         return (await self.conversation()).state
+
+
+def deployment_keys() -> dict[str, str]:
+    """Fresh sealing and id keys for hotlines that stand for one deployment's processes (one
+    after another, or side by side): each reads what the other wrote."""
+    return {
+        "hotline_seal_keys": new_key(),
+        "hotline_id_key": base64.b64encode(os.urandom(32)).decode(),
+    }
 
 
 def settings(**overrides: Any) -> Settings:

@@ -9,8 +9,6 @@ for good (a bad request, the bot blocked, the desk group misconfigured) is logge
 from __future__ import annotations
 
 import asyncio
-import base64
-import os
 
 import redis.asyncio
 from aiogram.exceptions import (
@@ -22,8 +20,7 @@ from aiogram.exceptions import (
 from aiogram.methods import CreateForumTopic, DeleteMessages, SendMessage
 
 from bot.offline.session import Sent
-from flows.sealing import new_key
-from tests.e2e.conftest import Caller, Hotline, HotlineFactory, screen, t
+from tests.e2e.conftest import Caller, Hotline, HotlineFactory, deployment_keys, screen, t
 
 
 async def _until(hotline: Hotline, caller: Caller, count: int) -> None:
@@ -114,7 +111,7 @@ async def test_a_caller_who_blocked_the_bot_does_not_block_his_outbox(hotline: H
 async def test_what_a_stopped_process_left_in_the_outbox_is_delivered_at_the_next_start(
     redis_backend: redis.asyncio.Redis, make_hotline: HotlineFactory
 ) -> None:
-    keys = {"hotline_seal_keys": new_key(), "hotline_id_key": base64.b64encode(os.urandom(32))}
+    keys = deployment_keys()
     before = await make_hotline(redis_backend, **keys)
     caller = Caller(before, 771_000_111, "uk")
     await caller.command("start")

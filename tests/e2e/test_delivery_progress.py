@@ -6,17 +6,14 @@ processes never deliver one conversation at once (the delivery lease)."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import os
 from typing import Any
 
 import redis.asyncio
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import SendMessage
 
-from flows.sealing import new_key
 from flows.store import StoreUnavailable
-from tests.e2e.conftest import Caller, Hotline, HotlineFactory, screen, t
+from tests.e2e.conftest import Caller, Hotline, HotlineFactory, deployment_keys, screen, t
 from tests.e2e.test_caller_delivery import _until as until_sent
 
 
@@ -56,7 +53,7 @@ async def test_a_message_sent_while_redis_was_away_is_recorded_later_and_never_s
 async def test_a_process_stopped_inside_a_batch_leaves_only_the_unsent_message_to_the_next(
     redis_backend: redis.asyncio.Redis, make_hotline: HotlineFactory
 ) -> None:
-    keys = {"hotline_seal_keys": new_key(), "hotline_id_key": base64.b64encode(os.urandom(32))}
+    keys = deployment_keys()
     before = await make_hotline(redis_backend, **keys)
     caller = Caller(before, 771_000_222, "ru")
     method = SendMessage(chat_id=caller.user_id, text="")
@@ -81,7 +78,7 @@ async def test_a_process_stopped_inside_a_batch_leaves_only_the_unsent_message_t
 async def test_two_processes_kicked_for_one_conversation_send_each_message_once(
     redis_backend: redis.asyncio.Redis, make_hotline: HotlineFactory
 ) -> None:
-    keys = {"hotline_seal_keys": new_key(), "hotline_id_key": base64.b64encode(os.urandom(32))}
+    keys = deployment_keys()
     one = await make_hotline(redis_backend, **keys)
     other = await make_hotline(redis_backend, **keys)
     caller = Caller(one, 771_000_333, "ru")

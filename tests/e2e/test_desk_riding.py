@@ -7,7 +7,6 @@ the group. Counted through the real Dispatcher on a real Redis (bench/escalation
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 from typing import Any
 
@@ -17,9 +16,8 @@ from aiogram.methods import SendMessage
 
 from bench import escalation
 from bench.dialogue import ESCALATION
-from flows.sealing import new_key
 from flows.store import StoreUnavailable
-from tests.e2e.conftest import CALLER_HEADER, Caller, Hotline, HotlineFactory
+from tests.e2e.conftest import CALLER_HEADER, Caller, Hotline, HotlineFactory, deployment_keys
 
 # the benchmark counts on one server (a cluster's pipelines go to each node: counted apart)
 ONE_SERVER = pytest.mark.skipif(
@@ -76,7 +74,7 @@ async def test_an_escalations_desk_work_rides_on_one_record_and_reads_at_once(
 async def test_a_relay_whose_process_died_before_its_record_reaches_the_group_once(
     redis_backend: redis.asyncio.Redis, make_hotline: HotlineFactory
 ) -> None:
-    keys = {"hotline_seal_keys": new_key(), "hotline_id_key": base64.b64encode(os.urandom(32))}
+    keys = deployment_keys()
     before = await make_hotline(redis_backend, **keys)
     caller = Caller(before, 771_000_333, "ru")
     await caller.command("start")

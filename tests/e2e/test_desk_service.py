@@ -12,7 +12,7 @@ from aiogram.exceptions import TelegramForbiddenError
 from aiogram.methods import DeleteMessage, SendMessage
 
 from flows.sealing import new_key
-from tests.e2e.conftest import NAME, Hotline, HotlineFactory
+from tests.e2e.conftest import NAME, Hotline, HotlineFactory, deployment_keys
 from tests.e2e.desk_harness import (
     OPERATORS,
     DeskView,
@@ -37,7 +37,7 @@ async def test_details_are_shown_to_the_claimer_only_audited_and_deleted_in_time
 ) -> None:
     redis = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
     # two processes of one deployment: the same keys
-    keys = {"hotline_seal_keys": new_key(), "hotline_id_key": base64.b64encode(os.urandom(32))}
+    keys = deployment_keys()
     hotline = await _desk(make_hotline, redis, details_reveal_minutes=5, **keys)
     view = DeskView(hotline)
     caller = hotline.caller()

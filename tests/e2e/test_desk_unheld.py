@@ -8,16 +8,20 @@ case). On the real Redis server, through the real Dispatcher."""
 
 from __future__ import annotations
 
-import base64
-import os
 from collections.abc import Callable
 
 import pytest
 import redis.asyncio
 from aiogram.methods import CreateForumTopic
 
-from flows.sealing import new_key
-from tests.e2e.conftest import Caller, Hotline, HotlineFactory, kept_after_erase, register
+from tests.e2e.conftest import (
+    Caller,
+    Hotline,
+    HotlineFactory,
+    deployment_keys,
+    kept_after_erase,
+    register,
+)
 from tests.e2e.desk_harness import (
     OPERATORS,
     DeskView,
@@ -264,10 +268,7 @@ async def test_a_lane_a_stopped_process_left_is_taken_up_by_the_next_start(
     from aiogram.exceptions import TelegramRetryAfter
 
     # two processes of one deployment: the same keys
-    keys = {
-        "hotline_seal_keys": new_key(),
-        "hotline_id_key": base64.b64encode(os.urandom(32)).decode(),
-    }
+    keys = deployment_keys()
     first = await make_hotline(real_redis, operator_ids=OPERATORS, **keys)
     first.app.hooks.consumers.append(Recorder())
     caller = first.caller()
