@@ -30,6 +30,7 @@ import asyncio
 import contextlib
 import functools
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import structlog
 
@@ -126,7 +127,9 @@ class Deliverer:
         # a batch this run delivered already (read from the outbox) says nothing of the lease
         if handover.leased and int(handover.batch.entry_id) > target.last:
             target.held, target.held_since = True, asyncio.get_running_loop().time()
-            target.batches.append(handover.batch)
+            # what its commit read of the secret messages holds only if no batch came before
+            batch = handover.batch if handover.alone else replace(handover.batch, secrets=None)
+            target.batches.append(batch)
 
     async def resume_pending(self) -> int:
         """Kick every conversation whose outbox holds undelivered batches and that this
@@ -292,17 +295,7 @@ class Deliverer:
     async def _record_unrecorded(self, key: str) -> None:
         """What was sent while Redis was away is recorded before anything else goes."""
         for entry, record in list(self._unrecorded.get(key, {}).items()):
-            recorded = await self.store.outbox.record(
-                key,
-                entry,
-                record.done,
-                record.message_ids,
-                secret_ids=record.secret_ids,
-                scrubbed=record.kept.scrubbed,
-                chat=record.kept.chat,
-                push=record.push,
-            )
-            self._landed(key, record, recorded)
+            await self._record(key, entry, record, leased=False)
             self._forget(key, entry)
 
     def _forget(self, key: str, entry: str) -> None:
@@ -315,20 +308,25 @@ class Deliverer:
         """Send the batch; the batches left in the outbox after it."""
         last = len(batch.effects)
         pending = -1
+        carried = Kept()  # what the records of effects riding on the next one do
 
         async def progress(done: int, sent: list[int], secret: list[int], kept: Kept) -> None:
-            nonlocal pending
+            nonlocal pending, carried
+            lane = self.riders is not None
             left = self.riders is not None and self.riders.left(key)
-            if rides_on_next(batch.effects, done, sent, left):
+            if rides_on_next(batch.effects, done, sent, left, lane):
+                carried = carried.plus(kept)
                 return
             record = self._unrecorded.setdefault(key, {}).setdefault(
                 batch.entry_id, Unrecorded(done)
             )
-            record.add(done, sent, secret, kept)
+            record.add(done, sent, secret, carried.plus(kept))
+            carried = Kept()
             record.ride(self.riders.take(key) if self.riders else None)
-            held, pending = await self._record(key, batch, done, record, done == last)
+            recorded = await self._record(key, batch.entry_id, record, ack=done == last)
             self._forget(key, batch.entry_id)
-            if not held:
+            pending = recorded.pending
+            if not recorded.held:
                 raise LeaseLost
 
         riding = self.riders.riding(key) if self.riders else contextlib.nullcontext()
@@ -337,33 +335,32 @@ class Deliverer:
                 key, target.chat_id, target.conversation, batch, done=batch.done, progress=progress
             )
         if pending < 0:  # nothing left to send (done before): acknowledged on its own
-            held, pending = await self._record(
-                key, batch, batch.done, Unrecorded(batch.done), True
-            )
-            if not held:
+            recorded = await self._record(key, batch.entry_id, Unrecorded(batch.done), ack=True)
+            pending = recorded.pending
+            if not recorded.held:
                 raise LeaseLost
         return pending
 
     async def _record(
-        self, key: str, batch: Batch, done: int, sent: Unrecorded, ack: bool
-    ) -> tuple[bool, int]:
-        """The batch's progress (and with `ack` its end) recorded under this process's lease:
-        whether the lease is still ours, and how many batches are left after it."""
+        self, key: str, entry: str, sent: Unrecorded, *, ack: bool = False, leased: bool = True
+    ) -> Recorded:
+        """The batch's progress (and with `ack` its end) recorded, `leased` under this
+        process's lease: whether it is still ours, how many batches are left after it."""
         recorded = await self.store.outbox.record(
             key,
-            batch.entry_id,
-            done,
+            entry,
+            sent.done,
             sent.message_ids,
             secret_ids=sent.secret_ids,
             scrubbed=sent.kept.scrubbed,
             chat=sent.kept.chat,
-            lease=self.lease.token,
-            lease_ttl=self.lease_ttl,
+            lease=self.lease.token if leased else "",
+            lease_ttl=self.lease_ttl if leased else 0.0,
             ack=ack,
             push=sent.push,
         )
         self._landed(key, sent, recorded)
-        return recorded.held, recorded.pending
+        return recorded
 
     def _landed(self, key: str, sent: Unrecorded, recorded: Recorded) -> None:
         if sent.push is not None and self.riders is not None:

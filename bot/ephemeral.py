@@ -27,6 +27,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 
 from flows import packed
+from flows.outbox import Secrets
 from flows.sealing import SealError
 from flows.store import ConversationStore
 
@@ -115,18 +116,23 @@ class SecretMessages:
         due = {self._member(key, message_id): self.clock() + self.seconds}
         await self.store.redis.zadd(self.due_key, due)
 
-    async def scrub(self, key: str, chat_id: int, *, by_record: bool = False) -> bool:
-        """Delete every such message of this chat the bot still can. With `by_record` (the
-        delivery records this step next), True when that record is to empty the list (none
-        of them was timed: nothing on the due list to take off), saving a round trip."""
-        kept, chat = await self.store.redis.hmget(self._key(key), [FIELD, CHAT_FIELD])
-        ids = [message for message, _ in packed.decode(_text(kept))]
-        if not ids and chat is None:
+    async def scrub(
+        self, key: str, chat_id: int, *, by_record: bool = False, found: Secrets | None = None
+    ) -> bool:
+        """Delete every such message of this chat the bot still can (the list as `found` by
+        the batch's commit, or read now). With `by_record` (the delivery records this step
+        next), True when that record is to empty the list (none of them was timed: nothing on
+        the due list to take off), saving a round trip."""
+        if found is None:
+            kept, chat = await self.store.redis.hmget(self._key(key), [FIELD, CHAT_FIELD])
+            found = Secrets(_text(kept) or "", chat is not None)
+        ids = [message for message, _ in packed.decode(found.packed)]
+        if not ids and not found.timed_chat:
             return False  # nothing to delete: the usual case, one read
         for start in range(0, len(ids), DELETE_CHUNK):
             with contextlib.suppress(*GONE):
                 await self.bot.delete_messages(chat_id, ids[start : start + DELETE_CHUNK])
-        if by_record and chat is None:
+        if by_record and not found.timed_chat:
             return True
         async with self.store.redis.pipeline(transaction=False) as pipe:
             pipe.hdel(self._key(key), FIELD, CHAT_FIELD)

@@ -8,7 +8,17 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
-from flows.model import CaseEvent, Conversation, Effect, Escalate, Relay, SilentAlert
+from flows.model import (
+    CaseEvent,
+    Conversation,
+    DeleteInput,
+    Effect,
+    Escalate,
+    RegisterCase,
+    Relay,
+    Scrub,
+    SilentAlert,
+)
 from flows.outbox import Push, Recorded
 from flows.store import Batch
 
@@ -38,20 +48,25 @@ class Riders(Protocol):
 # What the renderer hands to the desk and nothing else (bot.render): applied, it left at most
 # jobs to ride on its record
 DESK_ONLY = (Escalate, Relay, SilentAlert, CaseEvent)
+# Effects that do no harm applied again: deletions, and the index writes (which every rendering
+# of a batch makes first anyway, bot.render)
+REPEATABLE = (DeleteInput, Scrub, RegisterCase)
 
 
-def rides_on_next(effects: tuple[Effect, ...], done: int, sent: list[int], left: bool) -> bool:
+def rides_on_next(
+    effects: tuple[Effect, ...], done: int, sent: list[int], left: bool, lane: bool
+) -> bool:
     """Whether the progress of the `done`-th effect is left to the next one's record: it sent
-    nothing, `left` desk jobs (so did no more: bot.desk.lane), and the next one too goes to the
-    desk alone, so nothing reaches Telegram before that record (which pushes them all, in order;
-    a process dying in between applies both again, having pushed neither)."""
-    return (
-        left
-        and not sent
-        and done < len(effects)
-        and isinstance(effects[done - 1], DESK_ONLY)
-        and isinstance(effects[done], DESK_ONLY)
-    )
+    nothing and does no harm applied again (`REPEATABLE`, or it `left` desk jobs and did no
+    more: bot.desk.lane), and the next one reaches no one before its own record (it writes
+    the indexes, or goes to the desk `lane` alone). That record carries both (the jobs in
+    order); a process dying in between applies both again, having pushed neither."""
+    if sent or done >= len(effects):
+        return False
+    this, after = effects[done - 1], effects[done]
+    repeatable = isinstance(this, REPEATABLE) or (left and isinstance(this, DESK_ONLY))
+    quiet = isinstance(after, RegisterCase) or (lane and isinstance(after, DESK_ONLY))
+    return repeatable and quiet
 
 
 class LeaseLost(RuntimeError):
@@ -94,6 +109,10 @@ class Kept:
     scrubbed: bool = False
     chat: str = ""
 
+    def plus(self, later: Kept) -> Kept:
+        """What two steps' records do, written as one."""
+        return Kept(self.scrubbed or later.scrubbed, later.chat or self.chat)
+
 
 KEPT_NOTHING: Final = Kept()
 
@@ -113,8 +132,7 @@ class Unrecorded:
         self.done = done
         self.message_ids.extend(sent)
         self.secret_ids.extend(secret)
-        scrubbed = self.kept.scrubbed or kept.scrubbed
-        self.kept = Kept(scrubbed, kept.chat or self.kept.chat)
+        self.kept = self.kept.plus(kept)
 
     def ride(self, push: Push | None) -> None:
         """`push` goes with this record too (one not written yet holds its effect's)."""

@@ -124,6 +124,7 @@ class Renderer:
         Anything else (network, 429s in a row, the store) raises: the batch is tried again."""
         if any(isinstance(e, RegisterCase | Erase) for e in batch.effects):
             await self.store.apply_index_effects(key, batch.effects)
+        found = batch.secrets  # as its commit read them: true until it sends or scrubs
         for n, effect in enumerate(batch.effects):
             if n < done:
                 continue
@@ -131,7 +132,8 @@ class Renderer:
             kept = KEPT_NOTHING
             try:
                 if isinstance(effect, Scrub) and progress is not None:
-                    kept = Kept(scrubbed=await self.secrets.scrub(key, chat_id, by_record=True))
+                    scrubbed = await self.secrets.scrub(key, chat_id, by_record=True, found=found)
+                    kept, found = Kept(scrubbed=scrubbed), None
                 else:
                     # after an erase too, the ids of what is sent are kept (48 h, apart from
                     # the case, nothing personal): a later /forget wipes the goodbye as well
@@ -142,6 +144,8 @@ class Renderer:
                     effect=type(effect).__name__,
                     error=type(exc).__name__,
                 )
+            if sent:
+                found = None
             secret = isinstance(effect, Reply) and effect.message_id in SECRET_MESSAGES
             timed = (
                 isinstance(effect, Reply) and effect.message_id in TIMED_MESSAGES and bool(sent)

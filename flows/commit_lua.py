@@ -3,15 +3,15 @@ conversation's slot."""
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from flows.cases import ERASED_SEQ, ERASED_VERSION
 from flows.locks import GIVE_TAKEN, TAKE_FREE, Turn
-from flows.outbox import PENDING
+from flows.outbox import Secrets
 from flows.packed import LUA as PACKED
 from flows.quota import ADMIT, FUNCTIONS, Quota
 from flows.retention import DAY, Retention
-from flows.unavailable import milliseconds
+from flows.unavailable import milliseconds, text
 
 __all__ = [
     "COMMIT",
@@ -36,12 +36,13 @@ COMPANION_GRACE: Final = DAY
 # KEYS: conv, outbox, queue, alive, turn, lease, then the companions (one slot)
 # ARGV: 1 expected version, 2 update_id, 3 now (ms), 4 seen cutoff (s), 5 seen ttl (ms),
 #       6 conv ttl (ms), 7 outbox ttl (ms), 8 erase mode ("" | "erase" | "wipe"),
-#       9 sealed batch, 10 meta, 11 sealed fields, 12 case id, 13 code digest, 14 and 15
-#       unused (were the state and when it changed: the meta has them), 16 chat message id
+#       9 sealed batch, 10 meta, 11 sealed fields, 12 case id, 13 code digest, 14 "1": the
+#       batch scrubs (return the secret messages), 15 unused, 16 chat message id
 #       seen ("" for none), 17 chat ttl (ms), 18 the turn's ticket ("" for none), 19 it
 #       queued ("1"), 20 the deliverer's lease token ("" for none), 21 lease ttl (ms),
 #       22 index refresh interval (ms), 23.. case event kinds
-# Returns {0, new version, outbox seq, leased, alone, reindex} | {1, stored version} conflict |
+# Returns {0, new version, outbox seq, leased, alone, reindex[, secret messages (`sec`), a
+# timed one's chat id kept (0/1)]} | {1, stored version} conflict |
 # {2} duplicate. The turn (flows.locks.Turn) is given back unless it is a conflict (the update
 # is applied again, still holding it). `leased`: the delivery lease (flows.locks.Lease) was
 # free or the deliverer's and is its now; `alone`: no other batch waits in the outbox, so the
@@ -67,7 +68,7 @@ local function give()
   end
 end
 local was = redis.call('HMGET', ck, 'v', 'case', 'code', 'tl', 'ix', 'seq', 'seen',
-  '{ERASED_VERSION}', '{ERASED_SEQ}', 'chat', 'sec', 'rate', 'rn')
+  '{ERASED_VERSION}', '{ERASED_SEQ}', 'chat', 'sec', 'rate', 'rn', 'cid')
 local update = tonumber(ARGV[2])
 local seen = unpack_pairs(was[7])
 if has_id(seen, update) then
@@ -184,6 +185,9 @@ if ARGV[20] ~= '' then
   end
 end
 give()
+if ARGV[14] ~= '' then  -- what the batch's Scrub will find (bot.ephemeral)
+  return {{0, version, seq, leased, alone, reindex, was[11] or '', was[14] and 1 or 0}}
+end
 return {{0, version, seq, leased, alone, reindex}}
 """
 )
@@ -192,15 +196,15 @@ return {{0, version, seq, leased, alone, reindex}}
 # 3 turn ttl (ms), 4 it queued ("1"), 5 now (ms), 6 quota window (ms), 7 quota (updates per
 # window; 0: none), 8 heard anyway ("1": a voice, flows.quota).
 # Takes the turn if it is free (flows.locks.TAKE_FREE) or already this ticket's; then reads the
-# conversation: {1, version, meta, sealed, seen (0/1), pending batches, case, code}; {0} while
+# conversation: {1, version, meta, sealed, seen (0/1), -1 (the outbox is not counted: the
+# commit says whether it is empty), case, code}; {0} while
 # the turn is busy (the waiter queues up: flows.locks.TicketLock.wait, and loads again);
 # {2, notice} when the update is over the caller's quota (flows.quota): the turn is given back,
 # nothing applied.
 LOAD: Final = (
     PACKED
-    + PENDING
     + """
-local ck, ok = KEYS[1], KEYS[2]
+local ck = KEYS[1]
 local qk, ak, tk, ticket, ttl, queued = KEYS[3], KEYS[4], KEYS[5], ARGV[2], ARGV[3], ARGV[4]
 """
     + TAKE_FREE
@@ -223,7 +227,7 @@ else
     return {2, noticed(ck, now, window)}
   end
 end
-return {1, conv[1], conv[2], conv[3], seen, pending_batches(ok), conv[6], conv[7]}
+return {1, conv[1], conv[2], conv[3], seen, -1, conv[6], conv[7]}
 """
 )
 
@@ -261,6 +265,7 @@ def commit_args(
     turn: Turn | None,
     index_refresh: float,
     events: list[str],
+    scrubs: bool = False,
 ) -> list[str | int]:
     """COMMIT's ARGV, in its order (the sealed parts made already)."""
     conv_ttl = retention.registered if registered else retention.form
@@ -278,8 +283,8 @@ def commit_args(
         sealed,
         case_id,
         code,
-        "",  # 14, 15: no longer used (the meta has the state and when it changed)
-        "",
+        "1" if scrubs else "",
+        "",  # 15: no longer used (was when the state changed: the meta has it)
         "" if chat_message is None else str(chat_message),
         milliseconds(retention.chat_messages),
         "" if turn is None else turn.ticket,
@@ -289,3 +294,11 @@ def commit_args(
         milliseconds(index_refresh),
         *events,
     ]
+
+
+def commit_reply(reply: list[Any]) -> tuple[int, int, int, int, int, int, Secrets | None]:
+    """COMMIT's answer: status, version, outbox seq, leased, alone, reindex (0 where a conflict
+    or a duplicate says nothing), and what a Scrub of the batch finds (when asked)."""
+    status, version, seq, leased, alone, reindex = (int(x) for x in [*reply, 0, 0, 0, 0, 0][:6])
+    secrets = Secrets(text(reply[6]) or "", bool(int(reply[7]))) if len(reply) > 7 else None
+    return status, version, seq, leased, alone, reindex, secrets

@@ -16,7 +16,7 @@ acknowledgement gives it back); `record` reports when the lease was lost to anot
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from redis.asyncio import Redis
@@ -28,7 +28,7 @@ from flows.replicas import Replicas
 from flows.sealing import Sealer
 from flows.unavailable import milliseconds, text, unavailable
 
-__all__ = ["PENDING", "Batch", "Outbox", "Push", "Recorded"]
+__all__ = ["PENDING", "Batch", "Outbox", "Push", "Recorded", "Secrets"]
 
 DONE_PREFIX: Final = "d"  # d<n>: effects of batch n applied so far
 
@@ -39,6 +39,16 @@ class Recorded:
     pending: int  # batches left in the outbox after an acknowledgement (-1: none made)
     pushed: int = 0  # the list's length after a `Push` (0: nothing was pushed)
     peeked: str | None = None  # the field a `Push` asked for (None: missing)
+
+
+@dataclass(frozen=True, slots=True)
+class Secrets:
+    """The bot's secret messages in his chat as the commit of a batch found them: the
+    conversation's `sec` field (flows.packed) and whether a timed one's chat id is kept (`cid`),
+    so a `Scrub` delivered straight after needs no read of its own (bot.ephemeral)."""
+
+    packed: str
+    timed_chat: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +63,9 @@ class Batch:
     chat_id: int | None = None
     lang: str | None = None
     done: int = 0  # effects already applied (recorded by whoever delivered it before)
+    # what a `Scrub` of it finds, as its commit read it; None: read when it is applied (a
+    # batch read from the outbox, or delivered after another one)
+    secrets: Secrets | None = field(default=None, compare=False)
 
 
 # `pending_batches(outbox)`: how many batches it holds (its fields "<n>"; "d<n>" are progress)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from typing import Any, Final
 
@@ -46,10 +46,11 @@ from flows.commit_lua import (
     COMPANION_PARTS,
     LOAD,
     commit_args,
+    commit_reply,
     load_args,
 )
 from flows.locks import Turn
-from flows.model import CaseEvent, CaseFound, Conversation, Effect, Erase, RegisterCase
+from flows.model import CaseEvent, CaseFound, Conversation, Effect, Erase, RegisterCase, Scrub
 from flows.outbox import Batch, Outbox
 from flows.quota import OverLimit, Quota
 from flows.replicas import Replicas
@@ -83,7 +84,7 @@ class Loaded:
     conversation: Conversation  # a fresh Conversation() (version 0) when none is stored
     version: int
     duplicate: bool  # this update_id was already processed
-    pending: int  # undelivered outbox batches
+    pending: int  # undelivered outbox batches (-1: not counted, by a load taking a turn)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,10 +196,11 @@ class ConversationStore:
         quota: Quota | None = None,
         heard: bool = False,
     ) -> Loaded:
-        """The stored conversation, whether `update_id` was applied, and the outbox size, in
-        one round trip (`commit` re-checks everything) that also takes `turn` (flows.locks;
-        a busy one costs more: the waiter queues up, then loads) and counts the update against
-        `quota` (flows.quota; over it, not `heard` anyway: the turn goes back, `OverLimit`)."""
+        """The stored conversation, whether `update_id` was applied, and the outbox size
+        (not with `turn`), in one round trip (`commit` re-checks everything) that also takes
+        `turn` (flows.locks; a busy one costs more: the waiter queues up, then loads) and counts
+        the update against `quota` (flows.quota; over it, not `heard` anyway: the turn goes
+        back, `OverLimit`)."""
         with _unavailable():
             if turn is not None and not turn.given:
                 keys = [*self.keys_of(key), *turn.keys]
@@ -315,6 +317,7 @@ class ConversationStore:
             turn=turn,
             index_refresh=INDEX_REFRESH,
             events=[e.kind for e in effects if isinstance(e, CaseEvent)],
+            scrubs=any(isinstance(e, Scrub) for e in effects),
         )
         with _unavailable():
             keys = [
@@ -323,9 +326,7 @@ class ConversationStore:
                 *(self.key(key, part) for part in COMPANION_PARTS),
             ]
             reply = await self.replicas.commit(self._commit_script, keys, args)
-        status, version, seq, leased, alone, reindex = (
-            int(x) for x in [*reply, 0, 0, 0, 0, 0][:6]
-        )
+        status, version, seq, leased, alone, reindex, secrets = commit_reply(reply)
         if turn is not None and status != 1:
             turn.given = True
             # a batch that registers the case writes its indexes itself (flows.cases)
@@ -343,9 +344,8 @@ class ConversationStore:
         if status == 1:
             return CommitResult(conflict=True)
         conversation.version = version
-        return CommitResult(
-            batch=Batch(str(seq), tuple(effects), update_id, chat_id, conversation.lang)
-        )
+        made = Batch(str(seq), tuple(effects), update_id, chat_id, conversation.lang)
+        return CommitResult(batch=replace(made, secrets=secrets))
 
     # -- the outbox --------------------------------------------------------------------------
 
