@@ -87,8 +87,11 @@ async def test_a_review_still_undelivered_when_he_left_it_is_deleted_all_the_sam
     assert caller.replies == []
     assert caller.key in hotline.app.deliverer.retrying
     await caller.press("edit-phone", on=first)  # on the review he still sees
-    sent = caller.all_messages()
-    again = next(s for s in reversed(sent) if s.method.text == first.text)
+    again = next(
+        s
+        for s in reversed(caller.all_messages())
+        if isinstance(s.method, SendMessage) and s.method.text == first.text
+    )
     assert again.method is not first
     assert again.result.message_id in caller.deleted()  # sent, and then deleted at once
     conv = hotline.app.store.key(caller.key, "conv")
@@ -136,12 +139,13 @@ async def test_a_registration_whose_process_died_before_its_first_record_is_done
     after = await make_hotline(real_redis, **keys)  # the next process, the same Redis
     assert await after.app.deliverer.resume_pending() == 1
     await after.app.drain()
-    texts = [m.method.text for m in caller.to_me(after.session.sent) if m.name == "SendMessage"]
+    texts = [m for m in caller.to_me(after.session.sent) if isinstance(m.method, SendMessage)]
     assert len(texts) == 2  # registered, and his code: once each
     assert review in caller.deleted(after.session.sent)  # deleted again: no harm
     conv = before.app.store.key(caller.key, "conv")
     code_message = caller.to_me(after.session.sent)[-1].result.message_id
     kept = await real_redis.hget(conv, "sec")
+    assert isinstance(kept, bytes)
     assert [i for i, _ in packed.decode(kept.decode())] == [code_message]  # the review went
     assert (await after.app.store.load(caller.key, -1)).pending == 0
     conversation = await caller.conversation()
