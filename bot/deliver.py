@@ -4,11 +4,13 @@ An update is acknowledged to Telegram once its effects are committed; sending th
 longer (rate limits, 429s), so it happens here, in a task per conversation. After each effect
 the progress of its batch is recorded in the outbox with the id of the message it sent, in one
 round trip, before the next effect goes: a process killed in a batch sends again at most the one
-message it was sending. When that record cannot be written (Redis away), it is kept in memory,
-delivery stops, and the record is written first when Redis answers again: what went out is never
-sent again. A batch leaves the outbox once all its effects are applied, in the same call as the
-record of its last effect (with REDIS_MIN_REPLICAS, WAITed for like a commit). The desk lane's
-jobs an effect made ride on its record (`Riders`): pushed exactly when it is written.
+message it was sending (an effect that sent nothing and does no harm applied again may leave its
+progress to the next one's record, when that one reaches no one first: `rides_on_next`). When
+that record cannot be written (Redis away), it is kept in memory, delivery stops, and the
+record is written first when Redis answers again: what went out is never sent again. A batch
+leaves the outbox once all its effects are applied, in the same call as the record of its last
+effect (with REDIS_MIN_REPLICAS, WAITed for like a commit). The desk lane's jobs an effect made
+ride on its record (`Riders`): pushed exactly when it is written.
 
 The batch of an update comes from its commit (`kick` with a `Handover`): no outbox read, no
 unsealing. The commit also took the conversation's delivery lease for this process, and said

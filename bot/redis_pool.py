@@ -40,14 +40,31 @@ from redis.typing import EncodableT
 __all__ = ["LeanBlockingPool", "LeanConnection", "LeanSSLConnection", "LeanWrites"]
 
 
+# the types hiredis packs as redis-py's encoder does (not bool, an int it refuses; not float,
+# which it formats its own way)
+_PLAIN = frozenset({str, bytes, int})
+
+
 class LeanWrites(AbstractConnection):
     """What a connection of ours does its own way: packing a command and writing it."""
+
+    @property
+    def _plain(self) -> bool:
+        """The encoder encodes as hiredis does (redis-py's default)."""
+        encoder = self.encoder
+        return bool(encoder.encoding == "utf-8" and encoder.encoding_errors == "strict")
 
     def pack_command(self, *args: EncodableT) -> list[bytes]:
         """The bytes redis-py's own packing makes (its encoder, a command name of two words
         split as it splits it), put together by hiredis in C instead of by one Python join
-        per argument, each copying all that came before it."""
+        per argument, each copying all that came before it. Strings, bytes and integers, what
+        nearly every command is made of, hiredis encodes itself as the encoder would (UTF-8,
+        strict; the digits of an int); anything else goes through the encoder."""
         assert not isinstance(args[0], float)
+        name = args[0]
+        spaced = " " in name if isinstance(name, str) else isinstance(name, bytes) and b" " in name
+        if not spaced and self._plain and all(type(arg) in _PLAIN for arg in args):
+            return [hiredis.pack_command(args)]  # type: ignore[arg-type]  # str, bytes, int
         if isinstance(args[0], str):
             args = (*args[0].encode().split(), *args[1:])
         elif isinstance(args[0], bytes) and b" " in args[0]:

@@ -6,9 +6,10 @@
                                          (the numbers count on in the conversation's `seq`)
 
 A batch enters with the commit of its update (flows.store) and leaves once delivered (`ack`).
-In between, every effect applied is recorded at once (`record`), in the same round trip as the
-id of the message it sent, so a process killed in a batch sends again at most the one message
-that was in flight when it died; the record of the last effect acknowledges the batch too. The
+In between, every effect applied is recorded at once (`record`; the deliverer may leave one
+that sent nothing to the next one's record), in the same round trip as the id of the message it
+sent, so a process killed in a batch sends again at most the one message that was in flight
+when it died; the record of the last effect acknowledges the batch too. The
 deliverer of a conversation holds its lease (flows.locks.Lease; the commit takes it, the last
 acknowledgement gives it back); `record` reports when the lease was lost to another process.
 """

@@ -20,6 +20,7 @@ SAMPLES: list[tuple[Any, ...]] = [
     (b"CLIENT SETINFO", b"LIB-NAME", b"redis-py"),
     ("SET", "k", b"x" * 70_000),  # above redis-py's buffer cutoff
     ("SET", "k", memoryview(b"a view")),
+    ("HSET", "k", "f", 7, "g", 10**30),  # all str and int: hiredis encodes them itself
 ]
 
 
@@ -47,3 +48,9 @@ def test_random_commands_are_packed_into_redis_py_s_bytes() -> None:
 def test_what_redis_py_refuses_is_refused(connection: type[Connection]) -> None:
     with pytest.raises(DataError, match="Invalid input of type: 'bool'"):
         connection().pack_command("SET", "k", True)
+
+
+@pytest.mark.parametrize("connection", [Connection, LeanConnection])
+def test_a_string_utf_8_cannot_hold_is_refused(connection: type[Connection]) -> None:
+    with pytest.raises(UnicodeEncodeError):
+        connection().pack_command("SET", "k", "\ud800")
