@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any, Final
 
@@ -344,8 +344,8 @@ class ConversationStore:
         if status == 1:
             return CommitResult(conflict=True)
         conversation.version = version
-        made = Batch(str(seq), tuple(effects), update_id, chat_id, conversation.lang)
-        return CommitResult(batch=replace(made, secrets=secrets))
+        made = Batch(str(seq), tuple(effects), update_id, chat_id, conversation.lang, 0, secrets)
+        return CommitResult(batch=made)
 
     # -- the outbox --------------------------------------------------------------------------
 
