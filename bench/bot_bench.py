@@ -47,7 +47,7 @@ import redis.asyncio
 from bench import burst, escalation, throughput
 from bench.dialogue import CALLS_PER_UPDATE, ESCALATION, REGISTRATION
 from bench.redis_server import HASH_LISTPACK_VALUE, running_redis
-from bench.variants import ALONE, BASELINE, PROJECT
+from bench.variants import ALONE, BASELINE, PROJECT, TUNED
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 CALLERS = int(os.environ.get("BENCH_CALLERS", "200"))
@@ -85,7 +85,7 @@ async def _check() -> None:
 async def _timed(results: Results) -> None:
     for run in range(RUNS):
         for in_flight in (1, IN_FLIGHT):
-            order = (*NAMES, ALONE) if run % 2 == 0 else (ALONE, *NAMES[::-1])
+            order = (*NAMES, ALONE, TUNED) if run % 2 == 0 else (TUNED, ALONE, *NAMES[::-1])
             for name in order:
                 figures, variant = await throughput.measure(URL, name, CALLERS, in_flight)
                 results.cpu[name].append(figures.cpu_seconds / figures.updates)
@@ -177,10 +177,21 @@ def report(results: Results) -> list[str]:
         "    (the baseline's bot on MemoryStorage: aiogram, the dialogue's texts and checks and"
         " the same Bot API calls; no aiogram bot of this dialogue goes faster)"
     )
+    for key, what in ((1, "sequential"), (IN_FLIGHT, f"{IN_FLIGHT} in flight")):
+        tuned = _median([r.per_second for r in results.runs[TUNED, key]])
+        p = _median([r.per_second for r in results.runs[PROJECT, key]])
+        label = f"  baseline, the project's collector, {what}"
+        lines.append(_row(label, "", f"{tuned:,.0f}", f"project {p / tuned:.2f}x"))
+    lines.append(
+        "    (the baseline in a process with bot.gc_tuning's settings, as `hotline run` serves:"
+        " start-up frozen, young collections 10,000 apart)"
+    )
     p, b = (_median(results.cpu[n]) * 1e3 for n in NAMES)
     lines.append(_row("CPU of the bot process per update, ms", f"{p:.2f}", f"{b:.2f}"))
     alone = _median(results.cpu[ALONE]) * 1e3
     lines.append(_row("  aiogram alone, no Redis", "", f"{alone:.2f}"))
+    tuned = _median(results.cpu[TUNED]) * 1e3
+    lines.append(_row("  baseline, the project's collector", "", f"{tuned:.2f}"))
     p, b = both(1, lambda r: r.round_trips / r.updates)
     lines.append(_row("Redis round trips per update", f"{p:.2f}", f"{b:.2f}"))
     run = results.runs[PROJECT, 1][0]

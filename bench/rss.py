@@ -59,19 +59,20 @@ async def measure(name: str, url: str, count: int) -> dict[str, float]:
     clock = Clock()
     variant = BUILD[name](url, clock=clock) if name == PROJECT else BUILD[name](url)
     updates = Updates()
-    await starts(variant, 1, WARMUP, updates)
-    gc.collect()
-    before = rss_bytes()
-    started = time.perf_counter()
-    await starts(variant, 10_000_000_000, count, updates)
-    seconds = time.perf_counter() - started
-    gc.collect()
-    after = rss_bytes()
-    # a minute later (the project's clock moved on; the baseline keeps no time), one more caller
-    clock.ahead += 61.0
-    await starts(variant, 20_000_000_000, 1, updates)
-    gc.collect()
-    later = rss_bytes()
+    with variant.process():
+        await starts(variant, 1, WARMUP, updates)
+        gc.collect()
+        before = rss_bytes()
+        started = time.perf_counter()
+        await starts(variant, 10_000_000_000, count, updates)
+        seconds = time.perf_counter() - started
+        gc.collect()
+        after = rss_bytes()
+        # a minute later (the project's clock moved on; the baseline keeps no time), one more
+        clock.ahead += 61.0
+        await starts(variant, 20_000_000_000, 1, updates)
+        gc.collect()
+        later = rss_bytes()
     await variant.close()
     return {
         "bytes_per_caller": (after - before) / count,

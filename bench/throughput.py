@@ -82,7 +82,7 @@ async def measure(url: str, name: str, count: int, in_flight: int) -> tuple[Run,
         await client.config_resetstat()
         before = await server_commands(client)
         traffic = Traffic()
-        with counting(traffic):
+        with variant.process(), counting(traffic):
             started, cpu = time.perf_counter(), time.process_time()
             await play(variant, count, in_flight, run)
             run.seconds = time.perf_counter() - started

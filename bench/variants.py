@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +19,7 @@ from aiogram.types import Update
 from bench.baseline import build_baseline
 from bench.dialogue import chat_of
 from bench.session import CountingSession
+from bot import gc_tuning
 from bot.app import build_app
 from bot.i18n import Translator
 from bot.settings import Settings
@@ -24,6 +27,7 @@ from bot.throttle import Throttle
 
 PROJECT, BASELINE = "project", "baseline"
 ALONE = "aiogram-alone"  # the baseline's bot on MemoryStorage: no Redis
+TUNED = "baseline-tuned"  # the baseline under the project's collector settings (bot.gc_tuning)
 DESK_CHAT = -1001000000555
 REPLY_TIMEOUT = 30.0  # a reply that never comes is a broken bot, not a slow one
 TRANSLATOR = Translator()
@@ -58,6 +62,8 @@ class Variant:
     # the project's: delete the messages whose time is up (the code shown once) as if it were
     # that time now
     expire_timed: Callable[[], Awaitable[object]] = _nothing
+    # what its process runs in while it serves (the project: bot.serve's collector settings)
+    process: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext
 
     async def feed(self, raw: dict[str, Any], calls: int) -> None:
         """Feed one update of a caller as Telegram would (JSON, parsed here as polling and the
@@ -113,6 +119,7 @@ def project(
         closers=[close],
         settle_desk=app.drain,
         expire_timed=expire_timed,
+        process=gc_tuning.tuned,
     )
 
 
@@ -124,6 +131,14 @@ def baseline(redis_url: str, *, record: bool = False) -> Variant:
         await dispatcher.storage.close()
 
     return Variant(BASELINE, bot, dispatcher, session, _nothing, closers=[close])
+
+
+def baseline_tuned(redis_url: str, *, record: bool = False) -> Variant:
+    """The baseline in a process with the project's collector settings: how much of the
+    project's lead they make."""
+    variant = baseline(redis_url, record=record)
+    variant.name, variant.process = TUNED, gc_tuning.tuned
+    return variant
 
 
 def aiogram_alone(redis_url: str, *, record: bool = False) -> Variant:
@@ -139,4 +154,5 @@ BUILD: dict[str, Callable[..., Variant]] = {
     PROJECT: project,
     BASELINE: baseline,
     ALONE: aiogram_alone,
+    TUNED: baseline_tuned,
 }

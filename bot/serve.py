@@ -22,6 +22,7 @@ from aiogram.exceptions import TelegramNotFound, TelegramUnauthorizedError
 from aiohttp import web
 from redis.asyncio import Redis
 
+from bot import gc_tuning
 from bot.app import App, build_app
 from bot.health import probe_webhook, start_health_server
 from bot.menus import set_menus
@@ -72,10 +73,11 @@ async def _serve(settings: Settings, stop: asyncio.Event) -> int:
         except StartupFailure as failure:
             log.error(f"start-up failed: {failure}", part=failure.part)
             return 1
-        if settings.mode == "webhook":
-            await _serve_webhook(app, stop)
-        else:
-            await _serve_polling(app, stop)
+        with gc_tuning.tuned():
+            if settings.mode == "webhook":
+                await _serve_webhook(app, stop)
+            else:
+                await _serve_polling(app, stop)
         return 0
     finally:
         if not await finished_within(_close(app, runners), CLOSE_LIMIT):
