@@ -1,6 +1,8 @@
 """The two bots the benchmarks compare, built the same way: the project as `build_app` composes
-it for production (its Redis client included), and the plain aiogram baseline, each on a
-`CountingSession` (no network) and the same Redis."""
+it for production (its Redis client included, in a process with bot.serve's collector
+settings), and the plain aiogram baseline, each on a `CountingSession` (no network) and the
+same Redis; and two views of the baseline that bound the comparison (on MemoryStorage: no
+Redis; under the project's collector settings)."""
 
 from __future__ import annotations
 
