@@ -17,7 +17,14 @@ from aiogram.methods import SendMessage
 from bench import escalation
 from bench.dialogue import ESCALATION
 from flows.store import StoreUnavailable
-from tests.e2e.conftest import CALLER_HEADER, Caller, Hotline, HotlineFactory, deployment_keys
+from tests.e2e.conftest import (
+    CALLER_HEADER,
+    Caller,
+    Hotline,
+    HotlineFactory,
+    deployment_keys,
+    redis_away,
+)
 
 # the benchmark counts on one server (a cluster's pipelines go to each node: counted apart)
 ONE_SERVER = pytest.mark.skipif(
@@ -80,9 +87,6 @@ async def test_a_relay_whose_process_died_before_its_record_reaches_the_group_on
     await caller.command("start")
     await caller.tap("menu-operator")  # his topic and card
     assert _relays(before) == []
-
-    async def redis_away(*args: Any, **kw: Any) -> Any:
-        raise StoreUnavailable("conversation store unavailable (ConnectionError)")
 
     before.app.store.outbox.record = redis_away  # type: ignore[method-assign]
     await caller.text("Я на месте, жду")  # relayed; its progress never recorded

@@ -5,8 +5,6 @@ still to be delivered. On the real Redis server, through the real Dispatcher."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import redis.asyncio
 from aiogram.exceptions import TelegramServerError
@@ -14,8 +12,7 @@ from aiogram.methods import SendMessage
 
 from bench.store_bench import Traffic, counting
 from flows import packed
-from flows.store import StoreUnavailable
-from tests.e2e.conftest import Caller, HotlineFactory, deployment_keys, fill_form
+from tests.e2e.conftest import Caller, HotlineFactory, deployment_keys, fill_form, redis_away
 
 pytestmark = pytest.mark.redis
 
@@ -125,9 +122,6 @@ async def test_a_registration_whose_process_died_before_its_first_record_is_done
     await caller.command("start")
     await fill_form(caller)
     review = caller.sent_id(caller.last_inline())
-
-    async def redis_away(*args: Any, **kw: Any) -> Any:
-        raise StoreUnavailable("conversation store unavailable (ConnectionError)")
 
     before.app.store.outbox.record = redis_away  # type: ignore[method-assign]
     await caller.press("confirm")  # the review deleted, the indexes written: nothing recorded
