@@ -37,17 +37,17 @@ COMPANION_GRACE: Final = DAY
 # ARGV: 1 expected version, 2 update_id, 3 now (ms), 4 seen cutoff (s), 5 seen ttl (ms),
 #       6 conv ttl (ms), 7 outbox ttl (ms), 8 erase mode ("" | "erase" | "wipe"),
 #       9 sealed batch, 10 meta, 11 sealed fields, 12 case id, 13 code digest, 14 "1": the
-#       batch scrubs (return the secret messages), 15 unused, 16 chat message id
-#       seen ("" for none), 17 chat ttl (ms), 18 the turn's ticket ("" for none), 19 it
-#       queued ("1"), 20 the deliverer's lease token ("" for none), 21 lease ttl (ms),
-#       22 index refresh interval (ms), 23.. case event kinds
+#       batch scrubs (return the secret messages), 15 chat message id seen ("" for none),
+#       16 chat ttl (ms), 17 the turn's ticket ("" for none), 18 it queued ("1"), 19 the
+#       deliverer's lease token ("" for none), 20 lease ttl (ms), 21 index refresh interval
+#       (ms), 22.. case event kinds
 # Returns {0, new version, outbox seq, leased, alone, reindex[, secret messages (`sec`), a
 # timed one's chat id kept (0/1)]} | {1, stored version} conflict |
 # {2} duplicate. The turn (flows.locks.Turn) is given back unless it is a conflict (the update
 # is applied again, still holding it). `leased`: the delivery lease (flows.locks.Lease) was
 # free or the deliverer's and is its now; `alone`: no other batch waits in the outbox, so the
 # deliverer may send this one without reading the outbox; `reindex`: the case indexes
-# (flows.cases) are due a refresh (a new case, or the last refresh older than ARGV[22]).
+# (flows.cases) are due a refresh (a new case, or the last refresh older than ARGV[21]).
 #
 # The outbox's batches are numbered by the conversation's `seq`. An erased conversation keeps,
 # in its hash, its dedupe marks (`seen`), the ids of the messages /forget may still delete
@@ -59,7 +59,7 @@ COMMIT: Final = (
     PACKED
     + """
 local ck, ok = KEYS[1], KEYS[2]
-local qk, ak, tk, ticket, queued = KEYS[3], KEYS[4], KEYS[5], ARGV[18], ARGV[19]
+local qk, ak, tk, ticket, queued = KEYS[3], KEYS[4], KEYS[5], ARGV[17], ARGV[18]
 local function give()
   if ticket ~= '' then
 """
@@ -93,12 +93,12 @@ local seconds = math.floor(now / 1000)
 local reindex = 0
 seen = cap(keep_since(seen, tonumber(ARGV[4])), {SEEN_MAX - 1})
 seen[#seen + 1] = {{update, seconds}}
-local chat, chat_changed = was[10], ARGV[16] ~= ''
+local chat, chat_changed = was[10], ARGV[15] ~= ''
 if chat_changed then
   -- the caller's own message, so /forget can delete it too
-  local since = seconds - math.floor(tonumber(ARGV[17]) / 1000)
+  local since = seconds - math.floor(tonumber(ARGV[16]) / 1000)
   local runs = keep_since(unpack_runs(chat), since, 3)
-  chat = pack_runs(add_to_runs(runs, tonumber(ARGV[16]), seconds))
+  chat = pack_runs(add_to_runs(runs, tonumber(ARGV[15]), seconds))
 end
 if ARGV[8] ~= '' then
   redis.call('DEL', ck, ok)
@@ -115,7 +115,7 @@ if ARGV[8] ~= '' then
     end
   end
   redis.call('HSET', ck, unpack(fields))
-  redis.call('PEXPIRE', ck, math.max(tonumber(ARGV[5]), tonumber(ARGV[17])))
+  redis.call('PEXPIRE', ck, math.max(tonumber(ARGV[5]), tonumber(ARGV[16])))
 else
   local fields = {{'v', version, 'meta', ARGV[10], 'sealed', ARGV[11], 'seq', seq,
     'seen', pack_pairs(seen)}}
@@ -126,9 +126,9 @@ else
   if not stored and was[8] then  -- a conversation anew after an erase: counted on from there
     redis.call('HDEL', ck, '{ERASED_VERSION}', '{ERASED_SEQ}')
   end
-  if #ARGV >= 23 then
+  if #ARGV >= 22 then
     local events = {{}}
-    for i = 23, #ARGV do
+    for i = 22, #ARGV do
       events[#events + 1] = ARGV[3] .. ' ' .. ARGV[i]
     end
     local timeline = table.concat(events, '\\n')
@@ -153,7 +153,7 @@ else
       redis.call('HDEL', ck, 'code')
     end
     -- ix: when the indexes were last written (s: 4 bytes in the hash, where ms take 8)
-    if was[2] ~= ARGV[12] or now - 1000 * tonumber(was[5] or '0') >= tonumber(ARGV[22]) then
+    if was[2] ~= ARGV[12] or now - 1000 * tonumber(was[5] or '0') >= tonumber(ARGV[21]) then
       reindex = 1
       table.insert(fields, 'ix')
       table.insert(fields, seconds)
@@ -176,11 +176,11 @@ if redis.call('HLEN', ok) == 1 then
   alone = 1
 end
 local leased = 0
-if ARGV[20] ~= '' then
-  if redis.call('SET', KEYS[6], ARGV[20], 'PX', ARGV[21], 'NX') then
+if ARGV[19] ~= '' then
+  if redis.call('SET', KEYS[6], ARGV[19], 'PX', ARGV[20], 'NX') then
     leased = 1
-  elseif redis.call('GET', KEYS[6]) == ARGV[20] then
-    redis.call('PEXPIRE', KEYS[6], ARGV[21])
+  elseif redis.call('GET', KEYS[6]) == ARGV[19] then
+    redis.call('PEXPIRE', KEYS[6], ARGV[20])
     leased = 1
   end
 end
@@ -284,7 +284,6 @@ def commit_args(
         case_id,
         code,
         "1" if scrubs else "",
-        "",  # 15: no longer used (was when the state changed: the meta has it)
         "" if chat_message is None else str(chat_message),
         milliseconds(retention.chat_messages),
         "" if turn is None else turn.ticket,
