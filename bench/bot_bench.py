@@ -12,6 +12,8 @@ bench/baseline.py: `RedisStorage` + `RedisEventIsolation`, async filters only.
 - Redis: round trips the client makes and commands the server runs (INFO commandstats, the
   commands inside Lua counted), per update; bytes (MEMORY USAGE) and keys per idle registered
   conversation: every key in Redis after the callers finished, over their number.
+- the budget: what 2.0x the baseline's updates/s leaves per update once aiogram alone has had
+  its share, counted in bare round trips (bench/round_trip.py, measured in the same run).
 - RSS growth per distinct caller, RSS_CALLERS callers who only sent /start (bench/rss.py, a
   process per bot, both at once, on a Redis of their own, beside the project's burst).
 - an escalation (the project only: the baseline has no operator desk): ESCALATION_CALLERS
@@ -44,7 +46,7 @@ from dataclasses import dataclass, field
 
 import redis.asyncio
 
-from bench import burst, escalation, throughput
+from bench import burst, escalation, round_trip, throughput
 from bench.dialogue import CALLS_PER_UPDATE, ESCALATION, REGISTRATION
 from bench.redis_server import HASH_LISTPACK_VALUE, running_redis
 from bench.variants import ALONE, BASELINE, PROJECT, TUNED
@@ -69,6 +71,7 @@ class Results:
     burst: dict[str, burst.BurstFigures] = field(default_factory=dict)
     rss: dict[str, dict[str, float]] = field(default_factory=dict)
     escalation: escalation.EscalationFigures | None = None
+    round_trip: round_trip.RoundTrip | None = None
     redis_version: str = ""
 
 
@@ -201,6 +204,8 @@ def report(results: Results) -> list[str]:
         for name, n in run.by_source.most_common(10)
     )
     lines.append(f"  project, by source: {sources}")
+    if results.round_trip is not None:
+        lines += _budget_rows(results, results.round_trip)
     p, b = both(1, lambda r: r.server_commands / r.updates)
     lines.append(_row("Redis commands run by the server per update", f"{p:.2f}", f"{b:.2f}"))
     for name in NAMES:
@@ -273,6 +278,27 @@ def report(results: Results) -> list[str]:
     return lines
 
 
+def _budget_rows(results: Results, bare: round_trip.RoundTrip) -> list[str]:
+    """What 2.0x the baseline's updates/s leaves per update after aiogram alone, in bare round
+    trips (bench/round_trip.py): the most a bot at 2.0x could make with nothing else to do."""
+    lines = []
+    modes = (
+        (1, "sequential", bare.sequential_ms),
+        (IN_FLIGHT, f"{IN_FLIGHT} in flight", bare.in_flight_ms),
+    )
+    for key, what, trip in modes:
+        goal = 1e3 / (2 * _median([r.per_second for r in results.runs[BASELINE, key]]))
+        alone = 1e3 / _median([r.per_second for r in results.runs[ALONE, key]])
+        note = (
+            f"aiogram alone {alone:.2f}, a bare round trip {trip:.3f}: room for "
+            f"{(goal - alone) / trip:.1f} of them and nothing else"
+        )
+        lines.append(
+            _row(f"  ms per update at 2.0x the baseline, {what}", "", f"{goal:.2f}", note)
+        )
+    return lines
+
+
 def _escalation_rows(figures: escalation.EscalationFigures) -> list[str]:
     per = figures.updates
     commands = figures.server_commands / per
@@ -309,6 +335,7 @@ def main() -> None:
             results.redis_version = await _redis_version()
             await _check()
             await _timed(results)
+            results.round_trip = await round_trip.measure(URL)
 
         asyncio.run(timed())
         if ESCALATION_CALLERS:
